@@ -1,0 +1,49 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "callflow/v1/events.pb.h"
+#include "processor/rules/options.h"
+#include "processor/rules/output_sink.h"
+#include "processor/rules/phone_normalizer.h"
+#include "processor/rules/state_view.h"
+
+namespace callflow::rules {
+
+// The product's logic (SPEC §3-§4, rules R1-R7): applies one event to one
+// partition's state and emits tasks, alerts, contexts and facts. Pure: no
+// I/O, no clock, no globals, so replay and the Kafka pipeline run the same
+// code and get the same outputs.
+//
+// Lifecycle: built once per shard from validated options (which must outlive
+// it). Not thread-safe (it owns a normalization cache): one engine per thread.
+class Engine {
+ public:
+  explicit Engine(const EngineOptions& options);
+
+  // Applies one event, then moves the partition's watermark and fires due
+  // timers and closed windows. Returns InvalidArgument with a reason for an
+  // event that belongs in the dead-letter queue (missing fields, unknown enum
+  // values, absurd timestamps); nothing is changed then. Duplicates and
+  // anonymous callers return OK (they are counted as facts).
+  absl::Status Process(const v1::CallEvent& event, StateView& state,
+                       OutputSink& sink);
+
+  // Moves the watermark to `watermark` if it is later (replay --until, idle
+  // partitions) and fires what is due.
+  void AdvanceWatermark(TimeNs watermark, StateView& state, OutputSink& sink);
+
+  // The state key / Kafka key of an event: the normalized caller, or for an
+  // anonymous caller "~" + call_id (so the legs of one call stay together).
+  std::string KeyFor(const v1::CallEvent& event);
+
+  PhoneNormalizer& normalizer() { return normalizer_; }
+
+ private:
+  const EngineOptions& options_;
+  PhoneNormalizer normalizer_;
+};
+
+}  // namespace callflow::rules

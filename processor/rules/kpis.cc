@@ -1,0 +1,1 @@
+// Folded from rules::Fact; see kpis.h.

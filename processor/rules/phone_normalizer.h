@@ -1,0 +1,31 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace callflow::rules {
+
+// Turns a number as the PBX sent it into E.164 ("+74951234567") with
+// libphonenumber, or "" for an anonymous / unparseable number. Results are
+// cached (numbers repeat); the cache is cleared when it reaches its bound.
+//
+// Not thread-safe: one per engine.
+class PhoneNormalizer {
+ public:
+  explicit PhoneNormalizer(std::string default_region,
+                           size_t max_cache_entries = 1 << 20);
+
+  // Returns a reference valid until the next call.
+  const std::string& Normalize(std::string_view raw);
+
+ private:
+  std::string Compute(std::string_view raw) const;
+
+  std::string region_;
+  size_t max_entries_;
+  absl::flat_hash_map<std::string, std::string> cache_;
+};
+
+}  // namespace callflow::rules

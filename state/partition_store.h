@@ -1,0 +1,75 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "processor/rules/state_view.h"
+#include "state/state_env.h"
+
+namespace callflow::state {
+
+// Sizes of one partition's store, for metrics and the bench tool.
+struct PartitionStats {
+  uint64_t estimated_keys = 0;
+  uint64_t live_data_bytes = 0;
+  uint64_t pending_compaction_bytes = 0;
+  uint64_t cached_callers = 0;
+};
+
+// The state of one Kafka partition: a RocksDB database in
+// `<state dir>/p-<partition>` holding caller records, timers, the partition
+// record (watermark, windows) and the consumed offset. A bounded in-memory
+// caller cache sits in front. Changes made through the StateView interface
+// are buffered until Commit(), which writes them and the consumed offset in
+// one atomic WriteBatch: a change that is not committed leaves no trace.
+//
+// Lifecycle: Open() when the partition is assigned, Commit() per cycle,
+// destroy when revoked. Not thread-safe: owned by one shard thread.
+class PartitionStore : public rules::StateView {
+ public:
+  static absl::StatusOr<std::unique_ptr<PartitionStore>> Open(StateEnv& env,
+                                                              int32_t partition);
+  ~PartitionStore() override;
+
+  int32_t partition() const;
+  // Next offset to consume (the last committed consumed offset + 1), or
+  // nullopt when the partition never committed.
+  std::optional<int64_t> next_offset() const;
+
+  // Reads the records of `keys` that are not cached yet with one MultiGet.
+  absl::Status Prefetch(const std::vector<std::string>& keys);
+
+  // Writes every buffered change plus next_offset (nullopt: keep the old one)
+  // in one WriteBatch, then trims the caller cache to its budget.
+  absl::Status Commit(std::optional<int64_t> next_offset);
+
+  // True when changes are buffered since the last Commit().
+  bool dirty() const;
+
+  PartitionStats Stats() const;
+
+  // rules::StateView
+  v1::CallerState& MutableCaller(std::string_view key) override;
+  void EraseCaller(std::string_view key) override;
+  v1::PartitionState& MutablePartition() override;
+  void AddTimer(const rules::Timer& timer) override;
+  std::optional<rules::Timer> PopDueTimer(rules::TimeNs watermark) override;
+
+ private:
+  class Impl;
+  explicit PartitionStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Reads one caller's committed record from a state dir (each partition is
+// opened read-only, so a running or stopped processor's dir works). NotFound
+// when no partition holds the caller.
+absl::StatusOr<v1::CallerState> InspectCaller(const std::string& state_dir,
+                                              const std::string& caller_key);
+
+}  // namespace callflow::state
