@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "callflow/v1/events.pb.h"
+#include "google/protobuf/message.h"
+
+namespace callflow::codec {
+
+// Decoding and encoding of the SPEC §2 messages. Free functions, stateless and
+// thread-safe.
+
+// Parses one CallEvent in canonical proto3 JSON (snake_case or
+// lowerCamelCase field names, enums by name or number). Unknown fields are an
+// error. Only decodes: required fields are the engine's to check.
+absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event);
+
+// Parses one CallEvent in protobuf wire format (the Kafka payload).
+absl::Status ParseEventProto(std::string_view bytes, v1::CallEvent* event);
+
+// One line of JSON with the proto field names, every field printed (defaults
+// too) and enums by name. A message the JSON mapping cannot express (a
+// timestamp outside years 1-9999) gives {"json_error":"<reason>"} instead, so
+// a JSONL file stays parseable.
+std::string ToJson(const google::protobuf::Message& message);
+
+// The same, indented for people (`callflow inspect`).
+std::string ToPrettyJson(const google::protobuf::Message& message);
+
+}  // namespace callflow::codec
