@@ -1,0 +1,82 @@
+#include "processor/metrics/metrics_server.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/counter.h"
+#include "tests/processor/metrics/scrape.h"
+
+namespace callflow::metrics {
+namespace {
+
+using ::callflow::metrics::testing::Scrape;
+
+TEST(MetricsServerTest, ServesRegistryOnAPickedPort) {
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+      MetricsServer::Start("127.0.0.1:0");
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_GT((*server)->port(), 0);
+  prometheus::BuildCounter()
+      .Name("callflow_test_things_total")
+      .Help("things")
+      .Register((*server)->registry())
+      .Add({{"line", "sales"}})
+      .Increment(3);
+
+  auto scraped = Scrape((*server)->port());
+  ASSERT_TRUE(scraped.ok()) << scraped.status();
+  EXPECT_EQ(scraped->types.at("callflow_test_things_total"), "counter");
+  EXPECT_EQ(scraped->Value("callflow_test_things_total", {{"line", "sales"}}),
+            3);
+}
+
+TEST(MetricsServerTest, RejectsMalformedAddress) {
+  for (const char* address :
+       {"9464", ":9464", "localhost:", "host:70000", "host:-1", "host:abc"}) {
+    auto server = MetricsServer::Start(address);
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument)
+        << address;
+  }
+}
+
+TEST(MetricsServerTest, PortInUseIsUnavailable) {
+  auto first = MetricsServer::Start("127.0.0.1:0");
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second =
+      MetricsServer::Start("127.0.0.1:" + std::to_string((*first)->port()));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(second.status().message(),
+              ::testing::HasSubstr(std::to_string((*first)->port())));
+}
+
+TEST(MetricsServerTest, ScrapeHooksRunBeforeEachScrapeUntilRemoved) {
+  auto server = MetricsServer::Start("127.0.0.1:0");
+  ASSERT_TRUE(server.ok()) << server.status();
+  prometheus::Gauge& scrapes = prometheus::BuildGauge()
+                                   .Name("callflow_test_scrapes")
+                                   .Help("scrapes seen by the hook")
+                                   .Register((*server)->registry())
+                                   .Add({});
+  {
+    MetricsServer::ScrapeHook hook =
+        (*server)->AddScrapeHook([&scrapes] { scrapes.Increment(); });
+    // The hook runs before the registry is collected: the first scrape
+    // already shows its update.
+    auto first = Scrape((*server)->port());
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ(first->Value("callflow_test_scrapes"), 1);
+    MetricsServer::ScrapeHook moved = std::move(hook);
+    auto second = Scrape((*server)->port());
+    ASSERT_TRUE(second.ok()) << second.status();
+    EXPECT_EQ(second->Value("callflow_test_scrapes"), 2);
+  }
+  auto after = Scrape((*server)->port());
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->Value("callflow_test_scrapes"), 2);
+}
+
+}  // namespace
+}  // namespace callflow::metrics
