@@ -32,8 +32,8 @@ struct PartitionStats {
 // destroy when revoked. Not thread-safe: owned by one shard thread.
 class PartitionStore : public rules::StateView {
  public:
-  static absl::StatusOr<std::unique_ptr<PartitionStore>> Open(StateEnv& env,
-                                                              int32_t partition);
+  static absl::StatusOr<std::unique_ptr<PartitionStore>> Open(
+      StateEnv& env, int32_t partition);
   ~PartitionStore() override;
 
   int32_t partition() const;
@@ -50,6 +50,11 @@ class PartitionStore : public rules::StateView {
 
   // True when changes are buffered since the last Commit().
   bool dirty() const;
+
+  // The first read error since Open() (a failed Get or a record that does not
+  // parse; the StateView call then saw a default record). Commit() returns it
+  // and writes nothing: destroy the store and open it again.
+  const absl::Status& status() const;
 
   PartitionStats Stats() const;
 

@@ -1,0 +1,591 @@
+#include "state/partition_store.h"
+
+#include <algorithm>
+#include <cstdarg>
+#include <deque>
+#include <filesystem>
+#include <iterator>
+#include <limits>
+#include <list>
+#include <set>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
+#include "rocksdb/write_batch.h"
+#include "state/keys.h"
+#include "state/status.h"
+
+namespace callflow::state {
+namespace {
+
+// Timers read from disk per scan when many are due at once.
+constexpr size_t kTimerScanBatch = 256;
+
+std::string PartitionPath(const std::string& root, int32_t partition) {
+  return absl::StrCat(root, "/p-", partition);
+}
+
+rocksdb::Options DbOptions(const StateEnv& env) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.write_buffer_manager = env.write_buffers();
+  options.write_buffer_size = std::clamp<size_t>(
+      env.options().write_buffer_bytes / 4, size_t{1} << 20, size_t{64} << 20);
+  // Memtable bloom: most misses are new callers, answered without a search.
+  options.memtable_prefix_bloom_size_ratio = 0.02;
+  options.memtable_whole_key_filtering = true;
+  options.keep_log_file_num = 3;
+  options.max_log_file_size = size_t{4} << 20;
+  // Fired timers are deleted: compact files dense with their tombstones.
+  options.table_properties_collector_factories.push_back(
+      rocksdb::NewCompactOnDeletionCollectorFactory(/*sliding_window_size=*/128,
+                                                    /*deletion_trigger=*/64));
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = env.block_cache();
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.optimize_filters_for_memory = true;
+  table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+absl::Status OpenError(const rocksdb::Status& status, const std::string& path) {
+  if (status.IsIOError() &&
+      status.ToString().find("/LOCK") != std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "state db '", path,
+        "' is in use by another store or process; close it there first (",
+        status.ToString(), ")"));
+  }
+  return FromRocksDb(status, absl::StrCat("opening state db '", path, "'"));
+}
+
+// Keeps a read-only open from rotating the LOG of a running processor.
+class NullLogger : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+  void Logv(const rocksdb::InfoLogLevel /*level*/, const char* /*format*/,
+            va_list /*ap*/) override {}
+};
+
+}  // namespace
+
+// Owns the database handle, the caller cache and the buffered changes.
+//
+// Callers live in an LRU list (node-stable, so references survive inserts)
+// indexed by a hash map of views into the nodes' keys. Timers are in three
+// places: `pending_timers_` (added, not committed), `loaded_timers_` (read
+// from disk, due, not popped yet; every unread disk timer sorts after them)
+// and the unread disk range starting at `disk_next_key_`.
+class PartitionStore::Impl {
+ public:
+  Impl(const StateEnv& env, int32_t partition, std::string path,
+       std::unique_ptr<rocksdb::DB> db)
+      : env_(env),
+        partition_(partition),
+        path_(std::move(path)),
+        db_(std::move(db)) {
+    // Survives a process crash (WAL), not a power loss (no fsync per commit).
+    write_options_.sync = false;
+    write_options_.disableWAL = false;
+    timer_upper_bound_ =
+        rocksdb::Slice(keys::kTimersEnd.data(), keys::kTimersEnd.size());
+  }
+
+  absl::Status Load() {
+    std::string value;
+    rocksdb::Status s = db_->Get(
+        read_options_,
+        rocksdb::Slice(keys::kPartitionKey.data(), keys::kPartitionKey.size()),
+        &value);
+    if (s.ok()) {
+      if (!partition_record_.ParseFromString(value)) {
+        return absl::DataLossError(
+            absl::StrCat("partition record in '", path_, "' does not parse"));
+      }
+    } else if (!s.IsNotFound()) {
+      return FromRocksDb(
+          s, absl::StrCat("reading partition record of '", path_, "'"));
+    }
+    s = db_->Get(read_options_,
+                 rocksdb::Slice(keys::kNextOffsetKey.data(),
+                                keys::kNextOffsetKey.size()),
+                 &value);
+    if (s.ok()) {
+      next_offset_ = keys::DecodeOffset(value);
+      if (!next_offset_) {
+        return absl::DataLossError(
+            absl::StrCat("next offset in '", path_, "' is malformed"));
+      }
+    } else if (!s.IsNotFound()) {
+      return FromRocksDb(s,
+                         absl::StrCat("reading next offset of '", path_, "'"));
+    }
+    return FindFirstDiskTimer();
+  }
+
+  int32_t partition() const { return partition_; }
+  std::optional<int64_t> next_offset() const { return next_offset_; }
+  const absl::Status& status() const { return status_; }
+
+  bool dirty() const {
+    return !dirty_callers_.empty() || partition_dirty_ ||
+           !pending_timers_.empty() || !popped_timer_keys_.empty();
+  }
+
+  v1::CallerState& MutableCaller(std::string_view key) {
+    CallerList::iterator node;
+    if (auto it = index_.find(key); it != index_.end()) {
+      node = it->second;
+      callers_.splice(callers_.begin(), callers_, node);
+    } else {
+      node = Insert(key);
+      ReadCaller(*node);
+    }
+    node->erased = false;
+    MarkDirty(node);
+    return node->record;
+  }
+
+  void EraseCaller(std::string_view key) {
+    auto it = index_.find(key);
+    CallerList::iterator node = it != index_.end() ? it->second : Insert(key);
+    node->record.Clear();
+    node->erased = true;
+    MarkDirty(node);
+  }
+
+  v1::PartitionState& MutablePartition() {
+    partition_dirty_ = true;
+    return partition_record_;
+  }
+
+  void AddTimer(const rules::Timer& timer) { pending_timers_.insert(timer); }
+
+  std::optional<rules::Timer> PopDueTimer(rules::TimeNs watermark) {
+    if (loaded_timers_.empty() && has_disk_next_ &&
+        disk_next_due_ <= watermark) {
+      LoadDueTimers(watermark);
+    }
+    const rules::Timer* memory =
+        pending_timers_.empty() ? nullptr : &*pending_timers_.begin();
+    if (!loaded_timers_.empty() &&
+        (memory == nullptr || !(*memory < loaded_timers_.front().timer))) {
+      DiskTimer& disk = loaded_timers_.front();
+      if (disk.timer.due > watermark) return std::nullopt;
+      // The same timer added again: fire it once.
+      if (memory != nullptr && *memory == disk.timer) {
+        pending_timers_.erase(pending_timers_.begin());
+      }
+      rules::Timer timer = std::move(disk.timer);
+      popped_timer_keys_.push_back(std::move(disk.key));
+      loaded_timers_.pop_front();
+      return timer;
+    }
+    if (memory != nullptr && memory->due <= watermark) {
+      return std::move(
+          pending_timers_.extract(pending_timers_.begin()).value());
+    }
+    return std::nullopt;
+  }
+
+  absl::Status Prefetch(const std::vector<std::string>& keys) {
+    if (!status_.ok()) return status_;
+    prefetch_keys_.clear();
+    for (const std::string& key : keys) {
+      if (!index_.contains(key)) prefetch_keys_.push_back(key);
+    }
+    if (prefetch_keys_.empty()) return absl::OkStatus();
+    std::sort(prefetch_keys_.begin(), prefetch_keys_.end());
+    prefetch_keys_.erase(
+        std::unique(prefetch_keys_.begin(), prefetch_keys_.end()),
+        prefetch_keys_.end());
+    const size_t n = prefetch_keys_.size();
+    if (prefetch_db_keys_.size() < n) {
+      prefetch_db_keys_.resize(n);
+      prefetch_slices_.resize(n);
+      prefetch_values_.resize(n);
+      prefetch_statuses_.resize(n);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      keys::CallerKey(prefetch_keys_[i], &prefetch_db_keys_[i]);
+      prefetch_slices_[i] = prefetch_db_keys_[i];
+    }
+    // Caller keys share one prefix, so sorted views give sorted DB keys.
+    db_->MultiGet(read_options_, db_->DefaultColumnFamily(), n,
+                  prefetch_slices_.data(), prefetch_values_.data(),
+                  prefetch_statuses_.data(), /*sorted_input=*/true);
+    for (size_t i = 0; i < n; ++i) {
+      const rocksdb::Status& s = prefetch_statuses_[i];
+      if (s.ok() || s.IsNotFound()) {
+        CallerList::iterator node = Insert(prefetch_keys_[i]);
+        if (s.ok()) ParseCaller(prefetch_values_[i], *node);
+      } else {
+        Fail(FromRocksDb(
+            s, absl::StrCat("prefetching callers from '", path_, "'")));
+      }
+      prefetch_values_[i].Reset();
+    }
+    return status_;
+  }
+
+  absl::Status Commit(std::optional<int64_t> next_offset) {
+    if (!status_.ok()) return status_;
+    if (!dirty() && (!next_offset || next_offset == next_offset_)) {
+      return absl::OkStatus();
+    }
+    batch_.Clear();
+    rocksdb::Status s;
+    auto check = [&s](const rocksdb::Status& op) {
+      if (s.ok()) s = op;
+    };
+    for (CallerList::iterator node : dirty_callers_) {
+      keys::CallerKey(node->key, &key_buf_);
+      if (node->erased) {
+        check(batch_.Delete(key_buf_));
+      } else {
+        node->record.SerializeToString(&value_buf_);
+        check(batch_.Put(key_buf_, value_buf_));
+      }
+    }
+    // Deletes before puts: a popped timer added again stays.
+    for (const std::string& key : popped_timer_keys_) {
+      check(batch_.Delete(key));
+    }
+    std::string first_pending_key;
+    for (const rules::Timer& timer : pending_timers_) {
+      keys::TimerKey(timer, &key_buf_);
+      if (first_pending_key.empty()) first_pending_key = key_buf_;
+      check(batch_.Put(key_buf_, rocksdb::Slice()));
+    }
+    if (partition_dirty_) {
+      partition_record_.SerializeToString(&value_buf_);
+      check(batch_.Put(ToSlice(keys::kPartitionKey), value_buf_));
+    }
+    if (next_offset) {
+      check(batch_.Put(ToSlice(keys::kNextOffsetKey),
+                       keys::EncodeOffset(*next_offset)));
+    }
+    if (s.ok()) s = db_->Write(write_options_, &batch_);
+    if (!s.ok()) {
+      return FromRocksDb(s, absl::StrCat("committing partition ", partition_,
+                                         " to '", path_, "'"));
+    }
+    for (CallerList::iterator node : dirty_callers_) {
+      node->dirty = false;
+      if (node->erased) {
+        index_.erase(std::string_view(node->key));
+        callers_.erase(node);
+      }
+    }
+    dirty_callers_.clear();
+    popped_timer_keys_.clear();
+    // Unpopped loaded timers go back to the unread disk range; so do the new
+    // ones, which may sort before it.
+    if (!loaded_timers_.empty()) {
+      SetDiskNext(std::move(loaded_timers_.front().key),
+                  loaded_timers_.front().timer.due);
+      loaded_timers_.clear();
+    }
+    if (!pending_timers_.empty() &&
+        (!has_disk_next_ || first_pending_key < disk_next_key_)) {
+      SetDiskNext(std::move(first_pending_key), pending_timers_.begin()->due);
+    }
+    pending_timers_.clear();
+    partition_dirty_ = false;
+    if (next_offset) next_offset_ = next_offset;
+    TrimCallers();
+    return absl::OkStatus();
+  }
+
+  PartitionStats Stats() const {
+    PartitionStats stats;
+    db_->GetIntProperty(rocksdb::DB::Properties::kEstimateNumKeys,
+                        &stats.estimated_keys);
+    db_->GetIntProperty(rocksdb::DB::Properties::kEstimateLiveDataSize,
+                        &stats.live_data_bytes);
+    db_->GetIntProperty(
+        rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
+        &stats.pending_compaction_bytes);
+    stats.cached_callers = callers_.size();
+    return stats;
+  }
+
+ private:
+  struct CachedCaller {
+    std::string key;
+    v1::CallerState record;
+    bool dirty = false;   // listed in dirty_callers_
+    bool erased = false;  // delete on commit
+  };
+  using CallerList = std::list<CachedCaller>;
+
+  struct DiskTimer {
+    rules::Timer timer;
+    std::string key;
+  };
+
+  static rocksdb::Slice ToSlice(std::string_view s) {
+    return rocksdb::Slice(s.data(), s.size());
+  }
+
+  void Fail(absl::Status status) {
+    if (status_.ok()) status_ = std::move(status);
+  }
+
+  // A new clean, default record at the front of the LRU list.
+  CallerList::iterator Insert(std::string_view key) {
+    callers_.emplace_front();
+    CallerList::iterator node = callers_.begin();
+    node->key.assign(key);
+    index_.emplace(std::string_view(node->key), node);
+    return node;
+  }
+
+  void MarkDirty(CallerList::iterator node) {
+    if (node->dirty) return;
+    node->dirty = true;
+    dirty_callers_.push_back(node);
+  }
+
+  void ReadCaller(CachedCaller& caller) {
+    keys::CallerKey(caller.key, &key_buf_);
+    get_buf_.Reset();
+    rocksdb::Status s = db_->Get(read_options_, db_->DefaultColumnFamily(),
+                                 key_buf_, &get_buf_);
+    if (s.ok()) {
+      ParseCaller(get_buf_, caller);
+    } else if (!s.IsNotFound()) {
+      Fail(FromRocksDb(s, absl::StrCat("reading a caller from '", path_, "'")));
+    }
+    get_buf_.Reset();
+  }
+
+  void ParseCaller(const rocksdb::Slice& value, CachedCaller& caller) {
+    if (!caller.record.ParseFromArray(value.data(),
+                                      static_cast<int>(value.size()))) {
+      caller.record.Clear();
+      Fail(absl::DataLossError(absl::StrCat("record of caller '", caller.key,
+                                            "' in '", path_,
+                                            "' does not parse")));
+    }
+  }
+
+  void SetDiskNext(std::string key, rules::TimeNs due) {
+    has_disk_next_ = true;
+    disk_next_key_ = std::move(key);
+    disk_next_due_ = due;
+  }
+
+  // Positions `it` (already sought) as the start of the unread disk range.
+  absl::Status SetDiskNextFrom(rocksdb::Iterator& it) {
+    if (!it.Valid()) {
+      has_disk_next_ = false;
+      disk_next_key_.clear();
+      return FromRocksDb(it.status(),
+                         absl::StrCat("scanning timers of '", path_, "'"));
+    }
+    std::optional<rules::Timer> timer = keys::DecodeTimerKey(
+        std::string_view(it.key().data(), it.key().size()));
+    if (!timer) {
+      return absl::DataLossError(
+          absl::StrCat("malformed timer key in '", path_, "'"));
+    }
+    SetDiskNext(it.key().ToString(), timer->due);
+    return absl::OkStatus();
+  }
+
+  std::unique_ptr<rocksdb::Iterator> NewTimerIterator() {
+    rocksdb::ReadOptions options = read_options_;
+    options.iterate_upper_bound = &timer_upper_bound_;
+    return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options));
+  }
+
+  absl::Status FindFirstDiskTimer() {
+    std::unique_ptr<rocksdb::Iterator> it = NewTimerIterator();
+    it->Seek(ToSlice(keys::kTimersBegin));
+    return SetDiskNextFrom(*it);
+  }
+
+  // Reads up to kTimerScanBatch due timers from the unread disk range.
+  void LoadDueTimers(rules::TimeNs watermark) {
+    std::unique_ptr<rocksdb::Iterator> it = NewTimerIterator();
+    it->Seek(disk_next_key_);
+    for (; it->Valid() && loaded_timers_.size() < kTimerScanBatch; it->Next()) {
+      std::optional<rules::Timer> timer = keys::DecodeTimerKey(
+          std::string_view(it->key().data(), it->key().size()));
+      if (!timer) break;  // reported by SetDiskNextFrom
+      if (timer->due > watermark) break;
+      loaded_timers_.push_back({std::move(*timer), it->key().ToString()});
+    }
+    absl::Status status = SetDiskNextFrom(*it);
+    if (!status.ok()) Fail(std::move(status));
+  }
+
+  void TrimCallers() {
+    const size_t budget = env_.options().cached_callers_per_partition;
+    while (callers_.size() > budget) {
+      index_.erase(std::string_view(callers_.back().key));
+      callers_.pop_back();
+    }
+  }
+
+  const StateEnv& env_;
+  const int32_t partition_;
+  const std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  rocksdb::ReadOptions read_options_;
+  rocksdb::WriteOptions write_options_;
+  rocksdb::Slice timer_upper_bound_;
+  absl::Status status_;  // first read error; fails every later Commit()
+
+  CallerList callers_;  // most recently used first
+  absl::flat_hash_map<std::string_view, CallerList::iterator> index_;
+  std::vector<CallerList::iterator> dirty_callers_;
+
+  v1::PartitionState partition_record_;
+  bool partition_dirty_ = false;
+  std::optional<int64_t> next_offset_;
+
+  std::set<rules::Timer> pending_timers_;
+  std::deque<DiskTimer> loaded_timers_;
+  std::vector<std::string> popped_timer_keys_;
+  bool has_disk_next_ = false;
+  std::string disk_next_key_;
+  rules::TimeNs disk_next_due_ = 0;
+
+  // Reused buffers.
+  std::string key_buf_;
+  std::string value_buf_;
+  rocksdb::PinnableSlice get_buf_;
+  rocksdb::WriteBatch batch_;
+  std::vector<std::string_view> prefetch_keys_;
+  std::vector<std::string> prefetch_db_keys_;
+  std::vector<rocksdb::Slice> prefetch_slices_;
+  std::vector<rocksdb::PinnableSlice> prefetch_values_;
+  std::vector<rocksdb::Status> prefetch_statuses_;
+};
+
+absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
+    StateEnv& env, int32_t partition) {
+  if (partition < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("partition must be >= 0, got ", partition));
+  }
+  std::string path = PartitionPath(env.options().dir, partition);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(DbOptions(env), path, &raw);
+  if (!s.ok()) return OpenError(s, path);
+  auto impl = std::make_unique<Impl>(env, partition, std::move(path),
+                                     std::unique_ptr<rocksdb::DB>(raw));
+  if (absl::Status status = impl->Load(); !status.ok()) return status;
+  return std::unique_ptr<PartitionStore>(new PartitionStore(std::move(impl)));
+}
+
+PartitionStore::PartitionStore(std::unique_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+PartitionStore::~PartitionStore() = default;
+
+int32_t PartitionStore::partition() const { return impl_->partition(); }
+std::optional<int64_t> PartitionStore::next_offset() const {
+  return impl_->next_offset();
+}
+absl::Status PartitionStore::Prefetch(const std::vector<std::string>& keys) {
+  return impl_->Prefetch(keys);
+}
+absl::Status PartitionStore::Commit(std::optional<int64_t> next_offset) {
+  return impl_->Commit(next_offset);
+}
+bool PartitionStore::dirty() const { return impl_->dirty(); }
+const absl::Status& PartitionStore::status() const { return impl_->status(); }
+PartitionStats PartitionStore::Stats() const { return impl_->Stats(); }
+
+v1::CallerState& PartitionStore::MutableCaller(std::string_view key) {
+  return impl_->MutableCaller(key);
+}
+void PartitionStore::EraseCaller(std::string_view key) {
+  impl_->EraseCaller(key);
+}
+v1::PartitionState& PartitionStore::MutablePartition() {
+  return impl_->MutablePartition();
+}
+void PartitionStore::AddTimer(const rules::Timer& timer) {
+  impl_->AddTimer(timer);
+}
+std::optional<rules::Timer> PartitionStore::PopDueTimer(
+    rules::TimeNs watermark) {
+  return impl_->PopDueTimer(watermark);
+}
+
+absl::StatusOr<v1::CallerState> InspectCaller(const std::string& state_dir,
+                                              const std::string& caller_key) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(state_dir, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "state dir '", state_dir,
+        "' does not exist or is not a directory; pass the processor's "
+        "--state-dir (default ./callflow-state)"));
+  }
+  std::vector<std::pair<int32_t, std::string>> partitions;
+  for (fs::directory_iterator it(state_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    int32_t partition = 0;
+    if (name.rfind("p-", 0) == 0 &&
+        absl::SimpleAtoi(name.substr(2), &partition) && it->is_directory(ec)) {
+      partitions.emplace_back(partition, it->path().string());
+    }
+  }
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot list state dir '",
+                                               state_dir, "': ", ec.message()));
+  }
+  std::sort(partitions.begin(), partitions.end());
+
+  rocksdb::Options options;
+  options.info_log = std::make_shared<NullLogger>();
+  const std::string key = keys::CallerKey(caller_key);
+  std::string value;
+  for (const auto& [partition, path] : partitions) {
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status s = rocksdb::DB::OpenForReadOnly(options, path, &raw);
+    if (!s.ok()) {
+      return FromRocksDb(
+          s, absl::StrCat("opening state db '", path, "' read-only"));
+    }
+    std::unique_ptr<rocksdb::DB> db(raw);
+    s = db->Get(rocksdb::ReadOptions(), key, &value);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) {
+      return FromRocksDb(s, absl::StrCat("reading caller '", caller_key,
+                                         "' from '", path, "'"));
+    }
+    v1::CallerState record;
+    if (!record.ParseFromString(value)) {
+      return absl::DataLossError(absl::StrCat("record of caller '", caller_key,
+                                              "' in '", path,
+                                              "' does not parse"));
+    }
+    return record;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("caller '", caller_key, "' not found in the ",
+                   partitions.size(), " partition(s) under '", state_dir,
+                   "'; callers are stored by their normalized E.164 number "
+                   "(e.g. +74951234567)"));
+}
+
+}  // namespace callflow::state
