@@ -165,7 +165,8 @@ void KpiAccumulator::ForLine(std::string_view line, F apply) {
   apply(totals_);
   if (line.empty()) return;
   auto it = lines_.find(line);
-  if (it == lines_.end()) it = lines_.emplace(std::string(line), LineKpis{}).first;
+  if (it == lines_.end())
+    it = lines_.emplace(std::string(line), LineKpis{}).first;
   apply(it->second);
 }
 
@@ -209,8 +210,8 @@ void KpiAccumulator::AddFact(const Fact& fact) {
       sum(&LineKpis::cost_kopecks);
       break;
     case FactKind::kCallbackAttempt:
-      ++attempts_[EnumName(
-          v1::CallbackAttempt::AttemptResult_Name(fact.detail), fact.detail)];
+      ++attempts_[EnumName(v1::CallbackAttempt::AttemptResult_Name(fact.detail),
+                           fact.detail)];
       break;
     case FactKind::kIgnoredAttempt:
       ++ignored_attempts_;

@@ -22,11 +22,11 @@ struct LineKpis {
   int64_t cost_kopecks = 0;
   // Callback outcomes, from the emitted tasks.
   uint64_t callbacks_opened = 0;
-  uint64_t callbacks_reached = 0;       // DONE after a REACHED attempt
-  uint64_t callbacks_called_back = 0;   // DONE, the client called back
-  uint64_t callbacks_retried = 0;       // UPDATED to a later attempt
+  uint64_t callbacks_reached = 0;      // DONE after a REACHED attempt
+  uint64_t callbacks_called_back = 0;  // DONE, the client called back
+  uint64_t callbacks_retried = 0;      // UPDATED to a later attempt
   uint64_t callbacks_unreachable = 0;
-  uint64_t emails = 0;                  // EMAIL tasks opened
+  uint64_t emails = 0;  // EMAIL tasks opened
 
   double missed_rate() const;      // missed / inbound, 0 without calls
   double conversion_rate() const;  // conversions / inbound, 0 without calls

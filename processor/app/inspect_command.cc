@@ -1,0 +1,72 @@
+// `callflow inspect`: one caller's stored state as JSON.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "processor/app/commands.h"
+#include "processor/codec/codec.h"
+#include "processor/rules/phone_normalizer.h"
+#include "state/partition_store.h"
+
+namespace callflow::app {
+namespace {
+
+struct InspectFlags {
+  std::string config;
+  std::string state_dir;
+  std::string caller;
+};
+
+int RunInspectCommand(const InspectFlags& flags) {
+  auto config = LoadCommandConfig(flags.config);
+  if (!config.ok()) return Fail(config.status());
+  if (!std::filesystem::is_directory(flags.state_dir)) {
+    return Fail(absl::StrCat("state dir '", flags.state_dir,
+                             "' does not exist; pass the --state-dir of a "
+                             "`callflow run` or `callflow replay`"));
+  }
+  rules::PhoneNormalizer normalizer(config->engine.default_region);
+  const std::string key = normalizer.Normalize(flags.caller);
+  if (key.empty()) {
+    return Fail(absl::StrCat(
+        "'", flags.caller,
+        "' is anonymous or not a phone number (default_region ",
+        config->engine.default_region,
+        "); no state is kept for it. Pass the number as the PBX sent it or "
+        "in E.164 (+74951234567)"));
+  }
+  auto record = state::InspectCaller(flags.state_dir, key);
+  if (absl::IsNotFound(record.status())) {
+    return Fail(absl::StrCat("no state for caller ", key, " in '",
+                             flags.state_dir, "'"));
+  }
+  if (!record.ok()) return Fail(record.status());
+  std::cout << codec::ToPrettyJson(*record) << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void AddInspectCommand(CLI::App& app, CommandRun& run) {
+  auto flags = std::make_shared<InspectFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "inspect",
+      "Print one caller's stored state (calls, open callback task, cases, "
+      "customer events) as JSON. Works on a stopped or running processor's "
+      "state dir.");
+  cmd->add_option("--state", flags->state_dir,
+                  "state directory (the --state-dir of `callflow run` or "
+                  "`callflow replay`)")
+      ->required();
+  cmd->add_option("--caller", flags->caller,
+                  "the caller's number, as the PBX sent it or in E.164; "
+                  "normalized with the config's default_region")
+      ->required();
+  AddConfigFlag(*cmd, &flags->config);
+  cmd->callback(
+      [flags, &run] { run = [flags] { return RunInspectCommand(*flags); }; });
+}
+
+}  // namespace callflow::app

@@ -1,0 +1,29 @@
+// The `callflow` binary: one subcommand per processor/app/<name>_command.cc.
+#include "CLI/CLI.hpp"
+#include "processor/app/commands.h"
+
+namespace {
+
+using callflow::app::AddCommandFn;
+
+// Every subcommand of `callflow`, in --help order.
+constexpr AddCommandFn kCommands[] = {
+    callflow::app::AddReplayCommand,
+    callflow::app::AddInspectCommand,
+    callflow::app::AddSimulateCommand,
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app(
+      "callflow: call-event stream processor (Kafka in; callbacks, alerts, "
+      "screen-pops and KPIs out). Run `callflow <command> --help` for the "
+      "flags of a command.",
+      "callflow");
+  app.require_subcommand(1);
+  callflow::app::CommandRun run;
+  for (AddCommandFn add : kCommands) add(app, run);
+  CLI11_PARSE(app, argc, argv);
+  return run ? run() : 1;
+}
