@@ -1,0 +1,60 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+
+namespace callflow::pipeline {
+
+// Counts the records one producer-side owner (a shard, the produce command)
+// handed to librdkafka and the delivery reports that came back, so the owner
+// can wait until the broker acknowledged everything produced so far (the
+// commit cycle's first step) and see whether anything failed.
+//
+// Thread-safety: OnProduced from the owner thread; OnDelivered from
+// librdkafka's delivery-report thread; the rest from any thread.
+class DeliveryTracker {
+ public:
+  // `error_counter`, when given, is incremented on every failed delivery.
+  explicit DeliveryTracker(std::atomic<uint64_t>* error_counter = nullptr)
+      : error_counter_(error_counter) {}
+
+  void OnProduced() { produced_.fetch_add(1, std::memory_order_relaxed); }
+
+  void OnDelivered(bool ok) {
+    {
+      std::lock_guard lock(mu_);
+      (ok ? acked_ : failed_).fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!ok && error_counter_ != nullptr) error_counter_->fetch_add(1);
+    cv_.notify_all();
+  }
+
+  // Blocks until every record produced so far has a delivery report, or
+  // `timeout` passes. Returns true when nothing is outstanding.
+  bool WaitAll(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    const uint64_t target = produced_.load();
+    return cv_.wait_for(lock, timeout,
+                        [&] { return acked_.load() + failed_.load() >= target; });
+  }
+
+  uint64_t produced() const { return produced_.load(); }
+  uint64_t acked() const { return acked_.load(); }
+  uint64_t failed() const { return failed_.load(); }
+  uint64_t outstanding() const {
+    return produced_.load() - acked_.load() - failed_.load();
+  }
+
+ private:
+  std::atomic<uint64_t>* error_counter_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<uint64_t> produced_{0};
+  std::atomic<uint64_t> acked_{0};
+  std::atomic<uint64_t> failed_{0};
+};
+
+}  // namespace callflow::pipeline

@@ -1,0 +1,74 @@
+#include "processor/pipeline/kafka_output_sink.h"
+
+namespace callflow::pipeline {
+
+KafkaOutputSink::KafkaOutputSink(int shard, const Topics& topics,
+                                 OutputProducer& producer,
+                                 DeliveryTracker& tracker, PipelineStats& stats,
+                                 PipelineObserver* observer)
+    : shard_(shard),
+      topics_(topics),
+      producer_(producer),
+      tracker_(tracker),
+      stats_(stats),
+      counters_(stats.shards[shard]),
+      observer_(observer) {}
+
+void KafkaOutputSink::Send(const std::string& topic, std::string_view key,
+                           const google::protobuf::MessageLite& message,
+                           bool urgent) {
+  message.SerializeToString(&buffer_);
+  // A refused record is logged and counted as failed by the producer; the
+  // commit cycle sees it through the tracker.
+  producer_.Produce(topic, key, buffer_, &tracker_, urgent).IgnoreError();
+  counters_.outputs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void KafkaOutputSink::EmitTask(const v1::Task& task) {
+  Send(topics_.tasks, task.task_id(), task, /*urgent=*/false);
+  stats_.tasks.fetch_add(1, std::memory_order_relaxed);
+  if (observer_ != nullptr) observer_->OnTask(shard_, task);
+}
+
+void KafkaOutputSink::EmitAlert(const v1::Alert& alert) {
+  Send(topics_.alerts, alert.alert_id(), alert,
+       /*urgent=*/alert.kind() == v1::Alert::EMERGENCY);
+  stats_.alerts.fetch_add(1, std::memory_order_relaxed);
+  if (observer_ != nullptr) observer_->OnAlert(shard_, alert);
+}
+
+void KafkaOutputSink::EmitContact(const v1::ContactContext& contact) {
+  Send(topics_.contacts, contact.caller(), contact, /*urgent=*/false);
+  stats_.contacts.fetch_add(1, std::memory_order_relaxed);
+}
+
+void KafkaOutputSink::EmitWindow(const rules::WindowPartial& window) {
+  line_inputs_.windows.push_back({.line = std::string(window.line),
+                                  .start = window.window_start,
+                                  .end = window.window_end,
+                                  .inbound = window.inbound,
+                                  .missed = window.missed});
+}
+
+void KafkaOutputSink::RecordFact(const rules::Fact& fact) {
+  switch (fact.kind) {
+    case rules::FactKind::kInboundStarted:
+      line_inputs_.starts.push_back(
+          {.line = std::string(fact.line), .at = fact.time});
+      break;
+    case rules::FactKind::kDuplicate:
+      counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+      break;
+    default:
+      break;
+  }
+  if (observer_ != nullptr) observer_->OnFact(shard_, fact);
+}
+
+void KafkaOutputSink::EmitDeadLetter(const v1::DeadLetter& dead_letter,
+                                     DlqReason reason) {
+  Send(topics_.dlq, dead_letter.key(), dead_letter, /*urgent=*/false);
+  stats_.dead_letters[static_cast<int>(reason)].fetch_add(1);
+}
+
+}  // namespace callflow::pipeline

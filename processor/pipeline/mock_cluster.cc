@@ -1,0 +1,59 @@
+#include "processor/pipeline/mock_cluster.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "absl/strings/str_cat.h"
+#include "processor/pipeline/kafka_status.h"
+
+namespace callflow::pipeline {
+
+absl::StatusOr<std::unique_ptr<MockCluster>> MockCluster::Start(int brokers) {
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  // The hosting instance never talks to a real broker.
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", "", err, sizeof(err)) !=
+      RD_KAFKA_CONF_OK) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InternalError(err);
+  }
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InternalError(absl::StrCat("mock cluster host: ", err));
+  }
+  std::unique_ptr<MockCluster> mc(new MockCluster());
+  mc->handle_ = rk;
+  mc->cluster_ = rd_kafka_mock_cluster_new(rk, brokers);
+  if (mc->cluster_ == nullptr) {
+    return absl::InternalError("rd_kafka_mock_cluster_new failed");
+  }
+  return mc;
+}
+
+MockCluster::~MockCluster() {
+  if (cluster_ != nullptr) rd_kafka_mock_cluster_destroy(cluster_);
+  if (handle_ != nullptr) rd_kafka_destroy(handle_);
+}
+
+absl::Status MockCluster::CreateTopic(const std::string& topic, int partitions,
+                                      int replication_factor) {
+  return KafkaStatus(rd_kafka_mock_topic_create(cluster_, topic.c_str(),
+                                                partitions, replication_factor),
+                     absl::StrCat("create topic ", topic));
+}
+
+absl::Status MockCluster::CreateTopics(const std::vector<std::string>& topics,
+                                       int partitions) {
+  for (const std::string& t : topics) {
+    absl::Status s = CreateTopic(t, partitions);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::string MockCluster::bootstraps() const {
+  return rd_kafka_mock_cluster_bootstraps(cluster_);
+}
+
+}  // namespace callflow::pipeline

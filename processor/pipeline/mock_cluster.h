@@ -1,0 +1,43 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+struct rd_kafka_s;
+struct rd_kafka_mock_cluster_s;
+
+namespace callflow::pipeline {
+
+// librdkafka's in-process mock Kafka cluster (rdkafka_mock.h): real brokers
+// speaking the Kafka protocol on loopback, used by `callflow demo` and the
+// integration tests. Its limits (DESIGN.md, platform facts): ~5 MiB of log
+// per partition, no transactions, rebalances take ~session.timeout.ms.
+//
+// Lifecycle: Start, CreateTopic, hand bootstraps() to clients (also to other
+// processes on this host), destroy after every client is gone.
+// Thread-safe (librdkafka serializes access internally).
+class MockCluster {
+ public:
+  static absl::StatusOr<std::unique_ptr<MockCluster>> Start(int brokers);
+  ~MockCluster();
+
+  absl::Status CreateTopic(const std::string& topic, int partitions,
+                           int replication_factor = 1);
+  // The callflow topics (events, tasks, alerts, contacts, dlq).
+  absl::Status CreateTopics(const std::vector<std::string>& topics,
+                            int partitions);
+
+  // "host:port,host:port,..." of the brokers.
+  std::string bootstraps() const;
+
+ private:
+  MockCluster() = default;
+  rd_kafka_s* handle_ = nullptr;  // the client instance hosting the cluster
+  rd_kafka_mock_cluster_s* cluster_ = nullptr;
+};
+
+}  // namespace callflow::pipeline

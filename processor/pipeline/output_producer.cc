@@ -1,0 +1,123 @@
+#include "processor/pipeline/output_producer.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace callflow::pipeline {
+namespace {
+
+class TrackerReport : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    auto* tracker = static_cast<DeliveryTracker*>(message.msg_opaque());
+    const bool ok = message.err() == RdKafka::ERR_NO_ERROR;
+    if (!ok) {
+      spdlog::error("delivery to {} [{}] failed: {}", message.topic_name(),
+                    message.partition(), message.errstr());
+    }
+    if (tracker != nullptr) tracker->OnDelivered(ok);
+  }
+};
+
+absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
+    const KafkaProperties& defaults, const KafkaProperties& overrides,
+    RdKafka::DeliveryReportCb* report_cb) {
+  auto conf = MakeKafkaConf(defaults, overrides);
+  if (!conf.ok()) return conf.status();
+  std::string err;
+  if ((*conf)->set("dr_cb", report_cb, err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(err);
+  }
+  std::unique_ptr<RdKafka::Producer> producer(
+      RdKafka::Producer::create(conf->get(), err));
+  if (producer == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka producer: ", err));
+  }
+  return producer;
+}
+
+KafkaProperties ProducerDefaults(const char* linger_ms) {
+  return {
+      {"enable.idempotence", "true"},
+      {"compression.type", "lz4"},
+      {"partitioner", "murmur2_random"},
+      {"linger.ms", linger_ms},
+      {"queue.buffering.max.messages", "1000000"},
+      {"queue.buffering.max.kbytes", "1048576"},
+  };
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OutputProducer>> OutputProducer::Create(
+    const KafkaProperties& overrides) {
+  std::unique_ptr<OutputProducer> p(new OutputProducer());
+  p->report_cb_ = std::make_unique<TrackerReport>();
+  auto bulk =
+      MakeProducer(ProducerDefaults("5"), overrides, p->report_cb_.get());
+  if (!bulk.ok()) return bulk.status();
+  p->bulk_ = *std::move(bulk);
+  auto urgent =
+      MakeProducer(ProducerDefaults("0"), overrides, p->report_cb_.get());
+  if (!urgent.ok()) return urgent.status();
+  p->urgent_ = *std::move(urgent);
+  p->poller_ = std::thread([raw = p.get()] { raw->PollLoop(); });
+  return p;
+}
+
+OutputProducer::~OutputProducer() {
+  absl::Status flushed = Flush(std::chrono::seconds(10));
+  if (!flushed.ok()) spdlog::warn("producer close: {}", flushed.ToString());
+  stop_ = true;
+  if (poller_.joinable()) poller_.join();
+}
+
+void OutputProducer::PollLoop() {
+  while (!stop_.load()) {
+    bulk_->poll(50);
+    urgent_->poll(0);
+  }
+}
+
+absl::Status OutputProducer::Produce(const std::string& topic,
+                                     std::string_view key,
+                                     std::string_view payload,
+                                     DeliveryTracker* tracker, bool urgent) {
+  RdKafka::Producer* producer = urgent ? urgent_.get() : bulk_.get();
+  tracker->OnProduced();
+  while (true) {
+    RdKafka::ErrorCode err = producer->produce(
+        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(payload.data()), payload.size(), key.data(),
+        key.size(), 0, tracker);
+    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      // The poll thread serves reports; wait for room.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    spdlog::error("produce to {} refused: {}", topic, RdKafka::err2str(err));
+    tracker->OnDelivered(false);
+    return KafkaStatus(err, absl::StrCat("produce to ", topic));
+  }
+}
+
+absl::Status OutputProducer::Flush(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (RdKafka::Producer* p : {bulk_.get(), urgent_.get()}) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    RdKafka::ErrorCode err =
+        p->flush(static_cast<int>(std::max<int64_t>(left.count(), 0)));
+    if (err != RdKafka::ERR_NO_ERROR) return KafkaStatus(err, "producer flush");
+  }
+  return absl::OkStatus();
+}
+
+int OutputProducer::OutQueueLength() const {
+  return bulk_->outq_len() + urgent_->outq_len();
+}
+
+}  // namespace callflow::pipeline

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "processor/pipeline/delivery_tracker.h"
+#include "processor/pipeline/kafka_status.h"
+
+namespace RdKafka {
+class Producer;
+class DeliveryReportCb;
+}  // namespace RdKafka
+
+namespace callflow::pipeline {
+
+// The process's Kafka producer: idempotent, lz4, murmur2_random partitioner
+// (the Java client's partitioning for keyed records). Two librdkafka
+// producers share the settings: the bulk one batches (linger), the urgent one
+// (linger.ms=0) carries records that must not wait for a batch, such as
+// EMERGENCY alerts. A background thread serves delivery reports, which go to
+// the DeliveryTracker passed with each record.
+//
+// Lifecycle: Create, Produce from any number of threads, destroy (flushes
+// for up to `flush_timeout` and stops the thread). Thread-safe.
+class OutputProducer {
+ public:
+  // `overrides` are the operator's [kafka] properties (bootstrap.servers,
+  // security, ...); they win over the built-in defaults.
+  static absl::StatusOr<std::unique_ptr<OutputProducer>> Create(
+      const KafkaProperties& overrides);
+  ~OutputProducer();
+
+  // Queues one record. `tracker` (not null, must outlive the delivery) gets
+  // OnProduced now and OnDelivered later. Blocks while librdkafka's local
+  // queue is full. A record librdkafka refuses outright is reported to the
+  // tracker as failed, logged, and returned as an error.
+  absl::Status Produce(const std::string& topic, std::string_view key,
+                       std::string_view payload, DeliveryTracker* tracker,
+                       bool urgent = false);
+
+  // Waits until every queued record has a delivery report.
+  absl::Status Flush(std::chrono::milliseconds timeout);
+
+  // Records queued in librdkafka and not yet reported.
+  int OutQueueLength() const;
+
+ private:
+  OutputProducer() = default;
+  void PollLoop();
+
+  std::unique_ptr<RdKafka::DeliveryReportCb> report_cb_;
+  std::unique_ptr<RdKafka::Producer> bulk_;
+  std::unique_ptr<RdKafka::Producer> urgent_;
+  std::atomic<bool> stop_{false};
+  std::thread poller_;
+};
+
+}  // namespace callflow::pipeline

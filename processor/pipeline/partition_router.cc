@@ -1,0 +1,207 @@
+#include "processor/pipeline/partition_router.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include <future>
+#include <thread>
+
+namespace callflow::pipeline {
+namespace {
+
+void DeleteAll(std::vector<RdKafka::TopicPartition*>& tps) {
+  for (auto* tp : tps) delete tp;
+  tps.clear();
+}
+
+}  // namespace
+
+PartitionRouter::PartitionRouter(std::vector<std::unique_ptr<Shard>>& shards,
+                                 RdKafka::KafkaConsumer& consumer,
+                                 const std::string& topic,
+                                 PipelineStats& stats)
+    : shards_(shards),
+      consumer_(consumer),
+      topic_(topic),
+      stats_(stats),
+      pending_(shards.size()) {}
+
+void PartitionRouter::Route(const RdKafka::Message& message) {
+  const int32_t partition = message.partition();
+  if (partition < 0 || partition >= PipelineStats::kMaxPartitions) {
+    spdlog::error("partition {} beyond the supported {}; message skipped",
+                  partition, PipelineStats::kMaxPartitions);
+    return;
+  }
+  const size_t s = ShardOf(partition);
+  ShardChannel& channel = shards_[s]->channel();
+  Envelope* e = channel.Acquire();
+  e->partition = partition;
+  e->offset = message.offset();
+  if (message.key() != nullptr) {
+    e->key.assign(*message.key());
+  } else {
+    e->key.clear();
+  }
+  e->payload.assign(static_cast<const char*>(message.payload()),
+                    message.len());
+  if (e->event.ParseFromString(e->payload)) {
+    e->kind = Envelope::Kind::kEvent;
+  } else {
+    e->kind = Envelope::Kind::kUndecodable;
+    e->error = "payload is not a callflow.v1.CallEvent protobuf";
+  }
+  stats_.partitions[partition].consumed.fetch_add(1,
+                                                  std::memory_order_relaxed);
+  next_offset_[partition] = message.offset() + 1;
+
+  PendingShard& pending = pending_[s];
+  if (pending.queue.empty() && channel.TryPush(e)) return;
+  pending.queue.push_back(e);
+  if (pending.paused.empty()) Pause(s);
+}
+
+void PartitionRouter::DrainPending() {
+  for (size_t s = 0; s < pending_.size(); ++s) {
+    PendingShard& pending = pending_[s];
+    ShardChannel& channel = shards_[s]->channel();
+    while (!pending.queue.empty() && channel.TryPush(pending.queue.front())) {
+      pending.queue.pop_front();
+    }
+    if (pending.queue.empty() && !pending.paused.empty() &&
+        channel.size() <= channel.capacity() / 2) {
+      Resume(s);
+    }
+  }
+}
+
+void PartitionRouter::Pause(size_t shard) {
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (int32_t p : assigned_) {
+    if (ShardOf(p) != shard) continue;
+    tps.push_back(RdKafka::TopicPartition::create(topic_, p));
+    pending_[shard].paused.insert(p);
+    stats_.partitions[p].paused = true;
+  }
+  if (tps.empty()) return;
+  RdKafka::ErrorCode err = consumer_.pause(tps);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    spdlog::warn("pause shard {}: {}", shard, RdKafka::err2str(err));
+  }
+  DeleteAll(tps);
+}
+
+void PartitionRouter::Resume(size_t shard) {
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (int32_t p : pending_[shard].paused) {
+    stats_.partitions[p].paused = false;
+    if (assigned_.contains(p)) {
+      tps.push_back(RdKafka::TopicPartition::create(topic_, p));
+    }
+  }
+  pending_[shard].paused.clear();
+  if (tps.empty()) return;
+  RdKafka::ErrorCode err = consumer_.resume(tps);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    spdlog::warn("resume shard {}: {}", shard, RdKafka::err2str(err));
+  }
+  DeleteAll(tps);
+}
+
+void PartitionRouter::UpdateLag() {
+  for (int32_t p : assigned_) {
+    int64_t low = 0, high = 0;
+    if (consumer_.get_watermark_offsets(topic_, p, &low, &high) !=
+            RdKafka::ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    auto it = next_offset_.find(p);
+    int64_t next = it != next_offset_.end()
+                       ? it->second
+                       : stats_.partitions[p].committed_offset.load();
+    if (next < 0) next = low;
+    stats_.partitions[p].lag = std::max<int64_t>(high - next, 0);
+  }
+}
+
+void PartitionRouter::PushControl(size_t shard, Envelope* e) {
+  // The shard drains its ring without waiting on this thread, so this ends.
+  ShardChannel& channel = shards_[shard]->channel();
+  while (!channel.TryPush(e)) {
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+}
+
+void PartitionRouter::Assign(int32_t partition,
+                             std::unique_ptr<state::PartitionStore> store) {
+  const size_t s = ShardOf(partition);
+  // Messages pending for this shard were consumed before the assignment and
+  // belong to other partitions; keep their order ahead of the control.
+  Envelope* e = shards_[s]->channel().Acquire();
+  e->kind = Envelope::Kind::kAssign;
+  e->partition = partition;
+  e->store = std::move(store);
+  e->done = std::promise<void>();
+  std::future<void> done = e->done.get_future();
+  while (!pending_[s].queue.empty()) {
+    PushControl(s, pending_[s].queue.front());
+    pending_[s].queue.pop_front();
+  }
+  PushControl(s, e);
+  done.wait();
+  assigned_.insert(partition);
+  next_offset_.erase(partition);
+}
+
+void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
+  std::vector<std::pair<size_t, Envelope*>> sent;
+  std::vector<std::future<void>> waits;
+  for (int32_t p : partitions) {
+    if (!assigned_.contains(p)) continue;
+    const size_t s = ShardOf(p);
+    // Drop p's uncommitted pending messages: the next owner reads them again.
+    auto& q = pending_[s].queue;
+    for (auto it = q.begin(); it != q.end();) {
+      if ((*it)->partition == p) {
+        shards_[s]->channel().Release(*it);
+        it = q.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    pending_[s].paused.erase(p);
+    stats_.partitions[p].paused = false;
+    while (!q.empty()) {
+      PushControl(s, q.front());
+      q.pop_front();
+    }
+    Envelope* e = shards_[s]->channel().Acquire();
+    e->kind = Envelope::Kind::kRevoke;
+    e->partition = p;
+    e->done = std::promise<void>();
+    waits.push_back(e->done.get_future());
+    PushControl(s, e);
+    assigned_.erase(p);
+    next_offset_.erase(p);
+  }
+  for (auto& w : waits) w.wait();
+}
+
+void PartitionRouter::StopShards() {
+  std::vector<std::future<void>> waits;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    for (Envelope* e : pending_[s].queue) shards_[s]->channel().Release(e);
+    pending_[s].queue.clear();
+    Envelope* e = shards_[s]->channel().Acquire();
+    e->kind = Envelope::Kind::kStop;
+    e->partition = 0;
+    e->done = std::promise<void>();
+    waits.push_back(e->done.get_future());
+    PushControl(s, e);
+  }
+  for (auto& w : waits) w.wait();
+  for (auto& shard : shards_) shard->Join();
+}
+
+}  // namespace callflow::pipeline

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "processor/pipeline/pipeline_stats.h"
+#include "processor/pipeline/shard.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+class Message;
+}  // namespace RdKafka
+
+namespace callflow::pipeline {
+
+// The poll thread's half of the hand-over: decodes each consumed message
+// into a recycled envelope, routes it to shard `partition % S`, and applies
+// backpressure: when a shard's ring is full the message waits in that shard's
+// pending queue and every partition of the shard is paused; once the ring is
+// half empty and the pending queue drained, they are resumed. Polling never
+// stops. Also sends the ordered control envelopes (assign, revoke, stop).
+//
+// Poll thread only (the rebalance callback runs there too).
+class PartitionRouter {
+ public:
+  PartitionRouter(std::vector<std::unique_ptr<Shard>>& shards,
+                  RdKafka::KafkaConsumer& consumer, const std::string& topic,
+                  PipelineStats& stats);
+
+  size_t ShardOf(int32_t partition) const {
+    return static_cast<size_t>(partition) % shards_.size();
+  }
+
+  void Route(const RdKafka::Message& message);
+  // Pushes pending messages and resumes shards that drained.
+  void DrainPending();
+  // Refreshes per-partition lag from librdkafka's cached high watermarks.
+  void UpdateLag();
+
+  // Hands `store` to the partition's shard (ordered before its messages).
+  void Assign(int32_t partition, std::unique_ptr<state::PartitionStore> store);
+  // Revokes partitions: drops their pending messages (not committed, so the
+  // next owner reads them again), has their shards commit and close them,
+  // and waits for that.
+  void Revoke(const std::vector<int32_t>& partitions);
+  // Stops every shard after a final commit, and waits.
+  void StopShards();
+
+ private:
+  struct PendingShard {
+    std::deque<Envelope*> queue;
+    std::set<int32_t> paused;  // partitions this router paused
+  };
+  // Blocks (briefly) until `e` is in the ring; for control envelopes.
+  void PushControl(size_t shard, Envelope* e);
+  void Pause(size_t shard);
+  void Resume(size_t shard);
+
+  std::vector<std::unique_ptr<Shard>>& shards_;
+  RdKafka::KafkaConsumer& consumer_;
+  const std::string topic_;
+  PipelineStats& stats_;
+  std::vector<PendingShard> pending_;
+  std::set<int32_t> assigned_;
+  std::map<int32_t, int64_t> next_offset_;  // per assigned partition
+};
+
+}  // namespace callflow::pipeline

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace callflow::pipeline {
+
+// Why a record went to the dead-letter topic (a metric label).
+enum class DlqReason : uint8_t {
+  kUndecodable = 0,  // the payload is not a CallEvent protobuf
+  kInvalid = 1,      // the engine rejected the event (InvalidArgument)
+};
+inline constexpr int kNumDlqReasons = 2;
+inline const char* DlqReasonName(DlqReason r) {
+  return r == DlqReason::kUndecodable ? "undecodable" : "invalid";
+}
+
+// Counters of one partition of the events topic. Written by the poll thread
+// (consumed, lag, paused, owned) and by the owning shard (watermark,
+// committed_offset); read by anyone.
+struct PartitionCounters {
+  std::atomic<bool> owned{false};      // assigned to this process now
+  std::atomic<bool> paused{false};     // fetching paused (its ring was full)
+  std::atomic<uint64_t> consumed{0};   // messages taken from Kafka
+  std::atomic<int64_t> lag{0};         // high watermark - next offset
+  std::atomic<int64_t> watermark_ns{0};  // event-time watermark (0 = none)
+  std::atomic<int64_t> committed_offset{-1};  // next offset in RocksDB
+};
+
+// Counters of one shard thread. Written by that shard (and the producer's
+// delivery callbacks for delivery_errors); read by anyone.
+struct ShardCounters {
+  std::atomic<uint64_t> ring_occupancy{0};   // envelopes waiting in its ring
+  std::atomic<uint64_t> processed{0};        // events handed to the engine
+  std::atomic<uint64_t> duplicates{0};       // events the engine ignored
+  std::atomic<uint64_t> outputs{0};          // records produced
+  std::atomic<uint64_t> delivery_errors{0};  // records the broker never took
+  std::atomic<uint64_t> commits{0};          // commit cycles done
+  std::atomic<uint64_t> last_commit_us{0};   // duration of the last cycle
+  std::atomic<uint64_t> commit_us_total{0};  // sum of cycle durations
+};
+
+// Everything the pipeline measures, as plain atomics so the metrics module
+// (or the demo's progress line) can sample them from any thread without
+// knowing about prometheus or librdkafka. Lives as long as the Pipeline.
+struct PipelineStats {
+  static constexpr int kMaxPartitions = 1024;
+
+  explicit PipelineStats(int num_shards)
+      : shard_count(num_shards),
+        shards(std::make_unique<ShardCounters[]>(num_shards)) {}
+
+  const int shard_count;
+  std::unique_ptr<ShardCounters[]> shards;
+  std::array<PartitionCounters, kMaxPartitions> partitions;
+  std::array<std::atomic<uint64_t>, kNumDlqReasons> dead_letters{};
+  std::atomic<uint64_t> tasks{0};     // Task records produced
+  std::atomic<uint64_t> alerts{0};    // Alert records produced
+  std::atomic<uint64_t> contacts{0};  // ContactContext records produced
+  std::atomic<uint64_t> rebalances{0};
+  std::atomic<int64_t> line_watermark_ns{0};  // LineAggregator's watermark
+
+  // Sums over partitions / shards (for progress lines and tests).
+  uint64_t TotalConsumed() const;
+  int64_t TotalLag() const;
+  uint64_t TotalProcessed() const;
+  uint64_t TotalDuplicates() const;
+  uint64_t TotalDeliveryErrors() const;
+  uint64_t TotalDeadLetters() const;
+};
+
+inline uint64_t PipelineStats::TotalConsumed() const {
+  uint64_t n = 0;
+  for (const auto& p : partitions) n += p.consumed.load();
+  return n;
+}
+inline int64_t PipelineStats::TotalLag() const {
+  int64_t n = 0;
+  for (const auto& p : partitions) {
+    if (p.owned.load()) n += p.lag.load();
+  }
+  return n;
+}
+inline uint64_t PipelineStats::TotalProcessed() const {
+  uint64_t n = 0;
+  for (int s = 0; s < shard_count; ++s) n += shards[s].processed.load();
+  return n;
+}
+inline uint64_t PipelineStats::TotalDuplicates() const {
+  uint64_t n = 0;
+  for (int s = 0; s < shard_count; ++s) n += shards[s].duplicates.load();
+  return n;
+}
+inline uint64_t PipelineStats::TotalDeliveryErrors() const {
+  uint64_t n = 0;
+  for (int s = 0; s < shard_count; ++s) n += shards[s].delivery_errors.load();
+  return n;
+}
+inline uint64_t PipelineStats::TotalDeadLetters() const {
+  uint64_t n = 0;
+  for (const auto& d : dead_letters) n += d.load();
+  return n;
+}
+
+}  // namespace callflow::pipeline

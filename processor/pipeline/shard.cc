@@ -1,0 +1,302 @@
+#include "processor/pipeline/shard.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "processor/rules/time.h"
+
+namespace callflow::pipeline {
+namespace {
+
+constexpr size_t kMaxBatch = 512;
+
+bool IsControl(const Envelope& e) {
+  return e.kind == Envelope::Kind::kAssign ||
+         e.kind == Envelope::Kind::kRevoke || e.kind == Envelope::Kind::kStop;
+}
+
+rules::TimeNs WallClockNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Shard::Shard(int index, ShardContext context)
+    : index_(index),
+      ctx_(std::move(context)),
+      counters_(ctx_.stats.shards[index]),
+      channel_(ctx_.options.ring_capacity),
+      tracker_(&counters_.delivery_errors),
+      sink_(index, ctx_.topics, ctx_.producer, tracker_, ctx_.stats,
+            ctx_.observer),
+      engine_(ctx_.engine_options) {
+  batch_.reserve(kMaxBatch);
+}
+
+Shard::~Shard() { Join(); }
+
+void Shard::Start() {
+  last_commit_ = std::chrono::steady_clock::now();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Shard::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Shard::Run() {
+  int idle_rounds = 0;
+  while (true) {
+    Envelope* e = held_ != nullptr ? std::exchange(held_, nullptr)
+                                   : channel_.TryPop();
+    if (e == nullptr) {
+      counters_.ring_occupancy.store(0, std::memory_order_relaxed);
+      if (CommitDue()) Commit();
+      // Back off gently: a short spin, then 1 ms naps.
+      if (++idle_rounds < 64) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      continue;
+    }
+    idle_rounds = 0;
+    if (IsControl(*e)) {
+      const bool stop = e->kind == Envelope::Kind::kStop;
+      HandleControl(*e);  // fulfils its promise
+      channel_.Recycle(e);
+      if (stop) return;
+      continue;
+    }
+    batch_.push_back(e);
+    TakeBatch();
+    counters_.ring_occupancy.store(channel_.size(), std::memory_order_relaxed);
+    ProcessBatch();
+    if (CommitDue()) Commit();
+  }
+}
+
+void Shard::TakeBatch() {
+  while (batch_.size() < kMaxBatch) {
+    Envelope* e = channel_.TryPop();
+    if (e == nullptr) return;
+    if (IsControl(*e)) {
+      held_ = e;
+      return;
+    }
+    batch_.push_back(e);
+  }
+}
+
+// Reads the batch's callers that are not cached with one MultiGet per
+// partition (DESIGN.md: random point reads are the store's bottleneck).
+void Shard::PrefetchBatch() {
+  absl::flat_hash_map<int32_t, std::vector<std::string>> keys;
+  for (const Envelope* e : batch_) {
+    if (e->kind != Envelope::Kind::kEvent) continue;
+    keys[e->partition].push_back(engine_.KeyFor(e->event));
+  }
+  for (auto& [partition, list] : keys) {
+    auto it = owned_.find(partition);
+    if (it == owned_.end()) continue;
+    std::sort(list.begin(), list.end());
+    list.erase(std::unique(list.begin(), list.end()), list.end());
+    absl::Status s = it->second.store->Prefetch(list);
+    if (!s.ok()) spdlog::warn("prefetch p{}: {}", partition, s.ToString());
+  }
+}
+
+void Shard::ProcessBatch() {
+  if (!failed_) PrefetchBatch();
+  for (Envelope* e : batch_) {
+    if (!failed_) {
+      if (e->kind == Envelope::Kind::kEvent) {
+        HandleEvent(*e);
+      } else {
+        HandleUndecodable(*e);
+      }
+    }
+    channel_.Recycle(e);
+  }
+  batch_.clear();
+  if (failed_) return;
+  PublishWatermarks();
+  ctx_.lines.Apply(sink_.line_inputs(), sink_);
+}
+
+void Shard::HandleEvent(Envelope& e) {
+  auto it = owned_.find(e.partition);
+  if (it == owned_.end()) {
+    // Cannot happen: assignment precedes the partition's messages.
+    Fail(absl::InternalError(
+        absl::StrCat("shard ", index_, ": event for unowned partition ",
+                     e.partition)));
+    return;
+  }
+  Owned& owned = it->second;
+  absl::Status status = engine_.Process(e.event, *owned.store, sink_);
+  if (!status.ok()) {
+    DeadLetter(e, std::string(status.message()), DlqReason::kInvalid);
+  }
+  owned.next_offset = e.offset + 1;
+  owned.advanced = true;
+  if (touched_.empty() || touched_.back() != e.partition) {
+    touched_.push_back(e.partition);
+  }
+  ++events_since_commit_;
+  counters_.processed.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Shard::HandleUndecodable(Envelope& e) {
+  auto it = owned_.find(e.partition);
+  if (it == owned_.end()) {
+    Fail(absl::InternalError(absl::StrCat(
+        "shard ", index_, ": payload for unowned partition ", e.partition)));
+    return;
+  }
+  DeadLetter(e, e.error, DlqReason::kUndecodable);
+  it->second.next_offset = e.offset + 1;
+  it->second.advanced = true;
+  ++events_since_commit_;
+}
+
+void Shard::DeadLetter(const Envelope& e, const std::string& error,
+                       DlqReason reason) {
+  v1::DeadLetter dl;
+  dl.set_source_topic(ctx_.topics.events);
+  dl.set_partition(e.partition);
+  dl.set_offset(e.offset);
+  dl.set_key(e.key);
+  dl.set_payload(e.payload);
+  dl.set_error(error);
+  rules::ToProto(WallClockNow(), dl.mutable_received_at());
+  sink_.EmitDeadLetter(dl, reason);
+}
+
+void Shard::PublishWatermarks() {
+  std::sort(touched_.begin(), touched_.end());
+  touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+  for (int32_t p : touched_) {
+    auto it = owned_.find(p);
+    if (it == owned_.end()) continue;
+    ctx_.stats.partitions[p].watermark_ns.store(
+        it->second.store->MutablePartition().watermark(),
+        std::memory_order_relaxed);
+  }
+  touched_.clear();
+}
+
+void Shard::HandleControl(Envelope& e) {
+  PartitionCounters& pc = ctx_.stats.partitions[e.partition];
+  switch (e.kind) {
+    case Envelope::Kind::kAssign: {
+      Owned owned;
+      owned.store = std::move(e.store);
+      pc.watermark_ns = owned.store->MutablePartition().watermark();
+      pc.committed_offset = owned.store->next_offset().value_or(-1);
+      pc.owned = true;
+      owned_[e.partition] = std::move(owned);
+      e.done.set_value();
+      break;
+    }
+    case Envelope::Kind::kRevoke:
+      Commit();
+      owned_.erase(e.partition);  // closes the partition's RocksDB
+      pc.owned = false;
+      pc.watermark_ns = 0;
+      e.done.set_value();
+      break;
+    case Envelope::Kind::kStop:
+      Commit();
+      for (auto& [p, owned] : owned_) {
+        ctx_.stats.partitions[p].owned = false;
+      }
+      owned_.clear();
+      e.done.set_value();
+      break;
+    default:
+      break;
+  }
+}
+
+bool Shard::CommitDue() const {
+  if (failed_) return false;
+  if (events_since_commit_ >= ctx_.options.commit_max_events) return true;
+  return std::chrono::steady_clock::now() - last_commit_ >=
+         std::chrono::milliseconds(ctx_.options.commit_interval_ms);
+}
+
+bool Shard::Commit() {
+  if (failed_) return false;
+  const auto started = std::chrono::steady_clock::now();
+  last_commit_ = started;
+  bool dirty = events_since_commit_ > 0 || tracker_.outstanding() > 0;
+  for (const auto& [p, owned] : owned_) dirty = dirty || owned.store->dirty();
+  if (!dirty) return true;
+
+  // 1. Every output produced so far is acknowledged (or failed).
+  while (!tracker_.WaitAll(std::chrono::seconds(5))) {
+    spdlog::warn("shard {}: waiting for {} deliveries before commit", index_,
+                 tracker_.outstanding());
+  }
+  if (tracker_.failed() > 0) {
+    Fail(absl::UnavailableError(absl::StrCat(
+        "shard ", index_, ": ", tracker_.failed(),
+        " output record(s) were not delivered; state not committed past them")));
+    return false;
+  }
+
+  // 2. State, timers, watermark and offset: one WriteBatch per partition.
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (auto& [p, owned] : owned_) {
+    if (!owned.advanced && !owned.store->dirty()) continue;
+    std::optional<int64_t> next;
+    if (owned.advanced) next = owned.next_offset;
+    absl::Status s = owned.store->Commit(next);
+    if (!s.ok()) {
+      for (auto* tp : offsets) delete tp;
+      Fail(absl::Status(s.code(), absl::StrCat("commit p", p, ": ",
+                                               s.message())));
+      return false;
+    }
+    if (owned.advanced) {
+      ctx_.stats.partitions[p].committed_offset = owned.next_offset;
+      offsets.push_back(RdKafka::TopicPartition::create(ctx_.topics.events, p,
+                                                        owned.next_offset));
+    }
+    owned.advanced = false;
+  }
+
+  // 3. The group's offsets, asynchronously (RocksDB stays the truth).
+  if (!offsets.empty()) {
+    RdKafka::ErrorCode err = ctx_.consumer.commitAsync(offsets);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      spdlog::debug("shard {}: group offset commit: {}", index_,
+                    RdKafka::err2str(err));
+    }
+    for (auto* tp : offsets) delete tp;
+  }
+  events_since_commit_ = 0;
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+  counters_.commits.fetch_add(1, std::memory_order_relaxed);
+  counters_.last_commit_us.store(us, std::memory_order_relaxed);
+  counters_.commit_us_total.fetch_add(us, std::memory_order_relaxed);
+  return true;
+}
+
+void Shard::Fail(absl::Status status) {
+  if (failed_) return;
+  failed_ = true;
+  spdlog::error("shard {} stops committing: {}", index_, status.ToString());
+  ctx_.on_fatal(std::move(status));
+}
+
+}  // namespace callflow::pipeline
