@@ -8,6 +8,7 @@
 #include "processor/rules/options.h"
 #include "processor/rules/output_sink.h"
 #include "processor/rules/phone_normalizer.h"
+#include "processor/rules/rule_context.h"
 #include "processor/rules/state_view.h"
 
 namespace callflow::rules {
@@ -42,8 +43,20 @@ class Engine {
   PhoneNormalizer& normalizer() { return normalizer_; }
 
  private:
+  void ApplyToRecord(RuleContext& ctx, const v1::CallEvent& event,
+                     std::string_view key, v1::CallerState& record,
+                     bool anonymous, TimeNs now);
+  // Fires timers due at or before `watermark`, then closes line windows.
+  void FireDue(RuleContext& ctx, TimeNs watermark);
+  void FireTimers(RuleContext& ctx, TimeNs limit);
+  void CloseWindows(RuleContext& ctx, TimeNs watermark);
+
   const EngineOptions& options_;
   PhoneNormalizer normalizer_;
+  // Reused output messages.
+  v1::Task task_;
+  v1::Alert alert_;
+  v1::ContactContext contact_;
 };
 
 }  // namespace callflow::rules

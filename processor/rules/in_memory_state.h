@@ -22,13 +22,14 @@ class InMemoryState : public StateView {
   v1::PartitionState& MutablePartition() override { return partition_; }
   void AddTimer(const Timer& timer) override { timers_.insert(timer); }
   std::optional<Timer> PopDueTimer(TimeNs watermark) override {
-    if (timers_.empty() || timers_.begin()->due > watermark) return std::nullopt;
+    if (timers_.empty() || timers_.begin()->due > watermark)
+      return std::nullopt;
     Timer t = *timers_.begin();
     timers_.erase(timers_.begin());
     return t;
   }
 
-  const std::map<std::string, v1::CallerState>& callers() const {
+  const std::map<std::string, v1::CallerState, std::less<>>& callers() const {
     return callers_;
   }
   const std::set<Timer>& timers() const { return timers_; }

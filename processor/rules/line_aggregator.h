@@ -44,6 +44,7 @@ class LineAggregator {
 
 // First instant at or after `from` when `business` time inside the line's
 // business hours has elapsed since `from` (LINE_SILENT deadline).
-TimeNs AddBusinessTime(const LineOptions& line, TimeNs from, DurationNs business);
+TimeNs AddBusinessTime(const LineOptions& line, TimeNs from,
+                       DurationNs business);
 
 }  // namespace callflow::rules

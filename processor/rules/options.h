@@ -48,9 +48,9 @@ struct ReminderOptions {
 };
 
 struct AlertOptions {
-  DurationNs window = 5 * kMinute;        // default "5m"
-  uint32_t min_calls = 20;                // default 20
-  double missed_rate_threshold = 0.2;     // default 0.2
+  DurationNs window = 5 * kMinute;     // default "5m"
+  uint32_t min_calls = 20;             // default 20
+  double missed_rate_threshold = 0.2;  // default 0.2
 };
 
 struct BillingOptions {
@@ -61,9 +61,9 @@ struct BillingOptions {
 // Everything the rules engine needs. Plain data, validated by the config
 // loader; the engine never reads files, clocks or globals.
 struct EngineOptions {
-  std::string default_region = "RU";        // default "RU"
-  DurationNs allowed_lateness = 0;          // default "0s"
-  DurationNs max_call_duration = 4 * kHour; // default "4h"
+  std::string default_region = "RU";         // default "RU"
+  DurationNs allowed_lateness = 0;           // default "0s"
+  DurationNs max_call_duration = 4 * kHour;  // default "4h"
   // Events further than this from the watermark go to the DLQ. Default "7d".
   DurationNs max_event_skew = 7 * kDay;
   // How long event ids are remembered for de-duplication. Default "24h".

@@ -14,6 +14,7 @@ enum class TimerKind : uint8_t {
   kCallbackSla = 3,      // attempt 1 due_at passed with no attempt
   kCallbackOverdue = 4,  // later attempt due_at + overdue_after passed
   kReminderOverdue = 5,  // reminder due_at + overdue_after passed
+  kPurgeRecord = 6,      // drop a closed anonymous leg record
 };
 
 // A durable event-time timer. Timers are never cancelled: the engine checks,

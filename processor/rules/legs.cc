@@ -1,0 +1,196 @@
+#include "processor/rules/legs.h"
+
+#include <algorithm>
+#include <string>
+
+#include "processor/rules/callback_policy.h"
+
+namespace callflow::rules {
+namespace {
+
+using v1::CallEnded;
+using v1::CallEvent;
+using v1::LegState;
+
+constexpr int kMaxLegs = 32;
+
+bool IsInbound(const LegState& leg) {
+  return leg.direction() == CallEvent::INBOUND;
+}
+
+// Drops closed legs the de-duplication window no longer needs, and the
+// oldest closed ones beyond kMaxLegs.
+void PruneLegs(v1::CallerState& record, TimeNs cutoff) {
+  auto* legs = record.mutable_legs();
+  auto stale = [&](const LegState& l) {
+    return l.closed() && l.ended_at() < cutoff;
+  };
+  legs->erase(std::remove_if(legs->begin(), legs->end(), stale), legs->end());
+  while (legs->size() > kMaxLegs) {
+    auto oldest = std::find_if(legs->begin(), legs->end(),
+                               [](const LegState& l) { return l.closed(); });
+    if (oldest == legs->end()) break;
+    legs->erase(oldest);
+  }
+}
+
+LegState& FindOrAddLeg(RuleContext& ctx, v1::CallerState& record,
+                       const CallEvent& e) {
+  if (LegState* leg = FindLeg(record, e.call_id())) return *leg;
+  PruneLegs(record, ctx.state.MutablePartition().watermark() -
+                        ctx.options.dedup_window);
+  LegState& leg = *record.add_legs();
+  leg.set_call_id(e.call_id());
+  leg.set_direction(e.direction());
+  leg.set_line(e.line());
+  return leg;
+}
+
+void CountWindow(RuleContext& ctx, std::string_view line, TimeNs at,
+                 bool missed) {
+  DurationNs width = ctx.options.alerts.window;
+  TimeNs start = at - ((at % width) + width) % width;
+  v1::PartitionState& p = ctx.state.MutablePartition();
+  v1::LineWindowState* w = nullptr;
+  for (auto& candidate : *p.mutable_windows()) {
+    if (candidate.window_start() == start && candidate.line() == line) {
+      w = &candidate;
+      break;
+    }
+  }
+  if (w == nullptr) {
+    w = p.add_windows();
+    w->set_line(std::string(line));
+    w->set_window_start(start);
+  }
+  w->set_inbound(w->inbound() + 1);
+  if (missed) w->set_missed(w->missed() + 1);
+}
+
+void BillLeg(RuleContext& ctx, const LegState& leg, TimeNs at) {
+  if (leg.talk_seconds() > 0) {
+    ctx.Record(FactKind::kTalkTime, leg.line(), leg.talk_seconds(),
+               leg.direction(), at);
+  }
+  int64_t minutes = BilledMinutes(ctx.options, leg.talk_seconds());
+  if (minutes == 0) return;
+  const LineOptions& line = ctx.options.Line(leg.line());
+  int64_t per_minute = IsInbound(leg) ? line.tariff_inbound_kopecks
+                                      : line.tariff_outbound_kopecks;
+  if (leg.via_access_number()) {
+    per_minute += ctx.options.billing.access_number_surcharge_kopecks;
+  }
+  ctx.Record(FactKind::kBilledMinutes, leg.line(), static_cast<double>(minutes),
+             leg.direction(), at);
+  ctx.Record(FactKind::kCostKopecks, leg.line(),
+             static_cast<double>(minutes * per_minute), leg.direction(), at);
+}
+
+// Finalizes a leg at `at`: bills it, counts it and drives the callback rules.
+void CloseLeg(RuleContext& ctx, v1::CallerState& record, bool anonymous,
+              LegState& leg, TimeNs at, bool stale) {
+  leg.set_closed(true);
+  if (leg.ended_at() == 0) leg.set_ended_at(at);
+  BillLeg(ctx, leg, at);
+  if (!IsInbound(leg)) return;
+  bool missed =
+      !leg.answered() && (stale || leg.end_reason() != CallEnded::COMPLETED);
+  ctx.Record(FactKind::kInboundClosed, leg.line(), 1, 0, at);
+  CountWindow(ctx, leg.line(), at, missed);
+  if (!missed) {
+    ctx.Record(FactKind::kAnswered, leg.line(), 1, 0, at);
+    return;
+  }
+  ctx.Record(FactKind::kMissed, leg.line(), 1, stale ? 0 : leg.end_reason(),
+             at);
+  TimeNs call_start = leg.started_at() != 0 ? leg.started_at() : leg.ended_at();
+  if (at - call_start < ctx.options.short_abandon) {
+    ctx.Record(FactKind::kShortAbandon, leg.line(), 1, leg.end_reason(), at);
+  }
+  if (anonymous) return;
+  OnMissedCall(ctx, record, leg,
+               stale ? leg.started_event_id() : leg.ended_event_id(),
+               call_start, at);
+}
+
+}  // namespace
+
+int64_t BilledMinutes(const EngineOptions& options, uint32_t talk_seconds) {
+  if (talk_seconds < options.billing.free_under_seconds) return 0;
+  return (static_cast<int64_t>(talk_seconds) + 59) / 60;
+}
+
+LegState* FindLeg(v1::CallerState& record, std::string_view call_id) {
+  for (auto& leg : *record.mutable_legs()) {
+    if (leg.call_id() == call_id) return &leg;
+  }
+  return nullptr;
+}
+
+void ApplyLegEvent(RuleContext& ctx, std::string_view key,
+                   v1::CallerState& record, bool anonymous, const CallEvent& e,
+                   TimeNs now) {
+  LegState& leg = FindOrAddLeg(ctx, record, e);
+  if (leg.closed()) {
+    ctx.Record(FactKind::kLateEvent, e.line(), 1, 0, now);
+    return;
+  }
+  if (leg.line().empty()) leg.set_line(e.line());
+  switch (e.body_case()) {
+    case CallEvent::kStarted:
+      leg.set_started_at(now);
+      leg.set_started_event_id(e.event_id());
+      leg.set_via_access_number(e.started().via_access_number());
+      leg.set_line(e.line());
+      ctx.state.AddTimer(Timer{now + ctx.options.max_call_duration,
+                               TimerKind::kLegStale, std::string(key),
+                               e.call_id(), 0});
+      break;
+    case CallEvent::kAnswered:
+      if (leg.answered()) break;
+      leg.set_answered(true);
+      leg.set_answered_at(now);
+      leg.set_wait_seconds(e.answered().wait_seconds());
+      if (IsInbound(leg)) {
+        ctx.Record(FactKind::kQueueWait, leg.line(),
+                   e.answered().wait_seconds(), 0, now);
+        if (!anonymous) OnClientCalledBack(ctx, record, now);
+      }
+      break;
+    case CallEvent::kEnded:
+      if (leg.ended_at() != 0) break;
+      leg.set_ended_at(now);
+      leg.set_ended_event_id(e.event_id());
+      leg.set_end_reason(e.ended().reason());
+      leg.set_talk_seconds(e.ended().talk_seconds());
+      ctx.state.AddTimer(
+          Timer{now, TimerKind::kLegClose, std::string(key), e.call_id(), 0});
+      break;
+    default:  // ivr / queued: nothing to keep
+      break;
+  }
+}
+
+void OnLegTimer(RuleContext& ctx, v1::CallerState& record, bool anonymous,
+                const Timer& timer) {
+  if (timer.kind == TimerKind::kPurgeRecord) {
+    bool open = std::any_of(record.legs().begin(), record.legs().end(),
+                            [](const LegState& l) { return !l.closed(); });
+    if (!open) ctx.state.EraseCaller(timer.key);
+    return;
+  }
+  LegState* leg = FindLeg(record, timer.ref);
+  if (leg == nullptr || leg->closed()) return;
+  if (timer.kind == TimerKind::kLegStale) {
+    if (leg->ended_at() != 0) return;  // ended; its close timer decides
+    CloseLeg(ctx, record, anonymous, *leg, timer.due, /*stale=*/true);
+  } else {
+    CloseLeg(ctx, record, anonymous, *leg, timer.due, /*stale=*/false);
+  }
+  if (anonymous) {
+    ctx.state.AddTimer(Timer{timer.due + ctx.options.dedup_window,
+                             TimerKind::kPurgeRecord, timer.key, "", 0});
+  }
+}
+
+}  // namespace callflow::rules

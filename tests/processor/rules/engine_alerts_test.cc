@@ -1,0 +1,177 @@
+// R6: alerts.
+#include "date/tz.h"
+#include "gtest/gtest.h"
+#include "tests/processor/rules/engine_test_harness.h"
+
+namespace callflow::rules::testing {
+namespace {
+
+using v1::Alert;
+constexpr char kCaller[] = "+74951234567";
+const std::string kTask = "cb:+74951234567:m1e";
+
+TEST(AlertTest, EmergencyForEveryAlarmAtOnce) {
+  EngineHarness h;
+  ASSERT_TRUE(h.Apply(R"({"event_id":"al1","occurred_at":"2024-05-01T10:00:00Z",
+      "line":"hotline","alarm":{"zone":"Building B","kind":"FIRE",
+      "message":"smoke on floor 3"}})")
+                  .ok());
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  const Alert& a = h.sink().alerts[0];
+  EXPECT_EQ(a.alert_id(), "emg:al1");
+  EXPECT_EQ(a.kind(), Alert::EMERGENCY);
+  EXPECT_EQ(a.severity(), Alert::CRITICAL);
+  EXPECT_TRUE(a.broadcast());
+  EXPECT_EQ(a.zone(), "Building B");
+  EXPECT_EQ(a.message(), "smoke on floor 3");
+  EXPECT_EQ(a.line(), "hotline");
+  EXPECT_EQ(Ts(a.occurred_at()), "2024-05-01T10:00:00Z");
+}
+
+TEST(AlertTest, SlaBreachWhenFirstAttemptIsLate) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  h.AdvanceTo("2024-05-01T10:59:59Z");
+  EXPECT_TRUE(h.sink().alerts.empty());
+  // The attempt at 11:30 comes after the due time: the breach fires first.
+  ASSERT_TRUE(
+      h.Attempt("a1", "2024-05-01T11:30:00Z", kCaller, kTask, "NO_ANSWER")
+          .ok());
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  const Alert& a = h.sink().alerts[0];
+  EXPECT_EQ(a.alert_id(), "sla:" + kTask);
+  EXPECT_EQ(a.kind(), Alert::CALLBACK_SLA_BREACH);
+  EXPECT_EQ(a.task_id(), kTask);
+  EXPECT_EQ(a.caller(), kCaller);
+  EXPECT_EQ(a.line(), "sales");
+  EXPECT_EQ(Ts(a.occurred_at()), "2024-05-01T11:00:00Z");
+  EXPECT_EQ(a.threshold(), 3600);
+}
+
+TEST(AlertTest, NoSlaBreachWhenAttemptedInTime) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  ASSERT_TRUE(
+      h.Attempt("a1", "2024-05-01T11:00:00Z", kCaller, kTask, "NO_ANSWER")
+          .ok());
+  h.AdvanceTo("2024-05-02T12:00:00Z");
+  EXPECT_TRUE(h.sink().alerts.empty());
+}
+
+TEST(AlertTest, TaskOverdueOncePerLaterAttempt) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  ASSERT_TRUE(
+      h.Attempt("a1", "2024-05-01T10:30:00Z", kCaller, kTask, "BUSY").ok());
+  // Attempt 2 is due 2024-05-02T10:30; overdue at 12:30.
+  h.AdvanceTo("2024-05-02T12:29:59Z");
+  EXPECT_TRUE(h.sink().alerts.empty());
+  h.AdvanceTo("2024-05-02T12:30:00Z");
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  const Alert& a = h.sink().alerts[0];
+  EXPECT_EQ(a.alert_id(), "overdue:" + kTask + ":2");
+  EXPECT_EQ(a.kind(), Alert::TASK_OVERDUE);
+  EXPECT_EQ(Ts(a.occurred_at()), "2024-05-02T12:30:00Z");
+  EXPECT_EQ(Ts(a.window_start()), "2024-05-02T10:30:00Z");
+  h.AdvanceTo("2024-05-05T00:00:00Z");
+  EXPECT_EQ(h.sink().alerts.size(), 1u);
+}
+
+TEST(AlertTest, ReminderOverdueWithoutAttempt) {
+  EngineHarness h;
+  ASSERT_TRUE(h.Apply(R"({"event_id":"e1","occurred_at":"2024-05-01T10:00:00Z",
+      "caller":"+74951234567","line":"sales","customer_event":{
+      "customer_event_id":"ev","starts_at":"2024-05-04T10:00:00Z"}})")
+                  .ok());
+  h.AdvanceTo("2024-05-02T11:59:59Z");
+  EXPECT_TRUE(h.sink().alerts.empty());
+  h.AdvanceTo("2024-05-02T12:00:00Z");
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  EXPECT_EQ(h.sink().alerts[0].alert_id(), "overdue:rem:+74951234567:ev:1");
+  EXPECT_EQ(h.sink().alerts[0].kind(), Alert::TASK_OVERDUE);
+}
+
+void Calls(EngineHarness& h, int answered, int missed,
+           const std::string& hhmm) {
+  for (int i = 0; i < answered + missed; ++i) {
+    std::string id = hhmm + "-" + std::to_string(i);
+    std::string caller = "+7495100" + std::to_string(1000 + i);
+    std::string at = "2024-05-01T" + hhmm + ":" + (i < 10 ? "0" : "") +
+                     std::to_string(i) + "Z";
+    ASSERT_TRUE(
+        h.Apply(EngineHarness::Leg(id + "s", at, id, caller, R"("started":{})"))
+            .ok());
+    std::string end = i < answered ? R"("ended":{"reason":"COMPLETED"})"
+                                   : R"("ended":{"reason":"ABANDONED"})";
+    ASSERT_TRUE(
+        h.Apply(EngineHarness::Leg(id + "e", at, id, caller, end)).ok());
+  }
+}
+
+TEST(AlertTest, MissedRateHighWhenWindowCloses) {
+  EngineHarness h;
+  Calls(h, 16, 4, "10:01");  // 20 calls, 20 % missed
+  h.AdvanceTo("2024-05-01T10:04:59Z");
+  EXPECT_TRUE(h.sink().alerts.empty());  // the window is still open
+  Calls(h, 16, 3, "10:06");              // 19 calls: under min_calls
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  h.AdvanceTo("2024-05-01T10:15:00Z");
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  const Alert& a = h.sink().alerts[0];
+  EXPECT_EQ(a.kind(), Alert::MISSED_RATE_HIGH);
+  EXPECT_EQ(a.alert_id(), "missed_rate:sales:1714557600");
+  EXPECT_EQ(a.line(), "sales");
+  EXPECT_DOUBLE_EQ(a.value(), 0.2);
+  EXPECT_DOUBLE_EQ(a.threshold(), 0.2);
+  EXPECT_EQ(Ts(a.window_start()), "2024-05-01T10:00:00Z");
+  EXPECT_EQ(Ts(a.window_end()), "2024-05-01T10:05:00Z");
+}
+
+EngineOptions SilentLineOptions() {
+  EngineOptions options;
+  LineOptions& line = options.lines["sales"];
+  line.tz = date::locate_zone("Europe/Moscow");
+  line.business_open_minute = 9 * 60;
+  line.business_close_minute = 18 * 60;
+  line.max_silence = 30 * kMinute;
+  return options;
+}
+
+TEST(AlertTest, LineSilentCountsOnlyBusinessHours) {
+  EngineHarness h(SilentLineOptions());
+  // 17:50 Moscow = 14:50 UTC; 10 min left today, 20 min tomorrow from 09:00.
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s1", "2024-05-01T14:50:00Z", "c1",
+                                         kCaller, R"("started":{})"))
+                  .ok());
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("s2", "2024-05-01T14:55:00Z", "c1", kCaller,
+                                 R"("ended":{"reason":"COMPLETED"})"))
+          .ok());
+  h.AdvanceTo("2024-05-02T06:19:59Z");
+  EXPECT_TRUE(h.sink().alerts.empty());
+  h.AdvanceTo("2024-05-02T06:20:00Z");
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  const Alert& a = h.sink().alerts[0];
+  EXPECT_EQ(a.kind(), Alert::LINE_SILENT);
+  EXPECT_EQ(a.line(), "sales");
+  EXPECT_EQ(Ts(a.window_start()), "2024-05-01T14:50:00Z");
+  EXPECT_EQ(Ts(a.occurred_at()), "2024-05-02T06:20:00Z");
+  h.AdvanceTo("2024-05-03T12:00:00Z");
+  EXPECT_EQ(h.sink().alerts.size(), 1u);  // once per silence
+}
+
+TEST(AlertTest, AddBusinessTimeSkipsNights) {
+  LineOptions line = SilentLineOptions().lines["sales"];
+  // Before opening: counting starts at 09:00 Moscow (06:00 UTC).
+  EXPECT_EQ(FormatTime(
+                AddBusinessTime(line, T("2024-05-01T02:00:00Z"), 30 * kMinute)),
+            "2024-05-01T06:30:00Z");
+  LineOptions always;
+  EXPECT_EQ(AddBusinessTime(always, 0, kHour), kHour);
+}
+
+}  // namespace
+}  // namespace callflow::rules::testing

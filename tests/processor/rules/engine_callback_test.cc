@@ -1,0 +1,229 @@
+// R2: missed calls, the callback lifecycle, stale legs, out-of-order legs.
+#include "gtest/gtest.h"
+#include "tests/processor/rules/engine_test_harness.h"
+
+namespace callflow::rules::testing {
+namespace {
+
+using v1::Task;
+constexpr char kCaller[] = "8 (495) 123-45-67";
+constexpr char kE164[] = "+74951234567";
+const std::string kTask = std::string("cb:") + kE164 + ":m1e";
+
+TEST(CallbackTest, MissedCallOpensCallbackDueOneHourAfterStart) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  ASSERT_EQ(h.sink().tasks.size(), 1u);
+  const Task& t = h.sink().tasks[0];
+  EXPECT_EQ(t.task_id(), kTask);
+  EXPECT_EQ(t.kind(), Task::CALLBACK);
+  EXPECT_EQ(t.status(), Task::OPEN);
+  EXPECT_EQ(t.caller(), kE164);
+  EXPECT_EQ(t.line(), "sales");
+  EXPECT_EQ(t.attempt(), 1u);
+  EXPECT_EQ(t.missed_calls(), 1u);
+  EXPECT_EQ(t.priority(), 1u);
+  EXPECT_EQ(t.source_call_id(), "c1");
+  EXPECT_EQ(Ts(t.due_at()), "2024-05-01T11:00:00Z");
+  EXPECT_EQ(Ts(t.created_at()), "2024-05-01T10:00:30Z");
+  EXPECT_EQ(h.sink().Sum(FactKind::kMissed), 1);
+  EXPECT_EQ(h.sink().Sum(FactKind::kInboundClosed), 1);
+}
+
+TEST(CallbackTest, EndedWithoutStartedIsDueOneHourAfterTheEnd) {
+  EngineHarness h;
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("x1", "2024-05-01T10:00:00Z", "c1", kCaller,
+                                 R"("ended":{"reason":"NO_ANSWER"})"))
+          .ok());
+  ASSERT_EQ(h.sink().tasks.size(), 1u);
+  EXPECT_EQ(h.sink().tasks[0].task_id(), std::string("cb:") + kE164 + ":x1");
+  EXPECT_EQ(Ts(h.sink().tasks[0].due_at()), "2024-05-01T11:00:00Z");
+}
+
+TEST(CallbackTest, CompletedOrAnsweredLegsAreNotMissed) {
+  EngineHarness h;
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("a", "2024-05-01T10:00:00Z", "c1",
+                                         kCaller, R"("started":{})"))
+                  .ok());
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("b", "2024-05-01T10:01:00Z", "c1", kCaller,
+                                 R"("ended":{"reason":"COMPLETED"})"))
+          .ok());
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("c", "2024-05-01T10:02:00Z", "c2",
+                                         kCaller, R"("answered":{})"))
+                  .ok());
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("d", "2024-05-01T10:03:00Z", "c2", kCaller,
+                                 R"("ended":{"reason":"FAILED"})"))
+          .ok());
+  EXPECT_TRUE(h.sink().tasks.empty());
+  EXPECT_EQ(h.sink().Sum(FactKind::kAnswered), 2);
+  EXPECT_EQ(h.sink().Sum(FactKind::kMissed), 0);
+}
+
+TEST(CallbackTest, SecondMissedCallUpdatesTheOpenTask) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  h.MissedCall("m2", "2024-05-01T10:20:00Z", "2024-05-01T10:20:30Z", "c2",
+               kCaller);
+  ASSERT_EQ(h.sink().tasks.size(), 2u);
+  const Task& t = h.sink().tasks[1];
+  EXPECT_EQ(t.task_id(), kTask);
+  EXPECT_EQ(t.status(), Task::UPDATED);
+  EXPECT_EQ(t.missed_calls(), 2u);
+  EXPECT_EQ(t.priority(), 2u);
+  EXPECT_EQ(Ts(t.due_at()), "2024-05-01T11:00:00Z");  // does not move
+}
+
+TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
+  EngineOptions options;
+  options.lines["sales"].callback_number = "+74950000000";
+  EngineHarness h(options);
+  ASSERT_TRUE(h.Apply(R"({"event_id":"ct","occurred_at":"2024-05-01T09:00:00Z",
+      "caller":"+74951234567","contact":{"email":"a@b.ru"}})")
+                  .ok());
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  ASSERT_TRUE(
+      h.Attempt("a1", "2024-05-01T10:30:00Z", kCaller, kTask, "NO_ANSWER")
+          .ok());
+  ASSERT_EQ(h.sink().tasks.size(), 2u);
+  EXPECT_EQ(h.sink().tasks[1].status(), Task::UPDATED);
+  EXPECT_EQ(h.sink().tasks[1].attempt(), 2u);
+  EXPECT_EQ(Ts(h.sink().tasks[1].due_at()), "2024-05-02T10:30:00Z");
+  ASSERT_TRUE(
+      h.Attempt("a2", "2024-05-02T10:30:00Z", kCaller, kTask, "BUSY").ok());
+  EXPECT_EQ(h.sink().tasks[2].attempt(), 3u);
+  EXPECT_EQ(Ts(h.sink().tasks[2].due_at()), "2024-05-03T10:30:00Z");
+  ASSERT_TRUE(
+      h.Attempt("a3", "2024-05-03T10:30:00Z", kCaller, kTask, "FAILED").ok());
+  ASSERT_EQ(h.sink().tasks.size(), 5u);
+  EXPECT_EQ(h.sink().tasks[3].status(), Task::UNREACHABLE);
+  const Task& mail = h.sink().tasks[4];
+  EXPECT_EQ(mail.task_id(), kTask + ":email");
+  EXPECT_EQ(mail.kind(), Task::EMAIL);
+  EXPECT_EQ(mail.status(), Task::OPEN);
+  EXPECT_EQ(mail.email(), "a@b.ru");
+  EXPECT_EQ(mail.subject(), "Вы пропустили важный звонок");
+  EXPECT_EQ(mail.body(),
+            "Уточните, пожалуйста, когда можем с Вами связаться или "
+            "перезвоните по номеру +74950000000.");
+  // The task is closed: a further attempt is counted and ignored.
+  ASSERT_TRUE(
+      h.Attempt("a4", "2024-05-03T11:00:00Z", kCaller, kTask, "REACHED").ok());
+  EXPECT_EQ(h.sink().tasks.size(), 5u);
+  EXPECT_EQ(h.sink().Sum(FactKind::kIgnoredAttempt), 1);
+}
+
+TEST(CallbackTest, UnreachableWithoutEmailSendsNoEmail) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  for (const char* id : {"a1", "a2", "a3"}) {
+    ASSERT_TRUE(
+        h.Attempt(id, "2024-05-01T10:30:00Z", kCaller, kTask, "BUSY").ok());
+  }
+  ASSERT_EQ(h.sink().tasks.size(), 4u);
+  EXPECT_EQ(h.sink().tasks.back().status(), Task::UNREACHABLE);
+}
+
+TEST(CallbackTest, ReachedClosesTaskAndNextMissOpensANewOne) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  ASSERT_TRUE(
+      h.Attempt("a1", "2024-05-01T10:40:00Z", kCaller, kTask, "REACHED").ok());
+  ASSERT_EQ(h.sink().tasks.size(), 2u);
+  EXPECT_EQ(h.sink().tasks[1].status(), Task::DONE);
+  h.MissedCall("m2", "2024-05-01T12:00:00Z", "2024-05-01T12:00:10Z", "c2",
+               kCaller);
+  ASSERT_EQ(h.sink().tasks.size(), 3u);
+  EXPECT_EQ(h.sink().tasks[2].status(), Task::OPEN);
+  EXPECT_EQ(h.sink().tasks[2].task_id(), std::string("cb:") + kE164 + ":m2e");
+}
+
+TEST(CallbackTest, ClientCallingBackClosesTheTask) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("b1", "2024-05-01T10:10:00Z", "c2",
+                                         kCaller, R"("started":{})"))
+                  .ok());
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("b2", "2024-05-01T10:10:20Z", "c2", kCaller,
+                                 R"("answered":{"wait_seconds":20})"))
+          .ok());
+  ASSERT_EQ(h.sink().tasks.size(), 2u);
+  EXPECT_EQ(h.sink().tasks[1].status(), Task::DONE);
+  EXPECT_EQ(h.sink().tasks[1].reason(), "client_called_back");
+}
+
+TEST(CallbackTest, AttemptForUnknownTaskIsIgnored) {
+  EngineHarness h;
+  ASSERT_TRUE(
+      h.Attempt("a1", "2024-05-01T10:00:00Z", kCaller, "cb:nope", "REACHED")
+          .ok());
+  EXPECT_TRUE(h.sink().tasks.empty());
+  EXPECT_EQ(h.sink().Sum(FactKind::kIgnoredAttempt), 1);
+}
+
+TEST(CallbackTest, StaleLegIsClosedAsMissedAfterMaxCallDuration) {
+  EngineHarness h;
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
+                                         kCaller, R"("started":{})"))
+                  .ok());
+  h.AdvanceTo("2024-05-01T13:59:59Z");
+  EXPECT_TRUE(h.sink().tasks.empty());
+  h.AdvanceTo("2024-05-01T14:00:00Z");
+  ASSERT_EQ(h.sink().tasks.size(), 1u);
+  EXPECT_EQ(h.sink().tasks[0].task_id(), std::string("cb:") + kE164 + ":s1");
+  EXPECT_EQ(Ts(h.sink().tasks[0].due_at()), "2024-05-01T11:00:00Z");
+}
+
+TEST(CallbackTest, StaleAnsweredLegIsNotMissed) {
+  EngineHarness h;
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
+                                         kCaller, R"("started":{})"))
+                  .ok());
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s2", "2024-05-01T10:00:05Z", "c1",
+                                         kCaller, R"("answered":{})"))
+                  .ok());
+  h.AdvanceTo("2024-05-01T15:00:00Z");
+  EXPECT_TRUE(h.sink().tasks.empty());
+  EXPECT_EQ(h.sink().Sum(FactKind::kAnswered), 1);
+}
+
+TEST(CallbackTest, EndedBeforeAnsweredWithinLatenessIsNotMissed) {
+  EngineOptions options;
+  options.allowed_lateness = 60 * kSecond;
+  EngineHarness h(options);
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("o1", "2024-05-01T10:00:00Z", "c1",
+                                         kCaller, R"("started":{})"))
+                  .ok());
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("o3", "2024-05-01T10:00:30Z", "c1", kCaller,
+                                 R"("ended":{"reason":"ABANDONED"})"))
+          .ok());
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("o2", "2024-05-01T10:00:10Z", "c1",
+                                         kCaller, R"("answered":{})"))
+                  .ok());
+  h.AdvanceTo("2024-05-01T10:05:00Z");
+  EXPECT_TRUE(h.sink().tasks.empty());
+  EXPECT_EQ(h.sink().Sum(FactKind::kAnswered), 1);
+}
+
+TEST(CallbackTest, AnonymousMissedCallIsCountedButOpensNoTask) {
+  EngineHarness h;
+  h.MissedCall("n1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               "anonymous");
+  EXPECT_TRUE(h.sink().tasks.empty());
+  EXPECT_TRUE(h.sink().contacts.empty());
+  EXPECT_EQ(h.sink().Sum(FactKind::kMissed), 1);
+  EXPECT_EQ(h.sink().Sum(FactKind::kAnonymous), 2);
+}
+
+}  // namespace
+}  // namespace callflow::rules::testing

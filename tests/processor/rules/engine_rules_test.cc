@@ -1,0 +1,286 @@
+// R1 screen-pop, R3 customer events, R4 conversion, R5 billing, R7 order,
+// duplicates and dead letters.
+#include "gtest/gtest.h"
+#include "tests/processor/rules/engine_test_harness.h"
+
+namespace callflow::rules::testing {
+namespace {
+
+using v1::ContactContext;
+using v1::Task;
+constexpr char kCaller[] = "+7 495 123-45-67";
+constexpr char kE164[] = "+74951234567";
+
+std::string Disposition(const std::string& id, const std::string& at,
+                        const std::string& outcome, const std::string& case_id,
+                        const std::string& line = "sales") {
+  return "{\"event_id\":\"" + id + "\",\"occurred_at\":\"" + at +
+         "\",\"caller\":\"" + kCaller + "\",\"line\":\"" + line +
+         "\",\"disposition\":{\"outcome\":\"" + outcome + "\",\"case_id\":\"" +
+         case_id + "\"}}";
+}
+
+TEST(ScreenPopTest, NewCallerGetsNewCase) {
+  EngineHarness h;
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
+                                 "8 (495) 123-45-67", R"("started":{})"))
+          .ok());
+  ASSERT_EQ(h.sink().contacts.size(), 1u);
+  const ContactContext& c = h.sink().contacts[0];
+  EXPECT_EQ(c.caller(), kE164);
+  EXPECT_EQ(c.call_id(), "c1");
+  EXPECT_TRUE(c.is_new());
+  EXPECT_EQ(c.inbound_calls(), 0u);
+  EXPECT_EQ(c.missed_calls(), 0u);
+  EXPECT_FALSE(c.has_last_call_at());
+  EXPECT_EQ(c.suggested_action(), ContactContext::NEW_CASE);
+  EXPECT_EQ(c.contact_id().substr(0, 2), "c-");
+  EXPECT_EQ(Ts(c.occurred_at()), "2024-05-01T10:00:00Z");
+}
+
+TEST(ScreenPopTest, KnownCallerWithOpenCaseIsConsulted) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kCaller);
+  ASSERT_TRUE(
+      h.Apply(Disposition("d1", "2024-05-01T10:01:00Z", "NEW_CASE", "case-1"))
+          .ok());
+  ASSERT_TRUE(h.Apply(R"({"event_id":"u1","occurred_at":"2024-05-01T10:02:00Z",
+      "caller":"+74951234567","contact":{"email":"x@y.ru",
+      "crm_contact_id":"CRM-7"}})")
+                  .ok());
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s2", "2024-05-01T10:30:00Z", "c2",
+                                         kCaller, R"("started":{})"))
+                  .ok());
+  ASSERT_EQ(h.sink().contacts.size(), 2u);
+  const ContactContext& c = h.sink().contacts[1];
+  EXPECT_FALSE(c.is_new());
+  EXPECT_EQ(c.inbound_calls(), 1u);
+  EXPECT_EQ(c.missed_calls(), 1u);
+  EXPECT_EQ(Ts(c.last_call_at()), "2024-05-01T10:00:00Z");
+  ASSERT_EQ(c.open_case_ids_size(), 1);
+  EXPECT_EQ(c.open_case_ids(0), "case-1");
+  EXPECT_EQ(c.pending_task_id(), std::string("cb:") + kE164 + ":m1e");
+  EXPECT_TRUE(c.email_known());
+  EXPECT_EQ(c.contact_id(), "CRM-7");
+  EXPECT_EQ(c.suggested_action(), ContactContext::CONSULT_EXISTING);
+}
+
+TEST(ScreenPopTest, OutboundAndAnonymousCallsGetNoScreenPop) {
+  EngineHarness h;
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller,
+                                 R"("started":{})", "OUTBOUND"))
+          .ok());
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s2", "2024-05-01T10:00:00Z", "c2",
+                                         "restricted", R"("started":{})"))
+                  .ok());
+  EXPECT_TRUE(h.sink().contacts.empty());
+}
+
+TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
+  EngineHarness h;
+  auto scheduled = [&](const std::string& id, const std::string& at,
+                       const std::string& starts, bool cancelled) {
+    return h.Apply("{\"event_id\":\"" + id + "\",\"occurred_at\":\"" + at +
+                   "\",\"caller\":\"" + kCaller +
+                   "\",\"line\":\"sales\",\"customer_event\":{"
+                   "\"customer_event_id\":\"ev1\",\"title\":\"Seminar\","
+                   "\"starts_at\":\"" +
+                   starts +
+                   "\",\"cancelled\":" + (cancelled ? "true" : "false") + "}}");
+  };
+  ASSERT_TRUE(
+      scheduled("e1", "2024-05-01T10:00:00Z", "2024-05-10T12:00:00Z", false)
+          .ok());
+  ASSERT_EQ(h.sink().tasks.size(), 2u);
+  const std::string rem = std::string("rem:") + kE164 + ":ev1";
+  const std::string fup = std::string("fup:") + kE164 + ":ev1";
+  EXPECT_EQ(h.sink().tasks[0].task_id(), rem);
+  EXPECT_EQ(h.sink().tasks[0].kind(), Task::REMINDER);
+  EXPECT_EQ(h.sink().tasks[0].status(), Task::OPEN);
+  EXPECT_EQ(Ts(h.sink().tasks[0].due_at()), "2024-05-08T12:00:00Z");
+  EXPECT_EQ(h.sink().tasks[1].task_id(), fup);
+  EXPECT_EQ(h.sink().tasks[1].kind(), Task::FOLLOW_UP);
+  EXPECT_EQ(Ts(h.sink().tasks[1].due_at()), "2024-05-12T12:00:00Z");
+
+  // Moved to tomorrow: the reminder cannot be due before the change itself.
+  ASSERT_TRUE(
+      scheduled("e2", "2024-05-02T10:00:00Z", "2024-05-03T09:00:00Z", false)
+          .ok());
+  ASSERT_EQ(h.sink().tasks.size(), 4u);
+  EXPECT_EQ(h.sink().tasks[2].status(), Task::UPDATED);
+  EXPECT_EQ(Ts(h.sink().tasks[2].due_at()), "2024-05-02T10:00:00Z");
+  EXPECT_EQ(h.sink().tasks[3].status(), Task::UPDATED);
+  EXPECT_EQ(Ts(h.sink().tasks[3].due_at()), "2024-05-05T09:00:00Z");
+
+  // Reached on the reminder: done; then the event is cancelled.
+  ASSERT_TRUE(
+      h.Attempt("a1", "2024-05-02T10:30:00Z", kCaller, rem, "REACHED").ok());
+  ASSERT_EQ(h.sink().tasks.size(), 5u);
+  EXPECT_EQ(h.sink().tasks[4].task_id(), rem);
+  EXPECT_EQ(h.sink().tasks[4].status(), Task::DONE);
+  ASSERT_TRUE(
+      scheduled("e3", "2024-05-02T11:00:00Z", "2024-05-03T09:00:00Z", true)
+          .ok());
+  ASSERT_EQ(h.sink().tasks.size(), 6u);
+  EXPECT_EQ(h.sink().tasks[5].task_id(), fup);
+  EXPECT_EQ(h.sink().tasks[5].status(), Task::CANCELLED);
+}
+
+TEST(ConversionTest, OneConversionPerCaseOnTheLatestInboundLine) {
+  EngineHarness h;
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller,
+                                 R"("started":{})", "INBOUND", "support"))
+          .ok());
+  ASSERT_TRUE(h.Apply(Disposition("d1", "2024-05-01T10:05:00Z",
+                                  "CONTRACT_SIGNED", "k1", "other"))
+                  .ok());
+  ASSERT_TRUE(h.Apply(Disposition("d2", "2024-05-01T10:06:00Z",
+                                  "CONTRACT_SIGNED", "k1", "other"))
+                  .ok());
+  ASSERT_TRUE(h.Apply(Disposition("d3", "2024-05-01T10:07:00Z", "REFUSED", "k2",
+                                  "other"))
+                  .ok());
+  EXPECT_EQ(h.sink().Sum(FactKind::kConversion, "support"), 1);
+  EXPECT_EQ(h.sink().Sum(FactKind::kConversion), 1);
+  EXPECT_EQ(h.sink().Sum(FactKind::kRefusal, "support"), 1);
+}
+
+TEST(ConversionTest, CasesOpenAndClose) {
+  EngineHarness h;
+  ASSERT_TRUE(
+      h.Apply(Disposition("d1", "2024-05-01T10:00:00Z", "NEW_CASE", "k1"))
+          .ok());
+  ASSERT_TRUE(
+      h.Apply(Disposition("d2", "2024-05-01T10:01:00Z", "CASE_RESOLVED", "k1"))
+          .ok());
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:02:00Z", "c1",
+                                         kCaller, R"("started":{})"))
+                  .ok());
+  EXPECT_EQ(h.sink().contacts[0].open_case_ids_size(), 0);
+  EXPECT_EQ(h.sink().contacts[0].suggested_action(), ContactContext::NEW_CASE);
+}
+
+struct BillingCase {
+  std::string direction;
+  uint32_t talk_seconds;
+  bool via_access_number;
+  double minutes;
+  double kopecks;
+};
+
+class BillingTest : public ::testing::TestWithParam<BillingCase> {};
+
+TEST_P(BillingTest, BillsEveryStartedMinute) {
+  const BillingCase& c = GetParam();
+  EngineOptions options;
+  options.lines["sales"].tariff_inbound_kopecks = 100;
+  options.lines["sales"].tariff_outbound_kopecks = 250;
+  EngineHarness h(options);
+  std::string started = std::string("\"started\":{\"via_access_number\":") +
+                        (c.via_access_number ? "true" : "false") + "}";
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("b1", "2024-05-01T10:00:00Z", "c1",
+                                         kCaller, started, c.direction))
+                  .ok());
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg("b2", "2024-05-01T10:00:01Z", "c1", kCaller,
+                                 R"("answered":{})", c.direction))
+          .ok());
+  ASSERT_TRUE(
+      h.Apply(EngineHarness::Leg(
+                  "b3", "2024-05-01T10:10:00Z", "c1", kCaller,
+                  "\"ended\":{\"reason\":\"COMPLETED\",\"talk_seconds\":" +
+                      std::to_string(c.talk_seconds) + "}",
+                  c.direction))
+          .ok());
+  EXPECT_EQ(h.sink().Sum(FactKind::kBilledMinutes), c.minutes);
+  EXPECT_EQ(h.sink().Sum(FactKind::kCostKopecks), c.kopecks);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Tariffs, BillingTest,
+    ::testing::Values(BillingCase{"INBOUND", 2, false, 0, 0},
+                      BillingCase{"INBOUND", 3, false, 1, 100},
+                      BillingCase{"INBOUND", 60, false, 1, 100},
+                      BillingCase{"INBOUND", 61, false, 2, 200},
+                      BillingCase{"INBOUND", 61, true, 2, 290},
+                      BillingCase{"OUTBOUND", 125, false, 3, 750},
+                      BillingCase{"OUTBOUND", 2, true, 0, 0}));
+
+TEST(DuplicateTest, SeenEventIdIsIgnoredAndCounted) {
+  EngineHarness h;
+  std::string started = EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
+                                           kCaller, R"("started":{})");
+  ASSERT_TRUE(h.Apply(started).ok());
+  ASSERT_TRUE(h.Apply(started).ok());
+  EXPECT_EQ(h.sink().contacts.size(), 1u);
+  EXPECT_EQ(h.sink().Sum(FactKind::kDuplicate), 1);
+  EXPECT_EQ(h.sink().Sum(FactKind::kApplied), 1);
+}
+
+TEST(DuplicateTest, AnonymousAndAlarmDuplicatesToo) {
+  EngineHarness h;
+  std::string alarm = R"({"event_id":"al","occurred_at":"2024-05-01T10:00:00Z",
+      "alarm":{"zone":"B","kind":"FIRE"}})";
+  ASSERT_TRUE(h.Apply(alarm).ok());
+  ASSERT_TRUE(h.Apply(alarm).ok());
+  EXPECT_EQ(h.sink().alerts.size(), 1u);
+  h.MissedCall("n", "2024-05-01T10:00:00Z", "2024-05-01T10:00:10Z", "c9", "");
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("ne", "2024-05-01T10:00:10Z", "c9", "",
+                                         R"("ended":{"reason":"ABANDONED"})"))
+                  .ok());
+  EXPECT_EQ(h.sink().Sum(FactKind::kMissed), 1);
+  EXPECT_EQ(h.sink().Sum(FactKind::kDuplicate), 2);
+}
+
+class DeadLetterTest
+    : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(DeadLetterTest, RejectsWithReasonAndChangesNothing) {
+  EngineHarness h;
+  ASSERT_TRUE(h.Apply(EngineHarness::Leg("ok", "2024-05-01T10:00:00Z", "c0",
+                                         kCaller, R"("started":{})"))
+                  .ok());
+  v1::CallEvent e = Event(GetParam().first);
+  if (GetParam().first.find("\"ended\"") != std::string::npos &&
+      GetParam().second == "unknown enum value 99 in ended.reason") {
+    e.mutable_ended()->set_reason(static_cast<v1::CallEnded::EndReason>(99));
+  }
+  Engine engine(h.options());
+  absl::Status s = engine.Process(e, h.state(), h.sink());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find(GetParam().second), std::string::npos)
+      << s.message();
+  EXPECT_EQ(h.sink().Sum(FactKind::kApplied), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadInput, DeadLetterTest,
+    ::testing::Values(
+        std::make_pair(R"({"occurred_at":"2024-05-01T10:00:00Z","call_id":"c",
+            "caller":"+74951234567","direction":"INBOUND","started":{}})",
+                       "missing event_id"),
+        std::make_pair(R"({"event_id":"x","call_id":"c","direction":"INBOUND",
+            "started":{}})",
+                       "missing occurred_at"),
+        std::make_pair(R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
+            "call_id":"c"})",
+                       "missing body"),
+        std::make_pair(R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
+            "call_id":"c","direction":"INBOUND","ended":{"reason":"ABANDONED"}})",
+                       "unknown enum value 99 in ended.reason"),
+        std::make_pair(R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
+            "direction":"INBOUND","started":{}})",
+                       "missing call_id"),
+        std::make_pair(R"({"event_id":"x","occurred_at":"2024-05-09T10:00:00Z",
+            "call_id":"c","direction":"INBOUND","started":{}})",
+                       "more than 7d from the watermark"),
+        std::make_pair(R"({"event_id":"x","occurred_at":"1999-05-01T10:00:00Z",
+            "call_id":"c","direction":"INBOUND","started":{}})",
+                       "occurred_at out of range")));
+
+}  // namespace
+}  // namespace callflow::rules::testing

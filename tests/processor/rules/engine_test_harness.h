@@ -1,0 +1,130 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "callflow/v1/events.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "processor/rules/engine.h"
+#include "processor/rules/in_memory_state.h"
+#include "processor/rules/line_aggregator.h"
+
+namespace callflow::rules::testing {
+
+// Collects everything an engine emits, feeding line-level facts to a
+// LineAggregator the way the replay driver does.
+class RecordingSink : public OutputSink {
+ public:
+  explicit RecordingSink(const EngineOptions& options) : aggregator(options) {}
+  void EmitTask(const v1::Task& t) override { tasks.push_back(t); }
+  void EmitAlert(const v1::Alert& a) override { alerts.push_back(a); }
+  void EmitContact(const v1::ContactContext& c) override {
+    contacts.push_back(c);
+  }
+  void EmitWindow(const WindowPartial& w) override { aggregator.AddWindow(w); }
+  void RecordFact(const Fact& f) override {
+    facts.push_back({f.kind, std::string(f.line), f.value, f.detail});
+    if (f.kind == FactKind::kInboundStarted) {
+      aggregator.OnInboundStarted(f.line, f.time);
+    }
+  }
+  double Sum(FactKind kind, std::string_view line = "*") const {
+    double total = 0;
+    for (const auto& f : facts) {
+      if (f.kind == kind && (line == "*" || f.line == line)) total += f.value;
+    }
+    return total;
+  }
+
+  struct SavedFact {
+    FactKind kind;
+    std::string line;
+    double value;
+    int32_t detail;
+  };
+  std::vector<v1::Task> tasks;
+  std::vector<v1::Alert> alerts;
+  std::vector<v1::ContactContext> contacts;
+  std::vector<SavedFact> facts;
+  LineAggregator aggregator;
+};
+
+inline v1::CallEvent Event(const std::string& json) {
+  v1::CallEvent e;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &e);
+  EXPECT_TRUE(status.ok()) << status.ToString() << " in " << json;
+  return e;
+}
+
+inline TimeNs T(const std::string& rfc3339) {
+  return ParseTime(rfc3339).value();
+}
+
+// Engine + in-memory state + recording sink, with helpers that build events.
+class EngineHarness {
+ public:
+  explicit EngineHarness(EngineOptions options = {})
+      : options_(std::move(options)), engine_(options_), sink_(options_) {}
+
+  absl::Status Apply(const std::string& json) {
+    absl::Status s = engine_.Process(Event(json), state_, sink_);
+    sink_.aggregator.AdvanceWatermark(state_.MutablePartition().watermark(),
+                                      sink_);
+    return s;
+  }
+  void AdvanceTo(const std::string& time) {
+    engine_.AdvanceWatermark(T(time), state_, sink_);
+    sink_.aggregator.AdvanceWatermark(state_.MutablePartition().watermark(),
+                                      sink_);
+  }
+
+  // A leg event as JSON. `body` is e.g. R"("started":{})".
+  static std::string Leg(const std::string& id, const std::string& at,
+                         const std::string& call, const std::string& caller,
+                         const std::string& body,
+                         const std::string& direction = "INBOUND",
+                         const std::string& line = "sales") {
+    return "{\"event_id\":\"" + id + "\",\"occurred_at\":\"" + at +
+           "\",\"call_id\":\"" + call + "\",\"caller\":\"" + caller +
+           "\",\"line\":\"" + line + "\",\"direction\":\"" + direction + "\"," +
+           body + "}";
+  }
+  // A missed inbound call: started at `at`, abandoned 30 s later.
+  void MissedCall(const std::string& id, const std::string& at,
+                  const std::string& end_at, const std::string& call,
+                  const std::string& caller,
+                  const std::string& line = "sales") {
+    ASSERT_TRUE(Apply(Leg(id + "s", at, call, caller, R"("started":{})",
+                          "INBOUND", line))
+                    .ok());
+    ASSERT_TRUE(Apply(Leg(id + "e", end_at, call, caller,
+                          R"("ended":{"reason":"ABANDONED"})", "INBOUND", line))
+                    .ok());
+  }
+  absl::Status Attempt(const std::string& id, const std::string& at,
+                       const std::string& caller, const std::string& task_id,
+                       const std::string& result) {
+    return Apply("{\"event_id\":\"" + id + "\",\"occurred_at\":\"" + at +
+                 "\",\"caller\":\"" + caller +
+                 "\",\"direction\":\"OUTBOUND\",\"callback_attempt\":{"
+                 "\"task_id\":\"" +
+                 task_id + "\",\"result\":\"" + result + "\"}}");
+  }
+
+  RecordingSink& sink() { return sink_; }
+  InMemoryState& state() { return state_; }
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  EngineOptions options_;
+  Engine engine_;
+  InMemoryState state_;
+  RecordingSink sink_;
+};
+
+inline std::string Ts(const google::protobuf::Timestamp& ts) {
+  return FormatTime(FromProto(ts));
+}
+
+}  // namespace callflow::rules::testing
