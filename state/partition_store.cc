@@ -100,16 +100,13 @@ class PartitionStore::Impl {
     // Survives a process crash (WAL), not a power loss (no fsync per commit).
     write_options_.sync = false;
     write_options_.disableWAL = false;
-    timer_upper_bound_ =
-        rocksdb::Slice(keys::kTimersEnd.data(), keys::kTimersEnd.size());
+    timer_upper_bound_ = ToSlice(keys::kTimersEnd);
   }
 
   absl::Status Load() {
     std::string value;
-    rocksdb::Status s = db_->Get(
-        read_options_,
-        rocksdb::Slice(keys::kPartitionKey.data(), keys::kPartitionKey.size()),
-        &value);
+    rocksdb::Status s =
+        db_->Get(read_options_, ToSlice(keys::kPartitionKey), &value);
     if (s.ok()) {
       if (!partition_record_.ParseFromString(value)) {
         return absl::DataLossError(
@@ -119,10 +116,7 @@ class PartitionStore::Impl {
       return FromRocksDb(
           s, absl::StrCat("reading partition record of '", path_, "'"));
     }
-    s = db_->Get(read_options_,
-                 rocksdb::Slice(keys::kNextOffsetKey.data(),
-                                keys::kNextOffsetKey.size()),
-                 &value);
+    s = db_->Get(read_options_, ToSlice(keys::kNextOffsetKey), &value);
     if (s.ok()) {
       next_offset_ = keys::DecodeOffset(value);
       if (!next_offset_) {

@@ -73,7 +73,10 @@ class PartitionStore : public rules::StateView {
 
 // Reads one caller's committed record from a state dir (each partition is
 // opened read-only, so a running or stopped processor's dir works). NotFound
-// when no partition holds the caller.
+// when no partition holds the caller; InvalidArgument when `state_dir` is not
+// a directory. `caller_key` must already be normalized (E.164).
+// RocksDB leaves a read-only open next to a live writer undefined, though it
+// works for a quick read like this one; stopped processors are the contract.
 absl::StatusOr<v1::CallerState> InspectCaller(const std::string& state_dir,
                                               const std::string& caller_key);
 
