@@ -1,0 +1,98 @@
+#include "bench/bench_util.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace callflow::bench {
+namespace {
+
+double StatusFieldMb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::string prefix = absl::StrCat(field, ":");
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) {
+      std::istringstream value(line.substr(prefix.size()));
+      double kb = 0;
+      value >> kb;
+      return kb / 1024.0;
+    }
+  }
+  return 0;
+}
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (static_cast<unsigned char>(c) < 0x20) {
+      absl::StrAppend(&out, absl::StrFormat("\\u%04x", c));
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+double RssMb() { return StatusFieldMb("VmRSS"); }
+double PeakRssMb() { return StatusFieldMb("VmHWM"); }
+
+uint64_t KeyHash(std::string_view key) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : key) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+double LatencyRecorder::Quantile(double q) {
+  if (total_ == 0) return 0;
+  if (!sorted_) {
+    std::sort(samples_.begin(), samples_.end());
+    sorted_ = true;
+  }
+  const double rank = std::ceil(q * static_cast<double>(total_));
+  uint64_t seen = 0;
+  for (const auto& [ms, n] : samples_) {
+    seen += n;
+    if (static_cast<double>(seen) >= rank) return ms;
+  }
+  return samples_.back().first;
+}
+
+JsonLine& JsonLine::Num(const std::string& key, double value) {
+  fields_.emplace_back(key, std::isfinite(value)
+                                ? absl::StrFormat("%.6g", value)
+                                : std::string("null"));
+  return *this;
+}
+
+JsonLine& JsonLine::Int(const std::string& key, int64_t value) {
+  fields_.emplace_back(key, absl::StrCat(value));
+  return *this;
+}
+
+JsonLine& JsonLine::Str(const std::string& key, const std::string& value) {
+  fields_.emplace_back(key, absl::StrCat("\"", Escape(value), "\""));
+  return *this;
+}
+
+std::string JsonLine::ToString() const {
+  std::string out = "{";
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (i > 0) out += ",";
+    absl::StrAppend(&out, "\"", Escape(fields_[i].first), "\":",
+                    fields_[i].second);
+  }
+  return out + "}";
+}
+
+}  // namespace callflow::bench

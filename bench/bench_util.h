@@ -1,0 +1,59 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace callflow::bench {
+
+// Small helpers of the callflow-bench tool. Not thread-safe unless noted.
+
+// Resident set size of this process now / at its peak (VmRSS / VmHWM), MiB.
+double RssMb();
+double PeakRssMb();
+
+// Wall-clock seconds on the steady clock since `start`.
+inline double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+// FNV-1a of `key`: how the bench spreads keys over partitions (the same for
+// the preloaded events and the pre-populated state).
+uint64_t KeyHash(std::string_view key);
+
+// Latency samples with weights (a range of events that share one latency).
+class LatencyRecorder {
+ public:
+  void Add(double ms, uint64_t count = 1) {
+    if (count > 0) samples_.emplace_back(ms, count);
+    total_ += count;
+  }
+  uint64_t count() const { return total_; }
+  // The q-quantile (0..1) in ms; 0 when empty. Sorts the samples.
+  double Quantile(double q);
+
+ private:
+  std::vector<std::pair<double, uint64_t>> samples_;
+  uint64_t total_ = 0;
+  bool sorted_ = false;
+};
+
+// One flat JSON object, keys in insertion order: the tool's result line.
+class JsonLine {
+ public:
+  JsonLine& Num(const std::string& key, double value);
+  JsonLine& Int(const std::string& key, int64_t value);
+  JsonLine& Str(const std::string& key, const std::string& value);
+  std::string ToString() const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+}  // namespace callflow::bench

@@ -1,0 +1,883 @@
+// callflow-bench: end-to-end throughput and latency of callflow
+// (docs/PERFORMANCE.md). Each subcommand prints progress on stderr and, as
+// the last line of stdout, one JSON object with its results.
+//
+//   callflow-bench engine  --events N        the rules engine alone
+//   callflow-bench e2e     --events N --callers C
+//                          raw librdkafka consume vs the full pipeline over
+//                          the same messages in the librdkafka mock cluster
+//   callflow-bench latency --rate R           steady load: event -> committed
+//                          latency and EMERGENCY alert latency
+
+#include <librdkafka/rdkafkacpp.h>
+#include <malloc.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/node_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench/bench_util.h"
+#include "callflow/v1/events.pb.h"
+#include "callflow/v1/outputs.pb.h"
+#include "processor/pipeline/mock_cluster.h"
+#include "processor/pipeline/pipeline.h"
+#include "processor/rules/engine.h"
+#include "processor/rules/in_memory_state.h"
+#include "processor/rules/output_sink.h"
+#include "processor/rules/time.h"
+#include "processor/sim/caller_pool.h"
+#include "processor/sim/traffic_simulator.h"
+#include "state/partition_store.h"
+#include "state/state_env.h"
+
+namespace callflow::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+template <typename... Args>
+void Progress(fmt::format_string<Args...> format, Args&&... args) {
+  fmt::print(stderr, "[callflow-bench] {}\n",
+             fmt::format(format, std::forward<Args>(args)...));
+  std::fflush(stderr);
+}
+
+int Fail(const std::string& what) {
+  Progress("error: {}", what);
+  std::cout << JsonLine().Str("error", what).ToString() << std::endl;
+  return 1;
+}
+
+// ------------------------------------------------------------ engine --
+
+// Counts outputs; the engine's own cost is what is measured.
+class CountingSink : public rules::OutputSink {
+ public:
+  void EmitTask(const v1::Task&) override { ++outputs; }
+  void EmitAlert(const v1::Alert&) override { ++outputs; }
+  void EmitContact(const v1::ContactContext&) override { ++outputs; }
+  void EmitWindow(const rules::WindowPartial&) override {}
+  void RecordFact(const rules::Fact&) override {}
+  uint64_t outputs = 0;
+};
+
+// A hash-map StateView: the shape of PartitionStore's in-memory cache without
+// RocksDB behind it (rules::InMemoryState is an ordered map for tests).
+class HashState : public rules::StateView {
+ public:
+  v1::CallerState& MutableCaller(std::string_view key) override {
+    auto it = callers_.find(absl::string_view(key.data(), key.size()));
+    if (it != callers_.end()) return it->second;
+    return callers_[std::string(key)];
+  }
+  void EraseCaller(std::string_view key) override {
+    callers_.erase(absl::string_view(key.data(), key.size()));
+  }
+  v1::PartitionState& MutablePartition() override { return partition_; }
+  void AddTimer(const rules::Timer& timer) override { timers_.insert(timer); }
+  std::optional<rules::Timer> PopDueTimer(rules::TimeNs watermark) override {
+    if (timers_.empty() || timers_.begin()->due > watermark) {
+      return std::nullopt;
+    }
+    return std::move(timers_.extract(timers_.begin()).value());
+  }
+  size_t callers() const { return callers_.size(); }
+
+ private:
+  absl::node_hash_map<std::string, v1::CallerState> callers_;
+  v1::PartitionState partition_;
+  std::set<rules::Timer> timers_;
+};
+
+struct EngineArgs {
+  uint64_t events = 1000000;
+  uint64_t callers = 30000;
+  uint64_t seed = 1;
+  std::string state = "hash";
+  int repeat = 3;
+};
+
+int RunEngine(const EngineArgs& args) {
+  sim::SimulatorOptions so;
+  so.seed = args.seed;
+  so.caller_pool = args.callers;
+  Progress("simulating {} events ({} callers in the pool)", args.events,
+           args.callers);
+  std::vector<v1::CallEvent> events;
+  events.reserve(args.events);
+  {
+    sim::TrafficSimulator simulator(so);
+    v1::CallEvent e;
+    while (events.size() < args.events && simulator.Next(&e)) {
+      events.push_back(e);
+    }
+  }
+  rules::EngineOptions options;
+  double best = 0;
+  uint64_t outputs = 0;
+  size_t state_callers = 0;
+  for (int r = 0; r < args.repeat; ++r) {
+    rules::Engine engine(options);
+    CountingSink sink;
+    std::unique_ptr<rules::StateView> state;
+    if (args.state == "map") {
+      state = std::make_unique<rules::InMemoryState>();
+    } else {
+      state = std::make_unique<HashState>();
+    }
+    uint64_t rejected = 0;
+    const auto start = Clock::now();
+    for (const v1::CallEvent& e : events) {
+      if (!engine.Process(e, *state, sink).ok()) ++rejected;
+    }
+    const double seconds = SecondsSince(start);
+    const double rate = static_cast<double>(events.size()) / seconds;
+    Progress("run {}: {} events in {:.3f} s = {:.0f} events/s ({} outputs, "
+             "{} rejected)",
+             r + 1, events.size(), seconds, rate, sink.outputs, rejected);
+    best = std::max(best, rate);
+    outputs = sink.outputs;
+    if (auto* h = dynamic_cast<HashState*>(state.get())) {
+      state_callers = h->callers();
+    } else {
+      state_callers =
+          static_cast<rules::InMemoryState*>(state.get())->callers().size();
+    }
+  }
+  std::cout << JsonLine()
+                   .Num("events_per_s", best)
+                   .Int("events", static_cast<int64_t>(events.size()))
+                   .Int("outputs", static_cast<int64_t>(outputs))
+                   .Int("callers_in_state", static_cast<int64_t>(state_callers))
+                   .Str("state", args.state)
+                   .Int("repeat", args.repeat)
+                   .ToString()
+            << std::endl;
+  return 0;
+}
+
+// ----------------------------------------------------- Kafka helpers --
+
+std::unique_ptr<RdKafka::Conf> KafkaConf(
+    const std::vector<std::pair<std::string, std::string>>& props) {
+  std::unique_ptr<RdKafka::Conf> conf(
+      RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  std::string err;
+  for (const auto& [k, v] : props) {
+    if (conf->set(k, v, err) != RdKafka::Conf::CONF_OK) {
+      Progress("kafka property {}={}: {}", k, v, err);
+      std::exit(2);
+    }
+  }
+  return conf;
+}
+
+std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& brokers,
+                                                const std::string& linger_ms) {
+  auto conf = KafkaConf({{"bootstrap.servers", brokers},
+                         {"linger.ms", linger_ms},
+                         {"batch.num.messages", "10000"},
+                         {"queue.buffering.max.messages", "1000000"},
+                         {"queue.buffering.max.kbytes", "1048576"}});
+  std::string err;
+  std::unique_ptr<RdKafka::Producer> p(
+      RdKafka::Producer::create(conf.get(), err));
+  if (p == nullptr) {
+    Progress("producer: {}", err);
+    std::exit(2);
+  }
+  return p;
+}
+
+void ProduceOne(RdKafka::Producer& producer, const std::string& topic,
+                int32_t partition, const std::string& key,
+                const std::string& payload) {
+  while (true) {
+    RdKafka::ErrorCode err = producer.produce(
+        topic, partition, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(payload.data()), payload.size(), key.data(),
+        key.size(), 0, nullptr);
+    if (err == RdKafka::ERR_NO_ERROR) break;
+    if (err != RdKafka::ERR__QUEUE_FULL) {
+      Progress("produce: {}", RdKafka::err2str(err));
+      std::exit(2);
+    }
+    producer.poll(1);
+  }
+  producer.poll(0);
+}
+
+std::unique_ptr<RdKafka::KafkaConsumer> MakeConsumer(
+    const std::string& brokers, const std::string& group) {
+  auto conf = KafkaConf({{"bootstrap.servers", brokers},
+                         {"group.id", group},
+                         {"enable.auto.commit", "false"},
+                         {"auto.offset.reset", "earliest"},
+                         {"queued.min.messages", "1000000"},
+                         {"queued.max.messages.kbytes", "1048576"}});
+  std::string err;
+  std::unique_ptr<RdKafka::KafkaConsumer> c(
+      RdKafka::KafkaConsumer::create(conf.get(), err));
+  if (c == nullptr) {
+    Progress("consumer: {}", err);
+    std::exit(2);
+  }
+  return c;
+}
+
+void AssignAll(RdKafka::KafkaConsumer& consumer, const std::string& topic,
+               int partitions, int64_t offset) {
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (int p = 0; p < partitions; ++p) {
+    tps.push_back(RdKafka::TopicPartition::create(topic, p, offset));
+  }
+  consumer.assign(tps);
+  for (auto* tp : tps) delete tp;
+}
+
+// Tracks, per partition, when the pipeline's poll thread consumed each offset
+// (PartitionCounters::consumed, a count from offset 0 in a fresh topic) and
+// when the shard committed it (committed_offset: outputs acknowledged, state
+// and offset written). Latency = commit time - consume time, at the
+// sampler's resolution (it polls every `period`).
+class CommitLatencySampler {
+ public:
+  CommitLatencySampler(pipeline::PipelineStats& stats, int partitions)
+      : stats_(stats), parts_(partitions) {}
+
+  // One sampling round; returns the total committed offsets.
+  int64_t Sample() {
+    const double now_ms = NowMs();
+    int64_t committed_total = 0;
+    for (size_t p = 0; p < parts_.size(); ++p) {
+      Part& part = parts_[p];
+      const auto& pc = stats_.partitions[p];
+      const int64_t consumed = static_cast<int64_t>(pc.consumed.load());
+      if (consumed > part.consumed) {
+        if (first_consume_ms_ < 0) first_consume_ms_ = now_ms;
+        part.segments.push_back({consumed, now_ms});
+        part.consumed = consumed;
+      }
+      const int64_t committed = std::max<int64_t>(pc.committed_offset.load(), 0);
+      while (part.committed < committed && !part.segments.empty()) {
+        Segment& s = part.segments.front();
+        const int64_t upto = std::min(committed, s.end);
+        if (record_) {
+          latency_.Add(now_ms - s.at_ms,
+                       static_cast<uint64_t>(upto - part.committed));
+        }
+        part.committed = upto;
+        if (upto == s.end) part.segments.pop_front();
+      }
+      part.committed = std::max(part.committed, committed);
+      committed_total += part.committed;
+    }
+    return committed_total;
+  }
+
+  void set_record(bool record) { record_ = record; }
+  LatencyRecorder& latency() { return latency_; }
+  double first_consume_ms() const { return first_consume_ms_; }
+  static double NowMs() {
+    return std::chrono::duration<double, std::milli>(
+               Clock::now().time_since_epoch())
+        .count();
+  }
+
+ private:
+  struct Segment {
+    int64_t end;  // offsets below this were consumed by `at_ms`
+    double at_ms;
+  };
+  struct Part {
+    int64_t consumed = 0;
+    int64_t committed = 0;
+    std::deque<Segment> segments;
+  };
+  pipeline::PipelineStats& stats_;
+  std::vector<Part> parts_;
+  LatencyRecorder latency_;
+  double first_consume_ms_ = -1;
+  bool record_ = true;
+};
+
+std::string MakeTempDir(const std::string& hint) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    absl::StrFormat("callflow-bench-%s-%d", hint, ::getpid());
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  return path.string();
+}
+
+// --------------------------------------------------------------- e2e --
+
+struct E2eArgs {
+  uint64_t events = 1000000;
+  uint64_t callers = 1000000;
+  uint64_t seed = 1;
+  int partitions = 0;  // 0: from the data size
+  uint32_t shards = 0;
+  uint32_t commit_interval_ms = 200;
+  size_t cached_callers_per_partition = 50000;
+  size_t block_cache_mb = 64;
+  size_t write_buffer_mb = 64;
+  std::string state_dir;
+  bool skip_raw = false;
+};
+
+// Writes `callers` caller records (the simulator's pool, normalized) into the
+// partition stores, as a processor that had seen them would have. Returns
+// the number of distinct callers.
+uint64_t PopulateState(state::StateEnv& env, const E2eArgs& args,
+                       int partitions) {
+  sim::CallerPool pool(args.seed, args.callers, 1.0);
+  std::vector<std::unique_ptr<state::PartitionStore>> stores;
+  for (int p = 0; p < partitions; ++p) {
+    auto store = state::PartitionStore::Open(env, p);
+    if (!store.ok()) {
+      Progress("open p{}: {}", p, store.status().ToString());
+      std::exit(2);
+    }
+    stores.push_back(*std::move(store));
+  }
+  std::vector<uint64_t> hashes;
+  hashes.reserve(args.callers);
+  std::vector<uint32_t> pending(partitions, 0);
+  const rules::TimeNs seen = 1717390800LL * rules::kSecond - 30 * rules::kDay;
+  const auto start = Clock::now();
+  for (size_t i = 0; i < pool.size(); ++i) {
+    const std::string key = absl::StrCat("+7", pool.National(i));
+    const uint64_t h = KeyHash(key);
+    hashes.push_back(h);
+    const int p = static_cast<int>(h % static_cast<uint64_t>(partitions));
+    v1::CallerState& r = stores[p]->MutableCaller(key);
+    r.set_caller(key);
+    r.set_first_seen_at(seen);
+    r.set_inbound_calls(1);
+    r.set_last_call_at(seen);
+    r.set_last_inbound_line("sales");
+    if (++pending[p] == 20000) {
+      if (absl::Status s = stores[p]->Commit(std::nullopt); !s.ok()) {
+        Progress("populate p{}: {}", p, s.ToString());
+        std::exit(2);
+      }
+      pending[p] = 0;
+    }
+    if ((i + 1) % 1000000 == 0) {
+      Progress("state: {} callers written ({:.0f}/s)", i + 1,
+               static_cast<double>(i + 1) / SecondsSince(start));
+    }
+  }
+  for (auto& s : stores) {
+    if (absl::Status st = s->Commit(std::nullopt); !st.ok()) {
+      Progress("populate: {}", st.ToString());
+      std::exit(2);
+    }
+  }
+  stores.clear();
+  std::sort(hashes.begin(), hashes.end());
+  const uint64_t distinct =
+      std::unique(hashes.begin(), hashes.end()) - hashes.begin();
+  hashes = std::vector<uint64_t>();
+  Progress("state: {} distinct callers in {} partitions in {:.1f} s", distinct,
+           partitions, SecondsSince(start));
+  return distinct;
+}
+
+int RunE2e(const E2eArgs& args) {
+  spdlog::set_level(spdlog::level::warn);
+  const std::string topic = "callflow.events";
+  sim::SimulatorOptions so;
+  so.seed = args.seed;
+  so.caller_pool = args.callers;
+
+  // Size the topic so the mock's ~5 MiB per partition keeps every message.
+  int partitions = args.partitions;
+  if (partitions == 0) {
+    sim::TrafficSimulator probe(so);
+    v1::CallEvent e;
+    uint64_t bytes = 0, n = 0;
+    while (n < 20000 && probe.Next(&e)) {
+      bytes += e.ByteSizeLong() + 13 + 40;  // key + record overhead
+      ++n;
+    }
+    const double total = static_cast<double>(bytes) / n * args.events;
+    partitions = std::clamp(
+        static_cast<int>(std::ceil(total / (3.0 * (1 << 20)))), 8, 1000);
+  }
+  auto cluster = pipeline::MockCluster::Start(1);
+  if (!cluster.ok()) return Fail(cluster.status().ToString());
+  const std::string brokers = (*cluster)->bootstraps();
+  if (absl::Status s = (*cluster)->CreateTopic(topic, partitions); !s.ok()) {
+    return Fail(s.ToString());
+  }
+  for (const char* t : {"callflow.tasks", "callflow.alerts",
+                        "callflow.contacts", "callflow.dlq"}) {
+    if (absl::Status s = (*cluster)->CreateTopic(t, 8); !s.ok()) {
+      return Fail(s.ToString());
+    }
+  }
+
+  // 1. Preload: simulated events, keyed like `callflow produce`, spread by
+  // KeyHash over the partitions.
+  Progress("preloading {} events into {} partitions", args.events, partitions);
+  std::vector<int64_t> ends(partitions, 0);
+  {
+    auto producer = MakeProducer(brokers, "5");
+    rules::EngineOptions key_options;
+    rules::Engine keys(key_options);
+    sim::TrafficSimulator simulator(so);
+    v1::CallEvent e;
+    std::string payload;
+    const auto start = Clock::now();
+    uint64_t n = 0;
+    while (n < args.events && simulator.Next(&e)) {
+      const std::string key = keys.KeyFor(e);
+      const int32_t p = static_cast<int32_t>(
+          KeyHash(key) % static_cast<uint64_t>(partitions));
+      e.SerializeToString(&payload);
+      ProduceOne(*producer, topic, p, key, payload);
+      ++ends[p];
+      ++n;
+      if (n % 500000 == 0) Progress("produced {}", n);
+    }
+    if (producer->flush(120000) != RdKafka::ERR_NO_ERROR) {
+      return Fail("preload: flush timed out");
+    }
+    Progress("preloaded {} events in {:.1f} s ({:.0f}/s, simulation included)",
+             n, SecondsSince(start), n / SecondsSince(start));
+    // The mock drops the oldest data beyond ~5 MiB per partition: check.
+    for (int p = 0; p < partitions; ++p) {
+      int64_t low = 0, high = 0;
+      producer->query_watermark_offsets(topic, p, &low, &high, 5000);
+      if (low != 0 || high != ends[p]) {
+        return Fail(absl::StrFormat(
+            "partition %d holds [%d, %d), expected [0, %d): use more "
+            "--partitions",
+            p, low, high, ends[p]));
+      }
+    }
+  }
+  uint64_t total = 0;
+  for (int64_t end : ends) total += static_cast<uint64_t>(end);
+
+  // 2. The ceiling: a bare consumer reading everything, doing nothing.
+  double raw_rate = 0;
+  if (!args.skip_raw) {
+    auto consumer = MakeConsumer(brokers, "bench-raw");
+    AssignAll(*consumer, topic, partitions, RdKafka::Topic::OFFSET_BEGINNING);
+    uint64_t got = 0, bytes = 0;
+    std::optional<Clock::time_point> first;
+    const auto start = Clock::now();
+    while (got < total) {
+      std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
+      if (m->err() == RdKafka::ERR_NO_ERROR) {
+        if (!first) first = Clock::now();
+        ++got;
+        bytes += m->len();
+      } else if (SecondsSince(start) > 600) {
+        return Fail("raw consume: stalled");
+      }
+    }
+    const double seconds = SecondsSince(*first);
+    raw_rate = static_cast<double>(total) / seconds;
+    Progress("raw consume: {} messages in {:.2f} s = {:.0f} msgs/s", total,
+             seconds, raw_rate);
+    consumer->close();
+  }
+
+  // 3. The full pipeline over the same messages.
+  state::StateOptions state_options;
+  const bool own_dir = args.state_dir.empty();
+  state_options.dir = own_dir ? MakeTempDir("e2e") : args.state_dir;
+  state_options.block_cache_bytes = args.block_cache_mb << 20;
+  state_options.write_buffer_bytes = args.write_buffer_mb << 20;
+  state_options.cached_callers_per_partition =
+      args.cached_callers_per_partition;
+  auto env = state::StateEnv::Create(state_options);
+  if (!env.ok()) return Fail(env.status().ToString());
+  const uint64_t distinct = PopulateState(**env, args, partitions);
+  malloc_trim(0);
+  const double rss_before = RssMb();
+
+  pipeline::PipelineConfig config;
+  config.kafka = {{"bootstrap.servers", brokers},
+                  {"session.timeout.ms", "6000"}};
+  config.options.shards = args.shards;
+  config.options.commit_interval_ms = args.commit_interval_ms;
+  config.options.group_id = "callflow-bench";
+  auto pipeline = pipeline::Pipeline::Create(config, **env);
+  if (!pipeline.ok()) return Fail(pipeline.status().ToString());
+  pipeline::PipelineStats& stats = (*pipeline)->stats();
+  absl::Status run_status;
+  std::thread runner([&] { run_status = (*pipeline)->Run(); });
+
+  CommitLatencySampler sampler(stats, partitions);
+  const auto start = Clock::now();
+  double processed_ms = -1, rss_peak = 0;
+  int64_t last_report = 0;
+  auto next_rss = Clock::now();
+  while (true) {
+    const int64_t committed = sampler.Sample();
+    const double now_ms = CommitLatencySampler::NowMs();
+    if (processed_ms < 0 && stats.TotalProcessed() >= total) {
+      processed_ms = now_ms;
+    }
+    if (Clock::now() >= next_rss) {
+      rss_peak = std::max(rss_peak, RssMb());
+      next_rss += std::chrono::milliseconds(100);
+      const int64_t s = static_cast<int64_t>(SecondsSince(start));
+      if (s > last_report) {
+        last_report = s;
+        Progress("pipeline: consumed {} processed {} committed {} rss {:.0f} MiB",
+                 stats.TotalConsumed(), stats.TotalProcessed(), committed,
+                 RssMb());
+      }
+    }
+    if (committed >= static_cast<int64_t>(total)) break;
+    if (SecondsSince(start) > 1800) return Fail("pipeline: stalled");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const double done_ms = CommitLatencySampler::NowMs();
+  rss_peak = std::max(rss_peak, RssMb());
+  const double seconds = (done_ms - sampler.first_consume_ms()) / 1000.0;
+  const double rate = static_cast<double>(total) / seconds;
+  const double processed_rate =
+      static_cast<double>(total) /
+      ((processed_ms - sampler.first_consume_ms()) / 1000.0);
+  uint64_t commits = 0;
+  for (int s = 0; s < stats.shard_count; ++s) {
+    commits += stats.shards[s].commits.load();
+  }
+  Progress("pipeline: {} events committed in {:.2f} s = {:.0f} events/s "
+           "(processed at {:.0f}/s); {} tasks {} alerts {} contacts, {} "
+           "commits",
+           total, seconds, rate, processed_rate, stats.tasks.load(),
+           stats.alerts.load(), stats.contacts.load(), commits);
+  (*pipeline)->Stop();
+  runner.join();
+  const int shards = (*pipeline)->shard_count();
+  pipeline->reset();
+  if (!run_status.ok()) Progress("pipeline run: {}", run_status.ToString());
+  if (own_dir) std::filesystem::remove_all(state_options.dir);
+
+  LatencyRecorder& lat = sampler.latency();
+  std::cout << JsonLine()
+                   .Num("events_per_s", rate)
+                   .Num("raw_consume_events_per_s", raw_rate)
+                   .Num("ratio", raw_rate > 0 ? rate / raw_rate : 0)
+                   .Num("p50_ms", lat.Quantile(0.50))
+                   .Num("p99_ms", lat.Quantile(0.99))
+                   .Num("rss_mb", rss_peak)
+                   .Int("callers", static_cast<int64_t>(distinct))
+                   .Int("events", static_cast<int64_t>(total))
+                   .Int("partitions", partitions)
+                   .Int("shards", shards)
+                   .Num("processed_events_per_s", processed_rate)
+                   .Num("rss_before_pipeline_mb", rss_before)
+                   .Int("cached_callers_per_partition",
+                        static_cast<int64_t>(args.cached_callers_per_partition))
+                   .Int("block_cache_mb", static_cast<int64_t>(args.block_cache_mb))
+                   .Int("write_buffer_mb",
+                        static_cast<int64_t>(args.write_buffer_mb))
+                   .Int("commit_interval_ms", args.commit_interval_ms)
+                   .ToString()
+            << std::endl;
+  return run_status.ok() ? 0 : 1;
+}
+
+// ----------------------------------------------------------- latency --
+
+struct LatencyArgs {
+  double rate = 10000;
+  double seconds = 20;
+  double alarms_per_s = 20;
+  int partitions = 8;
+  uint32_t shards = 0;
+  uint32_t commit_interval_ms = 200;
+  uint64_t seed = 1;
+  uint64_t callers = 30000;
+};
+
+int RunLatency(const LatencyArgs& args) {
+  spdlog::set_level(spdlog::level::warn);
+  const std::string topic = "callflow.events";
+  auto cluster = pipeline::MockCluster::Start(1);
+  if (!cluster.ok()) return Fail(cluster.status().ToString());
+  const std::string brokers = (*cluster)->bootstraps();
+  if (absl::Status s = (*cluster)->CreateTopic(topic, args.partitions);
+      !s.ok()) {
+    return Fail(s.ToString());
+  }
+  for (const char* t : {"callflow.tasks", "callflow.alerts",
+                        "callflow.contacts", "callflow.dlq"}) {
+    if (absl::Status s = (*cluster)->CreateTopic(t, 4); !s.ok()) {
+      return Fail(s.ToString());
+    }
+  }
+
+  state::StateOptions state_options;
+  state_options.dir = MakeTempDir("latency");
+  auto env = state::StateEnv::Create(state_options);
+  if (!env.ok()) return Fail(env.status().ToString());
+  pipeline::PipelineConfig config;
+  config.kafka = {{"bootstrap.servers", brokers},
+                  {"session.timeout.ms", "6000"}};
+  config.options.shards = args.shards;
+  config.options.commit_interval_ms = args.commit_interval_ms;
+  config.options.group_id = "callflow-bench";
+  auto pipeline = pipeline::Pipeline::Create(config, **env);
+  if (!pipeline.ok()) return Fail(pipeline.status().ToString());
+  pipeline::PipelineStats& stats = (*pipeline)->stats();
+  absl::Status run_status;
+  std::thread runner([&] { run_status = (*pipeline)->Run(); });
+  Progress("waiting for the pipeline to join the group");
+  const auto join_start = Clock::now();
+  while (true) {
+    int owned = 0;
+    for (int p = 0; p < args.partitions; ++p) {
+      owned += stats.partitions[p].owned.load() ? 1 : 0;
+    }
+    if (owned == args.partitions) break;
+    if (SecondsSince(join_start) > 60) return Fail("group join timed out");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
+  // EMERGENCY alerts: produce time of alarm k -> its alert read back from
+  // callflow.alerts by an outside consumer.
+  const uint64_t max_alarms =
+      static_cast<uint64_t>(args.alarms_per_s * args.seconds) + 16;
+  std::vector<std::atomic<double>> alarm_sent_ms(max_alarms);
+  LatencyRecorder emergency;
+  std::mutex emergency_mu;
+  std::atomic<bool> stop_alerts{false};
+  auto alert_consumer = MakeConsumer(brokers, "bench-alerts");
+  AssignAll(*alert_consumer, "callflow.alerts", 4,
+            RdKafka::Topic::OFFSET_BEGINNING);
+  std::thread alert_reader([&] {
+    v1::Alert alert;
+    while (!stop_alerts.load()) {
+      std::unique_ptr<RdKafka::Message> m(alert_consumer->consume(5));
+      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+      const double now_ms = CommitLatencySampler::NowMs();
+      if (!alert.ParseFromArray(m->payload(), static_cast<int>(m->len()))) {
+        continue;
+      }
+      constexpr std::string_view kPrefix = "emg:bench-alarm-";
+      if (alert.kind() != v1::Alert::EMERGENCY ||
+          alert.alert_id().rfind(kPrefix, 0) != 0) {
+        continue;
+      }
+      const uint64_t k = std::stoull(alert.alert_id().substr(kPrefix.size()));
+      if (k < max_alarms) {
+        std::lock_guard lock(emergency_mu);
+        emergency.Add(now_ms - alarm_sent_ms[k].load());
+      }
+    }
+  });
+
+  CommitLatencySampler sampler(stats, args.partitions);
+  std::atomic<bool> stop_sampler{false};
+  std::thread sampler_thread([&] {
+    while (!stop_sampler.load()) {
+      sampler.Sample();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+
+  Progress("producing {:.0f} events/s for {:.0f} s (+{:.0f} alarms/s)",
+           args.rate, args.seconds, args.alarms_per_s);
+  auto producer = MakeProducer(brokers, "1");
+  rules::EngineOptions key_options;
+  rules::Engine keys(key_options);
+  sim::SimulatorOptions so;
+  so.seed = args.seed;
+  so.caller_pool = args.callers;
+  sim::TrafficSimulator simulator(so);
+  v1::CallEvent e;
+  std::string payload;
+  uint64_t sent = 0, alarms = 0;
+  const auto start = Clock::now();
+  while (true) {
+    const double elapsed = SecondsSince(start);
+    if (elapsed >= args.seconds) break;
+    const uint64_t due = static_cast<uint64_t>(elapsed * args.rate);
+    while (sent < due && simulator.Next(&e)) {
+      const std::string key = keys.KeyFor(e);
+      e.SerializeToString(&payload);
+      ProduceOne(*producer, topic,
+                 static_cast<int32_t>(KeyHash(key) % args.partitions), key,
+                 payload);
+      ++sent;
+    }
+    const uint64_t alarms_due = std::min<uint64_t>(
+        static_cast<uint64_t>(elapsed * args.alarms_per_s), max_alarms);
+    while (alarms < alarms_due) {
+      v1::CallEvent a;
+      a.set_event_id(absl::StrCat("bench-alarm-", alarms));
+      rules::ToProto(simulator.now(), a.mutable_occurred_at());
+      a.set_call_id(absl::StrCat("bench-alarm-call-", alarms));
+      a.set_line("hotline");
+      a.set_direction(v1::CallEvent::INBOUND);
+      a.mutable_alarm()->set_zone("B2");
+      a.mutable_alarm()->set_kind(v1::Alarm::FIRE);
+      const std::string key = keys.KeyFor(a);
+      a.SerializeToString(&payload);
+      alarm_sent_ms[alarms].store(CommitLatencySampler::NowMs());
+      ProduceOne(*producer, topic,
+                 static_cast<int32_t>(KeyHash(key) % args.partitions), key,
+                 payload);
+      ++alarms;
+    }
+    producer->poll(0);
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  producer->flush(30000);
+  const double produce_seconds = SecondsSince(start);
+  Progress("sent {} events and {} alarms in {:.1f} s; draining", sent, alarms,
+           produce_seconds);
+  const uint64_t total = sent + alarms;
+  const auto drain_start = Clock::now();
+  while (SecondsSince(drain_start) < 30) {
+    int64_t committed = 0;
+    for (int p = 0; p < args.partitions; ++p) {
+      committed += stats.partitions[p].committed_offset.load();
+    }
+    if (committed >= static_cast<int64_t>(total)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop_sampler = true;
+  sampler_thread.join();
+  stop_alerts = true;
+  alert_reader.join();
+  alert_consumer->close();
+  (*pipeline)->Stop();
+  runner.join();
+  pipeline->reset();
+  std::filesystem::remove_all(state_options.dir);
+
+  LatencyRecorder& lat = sampler.latency();
+  std::lock_guard lock(emergency_mu);
+  Progress("latency: {} events measured, {} EMERGENCY alerts read back",
+           lat.count(), emergency.count());
+  std::cout << JsonLine()
+                   .Num("rate", args.rate)
+                   .Num("achieved_rate", static_cast<double>(sent) /
+                                             produce_seconds)
+                   .Num("p50_ms", lat.Quantile(0.50))
+                   .Num("p99_ms", lat.Quantile(0.99))
+                   .Num("p999_ms", lat.Quantile(0.999))
+                   .Int("events", static_cast<int64_t>(lat.count()))
+                   .Num("emergency_p50_ms", emergency.Quantile(0.50))
+                   .Num("emergency_p99_ms", emergency.Quantile(0.99))
+                   .Num("emergency_max_ms", emergency.Quantile(1.0))
+                   .Int("emergency_alerts", static_cast<int64_t>(emergency.count()))
+                   .Int("alarms_sent", static_cast<int64_t>(alarms))
+                   .Int("commit_interval_ms", args.commit_interval_ms)
+                   .Int("partitions", args.partitions)
+                   .ToString()
+            << std::endl;
+  return run_status.ok() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace callflow::bench
+
+int main(int argc, char** argv) {
+  using namespace callflow::bench;
+  CLI::App app{
+      "callflow-bench: throughput and latency of callflow. Progress goes to "
+      "stderr; the last line of stdout is one JSON object with the results."};
+  app.require_subcommand(1);
+
+  EngineArgs engine;
+  auto* e = app.add_subcommand(
+      "engine", "The rules engine alone on simulated events, in-memory state");
+  e->add_option("--events", engine.events, "Events to simulate and apply")
+      ->capture_default_str();
+  e->add_option("--callers", engine.callers, "Simulator caller pool size")
+      ->capture_default_str();
+  e->add_option("--seed", engine.seed, "Simulator seed")->capture_default_str();
+  e->add_option("--state", engine.state,
+                "hash (hash map, like the store's cache) or map "
+                "(rules::InMemoryState)")
+      ->check(CLI::IsMember({"hash", "map"}))
+      ->capture_default_str();
+  e->add_option("--repeat", engine.repeat, "Runs; the best is reported")
+      ->capture_default_str();
+
+  E2eArgs e2e;
+  auto* x = app.add_subcommand(
+      "e2e",
+      "Preload simulated events into the mock cluster, then read them with a "
+      "bare consumer (the ceiling) and with the full pipeline");
+  x->add_option("--events", e2e.events, "Events to preload")
+      ->capture_default_str();
+  x->add_option("--callers", e2e.callers,
+                "Distinct callers: the simulator's pool, all written to the "
+                "state before the run")
+      ->capture_default_str();
+  x->add_option("--seed", e2e.seed, "Simulator seed")->capture_default_str();
+  x->add_option("--partitions", e2e.partitions,
+                "Partitions of the events topic (0: enough for the mock's "
+                "~5 MiB per partition)")
+      ->capture_default_str();
+  x->add_option("--shards", e2e.shards, "Shard threads (0: cores)")
+      ->capture_default_str();
+  x->add_option("--commit-interval-ms", e2e.commit_interval_ms,
+                "Commit cycle interval")
+      ->capture_default_str();
+  x->add_option("--cached-callers", e2e.cached_callers_per_partition,
+                "Caller records cached per partition")
+      ->capture_default_str();
+  x->add_option("--block-cache-mb", e2e.block_cache_mb, "RocksDB block cache")
+      ->capture_default_str();
+  x->add_option("--write-buffer-mb", e2e.write_buffer_mb,
+                "RocksDB memtable budget")
+      ->capture_default_str();
+  x->add_option("--state-dir", e2e.state_dir,
+                "State directory (default: a temp dir, removed after)");
+  x->add_flag("--skip-raw", e2e.skip_raw, "Skip the bare-consumer ceiling");
+
+  LatencyArgs latency;
+  auto* l = app.add_subcommand(
+      "latency", "Steady load: event -> committed latency, EMERGENCY latency");
+  l->add_option("--rate", latency.rate, "Events per second")
+      ->capture_default_str();
+  l->add_option("--seconds", latency.seconds, "Duration of the load")
+      ->capture_default_str();
+  l->add_option("--alarms-per-s", latency.alarms_per_s,
+                "Extra alarm events per second (EMERGENCY alerts)")
+      ->capture_default_str();
+  l->add_option("--partitions", latency.partitions, "Events topic partitions")
+      ->capture_default_str();
+  l->add_option("--shards", latency.shards, "Shard threads (0: cores)")
+      ->capture_default_str();
+  l->add_option("--commit-interval-ms", latency.commit_interval_ms,
+                "Commit cycle interval")
+      ->capture_default_str();
+  l->add_option("--callers", latency.callers, "Simulator caller pool size")
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+  if (e->parsed()) return RunEngine(engine);
+  if (x->parsed()) return RunE2e(e2e);
+  return RunLatency(latency);
+}
