@@ -390,6 +390,15 @@ absl::Status ApplyTable(const toml::table& table, const std::string& prefix,
         prefix.empty() ? std::string(k.str())
                        : absl::StrCat(prefix, ".", std::string(k.str()));
     const bool is_table_key = key == "kafka" || schema.IsTable(key);
+    if (!is_table_key && node.is_table() && schema.Find(key) == nullptr &&
+        !node.as_table()->empty()) {
+      // An unknown table: report its first key ("sound.volume").
+      if (absl::Status s = ApplyTable(*node.as_table(), key, schema, config);
+          !s.ok()) {
+        return s;
+      }
+      continue;
+    }
     if (is_table_key != node.is_table()) {
       if (!is_table_key) return Apply(schema, key, RawValue(node));
       return KeyError(

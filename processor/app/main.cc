@@ -2,15 +2,22 @@
 #include "CLI/CLI.hpp"
 #include "processor/app/commands.h"
 
+namespace callflow::app {
+// The Kafka commands (processor/app/{run,demo,produce}_command.cc).
+void AddRunCommand(CLI::App& app, CommandRun& run);
+void AddDemoCommand(CLI::App& app, CommandRun& run);
+void AddProduceCommand(CLI::App& app, CommandRun& run);
+}  // namespace callflow::app
+
 namespace {
 
 using callflow::app::AddCommandFn;
 
 // Every subcommand of `callflow`, in --help order.
 constexpr AddCommandFn kCommands[] = {
-    callflow::app::AddReplayCommand,
-    callflow::app::AddInspectCommand,
-    callflow::app::AddSimulateCommand,
+    callflow::app::AddReplayCommand,   callflow::app::AddInspectCommand,
+    callflow::app::AddSimulateCommand, callflow::app::AddRunCommand,
+    callflow::app::AddDemoCommand,     callflow::app::AddProduceCommand,
 };
 
 }  // namespace

@@ -56,6 +56,12 @@ struct JsonValue {
     is_object = true;
     return object[key];
   }
+  // The member `key`, an object (printed as {} while empty).
+  JsonValue& Object(const std::string& key) {
+    JsonValue& child = (*this)[key];
+    child.is_object = true;
+    return child;
+  }
 
   void Write(int indent, std::string* out) const {
     if (!is_object) {
@@ -268,25 +274,25 @@ void KpiAccumulator::AddAlert(const v1::Alert& alert) {
 
 std::string KpiAccumulator::SummaryJson() const {
   JsonValue root;
-  JsonValue& events = root["events"];
+  JsonValue& events = root.Object("events");
   events["read"] = JsonValue::Number(events_.read);
   events["applied"] = JsonValue::Number(events_.applied);
   events["duplicates"] = JsonValue::Number(events_.duplicates);
   events["dead_letters"] = JsonValue::Number(events_.dead_letters);
   events["anonymous"] = JsonValue::Number(events_.anonymous);
   root["totals"] = CallKpisJson(totals_);
-  JsonValue& lines = root["lines"];
+  JsonValue& lines = root.Object("lines");
   for (const auto& [name, k] : lines_) lines[name] = CallKpisJson(k);
-  JsonValue& tasks = root["tasks"];
+  JsonValue& tasks = root.Object("tasks");
   for (const auto& [kind, statuses] : tasks_) {
-    JsonValue& by_status = tasks[kind];
+    JsonValue& by_status = tasks.Object(kind);
     for (const auto& [status, n] : statuses) {
       by_status[status] = JsonValue::Number(n);
     }
   }
-  JsonValue& alerts = root["alerts"];
+  JsonValue& alerts = root.Object("alerts");
   for (const auto& [kind, n] : alerts_) alerts[kind] = JsonValue::Number(n);
-  JsonValue& callbacks = root["callbacks"];
+  JsonValue& callbacks = root.Object("callbacks");
   callbacks["opened"] = JsonValue::Number(totals_.callbacks_opened);
   callbacks["reached"] = JsonValue::Number(totals_.callbacks_reached);
   callbacks["client_called_back"] =
@@ -295,7 +301,7 @@ std::string KpiAccumulator::SummaryJson() const {
   callbacks["unreachable"] = JsonValue::Number(totals_.callbacks_unreachable);
   callbacks["emails"] = JsonValue::Number(totals_.emails);
   callbacks["ignored_attempts"] = JsonValue::Number(ignored_attempts_);
-  JsonValue& attempts = callbacks["attempts"];
+  JsonValue& attempts = callbacks.Object("attempts");
   for (const auto& [result, n] : attempts_) {
     attempts[result] = JsonValue::Number(n);
   }

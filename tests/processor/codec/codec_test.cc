@@ -1,0 +1,125 @@
+#include "processor/codec/codec.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "callflow/v1/outputs.pb.h"
+
+namespace callflow::codec {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(ParseEventJson, AcceptsSnakeCase) {
+  v1::CallEvent e;
+  ASSERT_TRUE(
+      ParseEventJson(
+          R"({"event_id":"e1","occurred_at":"2024-05-01T10:00:00Z",)"
+          R"("call_id":"c1","caller":"8 (495) 123-45-67","line":"sales",)"
+          R"("direction":"INBOUND","started":{"via_access_number":true}})",
+          &e)
+          .ok());
+  EXPECT_EQ(e.event_id(), "e1");
+  EXPECT_EQ(e.occurred_at().seconds(), 1714557600);
+  EXPECT_EQ(e.call_id(), "c1");
+  EXPECT_EQ(e.caller(), "8 (495) 123-45-67");
+  EXPECT_EQ(e.direction(), v1::CallEvent::INBOUND);
+  ASSERT_TRUE(e.has_started());
+  EXPECT_TRUE(e.started().via_access_number());
+}
+
+TEST(ParseEventJson, AcceptsLowerCamelCase) {
+  v1::CallEvent e;
+  ASSERT_TRUE(ParseEventJson(
+                  R"({"eventId":"e2","occurredAt":"2024-05-01T10:00:00.5Z",)"
+                  R"("callbackAttempt":{"taskId":"cb:+1:x","result":"BUSY"}})",
+                  &e)
+                  .ok());
+  EXPECT_EQ(e.event_id(), "e2");
+  EXPECT_EQ(e.occurred_at().nanos(), 500000000);
+  EXPECT_EQ(e.callback_attempt().task_id(), "cb:+1:x");
+  EXPECT_EQ(e.callback_attempt().result(), v1::CallbackAttempt::BUSY);
+}
+
+TEST(ParseEventJson, RejectsUnknownFieldNamingIt) {
+  v1::CallEvent e;
+  absl::Status s = ParseEventJson(R"({"event_id":"e1","colour":"red"})", &e);
+  EXPECT_TRUE(absl::IsInvalidArgument(s));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("colour"));
+}
+
+TEST(ParseEventJson, RejectsUnknownEnumAndBrokenJson) {
+  v1::CallEvent e;
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      ParseEventJson(R"({"direction":"SIDEWAYS"})", &e)));
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseEventJson(R"({"event_id":)", &e)));
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseEventJson("not json", &e)));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      ParseEventJson(R"({"occurred_at":"yesterday"})", &e)));
+}
+
+TEST(ParseEventJson, ClearsThePreviousEvent) {
+  v1::CallEvent e;
+  ASSERT_TRUE(ParseEventJson(R"({"event_id":"a","line":"x"})", &e).ok());
+  ASSERT_TRUE(ParseEventJson(R"({"event_id":"b"})", &e).ok());
+  EXPECT_EQ(e.line(), "");
+}
+
+TEST(ParseEventProto, RoundTripsAndRejectsGarbage) {
+  v1::CallEvent in;
+  in.set_event_id("e1");
+  in.mutable_ended()->set_reason(v1::CallEnded::ABANDONED);
+  v1::CallEvent out;
+  ASSERT_TRUE(ParseEventProto(in.SerializeAsString(), &out).ok());
+  EXPECT_EQ(out.event_id(), "e1");
+  EXPECT_EQ(out.ended().reason(), v1::CallEnded::ABANDONED);
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseEventProto("\xff\xff\xff", &out)));
+}
+
+TEST(ToJson, PrintsProtoNamesDefaultsAndEnumNamesOnOneLine) {
+  v1::Task task;
+  task.set_task_id("cb:+74951234567:e1");
+  task.set_kind(v1::Task::CALLBACK);
+  task.set_status(v1::Task::OPEN);
+  task.mutable_due_at()->set_seconds(1714561200);
+  const std::string json = ToJson(task);
+  EXPECT_EQ(json.find('\n'), std::string::npos);
+  EXPECT_EQ(json.front(), '{');
+  EXPECT_EQ(json.back(), '}');
+  for (const char* field :
+       {R"("task_id":"cb:+74951234567:e1")", R"("kind":"CALLBACK")",
+        R"("status":"OPEN")", R"("caller":"")", R"("contact_id":"")",
+        R"("line":"")", R"("attempt":0)", R"("due_at":"2024-05-01T11:00:00Z")",
+        R"("priority":0)", R"("missed_calls":0)", R"("source_call_id":"")",
+        R"("email":"")", R"("subject":"")", R"("body":"")", R"("reason":"")"}) {
+    EXPECT_THAT(json, HasSubstr(field));
+  }
+  // Unset message fields (timestamps) are left out.
+  EXPECT_THAT(json, Not(HasSubstr("created_at")));
+}
+
+TEST(ToJson, PrintsRepeatedAndBytesFields) {
+  v1::ContactContext c;
+  c.add_open_case_ids("case-1");
+  EXPECT_THAT(ToJson(c), HasSubstr(R"("open_case_ids":["case-1"])"));
+  v1::DeadLetter d;
+  d.set_payload("{}");
+  EXPECT_THAT(ToJson(d), HasSubstr(R"("payload":"e30=")"));
+}
+
+TEST(ToJson, UnprintableMessageStaysValidJson) {
+  v1::Alert a;
+  a.mutable_occurred_at()->set_seconds(-70000000000LL);  // before year 1
+  const std::string json = ToJson(a);
+  EXPECT_THAT(json, HasSubstr("\"json_error\":\""));
+  EXPECT_EQ(json.back(), '}');
+}
+
+TEST(ToPrettyJson, IsIndented) {
+  v1::Task task;
+  EXPECT_THAT(ToPrettyJson(task), HasSubstr("\n \"task_id\": \"\""));
+}
+
+}  // namespace
+}  // namespace callflow::codec

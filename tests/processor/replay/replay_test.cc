@@ -1,0 +1,261 @@
+#include "processor/replay/replay.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "callflow/v1/outputs.pb.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "processor/app/config.h"
+#include "processor/codec/codec.h"
+#include "state/partition_store.h"
+
+namespace callflow::replay {
+namespace {
+
+namespace fs = std::filesystem;
+using google::protobuf::Struct;
+using google::protobuf::Value;
+using ::testing::HasSubstr;
+
+const std::string kData = CALLFLOW_TEST_DATA_DIR;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << path;
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> ReadLines(const fs::path& path) {
+  std::vector<std::string> lines;
+  std::istringstream in(ReadFile(path));
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+Struct ParseStruct(const std::string& json) {
+  Struct s;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &s);
+  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
+  return s;
+}
+
+std::string Show(const Value& v) {
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(v, &out);
+  return out;
+}
+
+// Every field of `expected` must be in `actual` with the same value; a null
+// means "absent"; a string ending in '*' is a prefix.
+void ExpectSubset(const Struct& expected, const Struct& actual,
+                  const std::string& where) {
+  for (const auto& [key, want] : expected.fields()) {
+    auto it = actual.fields().find(key);
+    if (want.has_null_value()) {
+      EXPECT_TRUE(it == actual.fields().end())
+          << where << ": '" << key << "' should be absent";
+      continue;
+    }
+    if (it == actual.fields().end()) {
+      ADD_FAILURE() << where << ": '" << key << "' is missing";
+      continue;
+    }
+    const Value& got = it->second;
+    if (want.has_struct_value() && got.has_struct_value()) {
+      ExpectSubset(want.struct_value(), got.struct_value(), where + "." + key);
+      continue;
+    }
+    const std::string& w = want.string_value();
+    if (want.has_string_value() && !w.empty() && w.back() == '*') {
+      EXPECT_TRUE(got.has_string_value() &&
+                  got.string_value().rfind(w.substr(0, w.size() - 1), 0) == 0)
+          << where << ": '" << key << "' = " << Show(got) << ", want "
+          << Show(want);
+      continue;
+    }
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(want, got))
+        << where << ": '" << key << "' = " << Show(got) << ", want "
+        << Show(want);
+  }
+}
+
+// Compares an output JSONL file with its expected file line by line, and
+// checks each line is the canonical JSON of a `Message`.
+template <typename Message>
+void ExpectJsonl(const fs::path& out_dir, const std::string& name) {
+  const auto actual = ReadLines(out_dir / name);
+  const auto expected = ReadLines(fs::path(kData) / "scenario.expected" / name);
+  EXPECT_EQ(actual.size(), expected.size()) << name;
+  for (size_t i = 0; i < std::min(actual.size(), expected.size()); ++i) {
+    const std::string where = name + ":" + std::to_string(i + 1);
+    ExpectSubset(ParseStruct(expected[i]), ParseStruct(actual[i]), where);
+    Message m;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(actual[i], &m).ok())
+        << where;
+    EXPECT_EQ(actual[i], codec::ToJson(m)) << where;
+  }
+  for (size_t i = expected.size(); i < actual.size(); ++i) {
+    ADD_FAILURE() << name << ": unexpected line " << i + 1 << ": " << actual[i];
+  }
+}
+
+class ReplayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) /
+           (std::string("replay_") + info->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto config = app::LoadConfig(kData + "/scenario.toml", {});
+    ASSERT_TRUE(config.ok()) << config.status();
+    config_ = *std::move(config);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  absl::StatusOr<rules::KpiAccumulator> Replay(const std::string& input,
+                                               const std::string& out,
+                                               ReplayOptions options = {}) {
+    options.input = input;
+    options.out_dir = (dir_ / out).string();
+    return RunReplay(config_.engine, config_.state, options, nullptr);
+  }
+
+  std::string WriteInput(const std::string& text) {
+    const fs::path path = dir_ / "input.jsonl";
+    std::ofstream(path, std::ios::binary) << text;
+    return path.string();
+  }
+
+  fs::path dir_;
+  app::Config config_;
+};
+
+TEST_F(ReplayTest, ScenarioGivesTheExpectedOutputs) {
+  const std::string input = kData + "/scenario.jsonl";
+  auto kpis = Replay(input, "out");
+  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  const fs::path out = dir_ / "out";
+  ExpectJsonl<v1::Task>(out, "tasks.jsonl");
+  ExpectJsonl<v1::Alert>(out, "alerts.jsonl");
+  ExpectJsonl<v1::ContactContext>(out, "contacts.jsonl");
+  ExpectJsonl<v1::DeadLetter>(out, "dlq.jsonl");
+  for (const std::string& line : ReadLines(out / "dlq.jsonl")) {
+    EXPECT_THAT(line, HasSubstr("\"source_topic\":\"" + input + "\""));
+  }
+  const std::string summary = ReadFile(out / "summary.json");
+  ExpectSubset(
+      ParseStruct(ReadFile(fs::path(kData) / "scenario.expected/summary.json")),
+      ParseStruct(summary), "summary.json");
+  EXPECT_EQ(summary, kpis->SummaryJson());
+}
+
+TEST_F(ReplayTest, SameInputSameBytes) {
+  const std::string input = kData + "/scenario.jsonl";
+  ASSERT_TRUE(Replay(input, "first").ok());
+  ASSERT_TRUE(Replay(input, "second").ok());
+  for (const char* name : {"tasks.jsonl", "alerts.jsonl", "contacts.jsonl",
+                           "dlq.jsonl", "summary.json"}) {
+    const std::string first = ReadFile(dir_ / "first" / name);
+    EXPECT_FALSE(first.empty()) << name;
+    EXPECT_EQ(first, ReadFile(dir_ / "second" / name)) << name;
+  }
+}
+
+TEST_F(ReplayTest, MalformedLinesGoToTheDlqAndTheRunGoesOn) {
+  const std::string input = WriteInput(
+      R"({"event_id":"1","occurred_at":"2024-05-01T09:00:00Z","call_id":"c1","caller":"+74951230001","line":"l","direction":"INBOUND","started":{}})"
+      "\n{broken\n\n"
+      R"({"event_id":"2","occurred_at":"2024-05-01T09:01:00Z","call_id":"c2","caller":"+74951230002","line":"l","direction":"INBOUND","started":{}})"
+      "\n"
+      R"({"event_id":"3","call_id":"c3","caller":"+74951230003","started":{}})"
+      "\n");
+  auto kpis = Replay(input, "out");
+  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  const auto dlq = ReadLines(dir_ / "out" / "dlq.jsonl");
+  ASSERT_EQ(dlq.size(), 2u);
+  v1::DeadLetter letter;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(dlq[0], &letter).ok());
+  EXPECT_EQ(letter.offset(), 2);
+  EXPECT_EQ(letter.payload(), "{broken");
+  EXPECT_EQ(letter.source_topic(), input);
+  EXPECT_THAT(letter.error(), testing::StartsWith("line 2: "));
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(dlq[1], &letter).ok());
+  EXPECT_EQ(letter.offset(), 5);  // no occurred_at: rejected by the engine
+  EXPECT_THAT(letter.error(), testing::StartsWith("line 5: "));
+  EXPECT_EQ(letter.key(), "+74951230003");
+  EXPECT_EQ(ReadLines(dir_ / "out" / "contacts.jsonl").size(), 2u);
+  EXPECT_EQ(kpis->events().read, 4u);
+  EXPECT_EQ(kpis->events().dead_letters, 2u);
+  EXPECT_EQ(kpis->events().applied, 2u);
+}
+
+// R6 + SPEC §5: --until moves the watermark at end of input, so the SLA of a
+// callback task nobody attempted is breached.
+TEST_F(ReplayTest, UntilFiresWhatIsDueByThen) {
+  const std::string input = WriteInput(
+      R"({"event_id":"s","occurred_at":"2024-05-01T09:00:00Z","call_id":"c1","caller":"+74951230001","line":"l","direction":"INBOUND","started":{}})"
+      "\n"
+      R"({"event_id":"e","occurred_at":"2024-05-01T09:00:30Z","call_id":"c1","caller":"+74951230001","line":"l","direction":"INBOUND","ended":{"reason":"ABANDONED"}})"
+      "\n");
+  ASSERT_TRUE(Replay(input, "no_until").ok());
+  EXPECT_EQ(ReadFile(dir_ / "no_until" / "alerts.jsonl"), "");
+  ReplayOptions options;
+  options.until = 1714557600LL * rules::kSecond + rules::kHour + 1;  // 10:00
+  ASSERT_TRUE(Replay(input, "until", options).ok());
+  const auto alerts = ReadLines(dir_ / "until" / "alerts.jsonl");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_THAT(alerts[0], HasSubstr("\"kind\":\"CALLBACK_SLA_BREACH\""));
+  EXPECT_THAT(alerts[0], HasSubstr("\"task_id\":\"cb:+74951230001:e\""));
+}
+
+TEST_F(ReplayTest, StateDirKeepsTheStateForInspect) {
+  ReplayOptions options;
+  options.state_dir = (dir_ / "state").string();
+  ASSERT_TRUE(Replay(kData + "/scenario.jsonl", "out", options).ok());
+  auto record = state::InspectCaller(options.state_dir, "+74951110002");
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->email(), "b@example.com");
+  EXPECT_EQ(record->inbound_calls(), 2u);
+}
+
+TEST_F(ReplayTest, MissingInputIsAnError) {
+  auto kpis = Replay((dir_ / "nope.jsonl").string(), "out");
+  EXPECT_TRUE(absl::IsNotFound(kpis.status())) << kpis.status();
+}
+
+// The binary: exit code 0 with bad lines, the KPI report on stdout.
+TEST_F(ReplayTest, CommandLineExitsZeroAndPrintsTheReport) {
+  const fs::path out = dir_ / "cli";
+  const std::string cmd = std::string(CALLFLOW_BINARY) + " replay --input " +
+                          kData + "/scenario.jsonl --config " + kData +
+                          "/scenario.toml --out " + out.string() + " > " +
+                          (dir_ / "stdout.txt").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  const std::string report = ReadFile(dir_ / "stdout.txt");
+  EXPECT_THAT(report, HasSubstr("KPI report"));
+  EXPECT_THAT(report, HasSubstr("TOTAL"));
+  EXPECT_EQ(ReadLines(out / "dlq.jsonl").size(), 4u);
+  const std::string bad = std::string(CALLFLOW_BINARY) + " replay --input " +
+                          kData + "/scenario.jsonl --out " + out.string() +
+                          " --until yesterday 2> " +
+                          (dir_ / "stderr.txt").string();
+  EXPECT_NE(std::system(bad.c_str()), 0);
+  EXPECT_THAT(ReadFile(dir_ / "stderr.txt"), HasSubstr("callflow: --until"));
+}
+
+}  // namespace
+}  // namespace callflow::replay
