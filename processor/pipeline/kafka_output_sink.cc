@@ -69,6 +69,9 @@ void KafkaOutputSink::EmitDeadLetter(const v1::DeadLetter& dead_letter,
                                      DlqReason reason) {
   Send(topics_.dlq, dead_letter.key(), dead_letter, /*urgent=*/false);
   stats_.dead_letters[static_cast<int>(reason)].fetch_add(1);
+  if (observer_ != nullptr) {
+    observer_->OnDeadLetter(shard_, reason, dead_letter.error());
+  }
 }
 
 }  // namespace callflow::pipeline

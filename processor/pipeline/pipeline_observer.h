@@ -1,6 +1,8 @@
 #pragma once
 
+#include "absl/strings/string_view.h"
 #include "callflow/v1/outputs.pb.h"
+#include "processor/pipeline/pipeline_stats.h"
 #include "processor/rules/facts.h"
 
 namespace callflow::pipeline {
@@ -15,6 +17,10 @@ class PipelineObserver {
   virtual void OnFact(int /*shard*/, const rules::Fact& /*fact*/) {}
   virtual void OnTask(int /*shard*/, const v1::Task& /*task*/) {}
   virtual void OnAlert(int /*shard*/, const v1::Alert& /*alert*/) {}
+  virtual void OnDeadLetter(int /*shard*/, DlqReason /*reason*/,
+                            absl::string_view /*error*/) {}
+  // One finished commit cycle of `shard`.
+  virtual void OnCommit(int /*shard*/, double /*seconds*/) {}
 };
 
 }  // namespace callflow::pipeline

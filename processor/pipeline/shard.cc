@@ -289,6 +289,7 @@ bool Shard::Commit() {
   counters_.commits.fetch_add(1, std::memory_order_relaxed);
   counters_.last_commit_us.store(us, std::memory_order_relaxed);
   counters_.commit_us_total.fetch_add(us, std::memory_order_relaxed);
+  if (ctx_.observer != nullptr) ctx_.observer->OnCommit(index_, us / 1e6);
   return true;
 }
 

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <vector>
+
+#include "processor/pipeline/pipeline_observer.h"
+
+namespace callflow::pipeline {
+
+// Forwards every observer call to each non-null observer in turn.
+// Thread-safety is that of the observers; the list is fixed at construction.
+class ObserverList : public PipelineObserver {
+ public:
+  explicit ObserverList(std::vector<PipelineObserver*> observers) {
+    for (PipelineObserver* o : observers) {
+      if (o != nullptr) observers_.push_back(o);
+    }
+  }
+  void OnFact(int shard, const rules::Fact& fact) override {
+    for (auto* o : observers_) o->OnFact(shard, fact);
+  }
+  void OnTask(int shard, const v1::Task& task) override {
+    for (auto* o : observers_) o->OnTask(shard, task);
+  }
+  void OnAlert(int shard, const v1::Alert& alert) override {
+    for (auto* o : observers_) o->OnAlert(shard, alert);
+  }
+  void OnDeadLetter(int shard, DlqReason reason,
+                    absl::string_view error) override {
+    for (auto* o : observers_) o->OnDeadLetter(shard, reason, error);
+  }
+  void OnCommit(int shard, double seconds) override {
+    for (auto* o : observers_) o->OnCommit(shard, seconds);
+  }
+
+ private:
+  std::vector<PipelineObserver*> observers_;
+};
+
+}  // namespace callflow::pipeline
