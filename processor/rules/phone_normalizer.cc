@@ -19,17 +19,47 @@ bool IsAnonymousWord(std::string_view raw) {
          lower == "restricted" || lower == "private";
 }
 
+// The bare form of a number written with digits, the separators PBXs put
+// in ("8 (495) 123-45-67", "+7 495 123-45-67") and at most one '+' before
+// the first digit: libphonenumber ignores those separators, so the number
+// normalizes exactly like its bare form. False (and `out` unusable) for
+// anything else: letters, extensions, other punctuation, no digit.
+bool BareForm(std::string_view raw, std::string* out) {
+  out->clear();
+  bool digit = false;
+  for (char c : raw) {
+    if (c >= '0' && c <= '9') {
+      out->push_back(c);
+      digit = true;
+    } else if (c == '+' && out->empty()) {
+      out->push_back(c);
+    } else if (c != ' ' && c != '-' && c != '(' && c != ')') {
+      return false;
+    }
+  }
+  return digit;
+}
+
 }  // namespace
 
 PhoneNormalizer::PhoneNormalizer(std::string default_region,
                                  size_t max_cache_entries)
     : region_(std::move(default_region)), max_entries_(max_cache_entries) {}
 
+// The cache is keyed by the bare form when there is one, so the formats of
+// one number share an entry, and every E.164 result is also cached as its
+// own key (normalizing E.164 gives it back): a number costs one
+// libphonenumber parse per distinct bare form, not per format.
 const std::string& PhoneNormalizer::Normalize(std::string_view raw) {
-  auto it = cache_.find(absl::string_view(raw.data(), raw.size()));
+  const std::string_view key =
+      BareForm(raw, &bare_) ? std::string_view(bare_) : raw;
+  auto it = cache_.find(absl::string_view(key.data(), key.size()));
   if (it != cache_.end()) return it->second;
-  if (cache_.size() >= max_entries_) cache_.clear();
-  return cache_.emplace(std::string(raw), Compute(raw)).first->second;
+  std::string e164 = Compute(key);
+  if (cache_.size() + 2 > max_entries_) cache_.clear();
+  if (!e164.empty() && e164 != key) cache_.try_emplace(e164, e164);
+  return cache_.insert_or_assign(std::string(key), std::move(e164))
+      .first->second;
 }
 
 std::string PhoneNormalizer::Compute(std::string_view raw) const {

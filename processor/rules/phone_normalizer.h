@@ -26,6 +26,7 @@ class PhoneNormalizer {
   std::string region_;
   size_t max_entries_;
   absl::flat_hash_map<std::string, std::string> cache_;
+  std::string bare_;  // scratch for the bare form of the number
 };
 
 }  // namespace callflow::rules
