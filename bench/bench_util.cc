@@ -89,8 +89,8 @@ std::string JsonLine::ToString() const {
   std::string out = "{";
   for (size_t i = 0; i < fields_.size(); ++i) {
     if (i > 0) out += ",";
-    absl::StrAppend(&out, "\"", Escape(fields_[i].first), "\":",
-                    fields_[i].second);
+    absl::StrAppend(&out, "\"", Escape(fields_[i].first),
+                    "\":", fields_[i].second);
   }
   return out + "}";
 }

@@ -18,8 +18,7 @@ double PeakRssMb();
 
 // Wall-clock seconds on the steady clock since `start`.
 inline double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
       .count();
 }
 

@@ -148,9 +148,10 @@ int RunEngine(const EngineArgs& args) {
     }
     const double seconds = SecondsSince(start);
     const double rate = static_cast<double>(events.size()) / seconds;
-    Progress("run {}: {} events in {:.3f} s = {:.0f} events/s ({} outputs, "
-             "{} rejected)",
-             r + 1, events.size(), seconds, rate, sink.outputs, rejected);
+    Progress(
+        "run {}: {} events in {:.3f} s = {:.0f} events/s ({} outputs, "
+        "{} rejected)",
+        r + 1, events.size(), seconds, rate, sink.outputs, rejected);
     best = std::max(best, rate);
     outputs = sink.outputs;
     if (auto* h = dynamic_cast<HashState*>(state.get())) {
@@ -209,10 +210,10 @@ void ProduceOne(RdKafka::Producer& producer, const std::string& topic,
                 int32_t partition, const std::string& key,
                 const std::string& payload) {
   while (true) {
-    RdKafka::ErrorCode err = producer.produce(
-        topic, partition, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(payload.data()), payload.size(), key.data(),
-        key.size(), 0, nullptr);
+    RdKafka::ErrorCode err =
+        producer.produce(topic, partition, RdKafka::Producer::RK_MSG_COPY,
+                         const_cast<char*>(payload.data()), payload.size(),
+                         key.data(), key.size(), 0, nullptr);
     if (err == RdKafka::ERR_NO_ERROR) break;
     if (err != RdKafka::ERR__QUEUE_FULL) {
       Progress("produce: {}", RdKafka::err2str(err));
@@ -223,8 +224,8 @@ void ProduceOne(RdKafka::Producer& producer, const std::string& topic,
   producer.poll(0);
 }
 
-std::unique_ptr<RdKafka::KafkaConsumer> MakeConsumer(
-    const std::string& brokers, const std::string& group) {
+std::unique_ptr<RdKafka::KafkaConsumer> MakeConsumer(const std::string& brokers,
+                                                     const std::string& group) {
   auto conf = KafkaConf({{"bootstrap.servers", brokers},
                          {"group.id", group},
                          {"enable.auto.commit", "false"},
@@ -274,7 +275,8 @@ class CommitLatencySampler {
         part.segments.push_back({consumed, now_ms});
         part.consumed = consumed;
       }
-      const int64_t committed = std::max<int64_t>(pc.committed_offset.load(), 0);
+      const int64_t committed =
+          std::max<int64_t>(pc.committed_offset.load(), 0);
       while (part.committed < committed && !part.segments.empty()) {
         Segment& s = part.segments.front();
         const int64_t upto = std::min(committed, s.end);
@@ -449,8 +451,8 @@ int RunE2e(const E2eArgs& args) {
     uint64_t n = 0;
     while (n < args.events && simulator.Next(&e)) {
       const std::string key = keys.KeyFor(e);
-      const int32_t p = static_cast<int32_t>(
-          KeyHash(key) % static_cast<uint64_t>(partitions));
+      const int32_t p = static_cast<int32_t>(KeyHash(key) %
+                                             static_cast<uint64_t>(partitions));
       e.SerializeToString(&payload);
       ProduceOne(*producer, topic, p, key, payload);
       ++ends[p];
@@ -545,9 +547,9 @@ int RunE2e(const E2eArgs& args) {
       const int64_t s = static_cast<int64_t>(SecondsSince(start));
       if (s > last_report) {
         last_report = s;
-        Progress("pipeline: consumed {} processed {} committed {} rss {:.0f} MiB",
-                 stats.TotalConsumed(), stats.TotalProcessed(), committed,
-                 RssMb());
+        Progress(
+            "pipeline: consumed {} processed {} committed {} rss {:.0f} MiB",
+            stats.TotalConsumed(), stats.TotalProcessed(), committed, RssMb());
       }
     }
     if (committed >= static_cast<int64_t>(total)) break;
@@ -565,11 +567,12 @@ int RunE2e(const E2eArgs& args) {
   for (int s = 0; s < stats.shard_count; ++s) {
     commits += stats.shards[s].commits.load();
   }
-  Progress("pipeline: {} events committed in {:.2f} s = {:.0f} events/s "
-           "(processed at {:.0f}/s); {} tasks {} alerts {} contacts, {} "
-           "commits",
-           total, seconds, rate, processed_rate, stats.tasks.load(),
-           stats.alerts.load(), stats.contacts.load(), commits);
+  Progress(
+      "pipeline: {} events committed in {:.2f} s = {:.0f} events/s "
+      "(processed at {:.0f}/s); {} tasks {} alerts {} contacts, {} "
+      "commits",
+      total, seconds, rate, processed_rate, stats.tasks.load(),
+      stats.alerts.load(), stats.contacts.load(), commits);
   (*pipeline)->Stop();
   runner.join();
   const int shards = (*pipeline)->shard_count();
@@ -593,7 +596,8 @@ int RunE2e(const E2eArgs& args) {
                    .Num("rss_before_pipeline_mb", rss_before)
                    .Int("cached_callers_per_partition",
                         static_cast<int64_t>(args.cached_callers_per_partition))
-                   .Int("block_cache_mb", static_cast<int64_t>(args.block_cache_mb))
+                   .Int("block_cache_mb",
+                        static_cast<int64_t>(args.block_cache_mb))
                    .Int("write_buffer_mb",
                         static_cast<int64_t>(args.write_buffer_mb))
                    .Int("commit_interval_ms", args.commit_interval_ms)
@@ -779,8 +783,8 @@ int RunLatency(const LatencyArgs& args) {
            lat.count(), emergency.count());
   std::cout << JsonLine()
                    .Num("rate", args.rate)
-                   .Num("achieved_rate", static_cast<double>(sent) /
-                                             produce_seconds)
+                   .Num("achieved_rate",
+                        static_cast<double>(sent) / produce_seconds)
                    .Num("p50_ms", lat.Quantile(0.50))
                    .Num("p99_ms", lat.Quantile(0.99))
                    .Num("p999_ms", lat.Quantile(0.999))
@@ -788,7 +792,8 @@ int RunLatency(const LatencyArgs& args) {
                    .Num("emergency_p50_ms", emergency.Quantile(0.50))
                    .Num("emergency_p99_ms", emergency.Quantile(0.99))
                    .Num("emergency_max_ms", emergency.Quantile(1.0))
-                   .Int("emergency_alerts", static_cast<int64_t>(emergency.count()))
+                   .Int("emergency_alerts",
+                        static_cast<int64_t>(emergency.count()))
                    .Int("alarms_sent", static_cast<int64_t>(alarms))
                    .Int("commit_interval_ms", args.commit_interval_ms)
                    .Int("partitions", args.partitions)

@@ -91,8 +91,7 @@ void BM_DecodeCallEvent_Arena(benchmark::State& state) {
   google::protobuf::Arena arena(options);
   size_t i = 0;
   for (auto _ : state) {
-    auto* event =
-        google::protobuf::Arena::CreateMessage<v1::CallEvent>(&arena);
+    auto* event = google::protobuf::Arena::CreateMessage<v1::CallEvent>(&arena);
     benchmark::DoNotOptimize(event->ParseFromString(payloads[i++ & 4095]));
     if ((i & 255) == 0) arena.Reset();
   }
@@ -317,8 +316,8 @@ constexpr uint64_t kItems = 1 << 20;
 
 void BM_SpscRing_AtomicQueue(benchmark::State& state) {
   using Ring = atomic_queue::AtomicQueueB<uint64_t*, std::allocator<uint64_t*>,
-                                          static_cast<uint64_t*>(nullptr),
-                                          true, false, true>;
+                                          static_cast<uint64_t*>(nullptr), true,
+                                          false, true>;
   static uint64_t slots[1024];
   for (auto _ : state) {
     Ring ring(kRingCapacity);
@@ -340,7 +339,9 @@ void BM_SpscRing_AtomicQueue(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kItems);
 }
-BENCHMARK(BM_SpscRing_AtomicQueue)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SpscRing_AtomicQueue)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_SpscRing_BoostLockfree(benchmark::State& state) {
   static uint64_t slots[1024];
