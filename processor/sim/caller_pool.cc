@@ -15,7 +15,8 @@ constexpr const char* kAreaCodes[] = {"495", "499", "903", "905", "909", "915",
 
 }  // namespace
 
-CallerPool::CallerPool(uint64_t seed, size_t size, double exponent) {
+CallerPool::CallerPool(uint64_t seed, size_t size, double exponent,
+                       double offset) {
   Rng rng(seed ^ 0x6361'6c6c'6572'73ULL);
   national_.reserve(size);
   cumulative_.reserve(size);
@@ -25,7 +26,7 @@ CallerPool::CallerPool(uint64_t seed, size_t size, double exponent) {
     // Subscriber numbers start with 2-9 so every number is a valid RU number.
     national_.push_back(
         absl::StrFormat("%s%07d", code, rng.UniformInt(2000000, 9999999)));
-    total += 1.0 / std::pow(static_cast<double>(i + 1), exponent);
+    total += 1.0 / std::pow(static_cast<double>(i + 1) + offset, exponent);
     cumulative_.push_back(total);
   }
   for (double& c : cumulative_) c /= total;

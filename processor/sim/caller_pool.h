@@ -8,16 +8,17 @@
 
 namespace callflow::sim {
 
-// The customers who call: a fixed pool of numbers drawn with a Zipf-like
-// weight (a few callers call very often, most call once or twice), each
-// written in one of the mixed formats PBXs send.
+// The customers who call: a fixed pool of numbers drawn with a
+// Zipf-Mandelbrot weight 1 / (rank + offset)^exponent (regulars call often,
+// most call once or twice), each written in one of the mixed formats PBXs
+// send.
 //
 // Lifecycle: built once from a seed; Pick() draws with the caller's Rng.
 // Not thread-safe (read-only after construction, but Pick uses `rng`).
 class CallerPool {
  public:
-  // `size` callers, Zipf exponent `exponent` (1.0 is classic Zipf).
-  CallerPool(uint64_t seed, size_t size, double exponent);
+  // `size` callers; `offset` flattens the head (0 is classic Zipf).
+  CallerPool(uint64_t seed, size_t size, double exponent, double offset);
 
   // Index of a caller, weighted by popularity.
   size_t Pick(Rng& rng) const;

@@ -168,7 +168,7 @@ TrafficSimulator::TrafficSimulator(const SimulatorOptions& options)
     : options_(options),
       rng_(options.seed),
       pool_(options.seed, std::max<size_t>(options.caller_pool, 1),
-            options.zipf_exponent),
+            options.zipf_exponent, options.zipf_offset),
       dialer_([&] {
         DialerOptions d = options.dialer;
         d.seed = HashKey(options.seed, "dialer");

@@ -29,9 +29,12 @@ struct SimulatorOptions {
   // Multiplies every line's arrival rate. Default 1 (about 850 calls an hour
   // at the weekday peak, 7000 a weekday).
   double traffic_scale = 1.0;
-  // Customers in the Zipf-weighted pool and its exponent. Defaults 30000 / 1.0.
-  size_t caller_pool = 30000;
+  // Customers in the pool and their Zipf-Mandelbrot weights (see
+  // CallerPool). Defaults 100000 / 1.0 / 100: over 20000 calls about half
+  // come from repeat callers, the busiest calls a dozen times a day.
+  size_t caller_pool = 100000;
   double zipf_exponent = 1.0;
+  double zipf_offset = 100;
   // Share of inbound calls with an anonymous caller. Default 0.05.
   double anonymous_share = 0.05;
   // Share of events sent twice (same event_id). Default 0.005.
