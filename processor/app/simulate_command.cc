@@ -28,9 +28,7 @@ struct SimulateFlags {
 int RunSimulateCommand(const SimulateFlags& flags) {
   auto start = rules::ParseTime(flags.start);
   if (!start.ok()) {
-    return Fail(
-        absl::StrCat("--start: ", start.status().message(),
-                     " (expected RFC 3339, e.g. 2024-06-03T05:00:00Z)"));
+    return Fail(absl::StrCat("--start: ", start.status().message()));
   }
   std::ofstream file;
   std::ostream* out = &std::cout;
