@@ -1,5 +1,6 @@
 #include "processor/codec/codec.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -36,8 +37,11 @@ absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event) {
       google::protobuf::StringPiece(line.data(), line.size()), event, options);
   if (status.ok()) return absl::OkStatus();
   event->Clear();
+  // Protobuf puts the offending text on extra lines: keep the error on one.
+  std::string reason = status.message().as_string();
+  std::replace(reason.begin(), reason.end(), '\n', ' ');
   return absl::InvalidArgumentError(
-      absl::StrCat("invalid CallEvent JSON: ", status.message().as_string()));
+      absl::StrCat("invalid CallEvent JSON: ", reason));
 }
 
 absl::Status ParseEventProto(std::string_view bytes, v1::CallEvent* event) {
