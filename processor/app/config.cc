@@ -225,7 +225,8 @@ int ParseClock(absl::string_view text) {
   return h * 60 + m;
 }
 
-// "HH:MM-HH:MM", opening before closing, in the line's local time.
+// "HH:MM-HH:MM" in the line's local time; a closing before the opening
+// means the hours run past midnight ("22:00-06:00").
 Setter BusinessHoursKey(rules::LineOptions* line) {
   return [line](const RawValue& raw) -> absl::Status {
     auto v = raw.String();
@@ -237,9 +238,10 @@ Setter BusinessHoursKey(rules::LineOptions* line) {
     const int close = dash == std::string::npos
                           ? -1
                           : ParseClock(absl::string_view(*v).substr(dash + 1));
-    if (open < 0 || close < 0 || open >= close) {
+    if (open < 0 || close < 0 || open == close) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "expected \"HH:MM-HH:MM\" with the opening before the closing, got '",
+          "expected \"HH:MM-HH:MM\" with different opening and closing "
+          "times, got '",
           *v, "'"));
     }
     line->business_open_minute = open;

@@ -169,6 +169,12 @@ TEST(AlertTest, AddBusinessTimeSkipsNights) {
   EXPECT_EQ(FormatTime(
                 AddBusinessTime(line, T("2024-05-01T02:00:00Z"), 30 * kMinute)),
             "2024-05-01T06:30:00Z");
+  // Overnight hours (22:00-06:00 Moscow = 19:00-03:00 UTC).
+  line.business_open_minute = 22 * 60;
+  line.business_close_minute = 6 * 60;
+  EXPECT_EQ(FormatTime(AddBusinessTime(line, T("2024-05-01T02:40:00Z"),
+                                       30 * kMinute)),
+            "2024-05-01T19:10:00Z");
   LineOptions always;
   EXPECT_EQ(AddBusinessTime(always, 0, kHour), kHour);
 }
