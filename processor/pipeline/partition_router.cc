@@ -105,6 +105,18 @@ void PartitionRouter::Resume(size_t shard) {
   if (err != RdKafka::ERR_NO_ERROR) {
     spdlog::warn("resume shard {}: {}", shard, RdKafka::err2str(err));
   }
+  // Pausing drops librdkafka's prefetched messages; fetch again from the
+  // first offset this router has not routed.
+  for (RdKafka::TopicPartition* tp : tps) {
+    auto it = next_offset_.find(tp->partition());
+    if (it == next_offset_.end()) continue;
+    tp->set_offset(it->second);
+    err = consumer_.seek(*tp, 0);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      spdlog::warn("seek {} [{}] to {}: {}", topic_, tp->partition(),
+                   it->second, RdKafka::err2str(err));
+    }
+  }
   DeleteAll(tps);
 }
 

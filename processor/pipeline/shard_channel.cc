@@ -33,7 +33,12 @@ Envelope* ShardChannel::TryPop() {
 
 void ShardChannel::Recycle(Envelope* e) {
   e->store.reset();
-  e->done = std::promise<void>();
+  // Only control envelopes use (and so consume) the promise; renewing it for
+  // every event cost a heap allocation per message.
+  if (e->kind != Envelope::Kind::kEvent &&
+      e->kind != Envelope::Kind::kUndecodable) {
+    e->done = std::promise<void>();
+  }
   free_.try_push(e);
 }
 

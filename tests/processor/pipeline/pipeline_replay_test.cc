@@ -76,7 +76,7 @@ void ExpectKafkaEqualsReplay(const std::vector<v1::CallEvent>& events,
   config.kafka = kafka;
 
   config.options.shards = 2;
-  config.options.ring_capacity = 8;  // tiny: the ring fills, pausing runs
+  config.options.ring_capacity = 64;  // small: the ring fills, pausing runs
   config.options.commit_interval_ms = 50;
   auto pipeline = Pipeline::Create(config, **env);
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
