@@ -25,4 +25,4 @@ run_file_demo() {
   echo "demo: outputs in $OUT (tasks.jsonl, alerts.jsonl, contacts.jsonl, dlq.jsonl, summary.json)"
 }
 
-run_file_demo "$@"
+exec "$CALLFLOW" demo "$@"
