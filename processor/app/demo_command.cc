@@ -220,8 +220,8 @@ int RunDemoCommand(const DemoFlags& flags) {
   TrafficLoop traffic(flags, sim, **events, **tasks);
 
   std::cerr << "callflow demo: mock Kafka at " << (*cluster)->bootstraps()
-            << ", " << kPartitions << " partitions, metrics at http://"
-            << config->metrics_address << "/metrics"
+            << ", " << kPartitions << " partitions, metrics on port "
+            << rt.metrics_port() << " (" << config->metrics_address << ")"
             << (flags.serve ? ", until Ctrl-C" : "") << std::endl;
   const auto started = std::chrono::steady_clock::now();
   const auto until = started + std::chrono::nanoseconds(*duration);

@@ -11,8 +11,8 @@ namespace callflow::pipeline {
 absl::StatusOr<std::unique_ptr<MockCluster>> MockCluster::Start(int brokers) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  // The hosting instance never talks to a real broker.
-  if (rd_kafka_conf_set(conf, "bootstrap.servers", "", err, sizeof(err)) !=
+  // The hosting instance never talks to a broker: keep it quiet.
+  if (rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err)) !=
       RD_KAFKA_CONF_OK) {
     rd_kafka_conf_destroy(conf);
     return absl::InternalError(err);
