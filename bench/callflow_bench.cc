@@ -107,7 +107,7 @@ class HashState : public rules::StateView {
 
 struct EngineArgs {
   uint64_t events = 1000000;
-  uint64_t callers = 30000;
+  uint64_t callers = sim::SimulatorOptions().caller_pool;
   uint64_t seed = 1;
   std::string state = "hash";
   int repeat = 3;
@@ -189,10 +189,12 @@ std::unique_ptr<RdKafka::Conf> KafkaConf(
   return conf;
 }
 
-std::unique_ptr<RdKafka::Producer> MakeProducer(const std::string& brokers,
-                                                const std::string& linger_ms) {
+std::unique_ptr<RdKafka::Producer> MakeProducer(
+    const std::string& brokers, const std::string& linger_ms,
+    const std::string& compression = "none") {
   auto conf = KafkaConf({{"bootstrap.servers", brokers},
                          {"linger.ms", linger_ms},
+                         {"compression.type", compression},
                          {"batch.num.messages", "10000"},
                          {"queue.buffering.max.messages", "1000000"},
                          {"queue.buffering.max.kbytes", "1048576"}});
@@ -333,6 +335,8 @@ struct E2eArgs {
   uint64_t events = 1000000;
   uint64_t callers = 1000000;
   uint64_t seed = 1;
+  double zipf = 1.0;
+  std::string compression = "lz4";
   int partitions = 0;  // 0: from the data size
   uint32_t shards = 0;
   uint32_t commit_interval_ms = 200;
@@ -348,7 +352,9 @@ struct E2eArgs {
 // the number of distinct callers.
 uint64_t PopulateState(state::StateEnv& env, const E2eArgs& args,
                        int partitions) {
-  sim::CallerPool pool(args.seed, args.callers, 1.0);
+  sim::SimulatorOptions defaults;
+  sim::CallerPool pool(args.seed, args.callers, args.zipf,
+                       defaults.zipf_offset);
   std::vector<std::unique_ptr<state::PartitionStore>> stores;
   for (int p = 0; p < partitions; ++p) {
     auto store = state::PartitionStore::Open(env, p);
@@ -408,6 +414,7 @@ int RunE2e(const E2eArgs& args) {
   sim::SimulatorOptions so;
   so.seed = args.seed;
   so.caller_pool = args.callers;
+  so.zipf_exponent = args.zipf;
 
   // Size the topic so the mock's ~5 MiB per partition keeps every message.
   int partitions = args.partitions;
@@ -441,7 +448,7 @@ int RunE2e(const E2eArgs& args) {
   Progress("preloading {} events into {} partitions", args.events, partitions);
   std::vector<int64_t> ends(partitions, 0);
   {
-    auto producer = MakeProducer(brokers, "5");
+    auto producer = MakeProducer(brokers, "5", args.compression);
     rules::EngineOptions key_options;
     rules::Engine keys(key_options);
     sim::TrafficSimulator simulator(so);
@@ -563,9 +570,10 @@ int RunE2e(const E2eArgs& args) {
   const double processed_rate =
       static_cast<double>(total) /
       ((processed_ms - sampler.first_consume_ms()) / 1000.0);
-  uint64_t commits = 0;
+  uint64_t commits = 0, commit_us = 0;
   for (int s = 0; s < stats.shard_count; ++s) {
     commits += stats.shards[s].commits.load();
+    commit_us += stats.shards[s].commit_us_total.load();
   }
   Progress(
       "pipeline: {} events committed in {:.2f} s = {:.0f} events/s "
@@ -601,6 +609,10 @@ int RunE2e(const E2eArgs& args) {
                    .Int("write_buffer_mb",
                         static_cast<int64_t>(args.write_buffer_mb))
                    .Int("commit_interval_ms", args.commit_interval_ms)
+                   .Int("commits", static_cast<int64_t>(commits))
+                   .Num("commit_seconds_total", commit_us / 1e6)
+                   .Num("zipf", args.zipf)
+                   .Str("compression", args.compression)
                    .ToString()
             << std::endl;
   return run_status.ok() ? 0 : 1;
@@ -840,6 +852,14 @@ int main(int argc, char** argv) {
                 "state before the run")
       ->capture_default_str();
   x->add_option("--seed", e2e.seed, "Simulator seed")->capture_default_str();
+  x->add_option("--zipf", e2e.zipf,
+                "Zipf exponent of the caller pool (1.0: a few callers make "
+                "most calls; their partition holds most of the data)")
+      ->capture_default_str();
+  x->add_option("--compression", e2e.compression,
+                "compression.type of the preloaded events (the mock's ~5 MiB "
+                "per partition counts compressed bytes)")
+      ->capture_default_str();
   x->add_option("--partitions", e2e.partitions,
                 "Partitions of the events topic (0: enough for the mock's "
                 "~5 MiB per partition)")
