@@ -298,7 +298,7 @@ TEST_F(ConfigTest, BadValuesNameTheKey) {
        "config: lines.x.time_zone: unknown time zone 'Mars/Olympus'"},
       {"[lines.x]\nbusiness_hours = \"9-18\"\n",
        "config: lines.x.business_hours: "},
-      {"[lines.x]\nbusiness_hours = \"18:00-09:00\"\n",
+      {"[lines.x]\nbusiness_hours = \"09:00-09:00\"\n",
        "config: lines.x.business_hours: "},
       {"[lines.x]\nbusiness_hours = \"09:00-24:30\"\n",
        "config: lines.x.business_hours: "},
@@ -318,6 +318,13 @@ TEST_F(ConfigTest, BusinessHoursMayEndAtMidnight) {
   auto c = Load("[lines.x]\nbusiness_hours = \"00:00-24:00\"\n");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->engine.lines.at("x").business_close_minute, 24 * 60);
+}
+
+TEST_F(ConfigTest, BusinessHoursMayRunPastMidnight) {
+  auto c = Load("[lines.x]\nbusiness_hours = \"22:00-06:00\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->engine.lines.at("x").business_open_minute, 22 * 60);
+  EXPECT_EQ(c->engine.lines.at("x").business_close_minute, 6 * 60);
 }
 
 TEST_F(ConfigTest, SyntaxErrorsGiveTheFileAndLine) {
