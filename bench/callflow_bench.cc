@@ -226,14 +226,20 @@ void ProduceOne(RdKafka::Producer& producer, const std::string& topic,
   producer.poll(0);
 }
 
-std::unique_ptr<RdKafka::KafkaConsumer> MakeConsumer(const std::string& brokers,
-                                                     const std::string& group) {
-  auto conf = KafkaConf({{"bootstrap.servers", brokers},
-                         {"group.id", group},
-                         {"enable.auto.commit", "false"},
-                         {"auto.offset.reset", "earliest"},
-                         {"queued.min.messages", "1000000"},
-                         {"queued.max.messages.kbytes", "1048576"}});
+std::unique_ptr<RdKafka::KafkaConsumer> MakeConsumer(
+    const std::string& brokers, const std::string& group,
+    int fetch_wait_ms = 0) {
+  std::vector<std::pair<std::string, std::string>> props = {
+      {"bootstrap.servers", brokers},
+      {"group.id", group},
+      {"enable.auto.commit", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"queued.min.messages", "1000000"},
+      {"queued.max.messages.kbytes", "1048576"}};
+  if (fetch_wait_ms > 0) {
+    props.emplace_back("fetch.wait.max.ms", absl::StrCat(fetch_wait_ms));
+  }
+  auto conf = KafkaConf(props);
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> c(
       RdKafka::KafkaConsumer::create(conf.get(), err));
@@ -629,6 +635,11 @@ struct LatencyArgs {
   uint32_t commit_interval_ms = 200;
   uint64_t seed = 1;
   uint64_t callers = 30000;
+  // fetch.wait.max.ms of the pipeline's and the alert reader's consumers;
+  // 0 keeps librdkafka's default (500).
+  int fetch_wait_ms = 0;
+  // Seconds of load before measuring (first fetches, producer connections).
+  double warmup_seconds = 3;
 };
 
 int RunLatency(const LatencyArgs& args) {
@@ -655,6 +666,9 @@ int RunLatency(const LatencyArgs& args) {
   pipeline::PipelineConfig config;
   config.kafka = {{"bootstrap.servers", brokers},
                   {"session.timeout.ms", "6000"}};
+  if (args.fetch_wait_ms > 0) {
+    config.kafka["fetch.wait.max.ms"] = absl::StrCat(args.fetch_wait_ms);
+  }
   config.options.shards = args.shards;
   config.options.commit_interval_ms = args.commit_interval_ms;
   config.options.group_id = "callflow-bench";
@@ -678,12 +692,16 @@ int RunLatency(const LatencyArgs& args) {
   // EMERGENCY alerts: produce time of alarm k -> its alert read back from
   // callflow.alerts by an outside consumer.
   const uint64_t max_alarms =
-      static_cast<uint64_t>(args.alarms_per_s * args.seconds) + 16;
+      static_cast<uint64_t>(args.alarms_per_s *
+                            (args.seconds + args.warmup_seconds)) +
+      16;
   std::vector<std::atomic<double>> alarm_sent_ms(max_alarms);
   LatencyRecorder emergency;
   std::mutex emergency_mu;
+  std::atomic<double> measure_from_ms{1e300};
   std::atomic<bool> stop_alerts{false};
-  auto alert_consumer = MakeConsumer(brokers, "bench-alerts");
+  auto alert_consumer =
+      MakeConsumer(brokers, "bench-alerts", args.fetch_wait_ms);
   AssignAll(*alert_consumer, "callflow.alerts", 4,
             RdKafka::Topic::OFFSET_BEGINNING);
   std::thread alert_reader([&] {
@@ -701,7 +719,7 @@ int RunLatency(const LatencyArgs& args) {
         continue;
       }
       const uint64_t k = std::stoull(alert.alert_id().substr(kPrefix.size()));
-      if (k < max_alarms) {
+      if (k < max_alarms && alarm_sent_ms[k].load() >= measure_from_ms) {
         std::lock_guard lock(emergency_mu);
         emergency.Add(now_ms - alarm_sent_ms[k].load());
       }
@@ -709,9 +727,13 @@ int RunLatency(const LatencyArgs& args) {
   });
 
   CommitLatencySampler sampler(stats, args.partitions);
+  sampler.set_record(false);
   std::atomic<bool> stop_sampler{false};
   std::thread sampler_thread([&] {
     while (!stop_sampler.load()) {
+      if (CommitLatencySampler::NowMs() >= measure_from_ms.load()) {
+        sampler.set_record(true);
+      }
       sampler.Sample();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
@@ -730,9 +752,11 @@ int RunLatency(const LatencyArgs& args) {
   std::string payload;
   uint64_t sent = 0, alarms = 0;
   const auto start = Clock::now();
+  measure_from_ms =
+      CommitLatencySampler::NowMs() + args.warmup_seconds * 1000.0;
   while (true) {
     const double elapsed = SecondsSince(start);
-    if (elapsed >= args.seconds) break;
+    if (elapsed >= args.seconds + args.warmup_seconds) break;
     const uint64_t due = static_cast<uint64_t>(elapsed * args.rate);
     while (sent < due && simulator.Next(&e)) {
       const std::string key = keys.KeyFor(e);
@@ -809,6 +833,7 @@ int RunLatency(const LatencyArgs& args) {
                    .Int("alarms_sent", static_cast<int64_t>(alarms))
                    .Int("commit_interval_ms", args.commit_interval_ms)
                    .Int("partitions", args.partitions)
+                   .Int("fetch_wait_ms", args.fetch_wait_ms)
                    .ToString()
             << std::endl;
   return run_status.ok() ? 0 : 1;
@@ -899,6 +924,12 @@ int main(int argc, char** argv) {
                 "Commit cycle interval")
       ->capture_default_str();
   l->add_option("--callers", latency.callers, "Simulator caller pool size")
+      ->capture_default_str();
+  l->add_option("--warmup-seconds", latency.warmup_seconds,
+                "Load before measuring starts")
+      ->capture_default_str();
+  l->add_option("--fetch-wait-ms", latency.fetch_wait_ms,
+                "fetch.wait.max.ms of the consumers (0: librdkafka's 500)")
       ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
