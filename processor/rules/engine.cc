@@ -133,15 +133,6 @@ void EmitEmergency(RuleContext& ctx, const CallEvent& e,
 
 }  // namespace
 
-uint64_t StableHash(std::string_view text) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 std::string ContactIdFor(const v1::CallerState& caller) {
   if (!caller.crm_contact_id().empty()) return caller.crm_contact_id();
   return absl::StrFormat("c-%016x", StableHash(caller.caller()));

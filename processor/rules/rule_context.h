@@ -8,6 +8,7 @@
 #include "callflow/v1/state.pb.h"
 #include "processor/rules/options.h"
 #include "processor/rules/output_sink.h"
+#include "processor/rules/stable_hash.h"
 #include "processor/rules/state_view.h"
 
 namespace callflow::rules {
@@ -32,8 +33,5 @@ struct RuleContext {
 // Deterministic contact id: the CRM id when known, else derived from the
 // normalized number.
 std::string ContactIdFor(const v1::CallerState& caller);
-
-// Stable 64-bit FNV-1a hash (persisted: never change it).
-uint64_t StableHash(std::string_view text);
 
 }  // namespace callflow::rules
