@@ -29,13 +29,18 @@ function(callflow_library name)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# Helper: a gtest executable registered with ctest.
+# Helper: a gtest executable registered with ctest, one ctest test per gtest
+# case. TIMEOUT (seconds, optional) applies to each case.
 function(callflow_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest_main GTest::gmock)
+  set(properties LABELS "${ARG_LABELS}")
+  if(ARG_TIMEOUT)
+    list(APPEND properties TIMEOUT ${ARG_TIMEOUT})
+  endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}"
+    PROPERTIES ${properties}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 endfunction()

@@ -24,6 +24,9 @@ using AddCommandFn = void (*)(CLI::App& app, CommandRun& run);
 void AddReplayCommand(CLI::App& app, CommandRun& run);
 void AddInspectCommand(CLI::App& app, CommandRun& run);
 void AddSimulateCommand(CLI::App& app, CommandRun& run);
+void AddRunCommand(CLI::App& app, CommandRun& run);
+void AddDemoCommand(CLI::App& app, CommandRun& run);
+void AddProduceCommand(CLI::App& app, CommandRun& run);
 
 // Helpers shared by the commands.
 

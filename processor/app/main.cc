@@ -2,13 +2,6 @@
 #include "CLI/CLI.hpp"
 #include "processor/app/commands.h"
 
-namespace callflow::app {
-// The Kafka commands (processor/app/{run,demo,produce}_command.cc).
-void AddRunCommand(CLI::App& app, CommandRun& run);
-void AddDemoCommand(CLI::App& app, CommandRun& run);
-void AddProduceCommand(CLI::App& app, CommandRun& run);
-}  // namespace callflow::app
-
 namespace {
 
 using callflow::app::AddCommandFn;

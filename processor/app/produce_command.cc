@@ -1,4 +1,5 @@
 // `callflow produce`: loads CallEvent JSONL into the events topic (SPEC §8).
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -8,6 +9,7 @@
 #include "processor/app/commands.h"
 #include "processor/codec/codec.h"
 #include "processor/pipeline/event_producer.h"
+#include "processor/rules/time.h"
 
 namespace callflow::app {
 namespace {
@@ -17,13 +19,25 @@ struct ProduceFlags {
   std::string brokers;
   std::string input;
   std::string topic;
+  std::string timeout = "30s";
 };
 
 int RunProduceCommand(const ProduceFlags& flags) {
   auto config = LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
+  auto timeout = rules::ParseDuration(flags.timeout);
+  if (!timeout.ok() || *timeout <= 0) {
+    return Fail(absl::StrCat("--timeout: ", timeout.ok()
+                                                ? "must be positive"
+                                                : timeout.status().message()));
+  }
+  const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(*timeout));
   pipeline::KafkaProperties kafka = config->kafka;
   kafka["bootstrap.servers"] = flags.brokers;
+  // librdkafka fails a record it could not deliver in this time, so
+  // unreachable brokers end the command instead of hanging it.
+  kafka["message.timeout.ms"] = absl::StrCat(timeout_ms.count());
   const std::string topic =
       flags.topic.empty() ? config->topics.events : flags.topic;
   auto producer = pipeline::EventProducer::Create(config->engine, kafka, topic);
@@ -48,8 +62,14 @@ int RunProduceCommand(const ProduceFlags& flags) {
     if (!s.ok()) return Fail(s);
     ++sent;
   }
-  absl::Status acked = (*producer)->WaitAcknowledged(std::chrono::minutes(5));
-  if (!acked.ok()) return Fail(acked);
+  // Every record has its report by message.timeout.ms; the margin covers
+  // the reports' way back.
+  absl::Status acked =
+      (*producer)->WaitAcknowledged(timeout_ms + std::chrono::seconds(10));
+  if (!acked.ok()) {
+    return Fail(absl::StrCat("brokers ", flags.brokers, ", topic ", topic, ": ",
+                             acked.message()));
+  }
   std::cout << "produced " << sent << " events to " << topic << " ("
             << malformed << " malformed lines skipped)" << std::endl;
   return 0;
@@ -74,6 +94,10 @@ void AddProduceCommand(CLI::App& app, CommandRun& run) {
   cmd->add_option("--topic", flags->topic,
                   "topic to write (default: [topics] events of the config, "
                   "callflow.events)");
+  cmd->add_option("--timeout", flags->timeout,
+                  "give up on a record the brokers have not acknowledged "
+                  "after this long (librdkafka message.timeout.ms) and exit "
+                  "non-zero; e.g. 30s, 2m (default 30s)");
   AddConfigFlag(*cmd, &flags->config);
   cmd->callback(
       [flags, &run] { run = [flags] { return RunProduceCommand(*flags); }; });

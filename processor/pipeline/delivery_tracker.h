@@ -5,6 +5,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 namespace callflow::pipeline {
 
@@ -23,13 +25,22 @@ class DeliveryTracker {
 
   void OnProduced() { produced_.fetch_add(1, std::memory_order_relaxed); }
 
-  void OnDelivered(bool ok) {
+  // Records one delivery report; `error` says why a failed one failed.
+  // Returns true for the first failure (so the caller logs only that one;
+  // first_error() and failed() summarize the rest).
+  bool OnDelivered(bool ok, std::string_view error = {}) {
+    bool first_failure = false;
     {
       std::lock_guard lock(mu_);
       (ok ? acked_ : failed_).fetch_add(1, std::memory_order_relaxed);
+      if (!ok && first_error_.empty()) {
+        first_error_ = error.empty() ? "unknown error" : std::string(error);
+        first_failure = true;
+      }
     }
     if (!ok && error_counter_ != nullptr) error_counter_->fetch_add(1);
     cv_.notify_all();
+    return first_failure;
   }
 
   // Blocks until every record produced so far has a delivery report, or
@@ -37,24 +48,31 @@ class DeliveryTracker {
   bool WaitAll(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
     const uint64_t target = produced_.load();
-    return cv_.wait_for(lock, timeout,
-                        [&] { return acked_.load() + failed_.load() >= target; });
+    return cv_.wait_for(lock, timeout, [&] {
+      return acked_.load() + failed_.load() >= target;
+    });
   }
 
   uint64_t produced() const { return produced_.load(); }
   uint64_t acked() const { return acked_.load(); }
   uint64_t failed() const { return failed_.load(); }
+  // Why the first failed record failed ("" when none failed).
+  std::string first_error() const {
+    std::lock_guard lock(mu_);
+    return first_error_;
+  }
   uint64_t outstanding() const {
     return produced_.load() - acked_.load() - failed_.load();
   }
 
  private:
   std::atomic<uint64_t>* error_counter_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> produced_{0};
   std::atomic<uint64_t> acked_{0};
   std::atomic<uint64_t> failed_{0};
+  std::string first_error_;  // guarded by mu_
 };
 
 }  // namespace callflow::pipeline

@@ -38,7 +38,9 @@ absl::Status EventProducer::WaitAcknowledged(
   }
   if (tracker_.failed() > 0) {
     return absl::UnavailableError(absl::StrCat(
-        tracker_.failed(), " of ", tracker_.produced(), " events failed"));
+        tracker_.failed(), " of ", tracker_.produced(),
+        " events were not delivered (first error: ", tracker_.first_error(),
+        ")"));
   }
   return absl::OkStatus();
 }

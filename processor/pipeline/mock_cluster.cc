@@ -52,6 +52,19 @@ absl::Status MockCluster::CreateTopics(const std::vector<std::string>& topics,
   return absl::OkStatus();
 }
 
+void MockCluster::PushRequestErrors(int16_t api_key,
+                                    const std::vector<int>& errors) {
+  std::vector<rd_kafka_resp_err_t> codes;
+  codes.reserve(errors.size());
+  for (int e : errors) codes.push_back(static_cast<rd_kafka_resp_err_t>(e));
+  rd_kafka_mock_push_request_errors_array(cluster_, api_key, codes.size(),
+                                          codes.data());
+}
+
+void MockCluster::ClearRequestErrors(int16_t api_key) {
+  rd_kafka_mock_clear_request_errors(cluster_, api_key);
+}
+
 std::string MockCluster::bootstraps() const {
   return rd_kafka_mock_cluster_bootstraps(cluster_);
 }

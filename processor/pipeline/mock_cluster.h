@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,13 @@ class MockCluster {
 
   // "host:port,host:port,..." of the brokers.
   std::string bootstraps() const;
+
+  // Fault injection: the next `errors.size()` requests of the Kafka protocol
+  // type `api_key` (0 = Produce) to any broker fail with those error codes
+  // (rd_kafka_resp_err_t values), in order.
+  void PushRequestErrors(int16_t api_key, const std::vector<int>& errors);
+  // Forgets the errors still pushed for `api_key`.
+  void ClearRequestErrors(int16_t api_key);
 
  private:
   MockCluster() = default;

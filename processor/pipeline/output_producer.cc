@@ -13,11 +13,17 @@ class TrackerReport : public RdKafka::DeliveryReportCb {
   void dr_cb(RdKafka::Message& message) override {
     auto* tracker = static_cast<DeliveryTracker*>(message.msg_opaque());
     const bool ok = message.err() == RdKafka::ERR_NO_ERROR;
-    if (!ok) {
-      spdlog::error("delivery to {} [{}] failed: {}", message.topic_name(),
-                    message.partition(), message.errstr());
+    if (ok) {
+      if (tracker != nullptr) tracker->OnDelivered(true);
+      return;
     }
-    if (tracker != nullptr) tracker->OnDelivered(ok);
+    const std::string error = message.errstr();
+    // One line per tracker; its owner reports the count (no log flood when
+    // a broker is down).
+    if (tracker == nullptr || tracker->OnDelivered(false, error)) {
+      spdlog::error("delivery to {} [{}] failed: {}", message.topic_name(),
+                    message.partition(), error);
+    }
   }
 };
 
@@ -98,9 +104,10 @@ absl::Status OutputProducer::Produce(const std::string& topic,
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       continue;
     }
-    spdlog::error("produce to {} refused: {}", topic, RdKafka::err2str(err));
-    tracker->OnDelivered(false);
-    return KafkaStatus(err, absl::StrCat("produce to ", topic));
+    absl::Status status = KafkaStatus(err, absl::StrCat("produce to ", topic));
+    const std::string error(status.message());
+    if (tracker->OnDelivered(false, error)) spdlog::error("{}", error);
+    return status;
   }
 }
 

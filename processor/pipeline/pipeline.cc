@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "processor/pipeline/line_aggregator_hub.h"
 #include "processor/pipeline/output_producer.h"
 #include "processor/pipeline/partition_router.h"
@@ -50,8 +52,9 @@ class Pipeline::Rebalancer : public RdKafka::RebalanceCb {
  public:
   explicit Rebalancer(Pipeline& pipeline) : pipeline_(pipeline) {}
 
-  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
-                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+  void rebalance_cb(
+      RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+      std::vector<RdKafka::TopicPartition*>& partitions) override {
     pipeline_.stats_->rebalances.fetch_add(1);
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       pipeline_.OnAssign(partitions);
@@ -121,21 +124,20 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   for (uint32_t s = 0; s < c.options.shards; ++s) {
     p->shards_.push_back(std::make_unique<Shard>(
         static_cast<int>(s),
-        ShardContext{
-            .engine_options = c.engine,
-            .options = c.options,
-            .topics = c.topics,
-            .producer = *p->producer_,
-            .consumer = *p->consumer_,
-            .lines = *p->lines_,
-            .stats = *p->stats_,
-            .observer = observer,
-            .on_fatal = [raw = p.get()](absl::Status s) {
-              raw->OnFatal(std::move(s));
-            }}));
+        ShardContext{.engine_options = c.engine,
+                     .options = c.options,
+                     .topics = c.topics,
+                     .producer = *p->producer_,
+                     .consumer = *p->consumer_,
+                     .lines = *p->lines_,
+                     .stats = *p->stats_,
+                     .observer = observer,
+                     .on_fatal = [raw = p.get()](absl::Status s) {
+                       raw->OnFatal(std::move(s));
+                     }}));
   }
-  p->router_ = std::make_unique<PartitionRouter>(
-      p->shards_, *p->consumer_, c.topics.events, *p->stats_);
+  p->router_ = std::make_unique<PartitionRouter>(p->shards_, *p->consumer_,
+                                                 c.topics.events, *p->stats_);
   return p;
 }
 
@@ -169,8 +171,8 @@ void Pipeline::OnAssign(
   if (!s.ok()) OnFatal(s);
 }
 
-void Pipeline::OnRevoke(
-    const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
+void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
+                        bool lost) {
   spdlog::info("{} {} partition(s)", lost ? "lost" : "revoked",
                partitions.size());
   router_->Revoke(PartitionsOf(partitions));
@@ -179,10 +181,45 @@ void Pipeline::OnRevoke(
   if (!s.ok()) spdlog::warn("{}", s.ToString());
 }
 
+absl::Status Pipeline::CheckTopics() {
+  const auto servers = config_.kafka.find("bootstrap.servers");
+  const std::string brokers =
+      servers == config_.kafka.end() ? "(none)" : servers->second;
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode err = consumer_->metadata(
+      /*all_topics=*/true, nullptr, &raw,
+      static_cast<int>(config_.options.metadata_timeout_ms));
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat(
+        "no answer from the Kafka brokers ", brokers, " within ",
+        config_.options.metadata_timeout_ms, " ms: ", RdKafka::err2str(err)));
+  }
+  std::set<std::string> present;
+  for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+    if (t->err() == RdKafka::ERR_NO_ERROR) present.insert(t->topic());
+  }
+  std::vector<std::string> missing;
+  const Topics& t = config_.topics;
+  for (const std::string* name :
+       {&t.events, &t.tasks, &t.alerts, &t.contacts, &t.dlq}) {
+    if (!present.contains(*name)) missing.push_back(*name);
+  }
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "topic(s) ", absl::StrJoin(missing, ", "),
+        " do not exist on the Kafka brokers ", brokers,
+        ": create them first (callflow does not create topics; names are "
+        "set in [topics])"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Pipeline::Run() {
+  if (absl::Status s = CheckTopics(); !s.ok()) return s;
   for (auto& shard : shards_) shard->Start();
-  absl::Status s = KafkaStatus(consumer_->subscribe({config_.topics.events}),
-                               "subscribe");
+  absl::Status s =
+      KafkaStatus(consumer_->subscribe({config_.topics.events}), "subscribe");
   if (!s.ok()) OnFatal(s);
   auto last_lag = std::chrono::steady_clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {

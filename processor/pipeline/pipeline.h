@@ -56,7 +56,9 @@ class Pipeline {
       PipelineObserver* observer = nullptr);
   ~Pipeline();
 
-  // Consumes until Stop() or a fatal error; then finishes the cycle,
+  // Checks that the brokers answer and every topic exists (else returns
+  // Unavailable / FailedPrecondition naming them, having consumed nothing),
+  // then consumes until Stop() or a fatal error; then finishes the cycle,
   // commits, leaves the group and stops the shards. Returns the fatal error,
   // if any. Call once.
   absl::Status Run();
@@ -74,6 +76,8 @@ class Pipeline {
   void OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
                 bool lost);
   void OnFatal(absl::Status status);
+  // Run()'s start-up check of the brokers and topics.
+  absl::Status CheckTopics();
 
   PipelineConfig config_;
   state::StateEnv& env_;

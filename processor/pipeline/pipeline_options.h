@@ -31,6 +31,11 @@ struct PipelineOptions {
   // Allowed lateness in the pipeline (replay uses the top-level
   // allowed_lateness). Default "0s" means: use the top-level value.
   int64_t allowed_lateness_ns = 0;
+  // How long Run() waits for the brokers' metadata at start, to check that
+  // every topic exists (unreachable brokers or a missing topic end Run with
+  // a clear error instead of waiting forever). Default 10000 ms; not in the
+  // config file.
+  uint32_t metadata_timeout_ms = 10000;
 };
 
 }  // namespace callflow::pipeline

@@ -248,7 +248,9 @@ bool Shard::Commit() {
   if (tracker_.failed() > 0) {
     Fail(absl::UnavailableError(absl::StrCat(
         "shard ", index_, ": ", tracker_.failed(),
-        " output record(s) were not delivered; state not committed past them")));
+        " output record(s) were not delivered (first error: ",
+        tracker_.first_error(),
+        "); state and offsets not committed past them")));
     return false;
   }
 

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <random>
-#include <thread>
 
 #include "processor/pipeline/event_producer.h"
 #include "processor/pipeline/pipeline.h"
@@ -46,23 +45,11 @@ TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
   const int64_t total = EndOffsets(kafka, topics.events, 4);
   ASSERT_EQ(total, static_cast<int64_t>(events.size() + bad.size()));
 
-  auto env = state::StateEnv::Create(StateAt(dir.path()));
-  ASSERT_TRUE(env.ok());
-  PipelineConfig config;
+  PipelineConfig config = TestConfig(topics, kafka);
   config.engine = engine;
-  config.topics = topics;
-  config.kafka = kafka;
-
-  config.options.shards = 2;
-  auto pipeline = Pipeline::Create(config, **env);
-  ASSERT_TRUE(pipeline.ok());
-  absl::Status run_status;
-  std::thread runner([&] { run_status = (*pipeline)->Run(); });
-  const bool done = WaitCommitted((*pipeline)->stats(), total);
-  (*pipeline)->Stop();
-  runner.join();
-  ASSERT_TRUE(done);
-  ASSERT_TRUE(run_status.ok()) << run_status;
+  PipelineThread pipeline(dir.path(), config);
+  ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
+  ASSERT_TRUE(pipeline.Stop().ok());
 
   const Outputs got = ReadOutputs(kafka, topics);
   std::set<std::string> dead;
@@ -76,7 +63,7 @@ TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
   }
   EXPECT_EQ(dead, bad);
   EXPECT_EQ(got.dead_letters.size(), bad.size());
-  EXPECT_EQ((*pipeline)->stats().TotalDeadLetters(), bad.size());
+  EXPECT_EQ(pipeline.stats().TotalDeadLetters(), bad.size());
   EXPECT_FALSE(got.tasks.empty());  // the good events after them ran
 }
 

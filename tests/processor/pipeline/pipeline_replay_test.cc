@@ -1,46 +1,26 @@
 // The Kafka pipeline against the replay oracle: same engine, same outputs.
 #include <gtest/gtest.h>
-#include <stdio.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "google/protobuf/util/json_util.h"
-
 #include "processor/codec/codec.h"
 #include "processor/pipeline/pipeline.h"
-#include "processor/replay/replay.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
 
 namespace callflow::pipeline::testing {
 namespace {
 
-// Reads a topic with kcat (an outside client) and decodes each payload with
-// the project's proto.
+// The task ids in `topic`, read with kcat (an outside client) and decoded
+// with the project's proto.
 std::multiset<std::string> KcatTaskIds(const std::string& brokers,
                                        const std::string& topic) {
-  const std::string cmd = "kcat -b " + brokers + " -C -t " + topic +
-                          " -e -q -f '%S %s' 2>/dev/null";
-  FILE* f = popen(cmd.c_str(), "r");
-  EXPECT_NE(f, nullptr);
-  std::string data;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) data.append(buf, n);
-  EXPECT_EQ(pclose(f), 0);
   std::multiset<std::string> ids;
-  size_t pos = 0;
-  while (pos < data.size()) {
-    const size_t space = data.find(' ', pos);
-    EXPECT_NE(space, std::string::npos);
-    if (space == std::string::npos) break;
-    const size_t len = std::stoul(data.substr(pos, space - pos));
+  for (const KcatRecord& r : KcatRead(brokers, topic)) {
     v1::Task task;
-    EXPECT_TRUE(task.ParseFromString(data.substr(space + 1, len)));
+    EXPECT_TRUE(task.ParseFromString(r.value));
     ids.insert(task.task_id());
-    pos = space + 1 + len;
   }
   return ids;
 }
@@ -51,15 +31,7 @@ std::multiset<std::string> KcatTaskIds(const std::string& brokers,
 void ExpectKafkaEqualsReplay(const std::vector<v1::CallEvent>& events,
                              const std::string& input) {
   TempDir dir;
-  rules::EngineOptions engine;
-  state::StateOptions replay_state;
-  replay::ReplayOptions replay_options;
-  replay_options.input = input;
-  replay_options.out_dir = dir.path() + "/replay";
-  auto kpis =
-      replay::RunReplay(engine, replay_state, replay_options, nullptr);
-  ASSERT_TRUE(kpis.ok()) << kpis.status();
-  const Outputs expected = ReadReplayOutputs(dir.path() + "/replay");
+  const Outputs expected = ReplayOutputs(input, dir.path() + "/replay");
   ASSERT_FALSE(expected.tasks.empty());
 
   auto cluster = MockCluster::Start(3);
@@ -68,26 +40,12 @@ void ExpectKafkaEqualsReplay(const std::vector<v1::CallEvent>& events,
   const KafkaProperties kafka = MockKafka(**cluster);
   ProduceEvents(kafka, topics.events, events);
 
-  auto env = state::StateEnv::Create(StateAt(dir.path() + "/state"));
-  ASSERT_TRUE(env.ok());
-  PipelineConfig config;
-  config.engine = engine;
-  config.topics = topics;
-  config.kafka = kafka;
-
-  config.options.shards = 2;
+  PipelineConfig config = TestConfig(topics, kafka);
   config.options.ring_capacity = 64;  // small: the ring fills, pausing runs
-  config.options.commit_interval_ms = 50;
-  auto pipeline = Pipeline::Create(config, **env);
-  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-  absl::Status run_status;
-  std::thread runner([&] { run_status = (*pipeline)->Run(); });
-  const bool done = WaitCommitted((*pipeline)->stats(),
-                                  static_cast<int64_t>(events.size()));
-  (*pipeline)->Stop();
-  runner.join();
-  ASSERT_TRUE(done);
-  ASSERT_TRUE(run_status.ok()) << run_status;
+  PipelineThread pipeline(dir.path() + "/state", config);
+  ASSERT_TRUE(
+      WaitCommitted(pipeline.stats(), static_cast<int64_t>(events.size())));
+  ASSERT_TRUE(pipeline.Stop().ok());
 
   const Outputs got = ReadOutputs(kafka, topics);
   EXPECT_EQ(got.tasks, expected.tasks);

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <thread>
 
 #include "processor/pipeline/pipeline.h"
 #include "processor/rules/engine.h"
@@ -52,29 +51,6 @@ int StopProcessor(pid_t pid, int signal) {
   return status;
 }
 
-template <typename F>
-bool WaitFor(F condition, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
-// Line-level alerts come from the in-memory LineAggregator, whose open
-// windows a restart loses (docs/ARCHITECTURE.md); the rest must match.
-std::set<std::string> PerCallerAlerts(const std::multiset<std::string>& all) {
-  std::set<std::string> out;
-  for (const std::string& a : all) {
-    if (a.find("\"MISSED_RATE_HIGH\"") == std::string::npos &&
-        a.find("\"LINE_SILENT\"") == std::string::npos) {
-      out.insert(a);
-    }
-  }
-  return out;
-}
-
 TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   TempDir reference_dir, restarted_dir;
   auto cluster = MockCluster::Start(3);
@@ -88,23 +64,11 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
 
   // Uninterrupted reference run, in process.
   {
-    auto env = state::StateEnv::Create(StateAt(reference_dir.path() + "/state"));
-    ASSERT_TRUE(env.ok());
-    PipelineConfig config;
-  config.topics = ref_topics;
-  config.kafka = kafka;
-
+    PipelineConfig config = TestConfig(ref_topics, kafka);
     config.options.group_id = "reference";
-    config.options.shards = 2;
-    auto pipeline = Pipeline::Create(config, **env);
-    ASSERT_TRUE(pipeline.ok());
-    absl::Status status;
-    std::thread runner([&] { status = (*pipeline)->Run(); });
-    const bool done = WaitCommitted((*pipeline)->stats(), total);
-    (*pipeline)->Stop();
-    runner.join();
-    ASSERT_TRUE(done);
-    ASSERT_TRUE(status.ok()) << status;
+    PipelineThread reference(reference_dir.path() + "/state", config);
+    ASSERT_TRUE(WaitCommitted(reference.stats(), total));
+    ASSERT_TRUE(reference.Stop().ok());
   }
 
   // The child: killed as soon as it committed something, then stopped
@@ -115,7 +79,8 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
     return GroupCommitted(kafka, "restarted", topics.events, kPartitions);
   };
   pid_t pid = StartProcessor(config);
-  ASSERT_TRUE(WaitFor([&] { return committed() > 0; }, std::chrono::seconds(60)));
+  ASSERT_TRUE(
+      WaitFor([&] { return committed() > 0; }, std::chrono::seconds(60)));
   const int killed = StopProcessor(pid, SIGKILL);
   EXPECT_TRUE(WIFSIGNALED(killed));
   const int64_t after_kill = committed();
@@ -140,7 +105,8 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   // Every record is there; repeats are byte-identical records (same ids).
   EXPECT_EQ(Distinct(restarted.tasks), Distinct(reference.tasks));
   EXPECT_EQ(Distinct(restarted.contacts), Distinct(reference.contacts));
-  EXPECT_EQ(PerCallerAlerts(restarted.alerts), PerCallerAlerts(reference.alerts));
+  EXPECT_EQ(PerCallerAlerts(restarted.alerts),
+            PerCallerAlerts(reference.alerts));
   EXPECT_GE(restarted.tasks.size(), reference.tasks.size());
 
   // State: the callers' committed records equal the uninterrupted run's.

@@ -2,22 +2,29 @@
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string_view>
 #include <thread>
 
 #include "processor/codec/codec.h"
 #include "processor/pipeline/event_producer.h"
 #include "processor/pipeline/topic_reader.h"
+#include "processor/replay/replay.h"
 #include "processor/sim/traffic_simulator.h"
 
 namespace callflow::pipeline::testing {
 
 TempDir::TempDir() {
   std::string t =
-      (std::filesystem::temp_directory_path() / "callflow-pipe-XXXXXX").string();
+      (std::filesystem::temp_directory_path() / "callflow-pipe-XXXXXX")
+          .string();
   EXPECT_NE(mkdtemp(t.data()), nullptr);
   path_ = t;
 }
@@ -52,8 +59,8 @@ Topics MakeTopics(MockCluster& cluster, const std::string& prefix,
   t.alerts = prefix + "alerts";
   t.contacts = prefix + "contacts";
   t.dlq = prefix + "dlq";
-  for (const std::string& name : {t.events, t.tasks, t.alerts, t.contacts,
-                                  t.dlq}) {
+  for (const std::string& name :
+       {t.events, t.tasks, t.alerts, t.contacts, t.dlq}) {
     // Creating an existing topic fails harmlessly (shared events topic).
     cluster.CreateTopic(name, partitions).IgnoreError();
   }
@@ -65,6 +72,43 @@ KafkaProperties MockKafka(const MockCluster& cluster) {
           {"session.timeout.ms", "6000"},
           {"heartbeat.interval.ms", "500"},
           {"log_level", "3"}};
+}
+
+PipelineConfig TestConfig(const Topics& topics, const KafkaProperties& kafka,
+                          uint32_t shards) {
+  PipelineConfig config;
+  config.topics = topics;
+  config.kafka = kafka;
+  config.options.shards = shards;
+  config.options.commit_interval_ms = 50;
+  return config;
+}
+
+PipelineThread::PipelineThread(const std::string& state_dir,
+                               const PipelineConfig& config) {
+  auto env = state::StateEnv::Create(StateAt(state_dir));
+  EXPECT_TRUE(env.ok()) << env.status();
+  env_ = *std::move(env);
+  auto p = Pipeline::Create(config, *env_);
+  EXPECT_TRUE(p.ok()) << p.status();
+  pipeline_ = *std::move(p);
+  thread_ = std::thread([this] { status_ = pipeline_->Run(); });
+}
+
+absl::Status PipelineThread::Stop() {
+  if (thread_.joinable()) pipeline_->Stop();
+  return Join();
+}
+
+absl::Status PipelineThread::Join() {
+  if (thread_.joinable()) thread_.join();
+  return status_;
+}
+
+int PipelineThread::Owned() const {
+  int n = 0;
+  for (const auto& p : pipeline_->stats().partitions) n += p.owned.load();
+  return n;
 }
 
 void ProduceEvents(const KafkaProperties& kafka, const std::string& topic,
@@ -132,8 +176,114 @@ Outputs ReadReplayOutputs(const std::string& dir) {
   return o;
 }
 
+Outputs ReplayOutputs(const std::string& input, const std::string& out_dir) {
+  rules::EngineOptions engine;
+  state::StateOptions state;
+  replay::ReplayOptions options;
+  options.input = input;
+  options.out_dir = out_dir;
+  auto kpis = replay::RunReplay(engine, state, options, nullptr);
+  EXPECT_TRUE(kpis.ok()) << kpis.status();
+  return ReadReplayOutputs(out_dir);
+}
+
 std::set<std::string> Distinct(const std::multiset<std::string>& m) {
   return std::set<std::string>(m.begin(), m.end());
+}
+
+std::set<std::string> PerCallerAlerts(const std::multiset<std::string>& all) {
+  std::set<std::string> out;
+  for (const std::string& a : all) {
+    if (a.find("\"MISSED_RATE_HIGH\"") == std::string::npos &&
+        a.find("\"LINE_SILENT\"") == std::string::npos) {
+      out.insert(a);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+// Keys and values come length-prefixed, so binary payloads survive.
+std::vector<KcatRecord> KcatRead(const std::string& brokers,
+                                 const std::string& topic) {
+  const std::string cmd = "kcat -b " + brokers + " -C -t " + topic +
+                          " -e -q -f '%p %o %K %k %S %s' 2>/dev/null";
+  FILE* f = popen(cmd.c_str(), "r");
+  EXPECT_NE(f, nullptr);
+  std::string data;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) data.append(buf, n);
+  EXPECT_EQ(pclose(f), 0) << cmd;
+  std::vector<KcatRecord> records;
+  size_t pos = 0;
+  auto number = [&]() -> int64_t {
+    const size_t space = data.find(' ', pos);
+    if (space == std::string::npos) {
+      ADD_FAILURE() << "kcat output cut at " << pos;
+      pos = data.size();
+      return 0;
+    }
+    const int64_t v = std::stoll(data.substr(pos, space - pos));
+    pos = space + 1;
+    return v;
+  };
+  auto bytes = [&](int64_t len) {
+    std::string s = len > 0 ? data.substr(pos, len) : "";
+    pos += std::max<int64_t>(len, 0);
+    return s;
+  };
+  while (pos < data.size()) {
+    KcatRecord r;
+    r.partition = static_cast<int32_t>(number());
+    r.offset = number();
+    r.key = bytes(number());
+    ++pos;  // the space after the key
+    r.value = bytes(number());
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+CommandResult RunCallflow(const std::vector<std::string>& args) {
+  TempDir dir;
+  const std::string out = dir.path() + "/stdout", err = dir.path() + "/stderr";
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(CALLFLOW_BINARY));
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).substr(0, 9) != "CALLFLOW_") env.push_back(*e);
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (freopen(out.c_str(), "w", stdout) == nullptr ||
+        freopen(err.c_str(), "w", stderr) == nullptr) {
+      _exit(126);
+    }
+    execve(CALLFLOW_BINARY, argv.data(), envp.data());
+    _exit(127);
+  }
+  CommandResult result;
+  int status = 0;
+  EXPECT_EQ(waitpid(pid, &status, 0), pid);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
+  return result;
 }
 
 int64_t EndOffsets(const KafkaProperties& kafka, const std::string& topic,
@@ -154,18 +304,17 @@ int64_t EndOffsets(const KafkaProperties& kafka, const std::string& topic,
   return total;
 }
 
+int64_t CommittedSum(const PipelineStats& stats) {
+  int64_t sum = 0;
+  for (const auto& p : stats.partitions) {
+    sum += std::max<int64_t>(p.committed_offset.load(), 0);
+  }
+  return sum;
+}
+
 bool WaitCommitted(const PipelineStats& stats, int64_t total,
                    std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int64_t sum = 0;
-    for (const auto& p : stats.partitions) {
-      sum += std::max<int64_t>(p.committed_offset.load(), 0);
-    }
-    if (sum >= total) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
+  return WaitFor([&] { return CommittedSum(stats) >= total; }, timeout);
 }
 
 int64_t GroupCommitted(const KafkaProperties& kafka, const std::string& group,

@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -45,11 +46,50 @@ void WriteJsonl(const std::vector<v1::CallEvent>& events,
 // Output topics with `prefix` ("a." -> a.tasks, ...) and the shared events
 // topic, created on `cluster` with `partitions` partitions each.
 Topics MakeTopics(MockCluster& cluster, const std::string& prefix,
-                  int partitions, const std::string& events = "callflow.events");
+                  int partitions,
+                  const std::string& events = "callflow.events");
 
 // Kafka client settings for the mock cluster (short session timeout for
 // group tests, DESIGN.md platform facts).
 KafkaProperties MockKafka(const MockCluster& cluster);
+
+// A pipeline config for the tests: `topics`, `kafka`, `shards` shards, a
+// 50 ms commit interval, default engine options.
+PipelineConfig TestConfig(const Topics& topics, const KafkaProperties& kafka,
+                          uint32_t shards = 2);
+
+// A Pipeline with its own StateEnv in `state_dir`, running on its own thread
+// from construction until Stop() (or destruction).
+class PipelineThread {
+ public:
+  PipelineThread(const std::string& state_dir, const PipelineConfig& config);
+  ~PipelineThread() { Stop().IgnoreError(); }
+  // Stops the pipeline, waits for Run, returns its status.
+  absl::Status Stop();
+  // Waits for Run to end on its own (a fatal error) and returns its status.
+  absl::Status Join();
+  // Partitions this instance owns now.
+  int Owned() const;
+  const PipelineStats& stats() const { return pipeline_->stats(); }
+
+ private:
+  std::unique_ptr<state::StateEnv> env_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::thread thread_;
+  absl::Status status_;
+};
+
+// Polls `condition` until it holds; false after `timeout` (a generous guard
+// against hangs, not a measurement).
+template <typename F>
+bool WaitFor(F condition, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
 
 // Produces events with EventProducer and waits for every ack.
 void ProduceEvents(const KafkaProperties& kafka, const std::string& topic,
@@ -66,13 +106,44 @@ struct Outputs {
 Outputs ReadOutputs(const KafkaProperties& kafka, const Topics& topics);
 // The same from a replay out dir (tasks.jsonl, alerts.jsonl, contacts.jsonl).
 Outputs ReadReplayOutputs(const std::string& dir);
+// Runs `callflow replay`'s engine over the JSONL `input` (default options)
+// into `out_dir` and returns its outputs: the oracle for Kafka runs over the
+// same events on one partition.
+Outputs ReplayOutputs(const std::string& input, const std::string& out_dir);
 
 // Distinct values of a multiset.
 std::set<std::string> Distinct(const std::multiset<std::string>& m);
 
+// The alerts of a run without the line-level ones (MISSED_RATE_HIGH,
+// LINE_SILENT): those come from the in-memory LineAggregator, whose open
+// windows a restart loses (docs/ARCHITECTURE.md); the rest must match.
+std::set<std::string> PerCallerAlerts(const std::multiset<std::string>& all);
+
+// One record read with kcat (an outside client).
+struct KcatRecord {
+  int32_t partition = -1;
+  int64_t offset = -1;
+  std::string key;
+  std::string value;
+};
+// Every record of `topic`, read with kcat.
+std::vector<KcatRecord> KcatRead(const std::string& brokers,
+                                 const std::string& topic);
+
+// The `callflow` binary run to its end as a child process, with no
+// CALLFLOW_* variables in its environment.
+struct CommandResult {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string out;     // stdout
+  std::string err;     // stderr
+};
+CommandResult RunCallflow(const std::vector<std::string>& args);
+
 // Sum of the events topic's high watermarks.
 int64_t EndOffsets(const KafkaProperties& kafka, const std::string& topic,
                    int partitions);
+// The offsets the pipeline committed to RocksDB, summed over partitions.
+int64_t CommittedSum(const PipelineStats& stats);
 // Waits until the pipeline's committed offsets (RocksDB) add up to `total`.
 // False after `timeout` (a generous guard, not a measurement).
 bool WaitCommitted(const PipelineStats& stats, int64_t total,

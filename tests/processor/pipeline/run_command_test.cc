@@ -1,0 +1,88 @@
+// `callflow run`'s start-up errors: each is a clear message and a non-zero
+// exit, never a hang. (Clean stops on SIGINT/SIGTERM: the restart test.)
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_split.h"
+#include "processor/pipeline/pipeline.h"
+#include "tests/processor/pipeline/pipeline_test_util.h"
+
+namespace callflow::pipeline::testing {
+namespace {
+
+std::string WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(RunCommandTest, HelpExplainsEveryFlag) {
+  const CommandResult r = RunCallflow({"run", "--help"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string flag :
+       {"--config", "--state-dir", "--metrics-address"}) {
+    bool explained = false;
+    for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
+      const size_t at = line.find(flag);
+      if (at != absl::string_view::npos &&
+          line.size() > at + flag.size() + 30) {
+        explained = true;
+      }
+    }
+    EXPECT_TRUE(explained) << flag << " in\n" << r.out;
+  }
+}
+
+TEST(RunCommandTest, NoBrokersNamesTheKeyAndTheVariable) {
+  TempDir dir;
+  const std::string config =
+      WriteFile(dir.path() + "/callflow.toml", "[pipeline]\nshards = 1\n");
+  const CommandResult r = RunCallflow(
+      {"run", "--config", config, "--state-dir", dir.path() + "/state"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("[kafka] bootstrap.servers"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("CALLFLOW_KAFKA_BOOTSTRAP_SERVERS"), std::string::npos)
+      << r.err;
+}
+
+TEST(RunCommandTest, MissingTopicsAreNamedAndTheProcessExits) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  ASSERT_TRUE((*cluster)->CreateTopic("callflow.events", 2).ok());
+  ASSERT_TRUE((*cluster)->CreateTopic("callflow.tasks", 2).ok());
+  const std::string config =
+      WriteFile(dir.path() + "/callflow.toml",
+                "[kafka]\n\"bootstrap.servers\" = \"" +
+                    (*cluster)->bootstraps() + "\"\n\"log_level\" = \"3\"\n");
+  const CommandResult r =
+      RunCallflow({"run", "--config", config, "--state-dir",
+                   dir.path() + "/state", "--metrics-address", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("callflow.alerts, callflow.contacts, callflow.dlq do "
+                       "not exist on the Kafka brokers"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("callflow.tasks,"), std::string::npos) << r.err;
+}
+
+TEST(RunCommandTest, UnreachableBrokersEndRunWithAnError) {
+  TempDir dir;
+  auto env = state::StateEnv::Create(StateAt(dir.path()));
+  ASSERT_TRUE(env.ok());
+  PipelineConfig config = TestConfig(
+      Topics{}, {{"bootstrap.servers", "127.0.0.1:9"}, {"log_level", "0"}});
+  config.options.metadata_timeout_ms = 1000;
+  auto pipeline = Pipeline::Create(config, **env);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  const absl::Status s = (*pipeline)->Run();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_NE(s.message().find("no answer from the Kafka brokers 127.0.0.1:9"),
+            absl::string_view::npos)
+      << s;
+}
+
+}  // namespace
+}  // namespace callflow::pipeline::testing
