@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -29,6 +30,8 @@ struct Envelope {
   Kind kind = Kind::kEvent;
   int32_t partition = 0;
   int64_t offset = 0;
+  // When the poll thread took the message from Kafka (processing latency).
+  std::chrono::steady_clock::time_point polled_at;
   v1::CallEvent event;
   std::string key;      // the Kafka message key (for the DLQ)
   std::string payload;  // the raw value (for the DLQ)

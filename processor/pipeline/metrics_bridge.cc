@@ -27,23 +27,33 @@ void MetricsBridge::OnCommit(int, double seconds) {
   pipeline_.ObserveCommitDuration(seconds);
 }
 
+void MetricsBridge::OnAcknowledged(
+    int, std::chrono::steady_clock::time_point acked,
+    absl::Span<const std::chrono::steady_clock::time_point> polled) {
+  for (const auto& at : polled) {
+    pipeline_.ObserveProcessingLatency(
+        std::chrono::duration<double>(acked - at).count());
+  }
+}
+
+void MetricsBridge::OnPartitionCommitted(int, int32_t partition,
+                                         const state::PartitionStats& stats) {
+  pipeline_.SetPartitionState(partition, stats);
+}
+
 void MetricsBridge::Sample(const PipelineStats& stats, size_t ring_capacity) {
   size_t paused = 0;
   for (int32_t p = 0; p < PipelineStats::kMaxPartitions; ++p) {
     const PartitionCounters& c = stats.partitions[p];
-    auto it = consumed_.find(p);
     if (!c.owned.load()) {
-      if (it != consumed_.end()) {
-        pipeline_.RemovePartition(p);
-        consumed_.erase(it);
-      }
+      if (exported_.erase(p) > 0) pipeline_.RemovePartition(p);
       continue;
     }
     const uint64_t now = c.consumed.load();
-    const uint64_t before = it == consumed_.end() ? now : it->second;
-    if (it == consumed_.end()) pipeline_.AddConsumed(p, 0);
-    if (now > before) pipeline_.AddConsumed(p, now - before);
-    consumed_[p] = now;
+    uint64_t& before = consumed_[p];  // 0 for a partition never seen
+    exported_.insert(p);
+    pipeline_.AddConsumed(p, now > before ? now - before : 0);
+    before = now;
     pipeline_.SetConsumerLag(p, c.lag.load());
     if (c.paused.load()) ++paused;
   }

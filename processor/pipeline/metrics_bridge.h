@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <vector>
 
 #include "processor/metrics/call_center_metrics.h"
@@ -12,9 +13,11 @@
 namespace callflow::pipeline {
 
 // Connects a running Pipeline to the metrics module: as its observer it
-// counts facts, tasks, alerts, dead letters and commit durations in
-// CallCenterMetrics / PipelineMetrics, and Sample() (run it in the metrics
-// server's scrape hook) copies the PipelineStats gauges and counter deltas.
+// counts facts, tasks, alerts, dead letters, commit durations, processing
+// latencies (poll -> outputs acknowledged) and each partition's RocksDB
+// figures after its commit in CallCenterMetrics / PipelineMetrics, and
+// Sample() (run it in the metrics server's scrape hook) copies the
+// PipelineStats gauges and counter deltas.
 //
 // Lifecycle: outlives the pipeline and is destroyed before the metrics
 // objects. Observer calls are thread-safe (the metrics classes are);
@@ -31,13 +34,21 @@ class MetricsBridge : public PipelineObserver {
   void OnDeadLetter(int shard, DlqReason reason,
                     absl::string_view error) override;
   void OnCommit(int shard, double seconds) override;
+  void OnAcknowledged(
+      int shard, std::chrono::steady_clock::time_point acked,
+      absl::Span<const std::chrono::steady_clock::time_point> polled) override;
+  void OnPartitionCommitted(int shard, int32_t partition,
+                            const state::PartitionStats& stats) override;
 
   void Sample(const PipelineStats& stats, size_t ring_capacity);
 
  private:
   metrics::CallCenterMetrics& calls_;
   metrics::PipelineMetrics& pipeline_;
-  std::map<int32_t, uint64_t> consumed_;  // last sampled, per owned partition
+  // Last sampled consumed count per partition ever seen (kept after a
+  // revocation: PipelineStats counts on when the partition comes back).
+  std::map<int32_t, uint64_t> consumed_;
+  std::set<int32_t> exported_;  // partitions with series now
   uint64_t delivery_errors_ = 0;
 };
 

@@ -31,6 +31,15 @@ class ObserverList : public PipelineObserver {
   void OnCommit(int shard, double seconds) override {
     for (auto* o : observers_) o->OnCommit(shard, seconds);
   }
+  void OnAcknowledged(
+      int shard, std::chrono::steady_clock::time_point acked,
+      absl::Span<const std::chrono::steady_clock::time_point> polled) override {
+    for (auto* o : observers_) o->OnAcknowledged(shard, acked, polled);
+  }
+  void OnPartitionCommitted(int shard, int32_t partition,
+                            const state::PartitionStats& stats) override {
+    for (auto* o : observers_) o->OnPartitionCommitted(shard, partition, stats);
+  }
 
  private:
   std::vector<PipelineObserver*> observers_;

@@ -38,6 +38,7 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
   Envelope* e = channel.Acquire();
   e->partition = partition;
   e->offset = message.offset();
+  e->polled_at = std::chrono::steady_clock::now();
   if (message.key() != nullptr) {
     e->key.assign(*message.key());
   } else {

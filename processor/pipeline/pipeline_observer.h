@@ -1,9 +1,14 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "callflow/v1/outputs.pb.h"
 #include "processor/pipeline/pipeline_stats.h"
 #include "processor/rules/facts.h"
+#include "state/partition_store.h"
 
 namespace callflow::pipeline {
 
@@ -21,6 +26,15 @@ class PipelineObserver {
                             absl::string_view /*error*/) {}
   // One finished commit cycle of `shard`.
   virtual void OnCommit(int /*shard*/, double /*seconds*/) {}
+  // In `shard`'s commit cycle, once the broker acknowledged every output
+  // produced so far (`acked`): when each message consumed since the last
+  // cycle was polled from Kafka, one entry per message.
+  virtual void OnAcknowledged(
+      int /*shard*/, std::chrono::steady_clock::time_point /*acked*/,
+      absl::Span<const std::chrono::steady_clock::time_point> /*polled*/) {}
+  // After `partition`'s WriteBatch was committed: its store's figures.
+  virtual void OnPartitionCommitted(int /*shard*/, int32_t /*partition*/,
+                                    const state::PartitionStats& /*stats*/) {}
 };
 
 }  // namespace callflow::pipeline

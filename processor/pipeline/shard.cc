@@ -146,6 +146,7 @@ void Shard::HandleEvent(Envelope& e) {
   }
   owned.next_offset = e.offset + 1;
   owned.advanced = true;
+  if (ctx_.observer != nullptr) polled_.push_back(e.polled_at);
   if (touched_.empty() || touched_.back() != e.partition) {
     touched_.push_back(e.partition);
   }
@@ -163,6 +164,7 @@ void Shard::HandleUndecodable(Envelope& e) {
   DeadLetter(e, e.error, DlqReason::kUndecodable);
   it->second.next_offset = e.offset + 1;
   it->second.advanced = true;
+  if (ctx_.observer != nullptr) polled_.push_back(e.polled_at);
   ++events_since_commit_;
 }
 
@@ -253,6 +255,11 @@ bool Shard::Commit() {
         "); state and offsets not committed past them")));
     return false;
   }
+  if (ctx_.observer != nullptr && !polled_.empty()) {
+    ctx_.observer->OnAcknowledged(index_, std::chrono::steady_clock::now(),
+                                  polled_);
+  }
+  polled_.clear();
 
   // 2. State, timers, watermark and offset: one WriteBatch per partition.
   std::vector<RdKafka::TopicPartition*> offsets;
@@ -266,6 +273,9 @@ bool Shard::Commit() {
       Fail(absl::Status(s.code(), absl::StrCat("commit p", p, ": ",
                                                s.message())));
       return false;
+    }
+    if (ctx_.observer != nullptr) {
+      ctx_.observer->OnPartitionCommitted(index_, p, owned.store->Stats());
     }
     if (owned.advanced) {
       ctx_.stats.partitions[p].committed_offset = owned.next_offset;

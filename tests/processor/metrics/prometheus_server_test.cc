@@ -2,150 +2,24 @@
 // MetricsServer with ops/prometheus/rules.yml loaded; the recording rules it
 // evaluates must equal the KPIs rules::KpiAccumulator (the replay summary and
 // the demo report) folds from the same facts.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <memory>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "callflow/v1/events.pb.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "processor/metrics/call_center_metrics.h"
 #include "processor/metrics/metrics_server.h"
 #include "processor/rules/kpis.h"
-#include "tests/processor/metrics/scrape.h"
+#include "tests/processor/metrics/prometheus_process.h"
 
 namespace callflow::metrics {
 namespace {
 
-using ::callflow::metrics::testing::HttpGet;
+using ::callflow::metrics::testing::PrometheusProcess;
 using rules::Fact;
 using rules::FactKind;
-
-// A free loopback TCP port (bound, read, released).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return -1;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// `prometheus` in a temp dir, scraping one target every second and
-// evaluating ops/prometheus/rules.yml every second. Killed on destruction.
-class PrometheusProcess {
- public:
-  static std::unique_ptr<PrometheusProcess> Start(int target_port) {
-    auto p = std::unique_ptr<PrometheusProcess>(new PrometheusProcess());
-    char dir[] = "/tmp/callflow-prometheus-XXXXXX";
-    if (mkdtemp(dir) == nullptr) return nullptr;
-    p->dir_ = dir;
-    p->port_ = FreePort();
-    const std::string rules =
-        std::filesystem::absolute("ops/prometheus/rules.yml").string();
-    std::ofstream(p->dir_ / "prometheus.yml")
-        << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        << "rule_files:\n  - " << rules << "\n"
-        << "scrape_configs:\n  - job_name: callflow\n    static_configs:\n"
-        << "      - targets: ['127.0.0.1:" << target_port << "']\n";
-    const std::string config = (p->dir_ / "prometheus.yml").string();
-    const std::string data = (p->dir_ / "data").string();
-    const std::string log = (p->dir_ / "prometheus.log").string();
-    const std::string listen = "127.0.0.1:" + std::to_string(p->port_);
-    p->pid_ = fork();
-    if (p->pid_ == 0) {
-      FILE* out = freopen(log.c_str(), "w", stdout);
-      if (out != nullptr) dup2(fileno(out), STDERR_FILENO);
-      execlp("prometheus", "prometheus", ("--config.file=" + config).c_str(),
-             ("--storage.tsdb.path=" + data).c_str(),
-             ("--web.listen-address=" + listen).c_str(), nullptr);
-      _exit(127);
-    }
-    return p;
-  }
-
-  ~PrometheusProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  // Instant query: label `line` -> value; nullopt when the API is not up.
-  std::optional<std::map<std::string, double>> Query(const std::string& q) {
-    absl::StatusOr<std::string> body =
-        HttpGet(port_, "/api/v1/query?query=" + q);
-    if (!body.ok()) return std::nullopt;
-    google::protobuf::Struct json;
-    if (!google::protobuf::util::JsonStringToMessage(*body, &json).ok()) {
-      return std::nullopt;
-    }
-    std::map<std::string, double> out;
-    const auto& data = json.fields().at("data").struct_value().fields();
-    for (const auto& r : data.at("result").list_value().values()) {
-      const auto& fields = r.struct_value().fields();
-      const auto& metric = fields.at("metric").struct_value().fields();
-      const std::string line =
-          metric.contains("line") ? metric.at("line").string_value() : "";
-      out[line] =
-          std::stod(fields.at("value").list_value().values(1).string_value());
-    }
-    return out;
-  }
-
-  // Polls `q` until `done` holds for its result (or the deadline passes);
-  // returns the last result.
-  template <typename Done>
-  std::map<std::string, double> WaitFor(const std::string& q, Done done) {
-    const auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::seconds(90);
-    std::map<std::string, double> last;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (auto r = Query(q); r.has_value()) {
-        last = *r;
-        if (done(last)) break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    }
-    return last;
-  }
-
-  std::string Log() const {
-    auto text = testing::ReadFile((dir_ / "prometheus.log").string());
-    return text.ok() ? *text : "";
-  }
-
- private:
-  PrometheusProcess() = default;
-  std::filesystem::path dir_;
-  int port_ = 0;
-  pid_t pid_ = -1;
-};
 
 // Feeds the same facts to the metrics and to the report's accumulator.
 class Both {
