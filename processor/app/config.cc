@@ -416,16 +416,8 @@ absl::Status ApplyTable(const toml::table& table, const std::string& prefix,
   return absl::OkStatus();
 }
 
-absl::Status ApplyFile(const std::string& path, Schema& schema,
+absl::Status ApplyRoot(const toml::table& root, Schema& schema,
                        Config* config) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config: ", path, ":", e.source().begin.line, ":",
-        e.source().begin.column, ": ", std::string(e.description())));
-  }
   if (const toml::node* lines = root.get("lines"); lines && lines->is_table()) {
     for (auto&& [name, node] : *lines->as_table()) {
       const std::string n(name.str());
@@ -433,6 +425,21 @@ absl::Status ApplyFile(const std::string& path, Schema& schema,
     }
   }
   return ApplyTable(root, "", schema, config);
+}
+
+// Parses `text` (named `source` in errors), or the file `path` when `text`
+// is null.
+absl::Status ApplyToml(const std::string& path, const std::string* text,
+                       Schema& schema, Config* config) {
+  toml::table root;
+  try {
+    root = text != nullptr ? toml::parse(*text, path) : toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: ", path, ":", e.source().begin.line, ":",
+        e.source().begin.column, ": ", std::string(e.description())));
+  }
+  return ApplyRoot(root, schema, config);
 }
 
 absl::Status ApplyEnv(const std::map<std::string, std::string>& env,
@@ -462,14 +469,14 @@ absl::Status ApplyEnv(const std::map<std::string, std::string>& env,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<Config> LoadConfig(
-    const std::string& path, const std::map<std::string, std::string>& env) {
+absl::StatusOr<Config> Load(const std::string& path, const std::string* text,
+                            const std::map<std::string, std::string>& env) {
   Config config;
   Schema schema(&config);
-  if (!path.empty()) {
-    if (absl::Status s = ApplyFile(path, schema, &config); !s.ok()) return s;
+  if (!path.empty() || text != nullptr) {
+    if (absl::Status s = ApplyToml(path, text, schema, &config); !s.ok()) {
+      return s;
+    }
   }
   if (absl::Status s = ApplyEnv(env, schema, &config); !s.ok()) return s;
   for (auto& [name, line] : config.engine.lines) {
@@ -479,6 +486,19 @@ absl::StatusOr<Config> LoadConfig(
     }
   }
   return config;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> LoadConfig(
+    const std::string& path, const std::map<std::string, std::string>& env) {
+  return Load(path, nullptr, env);
+}
+
+absl::StatusOr<Config> LoadConfigText(
+    const std::string& text, const std::string& source,
+    const std::map<std::string, std::string>& env) {
+  return Load(source, &text, env);
 }
 
 std::map<std::string, std::string> ProcessEnvironment() {

@@ -36,6 +36,12 @@ struct Config {
 absl::StatusOr<Config> LoadConfig(
     const std::string& path, const std::map<std::string, std::string>& env);
 
+// LoadConfig from TOML `text` instead of a file; `source` names it in
+// errors (the embedded demo configuration).
+absl::StatusOr<Config> LoadConfigText(
+    const std::string& text, const std::string& source,
+    const std::map<std::string, std::string>& env);
+
 // The process environment as a map (for LoadConfig).
 std::map<std::string, std::string> ProcessEnvironment();
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "processor/app/commands.h"
+#include "processor/app/demo_config.h"
 #include "processor/pipeline/event_producer.h"
 #include "processor/pipeline/mock_cluster.h"
 #include "processor/pipeline/pipeline_runtime.h"
@@ -30,13 +32,21 @@ namespace {
 constexpr int kBrokers = 3;
 constexpr int kPartitions = 8;
 
+// Default cap on simulated seconds per wall second. The dialer reacts to a
+// task after a commit cycle, a produce and a consume (0.3-1 s of wall time);
+// at this speed that is 6-20 simulated minutes, well inside the hour a first
+// callback attempt has (SPEC R2), and 30 s of demo cover a business day.
+constexpr double kDefaultSimSpeed = 1200;
+
 struct DemoFlags {
   std::string config;
   std::string duration = "30s";
   double rate = 5000;
-  double sim_speed = 0;
+  double sim_speed = kDefaultSimSpeed;
   bool serve = false;
   std::string metrics_address;
+  std::string summary;
+  bool print_config = false;
   uint64_t seed = 1;
 };
 
@@ -77,10 +87,18 @@ class DemoKpis : public pipeline::PipelineObserver {
     std::lock_guard lock(mu_);
     return alerts_;
   }
-  std::string Report(uint64_t events_read) {
+  // Once, when the run is over: the events the simulator produced.
+  void SetEventsRead(uint64_t events_read) {
     std::lock_guard lock(mu_);
     kpis_.AddEventsRead(events_read);
+  }
+  std::string Report() {
+    std::lock_guard lock(mu_);
     return rules::FormatKpiReport(kpis_);
+  }
+  std::string SummaryJson() {
+    std::lock_guard lock(mu_);
+    return kpis_.SummaryJson();
   }
 
  private:
@@ -162,9 +180,31 @@ std::string ProgressLine(double seconds, uint64_t processed_delta,
       stats.TotalDeadLetters(), rules::FormatTime(sim_time));
 }
 
+// Messages of the events topic committed by the processor: state, outputs
+// and offsets of everything before them are durable (fresh topics start at
+// offset 0, so the sum of the committed offsets counts messages).
+uint64_t CommittedMessages(const pipeline::PipelineStats& stats) {
+  uint64_t n = 0;
+  for (int p = 0; p < kPartitions; ++p) {
+    n += std::max<int64_t>(0, stats.partitions[p].committed_offset.load());
+  }
+  return n;
+}
+
+int OwnedPartitions(const pipeline::PipelineStats& stats) {
+  int n = 0;
+  for (int p = 0; p < kPartitions; ++p) n += stats.partitions[p].owned.load();
+  return n;
+}
+
 int RunDemoCommand(const DemoFlags& flags) {
+  if (flags.print_config) {
+    std::cout << kDemoConfigToml;
+    return 0;
+  }
   pipeline::StopSignals signals(nullptr);
-  auto config = LoadCommandConfig(flags.config);
+  auto config = flags.config.empty() ? LoadDemoConfig(ProcessEnvironment())
+                                     : LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
   auto duration = rules::ParseDuration(flags.duration);
   if (!duration.ok())
@@ -219,16 +259,40 @@ int RunDemoCommand(const DemoFlags& flags) {
   sim::TrafficSimulator sim(sim_options);
   TrafficLoop traffic(flags, sim, **events, **tasks);
 
-  std::cerr << "callflow demo: mock Kafka at " << (*cluster)->bootstraps()
+  std::cerr << "callflow demo: config "
+            << (flags.config.empty()
+                    ? absl::StrCat(kDemoConfigSource,
+                                   " (callflow demo --print-config shows it)")
+                    : flags.config)
+            << "; callback retries every "
+            << rules::FormatDuration(config->engine.callback.retry_every)
+            << (flags.config.empty() ? " (compressed for the demo; production "
+                                       "default 24h)"
+                                     : "")
+            << "\ncallflow demo: event time is compressed: up to "
+            << (flags.sim_speed > 0
+                    ? absl::StrFormat("%.0f simulated s per wall s",
+                                      flags.sim_speed)
+                    : std::string("unlimited simulated s per wall s"))
+            << ", " << flags.rate << " events/s at most, for " << flags.duration
+            << "\ncallflow demo: mock Kafka at " << (*cluster)->bootstraps()
             << ", " << kPartitions << " partitions, metrics on port "
             << rt.metrics_port() << " (" << config->metrics_address << ")"
-            << (flags.serve ? ", until Ctrl-C" : "") << std::endl;
+            << (flags.serve ? ", then serving until Ctrl-C" : "") << std::endl;
+  // Traffic starts once the processor owns every partition (the first
+  // group join takes about 3 s), so event time does not run ahead of it.
+  const pipeline::PipelineStats& stats = rt.pipeline().stats();
+  const auto join_deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!stop && std::chrono::steady_clock::now() < join_deadline &&
+         OwnedPartitions(stats) < kPartitions) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   const auto started = std::chrono::steady_clock::now();
   const auto until = started + std::chrono::nanoseconds(*duration);
   auto next_progress = started + std::chrono::seconds(1);
   uint64_t last_processed = 0;
-  const pipeline::PipelineStats& stats = rt.pipeline().stats();
-  while (!stop && (flags.serve || std::chrono::steady_clock::now() < until)) {
+  while (!stop && std::chrono::steady_clock::now() < until) {
     absl::Status s = traffic.Step(started);
     if (!s.ok()) {
       std::cerr << "callflow demo: " << s.message() << std::endl;
@@ -248,29 +312,51 @@ int RunDemoCommand(const DemoFlags& flags) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 
-  // Let the processor catch up with what was sent, then stop it cleanly.
+  // Traffic stops; wait until the processor has processed and committed
+  // everything produced (the KPIs and the metrics are final from then on).
   absl::Status acked = (*events)->WaitAcknowledged(std::chrono::seconds(30));
   if (!acked.ok()) std::cerr << "callflow demo: " << acked.message() << "\n";
   const auto drain_deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (stats.TotalConsumed() < traffic.sent() &&
-         std::chrono::steady_clock::now() < drain_deadline &&
-         !signals.stop_requested()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (CommittedMessages(stats) < traffic.sent() && !stop &&
+         std::chrono::steady_clock::now() < drain_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  rt.Stop();
-  processor.join();
+  const bool drained = CommittedMessages(stats) >= traffic.sent();
+  if (!drained && !stop) {
+    std::cerr << "callflow demo: " << CommittedMessages(stats) << " of "
+              << traffic.sent() << " events committed after 60 s\n";
+  }
+  kpis.SetEventsRead(traffic.sent());
   std::cout << "\ncallflow demo: " << traffic.sent() << " events produced, "
             << stats.TotalProcessed() << " processed, "
             << stats.TotalDeadLetters() << " dead letters; simulated time "
             << rules::FormatTime(traffic.sim_time()) << "; dialer attempts "
             << sim.stats().dial_attempts << "\n\n"
-            << kpis.Report(traffic.sent()) << std::flush;
+            << kpis.Report() << std::flush;
+  int exit_code = 0;
+  if (!flags.summary.empty()) {
+    std::ofstream out(flags.summary);
+    out << kpis.SummaryJson() << "\n";
+    out.close();
+    if (!out) {
+      std::cerr << "callflow: cannot write " << flags.summary << "\n";
+      exit_code = 1;
+    }
+  }
+  if (flags.serve && drained && exit_code == 0) {
+    std::cerr << "callflow demo: drained, serving metrics until Ctrl-C"
+              << std::endl;
+    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  rt.Stop();
+  processor.join();
   runtime->reset();
   std::error_code ec;
   std::filesystem::remove_all(state_template, ec);
   if (!run_status.ok()) return Fail(run_status);
-  return 0;
+  if (!drained && !stop) return Fail("the processor did not catch up");
+  return exit_code;
 }
 
 }  // namespace
@@ -292,15 +378,27 @@ void AddDemoCommand(CLI::App& app, CommandRun& run) {
                   "within the demo");
   cmd->add_option("--sim-speed", flags->sim_speed,
                   "also cap simulated time at this many simulated seconds per "
-                  "real second (default 0 = no cap)");
+                  "real second (default 1200: a business day in 30 s; 0 = no "
+                  "cap). Much faster and the dialer's reaction time exceeds "
+                  "the hour a first callback has: SLA breaches pile up");
   cmd->add_flag("--serve", flags->serve,
-                "keep running (and serving metrics) until Ctrl-C, ignoring "
-                "--duration");
+                "after --duration, stop producing, wait until everything is "
+                "processed and committed, print the report, then keep serving "
+                "the (now frozen) metrics until Ctrl-C");
+  cmd->add_option("--summary", flags->summary,
+                  "write the KPI summary JSON (the replay summary.json form) "
+                  "to FILE once the demo has drained");
+  cmd->add_flag("--print-config", flags->print_config,
+                "print the embedded demo configuration (used when --config "
+                "is absent) and exit");
   cmd->add_option("--metrics-address", flags->metrics_address,
                   "serve Prometheus metrics at http://HOST:PORT/metrics "
                   "(default 0.0.0.0:9464)");
   cmd->add_option("--seed", flags->seed, "simulator seed (default 1)");
-  AddConfigFlag(*cmd, &flags->config);
+  AddConfigFlag(*cmd, &flags->config)
+      ->description(
+          "TOML config (SPEC §7); default: the embedded demo configuration "
+          "(see --print-config)");
   cmd->callback(
       [flags, &run] { run = [flags] { return RunDemoCommand(*flags); }; });
 }

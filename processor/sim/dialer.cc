@@ -86,6 +86,12 @@ DialAttempt Dialer::Plan(const v1::Task& task, TimeNs now) const {
       a.ring_seconds = rng.UniformInt(0, 2);
       break;
   }
+  if (first_callback && !late) {
+    // The attempt is reported when its call ends (PlayAttempt): that too
+    // must come before the task falls due.
+    const TimeNs call = (a.ring_seconds + a.talk_seconds + 1) * kSecond;
+    a.at = std::max(std::min(a.at, due - kMinute - call), now);
+  }
   a.at -= a.at % (kSecond / 1000);  // millisecond event times
   return a;
 }

@@ -11,6 +11,7 @@ namespace {
 
 using rules::kHour;
 using rules::kMinute;
+using rules::kSecond;
 
 const TimeNs kNow = rules::ParseTime("2024-06-03T10:00:00Z").value();
 
@@ -41,6 +42,20 @@ TEST(DialerTest, PlanIsAFunctionOfSeedAndTask) {
     if (x.at != z.at || x.result != z.result) ++differ;
   }
   EXPECT_GT(differ, 40);
+}
+
+TEST(DialerTest, TimelyFirstAttemptIsReportedBeforeTheTaskFallsDue) {
+  Dialer dialer({.seed = 1, .late_share = 0});
+  for (int i = 0; i < 200; ++i) {
+    const std::string id = "cb:+74951234567:e" + std::to_string(i);
+    // The task reached the dialer late in its hour (a slow pipeline).
+    const TimeNs due = kNow + 30 * kMinute;
+    const DialAttempt a = dialer.Plan(Callback(id, 1, due), kNow);
+    EXPECT_GE(a.at, kNow);
+    // The callback_attempt event comes 1 s after the outbound leg ends.
+    EXPECT_LT(a.at + (a.ring_seconds + a.talk_seconds + 1) * kSecond, due)
+        << id << " result " << a.result;
+  }
 }
 
 TEST(DialerTest, FirstAttemptWithinTheHourRetriesAboutADayApart) {
