@@ -373,9 +373,8 @@ void AddDemoCommand(CLI::App& app, CommandRun& run) {
                   "how long to produce traffic, e.g. 30s, 5m (default 30s)");
   cmd->add_option("--rate", flags->rate,
                   "simulated events produced per second of real time "
-                  "(default 5000; 0 = no limit). Simulated time runs as fast "
-                  "as the rate takes it, so callbacks a day apart happen "
-                  "within the demo");
+                  "(default 5000; 0 = no limit); --sim-speed caps simulated "
+                  "time as well, whichever is slower wins");
   cmd->add_option("--sim-speed", flags->sim_speed,
                   "also cap simulated time at this many simulated seconds per "
                   "real second (default 1200: a business day in 30 s; 0 = no "
