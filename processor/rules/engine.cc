@@ -15,31 +15,40 @@
 namespace callflow::rules {
 namespace {
 
-using google::protobuf::RepeatedPtrField;
 using v1::CallEvent;
 
 constexpr int kMaxSeenPerCaller = 256;
 constexpr int kMaxSeenPerPartition = 4096;
 
-bool Contains(const RepeatedPtrField<v1::SeenEvent>& seen, uint64_t id_hash) {
-  return std::any_of(seen.begin(), seen.end(), [&](const v1::SeenEvent& s) {
-    return s.id_hash() == id_hash;
-  });
-}
+// A record's de-duplication window: parallel packed arrays of id hashes and
+// event times, oldest first.
+struct SeenList {
+  google::protobuf::RepeatedField<uint64_t>* ids;
+  google::protobuf::RepeatedField<int64_t>* at;
 
-// Remembers an event id, forgetting those older than `cutoff` and the oldest
-// beyond `max_entries`.
-void Remember(RepeatedPtrField<v1::SeenEvent>& seen, uint64_t id_hash,
-              TimeNs at, TimeNs cutoff, int max_entries) {
-  seen.erase(std::remove_if(seen.begin(), seen.end(),
-                            [&](const v1::SeenEvent& s) {
-                              return s.occurred_at() < cutoff;
-                            }),
-             seen.end());
-  if (seen.size() >= max_entries) seen.erase(seen.begin());
-  v1::SeenEvent* s = seen.Add();
-  s->set_id_hash(id_hash);
-  s->set_occurred_at(at);
+  bool Contains(uint64_t id_hash) const {
+    return std::find(ids->begin(), ids->end(), id_hash) != ids->end();
+  }
+  // Remembers an id, forgetting those older than `cutoff` and the oldest
+  // beyond `max_entries`.
+  void Remember(uint64_t id_hash, TimeNs t, TimeNs cutoff, int max_entries) {
+    int drop = 0;
+    while (drop < at->size() &&
+           (at->Get(drop) < cutoff || at->size() - drop >= max_entries)) {
+      ++drop;
+    }
+    if (drop > 0) {
+      ids->erase(ids->begin(), ids->begin() + drop);
+      at->erase(at->begin(), at->begin() + drop);
+    }
+    ids->Add(id_hash);
+    at->Add(t);
+  }
+};
+
+template <typename Record>
+SeenList SeenOf(Record& record) {
+  return SeenList{record.mutable_seen_ids(), record.mutable_seen_at()};
 }
 
 bool IsAnonymousKey(std::string_view key) {
@@ -159,8 +168,8 @@ absl::Status Engine::Process(const CallEvent& e, StateView& state,
 
   // R7: de-duplication by event_id, in the record the event belongs to.
   const uint64_t id_hash = StableHash(e.event_id());
-  if (Contains(has_record ? state.MutableCaller(key).seen() : part.seen(),
-               id_hash)) {
+  v1::CallerState* record = has_record ? &state.MutableCaller(key) : nullptr;
+  if ((record != nullptr ? SeenOf(*record) : SeenOf(part)).Contains(id_hash)) {
     ctx.Record(FactKind::kDuplicate, e.line(), 1, 0, now);
     return absl::OkStatus();
   }
@@ -175,20 +184,24 @@ absl::Status Engine::Process(const CallEvent& e, StateView& state,
   const TimeNs watermark = std::max(
       part.watermark(), part.max_event_time() - options_.allowed_lateness);
   part.set_watermark(watermark);
-  FireTimers(ctx, std::min(watermark, now - 1));
+  // A fired timer may have erased or moved the record: look it up again.
+  if (FireTimers(ctx, std::min(watermark, now - 1)) > 0 && has_record) {
+    record = &state.MutableCaller(key);
+  }
 
   const TimeNs cutoff = watermark - options_.dedup_window;
   if (!has_record) {
-    Remember(*part.mutable_seen(), id_hash, now, cutoff, kMaxSeenPerPartition);
+    SeenOf(part).Remember(id_hash, now, cutoff, kMaxSeenPerPartition);
     if (e.has_alarm()) EmitEmergency(ctx, e, "", now);
     FireDue(ctx, watermark);
     return absl::OkStatus();
   }
-  v1::CallerState& record = state.MutableCaller(key);
-  Remember(*record.mutable_seen(), id_hash, now, cutoff, kMaxSeenPerCaller);
-  if (!anonymous) record.set_caller(key);
-  ApplyToRecord(ctx, e, key, record, anonymous, now);
-  if (!anonymous && record.first_seen_at() == 0) record.set_first_seen_at(now);
+  SeenOf(*record).Remember(id_hash, now, cutoff, kMaxSeenPerCaller);
+  if (!anonymous && record->caller().empty()) record->set_caller(key);
+  ApplyToRecord(ctx, e, key, *record, anonymous, now);
+  if (!anonymous && record->first_seen_at() == 0) {
+    record->set_first_seen_at(now);
+  }
   FireDue(ctx, watermark);
   return absl::OkStatus();
 }
@@ -197,8 +210,8 @@ void Engine::ApplyToRecord(RuleContext& ctx, const CallEvent& e,
                            std::string_view key, v1::CallerState& record,
                            bool anonymous, TimeNs now) {
   if (IsLegEvent(e)) {
-    if (const v1::LegState* leg = FindLeg(record, e.call_id());
-        leg != nullptr && leg->closed()) {
+    v1::LegState* leg = FindLeg(record, e.call_id());
+    if (leg != nullptr && leg->closed()) {
       ctx.Record(FactKind::kLateEvent, e.line(), 1, 0, now);
       return;
     }
@@ -213,7 +226,7 @@ void Engine::ApplyToRecord(RuleContext& ctx, const CallEvent& e,
         record.set_last_inbound_line(e.line());
       }
     }
-    ApplyLegEvent(ctx, key, record, anonymous, e, now);
+    ApplyLegEvent(ctx, key, record, anonymous, leg, e, now);
     return;
   }
   switch (e.body_case()) {
@@ -259,8 +272,10 @@ void Engine::FireDue(RuleContext& ctx, TimeNs watermark) {
   CloseWindows(ctx, watermark);
 }
 
-void Engine::FireTimers(RuleContext& ctx, TimeNs limit) {
+int Engine::FireTimers(RuleContext& ctx, TimeNs limit) {
+  int fired = 0;
   while (std::optional<Timer> timer = ctx.state.PopDueTimer(limit)) {
+    ++fired;
     v1::CallerState& record = ctx.state.MutableCaller(timer->key);
     switch (timer->kind) {
       case TimerKind::kLegClose:
@@ -277,6 +292,7 @@ void Engine::FireTimers(RuleContext& ctx, TimeNs limit) {
         break;
     }
   }
+  return fired;
 }
 
 void Engine::CloseWindows(RuleContext& ctx, TimeNs watermark) {

@@ -48,7 +48,8 @@ class Engine {
                      bool anonymous, TimeNs now);
   // Fires timers due at or before `watermark`, then closes line windows.
   void FireDue(RuleContext& ctx, TimeNs watermark);
-  void FireTimers(RuleContext& ctx, TimeNs limit);
+  // Returns how many timers fired.
+  int FireTimers(RuleContext& ctx, TimeNs limit);
   void CloseWindows(RuleContext& ctx, TimeNs watermark);
 
   const EngineOptions& options_;

@@ -12,31 +12,34 @@ using v1::CallEnded;
 using v1::CallEvent;
 using v1::LegState;
 
-constexpr int kMaxLegs = 32;
+// Closed legs are kept (to recognize late events of a finished call) for the
+// de-duplication window, at most this many per record.
+constexpr int kMaxClosedLegs = 8;
 
 bool IsInbound(const LegState& leg) {
   return leg.direction() == CallEvent::INBOUND;
 }
 
 // Drops closed legs the de-duplication window no longer needs, and the
-// oldest closed ones beyond kMaxLegs.
+// oldest closed ones beyond kMaxClosedLegs.
 void PruneLegs(v1::CallerState& record, TimeNs cutoff) {
   auto* legs = record.mutable_legs();
-  auto stale = [&](const LegState& l) {
-    return l.closed() && l.ended_at() < cutoff;
+  int closed = 0;
+  for (const LegState& l : *legs) closed += l.closed() ? 1 : 0;
+  int excess = closed - (kMaxClosedLegs - 1);  // room for one more
+  auto drop = [&](const LegState& l) {
+    if (!l.closed()) return false;
+    if (excess > 0) {
+      --excess;
+      return true;
+    }
+    return l.ended_at() < cutoff;
   };
-  legs->erase(std::remove_if(legs->begin(), legs->end(), stale), legs->end());
-  while (legs->size() > kMaxLegs) {
-    auto oldest = std::find_if(legs->begin(), legs->end(),
-                               [](const LegState& l) { return l.closed(); });
-    if (oldest == legs->end()) break;
-    legs->erase(oldest);
-  }
+  legs->erase(std::remove_if(legs->begin(), legs->end(), drop), legs->end());
 }
 
-LegState& FindOrAddLeg(RuleContext& ctx, v1::CallerState& record,
-                       const CallEvent& e) {
-  if (LegState* leg = FindLeg(record, e.call_id())) return *leg;
+LegState& AddLeg(RuleContext& ctx, v1::CallerState& record,
+                 const CallEvent& e) {
   PruneLegs(record, ctx.state.MutablePartition().watermark() -
                         ctx.options.dedup_window);
   LegState& leg = *record.add_legs();
@@ -113,6 +116,16 @@ void CloseLeg(RuleContext& ctx, v1::CallerState& record, bool anonymous,
                call_start, at);
 }
 
+// Closes a leg and schedules the purge of an anonymous leg's record.
+void FinishLeg(RuleContext& ctx, std::string_view key, v1::CallerState& record,
+               bool anonymous, LegState& leg, TimeNs at, bool stale) {
+  CloseLeg(ctx, record, anonymous, leg, at, stale);
+  if (anonymous) {
+    ctx.state.AddTimer(Timer{at + ctx.options.dedup_window,
+                             TimerKind::kPurgeRecord, std::string(key), "", 0});
+  }
+}
+
 }  // namespace
 
 int64_t BilledMinutes(const EngineOptions& options, uint32_t talk_seconds) {
@@ -121,20 +134,17 @@ int64_t BilledMinutes(const EngineOptions& options, uint32_t talk_seconds) {
 }
 
 LegState* FindLeg(v1::CallerState& record, std::string_view call_id) {
-  for (auto& leg : *record.mutable_legs()) {
-    if (leg.call_id() == call_id) return &leg;
+  auto* legs = record.mutable_legs();
+  for (int i = legs->size() - 1; i >= 0; --i) {  // newest first
+    if (legs->Get(i).call_id() == call_id) return legs->Mutable(i);
   }
   return nullptr;
 }
 
 void ApplyLegEvent(RuleContext& ctx, std::string_view key,
-                   v1::CallerState& record, bool anonymous, const CallEvent& e,
-                   TimeNs now) {
-  LegState& leg = FindOrAddLeg(ctx, record, e);
-  if (leg.closed()) {
-    ctx.Record(FactKind::kLateEvent, e.line(), 1, 0, now);
-    return;
-  }
+                   v1::CallerState& record, bool anonymous, LegState* found,
+                   const CallEvent& e, TimeNs now) {
+  LegState& leg = found != nullptr ? *found : AddLeg(ctx, record, e);
   if (leg.line().empty()) leg.set_line(e.line());
   switch (e.body_case()) {
     case CallEvent::kStarted:
@@ -163,8 +173,14 @@ void ApplyLegEvent(RuleContext& ctx, std::string_view key,
       leg.set_ended_event_id(e.event_id());
       leg.set_end_reason(e.ended().reason());
       leg.set_talk_seconds(e.ended().talk_seconds());
-      ctx.state.AddTimer(
-          Timer{now, TimerKind::kLegClose, std::string(key), e.call_id(), 0});
+      if (now <= ctx.state.MutablePartition().watermark()) {
+        // The watermark already covers the end: close now, exactly as the
+        // close timer would right after this event.
+        FinishLeg(ctx, key, record, anonymous, leg, now, /*stale=*/false);
+      } else {
+        ctx.state.AddTimer(
+            Timer{now, TimerKind::kLegClose, std::string(key), e.call_id(), 0});
+      }
       break;
     default:  // ivr / queued: nothing to keep
       break;
@@ -181,16 +197,9 @@ void OnLegTimer(RuleContext& ctx, v1::CallerState& record, bool anonymous,
   }
   LegState* leg = FindLeg(record, timer.ref);
   if (leg == nullptr || leg->closed()) return;
-  if (timer.kind == TimerKind::kLegStale) {
-    if (leg->ended_at() != 0) return;  // ended; its close timer decides
-    CloseLeg(ctx, record, anonymous, *leg, timer.due, /*stale=*/true);
-  } else {
-    CloseLeg(ctx, record, anonymous, *leg, timer.due, /*stale=*/false);
-  }
-  if (anonymous) {
-    ctx.state.AddTimer(Timer{timer.due + ctx.options.dedup_window,
-                             TimerKind::kPurgeRecord, timer.key, "", 0});
-  }
+  bool stale = timer.kind == TimerKind::kLegStale;
+  if (stale && leg->ended_at() != 0) return;  // ended: its close decides
+  FinishLeg(ctx, timer.key, record, anonymous, *leg, timer.due, stale);
 }
 
 }  // namespace callflow::rules

@@ -20,9 +20,10 @@ namespace callflow::rules {
 v1::LegState* FindLeg(v1::CallerState& record, std::string_view call_id);
 
 // Applies a leg event (started/ivr/queued/answered/ended) to the record
-// stored under `key`. `anonymous` records have no caller rules (no task).
+// stored under `key`; `leg` is the open leg of the call, or nullptr for a new
+// one. `anonymous` records have no caller rules (no task).
 void ApplyLegEvent(RuleContext& ctx, std::string_view key,
-                   v1::CallerState& record, bool anonymous,
+                   v1::CallerState& record, bool anonymous, v1::LegState* leg,
                    const v1::CallEvent& event, TimeNs now);
 
 // kLegClose / kLegStale / kPurgeRecord timers.

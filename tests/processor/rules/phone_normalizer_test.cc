@@ -93,6 +93,25 @@ TEST(PhoneNormalizerTest, OddInputsMatchLibphonenumber) {
   }
 }
 
+// Forms where a national or country-code reading could differ from the
+// E.164 reading (Kazakhstan shares +7; 10-digit numbers starting with 7 or
+// 8; toll-free 8-800): the E.164 forms are normalized first so the cache
+// holds them when the ambiguous forms arrive.
+TEST(PhoneNormalizerTest, AmbiguousFormsAfterTheirE164MatchLibphonenumber) {
+  PhoneNormalizer n("RU");
+  const std::vector<std::string> inputs = {
+      "+77012345678",    "+7012345678",       "+78123456789",   "+7812345678",
+      "+78005553535",    "+77272501234",      "+7727250123",    "77012345678",
+      "7012345678",      "8123456789",        "88123456789",    "88005553535",
+      "8005553535",      "7727250123",        "77272501234",    "87012345678",
+      "7 701 234 56 78", "8 (800) 555-35-35", "8 812 345 67 89"};
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& raw : inputs) {
+      EXPECT_EQ(n.Normalize(raw), Reference(raw)) << "'" << raw << "'";
+    }
+  }
+}
+
 TEST(PhoneNormalizerTest, BoundedCacheStillAnswersCorrectly) {
   PhoneNormalizer n("RU", /*max_cache_entries=*/3);
   for (int i = 0; i < 50; ++i) {
