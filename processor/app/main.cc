@@ -1,6 +1,7 @@
 // The `callflow` binary: one subcommand per processor/app/<name>_command.cc.
 #include "CLI/CLI.hpp"
 #include "processor/app/commands.h"
+#include "processor/app/protobuf_log.h"
 
 namespace {
 
@@ -16,6 +17,7 @@ constexpr AddCommandFn kCommands[] = {
 }  // namespace
 
 int main(int argc, char** argv) {
+  callflow::app::InstallRateLimitedProtobufLog();
   CLI::App app(
       "callflow: call-event stream processor (Kafka in; callbacks, alerts, "
       "screen-pops and KPIs out). Run `callflow <command> --help` for the "

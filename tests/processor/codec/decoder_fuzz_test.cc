@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "processor/codec/codec.h"
 #include "processor/rules/engine.h"
@@ -53,6 +54,8 @@ bool Feed(rules::Engine& engine, rules::InMemoryState& state,
 
 class DecoderFuzzTest : public ::testing::Test {
  protected:
+  // Invalid UTF-8 in string fields makes protobuf log a line per input.
+  google::protobuf::LogSilencer quiet_;
   rules::EngineOptions options_;
   rules::Engine engine_{options_};
   rules::InMemoryState state_;
