@@ -69,6 +69,9 @@ struct PipelineStats {
   uint64_t TotalDuplicates() const;
   uint64_t TotalDeliveryErrors() const;
   uint64_t TotalDeadLetters() const;
+
+ private:
+  uint64_t SumShards(std::atomic<uint64_t> ShardCounters::*counter) const;
 };
 
 inline uint64_t PipelineStats::TotalConsumed() const {
@@ -83,20 +86,20 @@ inline int64_t PipelineStats::TotalLag() const {
   }
   return n;
 }
-inline uint64_t PipelineStats::TotalProcessed() const {
+inline uint64_t PipelineStats::SumShards(
+    std::atomic<uint64_t> ShardCounters::*counter) const {
   uint64_t n = 0;
-  for (int s = 0; s < shard_count; ++s) n += shards[s].processed.load();
+  for (int s = 0; s < shard_count; ++s) n += (shards[s].*counter).load();
   return n;
+}
+inline uint64_t PipelineStats::TotalProcessed() const {
+  return SumShards(&ShardCounters::processed);
 }
 inline uint64_t PipelineStats::TotalDuplicates() const {
-  uint64_t n = 0;
-  for (int s = 0; s < shard_count; ++s) n += shards[s].duplicates.load();
-  return n;
+  return SumShards(&ShardCounters::duplicates);
 }
 inline uint64_t PipelineStats::TotalDeliveryErrors() const {
-  uint64_t n = 0;
-  for (int s = 0; s < shard_count; ++s) n += shards[s].delivery_errors.load();
-  return n;
+  return SumShards(&ShardCounters::delivery_errors);
 }
 inline uint64_t PipelineStats::TotalDeadLetters() const {
   uint64_t n = 0;
