@@ -31,7 +31,8 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
       r->consumer_->metadata(false, t.get(), &raw, 10000), "metadata");
   std::unique_ptr<RdKafka::Metadata> md(raw);
   if (!s.ok()) return s;
-  if (md->topics()->empty() || md->topics()->at(0)->err() != RdKafka::ERR_NO_ERROR) {
+  if (md->topics()->empty() ||
+      md->topics()->at(0)->err() != RdKafka::ERR_NO_ERROR) {
     return absl::NotFoundError(absl::StrCat("topic ", topic, " not found"));
   }
   r->partitions_ = static_cast<int>(md->topics()->at(0)->partitions()->size());
@@ -59,8 +60,8 @@ absl::StatusOr<size_t> TopicReader::Poll(
   while (n < max) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    std::unique_ptr<RdKafka::Message> m(
-        consumer_->consume(static_cast<int>(std::max<int64_t>(left.count(), 0))));
+    std::unique_ptr<RdKafka::Message> m(consumer_->consume(
+        static_cast<int>(std::max<int64_t>(left.count(), 0))));
     if (m->err() == RdKafka::ERR__TIMED_OUT) break;
     if (m->err() != RdKafka::ERR_NO_ERROR) {
       return KafkaStatus(m->err(), absl::StrCat("read ", topic_));
