@@ -2,16 +2,38 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <regex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "processor/app/commands.h"
 #include "processor/codec/codec.h"
 #include "processor/rules/phone_normalizer.h"
+#include "processor/rules/time.h"
 #include "state/partition_store.h"
 
 namespace callflow::app {
 namespace {
+
+// The state keeps event times as nanoseconds since the epoch; people read
+// RFC 3339. Rewrites `"..._at": "<ns>"`, `"..._due": "<ns>"` and
+// `"watermark": "<ns>"` (0 stays 0: unset).
+std::string WithReadableTimes(const std::string& json) {
+  static const std::regex kTime(
+      R"re("(\w*_at|\w*_due|watermark)": "([1-9][0-9]{9,})")re");
+  std::string out;
+  auto begin = std::sregex_iterator(json.begin(), json.end(), kTime);
+  size_t last = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    out.append(json, last, m.position(0) - last);
+    out += "\"" + m[1].str() + "\": \"" +
+           rules::FormatTime(std::stoll(m[2].str())) + "\"";
+    last = m.position(0) + m.length(0);
+  }
+  out.append(json, last, std::string::npos);
+  return out;
+}
 
 struct InspectFlags {
   std::string config;
@@ -43,7 +65,7 @@ int RunInspectCommand(const InspectFlags& flags) {
                              flags.state_dir, "'"));
   }
   if (!record.ok()) return Fail(record.status());
-  std::cout << codec::ToPrettyJson(*record) << std::endl;
+  std::cout << WithReadableTimes(codec::ToPrettyJson(*record)) << std::endl;
   return 0;
 }
 
