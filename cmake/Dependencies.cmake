@@ -36,6 +36,7 @@ function(callflow_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest_main GTest::gmock)
+  # One label: gtest_discover_tests flattens a list of them.
   set(properties LABELS "${ARG_LABELS}")
   if(ARG_TIMEOUT)
     list(APPEND properties TIMEOUT ${ARG_TIMEOUT})
