@@ -15,11 +15,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "rocksdb/comparator.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
 #include "rocksdb/write_batch.h"
 #include "state/keys.h"
 #include "state/status.h"
@@ -101,6 +103,8 @@ class PartitionStore::Impl {
     write_options_.sync = false;
     write_options_.disableWAL = false;
     timer_upper_bound_ = ToSlice(keys::kTimersEnd);
+    timer_read_options_ = read_options_;
+    timer_read_options_.iterate_upper_bound = &timer_upper_bound_;
   }
 
   absl::Status Load() {
@@ -119,6 +123,7 @@ class PartitionStore::Impl {
     s = db_->Get(read_options_, ToSlice(keys::kNextOffsetKey), &value);
     if (s.ok()) {
       next_offset_ = keys::DecodeOffset(value);
+      sealed_offset_ = next_offset_;
       if (!next_offset_) {
         return absl::DataLossError(
             absl::StrCat("next offset in '", path_, "' is malformed"));
@@ -235,12 +240,23 @@ class PartitionStore::Impl {
     return status_;
   }
 
-  absl::Status Commit(std::optional<int64_t> next_offset) {
+  // Builds the WriteBatch of every buffered change plus `next_offset` and
+  // clears the buffers; WriteSealed() writes it. Until then the sealed
+  // changes stay readable: their callers stay cached (no trim, erased ones
+  // kept as empty records) and their timer keys are overlaid on the disk
+  // range (sealed_timers_).
+  absl::Status Seal(std::optional<int64_t> next_offset) {
     if (!status_.ok()) return status_;
-    if (!dirty() && (!next_offset || next_offset == next_offset_)) {
+    if (sealed_) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("partition ", partition_,
+                       ": Seal() while a sealed batch is not written yet"));
+    }
+    if (!dirty() && (!next_offset || next_offset == sealed_offset_)) {
       return absl::OkStatus();
     }
     batch_.Clear();
+    sealed_timers_.Clear();
     rocksdb::Status s;
     auto check = [&s](const rocksdb::Status& op) {
       if (s.ok()) s = op;
@@ -257,12 +273,14 @@ class PartitionStore::Impl {
     // Deletes before puts: a popped timer added again stays.
     for (const std::string& key : popped_timer_keys_) {
       check(batch_.Delete(key));
+      check(sealed_timers_.Delete(key));
     }
     std::string first_pending_key;
     for (const rules::Timer& timer : pending_timers_) {
       keys::TimerKey(timer, &key_buf_);
       if (first_pending_key.empty()) first_pending_key = key_buf_;
       check(batch_.Put(key_buf_, rocksdb::Slice()));
+      check(sealed_timers_.Put(key_buf_, rocksdb::Slice()));
     }
     if (partition_dirty_) {
       partition_record_.SerializeToString(&value_buf_);
@@ -272,22 +290,19 @@ class PartitionStore::Impl {
       check(batch_.Put(ToSlice(keys::kNextOffsetKey),
                        keys::EncodeOffset(*next_offset)));
     }
-    if (s.ok()) s = db_->Write(write_options_, &batch_);
     if (!s.ok()) {
-      return FromRocksDb(s, absl::StrCat("committing partition ", partition_,
-                                         " to '", path_, "'"));
+      return FromRocksDb(s, absl::StrCat("sealing partition ", partition_,
+                                         " of '", path_, "'"));
     }
     for (CallerList::iterator node : dirty_callers_) {
       node->dirty = false;
-      if (node->erased) {
-        index_.erase(std::string_view(node->key));
-        callers_.erase(node);
-      }
+      if (node->erased) sealed_erased_.push_back(node);
     }
     dirty_callers_.clear();
     popped_timer_keys_.clear();
-    // Unpopped loaded timers go back to the unread disk range; so do the new
-    // ones, which may sort before it.
+    // Unpopped loaded timers go back to the unread range; so do the new
+    // ones, which may sort before it. (The range reads through
+    // sealed_timers_ until the batch is written.)
     if (!loaded_timers_.empty()) {
       SetDiskNext(std::move(loaded_timers_.front().key),
                   loaded_timers_.front().timer.due);
@@ -299,9 +314,42 @@ class PartitionStore::Impl {
     }
     pending_timers_.clear();
     partition_dirty_ = false;
-    if (next_offset) next_offset_ = next_offset;
+    if (next_offset) sealed_offset_ = next_offset;
+    sealed_ = true;
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteSealed() {
+    if (!status_.ok()) return status_;
+    if (!sealed_) return absl::OkStatus();
+    rocksdb::Status s = db_->Write(write_options_, &batch_);
+    if (!s.ok()) {
+      // The sealed changes are no longer buffered anywhere: this store is
+      // done (destroy it and open it again).
+      Fail(FromRocksDb(s, absl::StrCat("committing partition ", partition_,
+                                       " to '", path_, "'")));
+      return status_;
+    }
+    sealed_ = false;
+    sealed_timers_.Clear();
+    for (CallerList::iterator node : sealed_erased_) {
+      if (node->erased && !node->dirty) {
+        index_.erase(std::string_view(node->key));
+        callers_.erase(node);
+      }
+    }
+    sealed_erased_.clear();
+    next_offset_ = sealed_offset_;
     TrimCallers();
     return absl::OkStatus();
+  }
+
+  bool sealed() const { return sealed_; }
+
+  absl::Status Commit(std::optional<int64_t> next_offset) {
+    if (absl::Status s = WriteSealed(); !s.ok()) return s;
+    if (absl::Status s = Seal(next_offset); !s.ok()) return s;
+    return WriteSealed();
   }
 
   PartitionStats Stats() const {
@@ -401,10 +449,14 @@ class PartitionStore::Impl {
     return absl::OkStatus();
   }
 
+  // The unread timer range: the database, overlaid with the sealed batch's
+  // timer keys while it is not written.
   std::unique_ptr<rocksdb::Iterator> NewTimerIterator() {
-    rocksdb::ReadOptions options = read_options_;
-    options.iterate_upper_bound = &timer_upper_bound_;
-    return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options));
+    rocksdb::Iterator* disk = db_->NewIterator(timer_read_options_);
+    if (!sealed_) return std::unique_ptr<rocksdb::Iterator>(disk);
+    return std::unique_ptr<rocksdb::Iterator>(
+        sealed_timers_.NewIteratorWithBase(db_->DefaultColumnFamily(), disk,
+                                           &timer_read_options_));
   }
 
   absl::Status FindFirstDiskTimer() {
@@ -428,11 +480,16 @@ class PartitionStore::Impl {
     if (!status.ok()) Fail(std::move(status));
   }
 
+  // Evicts least recently used clean callers down to the budget (dirty ones
+  // hold changes made after a seal).
   void TrimCallers() {
     const size_t budget = env_.options().cached_callers_per_partition;
-    while (callers_.size() > budget) {
-      index_.erase(std::string_view(callers_.back().key));
-      callers_.pop_back();
+    auto it = callers_.end();
+    while (callers_.size() > budget && it != callers_.begin()) {
+      --it;
+      if (it->dirty) continue;
+      index_.erase(std::string_view(it->key));
+      it = callers_.erase(it);
     }
   }
 
@@ -443,6 +500,7 @@ class PartitionStore::Impl {
   rocksdb::ReadOptions read_options_;
   rocksdb::WriteOptions write_options_;
   rocksdb::Slice timer_upper_bound_;
+  rocksdb::ReadOptions timer_read_options_;  // bounded to the timer range
   absl::Status status_;  // first read error; fails every later Commit()
 
   CallerList callers_;  // most recently used first
@@ -451,7 +509,14 @@ class PartitionStore::Impl {
 
   v1::PartitionState partition_record_;
   bool partition_dirty_ = false;
-  std::optional<int64_t> next_offset_;
+  std::optional<int64_t> next_offset_;  // as written
+  std::optional<int64_t> sealed_offset_;  // as of the last Seal()
+
+  // The sealed, not yet written batch (in batch_).
+  bool sealed_ = false;
+  rocksdb::WriteBatchWithIndex sealed_timers_{rocksdb::BytewiseComparator(),
+                                              0, /*overwrite_key=*/true};
+  std::vector<CallerList::iterator> sealed_erased_;
 
   std::set<rules::Timer> pending_timers_;
   std::deque<DiskTimer> loaded_timers_;
@@ -502,6 +567,11 @@ absl::Status PartitionStore::Prefetch(const std::vector<std::string>& keys) {
 absl::Status PartitionStore::Commit(std::optional<int64_t> next_offset) {
   return impl_->Commit(next_offset);
 }
+absl::Status PartitionStore::Seal(std::optional<int64_t> next_offset) {
+  return impl_->Seal(next_offset);
+}
+absl::Status PartitionStore::WriteSealed() { return impl_->WriteSealed(); }
+bool PartitionStore::sealed() const { return impl_->sealed(); }
 bool PartitionStore::dirty() const { return impl_->dirty(); }
 const absl::Status& PartitionStore::status() const { return impl_->status(); }
 PartitionStats PartitionStore::Stats() const { return impl_->Stats(); }

@@ -45,10 +45,26 @@ class PartitionStore : public rules::StateView {
   absl::Status Prefetch(const std::vector<std::string>& keys);
 
   // Writes every buffered change plus next_offset (nullopt: keep the old one)
-  // in one WriteBatch, then trims the caller cache to its budget.
+  // in one WriteBatch, then trims the caller cache to its budget. Writes a
+  // sealed batch first, if one is pending.
   absl::Status Commit(std::optional<int64_t> next_offset);
 
-  // True when changes are buffered since the last Commit().
+  // Commit in two steps, so the owner can go on changing state between them
+  // (the pipeline seals a cycle, keeps processing while the cycle's outputs
+  // are acknowledged, then writes it). Seal() takes every buffered change
+  // plus next_offset into one pending WriteBatch and empties the buffers;
+  // later changes are buffered for the next Seal() and reads see both.
+  // WriteSealed() writes the pending batch (no-op without one), makes its
+  // next_offset the store's next_offset(), and trims the caller cache. At
+  // most one sealed batch: Seal() with one pending is FailedPrecondition.
+  // A sealed batch that is never written leaves no trace, like uncommitted
+  // changes. A failed write fails the store (status()).
+  absl::Status Seal(std::optional<int64_t> next_offset);
+  absl::Status WriteSealed();
+  // True between Seal() (that had something to seal) and WriteSealed().
+  bool sealed() const;
+
+  // True when changes are buffered since the last Commit() or Seal().
   bool dirty() const;
 
   // The first read error since Open() (a failed Get or a record that does not

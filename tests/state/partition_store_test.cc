@@ -320,6 +320,107 @@ TEST_F(PartitionStoreTest, TinyCallerCacheKeepsDataCorrect) {
   }
 }
 
+// The pipeline's two-phase commit: changes made after Seal() are not in the
+// sealed batch, reads see both, and a crash before WriteSealed() loses both.
+TEST_F(PartitionStoreTest, SealedTimersMatchReferenceThroughWritesAndCrashes) {
+  Reopen();
+  std::mt19937 rng(11);
+  auto pick = [&rng](int n) {
+    return static_cast<int>(std::uniform_int_distribution<int>(0, n - 1)(rng));
+  };
+  ReferenceTimers reference;
+  ReferenceTimers sealed;
+  ReferenceTimers committed;
+  bool pending = false;
+  rules::TimeNs watermark = 0;
+  for (int step = 0; step < 4000; ++step) {
+    const int op = pick(100);
+    if (op < 45) {
+      Timer t{watermark + pick(40) - 5, static_cast<TimerKind>(1 + pick(5)),
+              "+7" + std::to_string(pick(3)), std::string(1 + pick(2), 'r'),
+              static_cast<uint32_t>(pick(3))};
+      store_->AddTimer(t);
+      reference.AddTimer(t);
+    } else if (op < 75) {
+      if (pick(3) == 0) watermark += pick(10);
+      ASSERT_EQ(store_->PopDueTimer(watermark),
+                reference.PopDueTimer(watermark))
+          << "step " << step;
+    } else if (op < 85) {
+      if (pending) {
+        EXPECT_EQ(store_->Seal(step).code(),
+                  absl::StatusCode::kFailedPrecondition);
+        continue;
+      }
+      ASSERT_TRUE(store_->Seal(step).ok());
+      sealed = reference;
+      pending = store_->sealed();
+    } else if (op < 93) {
+      ASSERT_TRUE(store_->WriteSealed().ok());
+      if (pending) committed = sealed;
+      pending = false;
+    } else if (op < 99) {
+      ASSERT_EQ(PopAll(*store_, watermark), PopAll(reference, watermark))
+          << "step " << step;
+    } else {
+      Reopen();
+      reference = committed;
+      pending = false;
+    }
+  }
+  EXPECT_EQ(PopAll(*store_, kNever), PopAll(reference, kNever));
+}
+
+TEST_F(PartitionStoreTest, SealedCallersStayReadableUntilWritten) {
+  MakeEnv(/*cached_callers=*/2);
+  Reopen();
+  for (int i = 0; i < 20; ++i) {
+    FillCaller(store_->MutableCaller("+7" + std::to_string(i)),
+               "+7" + std::to_string(i), i);
+  }
+  ASSERT_TRUE(store_->Commit(1).ok());
+
+  // Cycle A: every caller +100, caller 3 erased.
+  for (int i = 0; i < 20; ++i) {
+    v1::CallerState& c = store_->MutableCaller("+7" + std::to_string(i));
+    c.set_inbound_calls(c.inbound_calls() + 100);
+  }
+  store_->EraseCaller("+73");
+  ASSERT_TRUE(store_->Seal(2).ok());
+  EXPECT_TRUE(store_->sealed());
+  EXPECT_FALSE(store_->dirty());
+  EXPECT_EQ(store_->next_offset(), 1);
+  // Cycle B reads A's values (not the disk's) although the cache is tiny.
+  for (int i = 0; i < 20; ++i) {
+    v1::CallerState& c = store_->MutableCaller("+7" + std::to_string(i));
+    ASSERT_EQ(c.inbound_calls(), i == 3 ? 0u : static_cast<uint32_t>(i + 100))
+        << i;
+    c.set_inbound_calls(c.inbound_calls() + 1000);
+  }
+  ASSERT_TRUE(store_->WriteSealed().ok());
+  EXPECT_EQ(store_->next_offset(), 2);
+  EXPECT_FALSE(store_->sealed());
+  EXPECT_TRUE(store_->dirty());  // cycle B, dirty callers kept cached
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(store_->MutableCaller("+7" + std::to_string(i)).inbound_calls(),
+              i == 3 ? 1000u : static_cast<uint32_t>(i + 1100))
+        << i;
+  }
+  ASSERT_TRUE(store_->Seal(3).ok());
+
+  // A crash before B is written: A is on disk, B left no trace.
+  Reopen();
+  EXPECT_EQ(store_->next_offset(), 2);
+  EXPECT_EQ(InspectCaller(state_dir(), "+73").status().code(),
+            absl::StatusCode::kNotFound);
+  for (int i = 0; i < 20; ++i) {
+    if (i == 3) continue;
+    EXPECT_EQ(store_->MutableCaller("+7" + std::to_string(i)).inbound_calls(),
+              static_cast<uint32_t>(i + 100))
+        << i;
+  }
+}
+
 TEST_F(PartitionStoreTest, PrefetchLoadsMissingCallersOnce) {
   Reopen();
   for (int i = 0; i < 10; ++i) {
