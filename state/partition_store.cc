@@ -509,13 +509,13 @@ class PartitionStore::Impl {
 
   v1::PartitionState partition_record_;
   bool partition_dirty_ = false;
-  std::optional<int64_t> next_offset_;  // as written
+  std::optional<int64_t> next_offset_;    // as written
   std::optional<int64_t> sealed_offset_;  // as of the last Seal()
 
   // The sealed, not yet written batch (in batch_).
   bool sealed_ = false;
-  rocksdb::WriteBatchWithIndex sealed_timers_{rocksdb::BytewiseComparator(),
-                                              0, /*overwrite_key=*/true};
+  rocksdb::WriteBatchWithIndex sealed_timers_{rocksdb::BytewiseComparator(), 0,
+                                              /*overwrite_key=*/true};
   std::vector<CallerList::iterator> sealed_erased_;
 
   std::set<rules::Timer> pending_timers_;

@@ -9,7 +9,7 @@ KafkaOutputSink::KafkaOutputSink(int shard, const Topics& topics,
     : shard_(shard),
       topics_(topics),
       producer_(producer),
-      tracker_(tracker),
+      tracker_(&tracker),
       stats_(stats),
       counters_(stats.shards[shard]),
       observer_(observer) {}
@@ -20,7 +20,7 @@ void KafkaOutputSink::Send(const std::string& topic, std::string_view key,
   message.SerializeToString(&buffer_);
   // A refused record is logged and counted as failed by the producer; the
   // commit cycle sees it through the tracker.
-  producer_.Produce(topic, key, buffer_, &tracker_, urgent).IgnoreError();
+  producer_.Produce(topic, key, buffer_, tracker_, urgent).IgnoreError();
   counters_.outputs.fetch_add(1, std::memory_order_relaxed);
 }
 

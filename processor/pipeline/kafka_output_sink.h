@@ -16,9 +16,9 @@ namespace callflow::pipeline {
 // A shard's rules::OutputSink: serializes each output and produces it keyed
 // as SPEC §2 says (tasks by task_id, alerts by alert_id, contacts by caller,
 // dead letters by the original key); EMERGENCY alerts go through the urgent
-// producer. Every record is counted in the shard's DeliveryTracker, which the
-// commit cycle waits on. Window partials and inbound starts are collected for
-// the LineAggregatorHub.
+// producer. Every record is counted in the DeliveryTracker of the shard's
+// current commit cycle, which the cycle waits on. Window partials and inbound
+// starts are collected for the LineAggregatorHub.
 //
 // One per shard, used only on that shard's thread.
 class KafkaOutputSink : public rules::OutputSink {
@@ -35,6 +35,11 @@ class KafkaOutputSink : public rules::OutputSink {
 
   void EmitDeadLetter(const v1::DeadLetter& dead_letter, DlqReason reason);
 
+  // Counts the records produced from now on in `tracker` (not null, must
+  // outlive their delivery reports): the shard switches trackers per commit
+  // cycle.
+  void set_tracker(DeliveryTracker* tracker) { tracker_ = tracker; }
+
   // Line-level inputs gathered since the last LineAggregatorHub::Apply.
   LineInputs& line_inputs() { return line_inputs_; }
 
@@ -45,7 +50,7 @@ class KafkaOutputSink : public rules::OutputSink {
   const int shard_;
   const Topics& topics_;
   OutputProducer& producer_;
-  DeliveryTracker& tracker_;
+  DeliveryTracker* tracker_;
   PipelineStats& stats_;
   ShardCounters& counters_;
   PipelineObserver* observer_;

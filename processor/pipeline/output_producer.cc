@@ -69,7 +69,10 @@ absl::StatusOr<std::unique_ptr<OutputProducer>> OutputProducer::Create(
       MakeProducer(ProducerDefaults("0"), overrides, p->report_cb_.get());
   if (!urgent.ok()) return urgent.status();
   p->urgent_ = *std::move(urgent);
-  p->poller_ = std::thread([raw = p.get()] { raw->PollLoop(); });
+  p->poller_ =
+      std::thread([raw = p.get()] { raw->PollLoop(raw->bulk_.get()); });
+  p->urgent_poller_ =
+      std::thread([raw = p.get()] { raw->PollLoop(raw->urgent_.get()); });
   return p;
 }
 
@@ -78,13 +81,14 @@ OutputProducer::~OutputProducer() {
   if (!flushed.ok()) spdlog::warn("producer close: {}", flushed.ToString());
   stop_ = true;
   if (poller_.joinable()) poller_.join();
+  if (urgent_poller_.joinable()) urgent_poller_.join();
 }
 
-void OutputProducer::PollLoop() {
-  while (!stop_.load()) {
-    bulk_->poll(50);
-    urgent_->poll(0);
-  }
+// One thread per producer: poll() returns on the first report, so a shared
+// thread blocked in one producer's poll(50) would delay the other's reports
+// (and so the commit of EMERGENCY alerts) by up to 50 ms.
+void OutputProducer::PollLoop(RdKafka::Producer* producer) {
+  while (!stop_.load()) producer->poll(50);
 }
 
 absl::Status OutputProducer::Produce(const std::string& topic,

@@ -23,8 +23,8 @@ namespace callflow::pipeline {
 // (the Java client's partitioning for keyed records). Two librdkafka
 // producers share the settings: the bulk one batches (linger), the urgent one
 // (linger.ms=0) carries records that must not wait for a batch, such as
-// EMERGENCY alerts. A background thread serves delivery reports, which go to
-// the DeliveryTracker passed with each record.
+// EMERGENCY alerts. A background thread per producer serves delivery
+// reports, which go to the DeliveryTracker passed with each record.
 //
 // Lifecycle: Create, Produce from any number of threads, destroy (flushes
 // for up to `flush_timeout` and stops the thread). Thread-safe.
@@ -52,13 +52,14 @@ class OutputProducer {
 
  private:
   OutputProducer() = default;
-  void PollLoop();
+  void PollLoop(RdKafka::Producer* producer);
 
   std::unique_ptr<RdKafka::DeliveryReportCb> report_cb_;
   std::unique_ptr<RdKafka::Producer> bulk_;
   std::unique_ptr<RdKafka::Producer> urgent_;
   std::atomic<bool> stop_{false};
-  std::thread poller_;
+  std::thread poller_;         // bulk_'s delivery reports
+  std::thread urgent_poller_;  // urgent_'s
 };
 
 }  // namespace callflow::pipeline

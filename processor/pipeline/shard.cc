@@ -32,8 +32,9 @@ Shard::Shard(int index, ShardContext context)
       ctx_(std::move(context)),
       counters_(ctx_.stats.shards[index]),
       channel_(ctx_.options.ring_capacity),
-      tracker_(&counters_.delivery_errors),
-      sink_(index, ctx_.topics, ctx_.producer, tracker_, ctx_.stats,
+      trackers_{DeliveryTracker(&counters_.delivery_errors),
+                DeliveryTracker(&counters_.delivery_errors)},
+      sink_(index, ctx_.topics, ctx_.producer, trackers_[0], ctx_.stats,
             ctx_.observer),
       engine_(ctx_.engine_options) {
   batch_.reserve(kMaxBatch);
@@ -53,11 +54,12 @@ void Shard::Join() {
 void Shard::Run() {
   int idle_rounds = 0;
   while (true) {
-    Envelope* e = held_ != nullptr ? std::exchange(held_, nullptr)
-                                   : channel_.TryPop();
+    Envelope* e =
+        held_ != nullptr ? std::exchange(held_, nullptr) : channel_.TryPop();
     if (e == nullptr) {
       counters_.ring_occupancy.store(0, std::memory_order_relaxed);
-      if (CommitDue()) Commit();
+      FinishSealed(/*block=*/false);
+      if (CommitDue()) Seal();
       // Back off gently: a short spin, then 1 ms naps.
       if (++idle_rounds < 64) {
         std::this_thread::yield();
@@ -78,7 +80,8 @@ void Shard::Run() {
     TakeBatch();
     counters_.ring_occupancy.store(channel_.size(), std::memory_order_relaxed);
     ProcessBatch();
-    if (CommitDue()) Commit();
+    FinishSealed(/*block=*/false);
+    if (CommitDue()) Seal();
   }
 }
 
@@ -134,9 +137,8 @@ void Shard::HandleEvent(Envelope& e) {
   auto it = owned_.find(e.partition);
   if (it == owned_.end()) {
     // Cannot happen: assignment precedes the partition's messages.
-    Fail(absl::InternalError(
-        absl::StrCat("shard ", index_, ": event for unowned partition ",
-                     e.partition)));
+    Fail(absl::InternalError(absl::StrCat(
+        "shard ", index_, ": event for unowned partition ", e.partition)));
     return;
   }
   Owned& owned = it->second;
@@ -234,56 +236,98 @@ bool Shard::CommitDue() const {
          std::chrono::milliseconds(ctx_.options.commit_interval_ms);
 }
 
-bool Shard::Commit() {
+bool Shard::Commit() { return Seal() && FinishSealed(/*block=*/true); }
+
+bool Shard::Seal() {
   if (failed_) return false;
+  // At most one sealed cycle: the previous one is written first.
+  if (!FinishSealed(/*block=*/true)) return false;
   const auto started = std::chrono::steady_clock::now();
   last_commit_ = started;
-  bool dirty = events_since_commit_ > 0 || tracker_.outstanding() > 0;
+  DeliveryTracker& tracker = trackers_[current_];
+  bool dirty = events_since_commit_ > 0 || tracker.outstanding() > 0;
   for (const auto& [p, owned] : owned_) dirty = dirty || owned.store->dirty();
   if (!dirty) return true;
 
-  // 1. Every output produced so far is acknowledged (or failed).
-  while (!tracker_.WaitAll(std::chrono::seconds(5))) {
-    spdlog::warn("shard {}: waiting for {} deliveries before commit", index_,
-                 tracker_.outstanding());
-  }
-  if (tracker_.failed() > 0) {
-    Fail(absl::UnavailableError(absl::StrCat(
-        "shard ", index_, ": ", tracker_.failed(),
-        " output record(s) were not delivered (first error: ",
-        tracker_.first_error(),
-        "); state and offsets not committed past them")));
-    return false;
-  }
-  if (ctx_.observer != nullptr && !polled_.empty()) {
-    ctx_.observer->OnAcknowledged(index_, std::chrono::steady_clock::now(),
-                                  polled_);
-  }
-  polled_.clear();
-
-  // 2. State, timers, watermark and offset: one WriteBatch per partition.
-  std::vector<RdKafka::TopicPartition*> offsets;
+  // State, timers, watermark and offset: one sealed WriteBatch per
+  // partition, written once this cycle's outputs are acknowledged.
+  sealed_.partitions.clear();
   for (auto& [p, owned] : owned_) {
     if (!owned.advanced && !owned.store->dirty()) continue;
     std::optional<int64_t> next;
     if (owned.advanced) next = owned.next_offset;
-    absl::Status s = owned.store->Commit(next);
+    absl::Status s = owned.store->Seal(next);
+    if (!s.ok()) {
+      Fail(absl::Status(s.code(),
+                        absl::StrCat("commit p", p, ": ", s.message())));
+      return false;
+    }
+    sealed_.partitions.emplace_back(p, next);
+    owned.advanced = false;
+  }
+  sealed_.pending = true;
+  sealed_.tracker = &tracker;
+  sealed_.polled.swap(polled_);
+  polled_.clear();
+  current_ = 1 - current_;
+  sink_.set_tracker(&trackers_[current_]);
+  events_since_commit_ = 0;
+  sealed_.busy_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+  return FinishSealed(/*block=*/false);
+}
+
+bool Shard::FinishSealed(bool block) {
+  if (failed_) return false;
+  if (!sealed_.pending) return true;
+  DeliveryTracker& tracker = *sealed_.tracker;
+  if (tracker.outstanding() > 0 && !block) return true;
+  const auto started = std::chrono::steady_clock::now();
+
+  // 1. Every output of the sealed cycle is acknowledged (or failed).
+  while (!tracker.WaitAll(std::chrono::seconds(5))) {
+    spdlog::warn("shard {}: waiting for {} deliveries before commit", index_,
+                 tracker.outstanding());
+  }
+  if (tracker.failed() > 0) {
+    Fail(absl::UnavailableError(
+        absl::StrCat("shard ", index_, ": ", tracker.failed(),
+                     " output record(s) were not delivered (first error: ",
+                     tracker.first_error(),
+                     "); state and offsets not committed past them")));
+    return false;
+  }
+  if (ctx_.observer != nullptr && !sealed_.polled.empty()) {
+    ctx_.observer->OnAcknowledged(index_, std::chrono::steady_clock::now(),
+                                  sealed_.polled);
+  }
+  sealed_.polled.clear();
+
+  // 2. The sealed WriteBatches (a partition revoked since was written then).
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (const auto& [p, next] : sealed_.partitions) {
+    auto it = owned_.find(p);
+    if (it == owned_.end()) continue;
+    Owned& owned = it->second;
+    absl::Status s = owned.store->WriteSealed();
     if (!s.ok()) {
       for (auto* tp : offsets) delete tp;
-      Fail(absl::Status(s.code(), absl::StrCat("commit p", p, ": ",
-                                               s.message())));
+      Fail(absl::Status(s.code(),
+                        absl::StrCat("commit p", p, ": ", s.message())));
       return false;
     }
     if (ctx_.observer != nullptr) {
       ctx_.observer->OnPartitionCommitted(index_, p, owned.store->Stats());
     }
-    if (owned.advanced) {
-      ctx_.stats.partitions[p].committed_offset = owned.next_offset;
-      offsets.push_back(RdKafka::TopicPartition::create(ctx_.topics.events, p,
-                                                        owned.next_offset));
+    if (next) {
+      ctx_.stats.partitions[p].committed_offset = *next;
+      offsets.push_back(
+          RdKafka::TopicPartition::create(ctx_.topics.events, p, *next));
     }
-    owned.advanced = false;
   }
+  sealed_.partitions.clear();
+  sealed_.pending = false;
 
   // 3. The group's offsets, asynchronously (RocksDB stays the truth).
   if (!offsets.empty()) {
@@ -294,10 +338,12 @@ bool Shard::Commit() {
     }
     for (auto* tp : offsets) delete tp;
   }
-  events_since_commit_ = 0;
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - started)
-                      .count();
+  // Commit time = time the shard spent on the cycle (sealing, waiting for
+  // acknowledgements it could not overlap, writing).
+  const uint64_t us =
+      sealed_.busy_us + std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
   counters_.commits.fetch_add(1, std::memory_order_relaxed);
   counters_.last_commit_us.store(us, std::memory_order_relaxed);
   counters_.commit_us_total.fetch_add(us, std::memory_order_relaxed);

@@ -5,7 +5,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -40,13 +42,20 @@ struct ShardContext {
 };
 
 // One shard thread: owns the PartitionStores of its partitions and a
-// rules::Engine, takes envelopes from its ShardChannel in order, and runs the
-// commit cycle every commit_interval_ms or commit_max_events:
-//   1. wait until the broker acknowledged every output this shard produced;
-//   2. per partition, PartitionStore::Commit(next_offset): state, timers,
-//      watermark and offset in one WriteBatch;
-//   3. commitAsync of the same offsets to the group (for lag tools).
-// A failed delivery stops the shard from committing anything after it.
+// rules::Engine, takes envelopes from its ShardChannel in order, and commits
+// in two-phase cycles (see "Commit cycle" in docs/ARCHITECTURE.md):
+//   seal, every commit_interval_ms or commit_max_events: each partition's
+//     buffered changes and next offset become a sealed WriteBatch
+//     (PartitionStore::Seal); later outputs count in the other of two
+//     DeliveryTrackers; processing goes on at once;
+//   write, as soon as every output of the sealed cycle is acknowledged
+//     (checked between batches; waited for only when the next seal is due
+//     first, or on revoke/stop): the sealed batches are written
+//     (PartitionStore::WriteSealed), then commitAsync of the same offsets to
+//     the group (for lag tools).
+// Invariant: RocksDB never holds state or an offset past an output that is
+// not acknowledged. A failed delivery stops the shard from writing anything
+// after it.
 //
 // Lifecycle: construct, Start(), then the poll thread sends kAssign /
 // kRevoke / kStop envelopes; Join() after kStop. The channel is the only
@@ -80,7 +89,15 @@ class Shard {
   void HandleControl(Envelope& e);
   void PublishWatermarks();
   bool CommitDue() const;
-  // The commit cycle; false (and fatal reported) when it must not commit.
+  // Seals the current cycle (first writing the pending sealed one, waiting
+  // for its acknowledgements if need be). False (and fatal reported) when
+  // it must not commit.
+  bool Seal();
+  // Writes the sealed cycle once all its outputs are acknowledged; with
+  // `block`, waits for them. True when nothing failed (written or still
+  // pending).
+  bool FinishSealed(bool block);
+  // Seal and write everything processed so far (revoke, stop).
   bool Commit();
   void Fail(absl::Status status);
 
@@ -88,7 +105,10 @@ class Shard {
   ShardContext ctx_;
   ShardCounters& counters_;
   ShardChannel channel_;
-  DeliveryTracker tracker_;
+  // Outputs of the current cycle count in trackers_[current_]; a sealed
+  // cycle's in the other one until it is written.
+  DeliveryTracker trackers_[2];
+  int current_ = 0;
   KafkaOutputSink sink_;
   rules::Engine engine_;
   std::map<int32_t, Owned> owned_;
@@ -98,6 +118,15 @@ class Shard {
   // Poll times of the messages consumed since the last commit (kept only
   // with an observer, for the processing-latency histogram).
   std::vector<std::chrono::steady_clock::time_point> polled_;
+  // The sealed cycle waiting for its acknowledgements.
+  struct SealedCycle {
+    bool pending = false;
+    DeliveryTracker* tracker = nullptr;
+    std::vector<std::pair<int32_t, std::optional<int64_t>>> partitions;
+    std::vector<std::chrono::steady_clock::time_point> polled;
+    uint64_t busy_us = 0;  // time the shard spent sealing it
+  };
+  SealedCycle sealed_;
   uint64_t events_since_commit_ = 0;
   std::chrono::steady_clock::time_point last_commit_;
   bool failed_ = false;
