@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "processor/rules/stable_hash.h"
 
 namespace callflow::bench {
 namespace {
@@ -44,14 +45,7 @@ std::string Escape(const std::string& s) {
 double RssMb() { return StatusFieldMb("VmRSS"); }
 double PeakRssMb() { return StatusFieldMb("VmHWM"); }
 
-uint64_t KeyHash(std::string_view key) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
+uint64_t KeyHash(std::string_view key) { return rules::StableHash(key); }
 
 double LatencyRecorder::Quantile(double q) {
   if (total_ == 0) return 0;
