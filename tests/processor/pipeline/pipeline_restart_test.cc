@@ -1,6 +1,7 @@
 // `callflow run` as a child process, stopped mid-stream by SIGTERM and by
 // SIGKILL and started again: nothing missing, state as in an uninterrupted
 // run, duplicates only as identical records.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -34,9 +35,12 @@ std::string WriteConfig(const std::string& dir, const KafkaProperties& kafka,
   return path;
 }
 
-pid_t StartProcessor(const std::string& config) {
+// Starts `callflow run` with its stderr in `log` (truncated).
+pid_t StartProcessor(const std::string& config, const std::string& log) {
   const pid_t pid = fork();
   if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) dup2(fd, STDERR_FILENO);
     execl(CALLFLOW_BINARY, CALLFLOW_BINARY, "run", "--config", config.c_str(),
           "--metrics-address", "127.0.0.1:0", static_cast<char*>(nullptr));
     _exit(127);
@@ -44,7 +48,22 @@ pid_t StartProcessor(const std::string& config) {
   return pid;
 }
 
-int StopProcessor(pid_t pid, int signal) {
+// True once the child has printed its start-up line, which comes after it
+// took over SIGINT/SIGTERM (a signal before that would kill it outright).
+bool Started(const std::string& log) {
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("callflow run: group") != std::string::npos) return true;
+  }
+  return false;
+}
+
+int StopProcessor(pid_t pid, int signal, const std::string& log) {
+  if (signal != SIGKILL) {
+    EXPECT_TRUE(WaitFor([&] { return Started(log); }, std::chrono::seconds(60)))
+        << "callflow run never started; its log: " << log;
+  }
   kill(pid, signal);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -78,24 +97,25 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   auto committed = [&] {
     return GroupCommitted(kafka, "restarted", topics.events, kPartitions);
   };
-  pid_t pid = StartProcessor(config);
+  const std::string log = restarted_dir.path() + "/run.log";
+  pid_t pid = StartProcessor(config, log);
   ASSERT_TRUE(
       WaitFor([&] { return committed() > 0; }, std::chrono::seconds(60)));
-  const int killed = StopProcessor(pid, SIGKILL);
+  const int killed = StopProcessor(pid, SIGKILL, log);
   EXPECT_TRUE(WIFSIGNALED(killed));
   const int64_t after_kill = committed();
 
-  pid = StartProcessor(config);
+  pid = StartProcessor(config, log);
   ASSERT_TRUE(WaitFor([&] { return committed() > after_kill; },
                       std::chrono::seconds(60)));
-  const int stopped = StopProcessor(pid, SIGTERM);
+  const int stopped = StopProcessor(pid, SIGTERM, log);
   ASSERT_TRUE(WIFEXITED(stopped));
   EXPECT_EQ(WEXITSTATUS(stopped), 0);
 
-  pid = StartProcessor(config);
+  pid = StartProcessor(config, log);
   ASSERT_TRUE(
       WaitFor([&] { return committed() >= total; }, std::chrono::seconds(90)));
-  const int finished = StopProcessor(pid, SIGTERM);
+  const int finished = StopProcessor(pid, SIGTERM, log);
   ASSERT_TRUE(WIFEXITED(finished));
   EXPECT_EQ(WEXITSTATUS(finished), 0);
 
