@@ -103,7 +103,7 @@ void Shard::PrefetchBatch() {
   absl::flat_hash_map<int32_t, std::vector<std::string>> keys;
   for (const Envelope* e : batch_) {
     if (e->kind != Envelope::Kind::kEvent) continue;
-    keys[e->partition].push_back(engine_.KeyFor(e->event));
+    keys[e->partition].push_back(engine_.KeyFor(e->event, e->key));
   }
   for (auto& [partition, list] : keys) {
     auto it = owned_.find(partition);
@@ -142,7 +142,8 @@ void Shard::HandleEvent(Envelope& e) {
     return;
   }
   Owned& owned = it->second;
-  absl::Status status = engine_.Process(e.event, *owned.store, sink_);
+  absl::Status status =
+      engine_.Process(e.event, *owned.store, sink_, e.key);
   if (!status.ok()) {
     DeadLetter(e, std::string(status.message()), DlqReason::kInvalid);
   }

@@ -51,6 +51,13 @@ SeenList SeenOf(Record& record) {
   return SeenList{record.mutable_seen_ids(), record.mutable_seen_at()};
 }
 
+// "+" followed by 8 to 15 digits.
+bool IsE164(std::string_view key) {
+  if (key.size() < 9 || key.size() > 16 || key.front() != '+') return false;
+  return std::all_of(key.begin() + 1, key.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+
 bool IsAnonymousKey(std::string_view key) {
   return !key.empty() && key.front() == '~';
 }
@@ -150,18 +157,20 @@ std::string ContactIdFor(const v1::CallerState& caller) {
 Engine::Engine(const EngineOptions& options)
     : options_(options), normalizer_(options.default_region) {}
 
-std::string Engine::KeyFor(const CallEvent& event) {
+std::string Engine::KeyFor(const CallEvent& event,
+                           std::string_view trusted_key) {
+  if (IsE164(trusted_key)) return std::string(trusted_key);
   const std::string& caller = normalizer_.Normalize(event.caller());
   if (!caller.empty()) return caller;
   return absl::StrCat("~", event.call_id());
 }
 
 absl::Status Engine::Process(const CallEvent& e, StateView& state,
-                             OutputSink& sink) {
+                             OutputSink& sink, std::string_view trusted_key) {
   v1::PartitionState& part = state.MutablePartition();
   if (absl::Status s = ValidateEvent(e, part, options_); !s.ok()) return s;
   const TimeNs now = FromProto(e.occurred_at());
-  const std::string key = KeyFor(e);
+  const std::string key = KeyFor(e, trusted_key);
   const bool anonymous = IsAnonymousKey(key);
   const bool has_record = !anonymous || IsLegEvent(e);
   RuleContext ctx{options_, state, sink, task_, alert_, contact_};

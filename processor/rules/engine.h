@@ -29,8 +29,13 @@ class Engine {
   // event that belongs in the dead-letter queue (missing fields, unknown enum
   // values, absurd timestamps); nothing is changed then. Duplicates and
   // anonymous callers return OK (they are counted as facts).
+  //
+  // `trusted_key` is the event's Kafka key when it has the normalized form
+  // SPEC §2 gives it ("+" and 8-15 digits): it is then used as the caller
+  // instead of normalizing `caller` again (partitioning already trusts it).
+  // Any other value, including "", is ignored.
   absl::Status Process(const v1::CallEvent& event, StateView& state,
-                       OutputSink& sink);
+                       OutputSink& sink, std::string_view trusted_key = {});
 
   // Moves the watermark to `watermark` if it is later (replay --until, idle
   // partitions) and fires what is due.
@@ -38,7 +43,10 @@ class Engine {
 
   // The state key / Kafka key of an event: the normalized caller, or for an
   // anonymous caller "~" + call_id (so the legs of one call stay together).
-  std::string KeyFor(const v1::CallEvent& event);
+  // A `trusted_key` of the normalized form is returned as it is (see
+  // Process).
+  std::string KeyFor(const v1::CallEvent& event,
+                     std::string_view trusted_key = {});
 
   PhoneNormalizer& normalizer() { return normalizer_; }
 

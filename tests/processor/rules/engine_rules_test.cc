@@ -236,6 +236,26 @@ TEST(DuplicateTest, AnonymousAndAlarmDuplicatesToo) {
   EXPECT_EQ(h.sink().Sum(FactKind::kDuplicate), 2);
 }
 
+TEST(TrustedKeyTest, NormalizedKafkaKeyStandsInForTheCaller) {
+  const std::string started =
+      EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
+                         "8 (495) 123-45-67", R"("started":{})");
+  EngineOptions options;
+  RecordingSink sink(options);
+  InMemoryState state;
+  Engine engine(options);
+  // A key of the normalized form is used as it is...
+  ASSERT_TRUE(engine.Process(Event(started), state, sink, "+74951234567").ok());
+  EXPECT_EQ(engine.KeyFor(Event(started), "+74951234567"), "+74951234567");
+  // ...anything else is ignored and the caller is normalized.
+  for (const char* key : {"", "84951234567", "~c1", "+7495abc", "+1"}) {
+    EXPECT_EQ(engine.KeyFor(Event(started), key), kE164) << key;
+  }
+  ASSERT_EQ(sink.contacts.size(), 1u);
+  EXPECT_EQ(sink.contacts[0].caller(), kE164);
+  EXPECT_TRUE(state.callers().contains(kE164));
+}
+
 class DeadLetterTest
     : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
 
