@@ -38,6 +38,7 @@
 #include "callflow/v1/outputs.pb.h"
 #include "processor/pipeline/mock_cluster.h"
 #include "processor/pipeline/pipeline.h"
+#include "processor/rules/counting_sink.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/in_memory_state.h"
 #include "processor/rules/output_sink.h"
@@ -75,16 +76,7 @@ double ThreadCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
 }
 
-// Counts outputs; the engine's own cost is what is measured.
-class CountingSink : public rules::OutputSink {
- public:
-  void EmitTask(const v1::Task&) override { ++outputs; }
-  void EmitAlert(const v1::Alert&) override { ++outputs; }
-  void EmitContact(const v1::ContactContext&) override { ++outputs; }
-  void EmitWindow(const rules::WindowPartial&) override {}
-  void RecordFact(const rules::Fact&) override {}
-  uint64_t outputs = 0;
-};
+using rules::CountingSink;
 
 // A hash-map StateView: the shape of PartitionStore's in-memory cache without
 // RocksDB behind it (rules::InMemoryState is an ordered map for tests).

@@ -23,6 +23,7 @@
 #include "callflow/v1/events.pb.h"
 #include "callflow/v1/outputs.pb.h"
 #include "processor/codec/codec.h"
+#include "processor/rules/counting_sink.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/in_memory_state.h"
 #include "processor/rules/options.h"
@@ -36,17 +37,7 @@
 namespace callflow::bench {
 namespace {
 
-// An OutputSink that only counts, so the engine's own cost is measured.
-class CountingSink : public rules::OutputSink {
- public:
-  void EmitTask(const v1::Task&) override { ++outputs; }
-  void EmitAlert(const v1::Alert&) override { ++outputs; }
-  void EmitContact(const v1::ContactContext&) override { ++outputs; }
-  void EmitWindow(const rules::WindowPartial&) override {}
-  void RecordFact(const rules::Fact&) override { ++facts; }
-  uint64_t outputs = 0;
-  uint64_t facts = 0;
-};
+using rules::CountingSink;
 
 // The first `n` events of the default simulation (seed 1).
 const std::vector<v1::CallEvent>& SimEvents(size_t n) {

@@ -9,6 +9,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "processor/codec/codec.h"
+#include "processor/rules/counting_sink.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/in_memory_state.h"
 
@@ -16,22 +17,6 @@ namespace callflow::codec {
 namespace {
 
 constexpr int kIterations = 20000;
-
-// Counts what the engine does with each input.
-class CountingSink : public rules::OutputSink {
- public:
-  void EmitTask(const v1::Task&) override { ++outputs; }
-  void EmitAlert(const v1::Alert&) override { ++outputs; }
-  void EmitContact(const v1::ContactContext&) override { ++outputs; }
-  void EmitWindow(const rules::WindowPartial&) override {}
-  void RecordFact(const rules::Fact& f) override {
-    if (f.kind == rules::FactKind::kApplied) ++applied;
-    if (f.kind == rules::FactKind::kDuplicate) ++duplicates;
-  }
-  int applied = 0;
-  int duplicates = 0;
-  int outputs = 0;
-};
 
 const std::vector<std::string>& Seeds() {
   static const std::vector<std::string> kSeeds = {
@@ -48,7 +33,7 @@ const std::vector<std::string>& Seeds() {
 
 // Feeds one decoded event to the engine; returns whether it was accepted.
 bool Feed(rules::Engine& engine, rules::InMemoryState& state,
-          CountingSink& sink, const v1::CallEvent& event) {
+          rules::CountingSink& sink, const v1::CallEvent& event) {
   return engine.Process(event, state, sink).ok();
 }
 
@@ -59,7 +44,7 @@ class DecoderFuzzTest : public ::testing::Test {
   rules::EngineOptions options_;
   rules::Engine engine_{options_};
   rules::InMemoryState state_;
-  CountingSink sink_;
+  rules::CountingSink sink_;
   std::mt19937_64 rng_{20241127};
   int decoded_ = 0;
   int accepted_ = 0;
@@ -85,7 +70,9 @@ TEST_F(DecoderFuzzTest, RandomBytesAsProtobuf) {
   }
   // Every decoded event was either applied or rejected with a reason.
   EXPECT_EQ(accepted_ + rejected_, decoded_);
-  EXPECT_EQ(sink_.applied + sink_.duplicates, accepted_);
+  EXPECT_EQ(sink_.count(rules::FactKind::kApplied) +
+                sink_.count(rules::FactKind::kDuplicate),
+            static_cast<uint64_t>(accepted_));
 }
 
 TEST_F(DecoderFuzzTest, MutatedAndTruncatedProtobuf) {
