@@ -66,8 +66,9 @@ struct EngineOptions {
   DurationNs max_call_duration = 4 * kHour;  // default "4h"
   // Events further than this from the watermark go to the DLQ. Default "7d".
   DurationNs max_event_skew = 7 * kDay;
-  // How long event ids are remembered for de-duplication. Default "24h".
-  DurationNs dedup_window = 24 * kHour;
+  // How long event ids are remembered for de-duplication. Default "7d":
+  // as long as max_event_skew, so every event still accepted is checked.
+  DurationNs dedup_window = 7 * kDay;
   // Inbound legs abandoned before this are "short abandons" (metrics only).
   // Default "5s".
   DurationNs short_abandon = 5 * kSecond;
