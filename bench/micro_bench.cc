@@ -24,6 +24,7 @@
 #include "callflow/v1/outputs.pb.h"
 #include "processor/codec/codec.h"
 #include "processor/rules/counting_sink.h"
+#include "processor/util/temp_dir.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/in_memory_state.h"
 #include "processor/rules/options.h"
@@ -194,23 +195,7 @@ BENCHMARK(BM_EngineApply_PerType)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 // ------------------------------------------------------------------ state --
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            absl::StrFormat("callflow-bench-%d-%d", ::getpid(), counter_++);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
+using util::TempDir;
 
 std::string CallerKey(uint64_t i) {
   return absl::StrFormat("+7495%07d", i % 10000000);
@@ -233,7 +218,7 @@ struct StoreFixture {
     }
     (void)store->Commit(static_cast<int64_t>(callers));
   }
-  TempDir dir;
+  TempDir dir = TempDir::CreateOrDie("callflow-bench");
   std::unique_ptr<state::StateEnv> env;
   std::unique_ptr<state::PartitionStore> store;
 };

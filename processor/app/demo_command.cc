@@ -22,6 +22,7 @@
 #include "processor/pipeline/mock_cluster.h"
 #include "processor/pipeline/pipeline_runtime.h"
 #include "processor/pipeline/stop_signals.h"
+#include "processor/util/temp_dir.h"
 #include "processor/pipeline/topic_reader.h"
 #include "processor/rules/kpis.h"
 #include "processor/sim/traffic_simulator.h"
@@ -222,13 +223,9 @@ int RunDemoCommand(const DemoFlags& flags) {
   config->kafka["bootstrap.servers"] = (*cluster)->bootstraps();
 
   // A fresh state dir per demo, removed at the end.
-  std::string state_template =
-      (std::filesystem::temp_directory_path() / "callflow-demo-XXXXXX")
-          .string();
-  if (mkdtemp(state_template.data()) == nullptr) {
-    return Fail("cannot create a temporary state directory");
-  }
-  config->state.dir = state_template;
+  auto state_dir = util::TempDir::Create("callflow-demo");
+  if (!state_dir.ok()) return Fail(state_dir.status());
+  config->state.dir = state_dir->path();
 
   DemoKpis kpis;
   auto runtime = pipeline::PipelineRuntime::Create(
@@ -351,9 +348,7 @@ int RunDemoCommand(const DemoFlags& flags) {
   }
   rt.Stop();
   processor.join();
-  runtime->reset();
-  std::error_code ec;
-  std::filesystem::remove_all(state_template, ec);
+  runtime->reset();  // closes the state before `state_dir` removes it
   if (!run_status.ok()) return Fail(run_status);
   if (!drained && !stop) return Fail("the processor did not catch up");
   return exit_code;

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <memory>
 #include <system_error>
 #include <utility>
@@ -17,38 +18,13 @@
 #include "processor/codec/codec.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/line_aggregator.h"
+#include "processor/util/temp_dir.h"
 #include "state/partition_store.h"
 
 namespace callflow::replay {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A directory removed (with its content) when this goes out of scope.
-class TempDir {
- public:
-  static absl::StatusOr<std::unique_ptr<TempDir>> Create() {
-    std::error_code ec;
-    fs::path base = fs::temp_directory_path(ec);
-    if (ec) base = "/tmp";
-    std::string templ = (base / "callflow-replay-XXXXXX").string();
-    if (mkdtemp(templ.data()) == nullptr) {
-      return absl::InternalError(
-          absl::StrCat("cannot create a temporary state dir in ", base.string(),
-                       ": ", std::strerror(errno)));
-    }
-    return std::unique_ptr<TempDir>(new TempDir(templ));
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  explicit TempDir(std::string path) : path_(std::move(path)) {}
-  std::string path_;
-};
 
 // One JSONL output file.
 class JsonlFile {
@@ -257,10 +233,10 @@ absl::StatusOr<rules::KpiAccumulator> RunReplay(
     return absl::NotFoundError(
         absl::StrCat("cannot read the input file '", options.input, "'"));
   }
-  std::unique_ptr<TempDir> temp;
+  std::optional<util::TempDir> temp;
   state::StateOptions so = state_options;
   if (options.state_dir.empty()) {
-    auto dir = TempDir::Create();
+    auto dir = util::TempDir::Create("callflow-replay");
     if (!dir.ok()) return dir.status();
     temp = *std::move(dir);
     so.dir = temp->path();

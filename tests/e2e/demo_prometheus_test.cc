@@ -19,6 +19,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "processor/util/temp_dir.h"
 #include "tests/processor/metrics/prometheus_process.h"
 #include "tests/processor/metrics/scrape.h"
 
@@ -104,18 +105,6 @@ class DemoProcess {
   int exit_status_ = 0;
 };
 
-// A temp dir removed on destruction.
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/callflow-e2e-XXXXXX";
-    if (mkdtemp(tmpl) != nullptr) path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::filesystem::path path;
-};
 
 bool Close(double a, double b) {
   return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b));
@@ -128,11 +117,10 @@ double SumOf(const Exposition& e, const std::string& name) {
 }
 
 TEST(DemoPrometheusTest, RecordingRulesEqualTheDemoSummary) {
-  TempDir dir;
-  ASSERT_FALSE(dir.path.empty());
+  const util::TempDir dir = util::TempDir::CreateOrDie("callflow-e2e");
   const int port = FreePort();
   ASSERT_GT(port, 0);
-  DemoProcess demo(dir.path, port);
+  DemoProcess demo(dir.path(), port);
   auto prometheus = PrometheusProcess::Start(port);
   ASSERT_NE(prometheus, nullptr);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -13,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "processor/util/temp_dir.h"
 #include "state/state_env.h"
 
 namespace callflow::state {
@@ -32,16 +34,15 @@ bool SameRecord(const google::protobuf::Message& a,
 class PartitionStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/callflow-state-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    tmp_.emplace(util::TempDir::CreateOrDie("callflow-state-test"));
+    dir_ = tmp_->path();
     MakeEnv(/*cached_callers=*/1000);
   }
 
   void TearDown() override {
     store_.reset();
     env_.reset();
-    std::filesystem::remove_all(dir_);
+    tmp_.reset();
   }
 
   void MakeEnv(size_t cached_callers) {
@@ -72,6 +73,7 @@ class PartitionStoreTest : public ::testing::Test {
 
   std::string state_dir() const { return env_->options().dir; }
 
+  std::optional<util::TempDir> tmp_;
   std::string dir_;
   std::unique_ptr<StateEnv> env_;
   std::unique_ptr<PartitionStore> store_;

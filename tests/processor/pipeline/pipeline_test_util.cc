@@ -21,19 +21,6 @@
 
 namespace callflow::pipeline::testing {
 
-TempDir::TempDir() {
-  std::string t =
-      (std::filesystem::temp_directory_path() / "callflow-pipe-XXXXXX")
-          .string();
-  EXPECT_NE(mkdtemp(t.data()), nullptr);
-  path_ = t;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::vector<v1::CallEvent> SimulatedEvents(uint64_t calls, uint64_t seed) {
   sim::SimulatorOptions options;
   options.seed = seed;

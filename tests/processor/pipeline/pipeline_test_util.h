@@ -14,6 +14,7 @@
 #include "processor/pipeline/mock_cluster.h"
 #include "processor/pipeline/pipeline.h"
 #include "processor/pipeline/pipeline_options.h"
+#include "processor/util/temp_dir.h"
 #include "state/state_env.h"
 
 namespace callflow::pipeline::testing {
@@ -21,12 +22,11 @@ namespace callflow::pipeline::testing {
 // A temporary directory removed with the object.
 class TempDir {
  public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
+  TempDir() : dir_(util::TempDir::CreateOrDie("callflow-pipe")) {}
+  const std::string& path() const { return dir_.path(); }
 
  private:
-  std::string path_;
+  util::TempDir dir_;
 };
 
 // State options with `dir` and the defaults.
