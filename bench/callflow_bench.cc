@@ -387,6 +387,10 @@ uint64_t PopulateState(state::StateEnv& env, const E2eArgs& args,
   std::vector<uint64_t> hashes;
   hashes.reserve(args.callers);
   std::vector<uint32_t> pending(partitions, 0);
+  // Commit at the cache budget, so writing the state does not itself lift
+  // the process's peak RSS above what the pipeline needs.
+  const uint32_t commit_every = static_cast<uint32_t>(
+      std::max<size_t>(1000, args.cached_callers_per_partition));
   const rules::TimeNs seen = 1717390800LL * rules::kSecond - 30 * rules::kDay;
   const auto start = Clock::now();
   for (size_t i = 0; i < pool.size(); ++i) {
@@ -400,7 +404,7 @@ uint64_t PopulateState(state::StateEnv& env, const E2eArgs& args,
     r.set_inbound_calls(1);
     r.set_last_call_at(seen);
     r.set_last_inbound_line("sales");
-    if (++pending[p] == 20000) {
+    if (++pending[p] == commit_every) {
       if (absl::Status s = stores[p]->Commit(std::nullopt); !s.ok()) {
         Progress("populate p{}: {}", p, s.ToString());
         std::exit(2);
