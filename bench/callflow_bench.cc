@@ -203,6 +203,17 @@ std::unique_ptr<RdKafka::Conf> KafkaConf(
   return conf;
 }
 
+// Takes ownership of a librdkafka client, or exits naming what failed.
+template <typename Client>
+std::unique_ptr<Client> OrExit(Client* client, const char* what,
+                               const std::string& err) {
+  if (client == nullptr) {
+    Progress("{}: {}", what, err);
+    std::exit(2);
+  }
+  return std::unique_ptr<Client>(client);
+}
+
 std::unique_ptr<RdKafka::Producer> MakeProducer(
     const std::string& brokers, const std::string& linger_ms,
     const std::string& compression = "none") {
@@ -213,13 +224,8 @@ std::unique_ptr<RdKafka::Producer> MakeProducer(
                          {"queue.buffering.max.messages", "1000000"},
                          {"queue.buffering.max.kbytes", "1048576"}});
   std::string err;
-  std::unique_ptr<RdKafka::Producer> p(
-      RdKafka::Producer::create(conf.get(), err));
-  if (p == nullptr) {
-    Progress("producer: {}", err);
-    std::exit(2);
-  }
-  return p;
+  RdKafka::Producer* p = RdKafka::Producer::create(conf.get(), err);
+  return OrExit(p, "producer", err);
 }
 
 void ProduceOne(RdKafka::Producer& producer, const std::string& topic,
@@ -255,13 +261,8 @@ std::unique_ptr<RdKafka::KafkaConsumer> MakeConsumer(const std::string& brokers,
   }
   auto conf = KafkaConf(props);
   std::string err;
-  std::unique_ptr<RdKafka::KafkaConsumer> c(
-      RdKafka::KafkaConsumer::create(conf.get(), err));
-  if (c == nullptr) {
-    Progress("consumer: {}", err);
-    std::exit(2);
-  }
-  return c;
+  RdKafka::KafkaConsumer* c = RdKafka::KafkaConsumer::create(conf.get(), err);
+  return OrExit(c, "consumer", err);
 }
 
 void AssignAll(RdKafka::KafkaConsumer& consumer, const std::string& topic,

@@ -31,6 +31,15 @@ bool SameRecord(const google::protobuf::Message& a,
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
+// A timer near the watermark with a few distinct keys and refs, so equal
+// due times and tie-breaks occur (randomized tests).
+template <typename Pick>
+Timer RandomTimer(Pick& pick, rules::TimeNs watermark) {
+  return Timer{watermark + pick(40) - 5, static_cast<TimerKind>(1 + pick(5)),
+               "+7" + std::to_string(pick(3)), std::string(1 + pick(2), 'r'),
+               static_cast<uint32_t>(pick(3))};
+}
+
 class PartitionStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -270,9 +279,7 @@ TEST_F(PartitionStoreTest, TimersMatchReferenceThroughCommitsAndCrashes) {
   for (int step = 0; step < 3000; ++step) {
     const int op = pick(100);
     if (op < 45) {
-      Timer t{watermark + pick(40) - 5, static_cast<TimerKind>(1 + pick(5)),
-              "+7" + std::to_string(pick(3)), std::string(1 + pick(2), 'r'),
-              static_cast<uint32_t>(pick(3))};
+      Timer t = RandomTimer(pick, watermark);
       store_->AddTimer(t);
       reference.AddTimer(t);
     } else if (op < 75) {
@@ -338,9 +345,7 @@ TEST_F(PartitionStoreTest, SealedTimersMatchReferenceThroughWritesAndCrashes) {
   for (int step = 0; step < 4000; ++step) {
     const int op = pick(100);
     if (op < 45) {
-      Timer t{watermark + pick(40) - 5, static_cast<TimerKind>(1 + pick(5)),
-              "+7" + std::to_string(pick(3)), std::string(1 + pick(2), 'r'),
-              static_cast<uint32_t>(pick(3))};
+      Timer t = RandomTimer(pick, watermark);
       store_->AddTimer(t);
       reference.AddTimer(t);
     } else if (op < 75) {

@@ -37,9 +37,10 @@ int FreePort() {
 
 std::unique_ptr<PrometheusProcess> PrometheusProcess::Start(int target_port) {
   auto p = std::unique_ptr<PrometheusProcess>(new PrometheusProcess());
-  char dir[] = "/tmp/callflow-prometheus-XXXXXX";
-  if (mkdtemp(dir) == nullptr) return nullptr;
-  p->dir_ = dir;
+  auto dir = util::TempDir::Create("callflow-prometheus");
+  if (!dir.ok()) return nullptr;
+  p->tmp_.emplace(*std::move(dir));
+  p->dir_ = p->tmp_->path();
   p->port_ = FreePort();
   if (p->port_ < 0) return nullptr;
   const std::string rules =
@@ -70,8 +71,6 @@ PrometheusProcess::~PrometheusProcess() {
     kill(pid_, SIGTERM);
     waitpid(pid_, nullptr, 0);
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
 }
 
 std::optional<PrometheusProcess::Result> PrometheusProcess::Query(

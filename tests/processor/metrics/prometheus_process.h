@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "processor/util/temp_dir.h"
+
 namespace callflow::metrics::testing {
 
 // A free loopback TCP port (bound, read, released); -1 when none.
@@ -46,6 +48,7 @@ class PrometheusProcess {
 
  private:
   PrometheusProcess() = default;
+  std::optional<util::TempDir> tmp_;
   std::filesystem::path dir_;
   int port_ = 0;
   pid_t pid_ = -1;
