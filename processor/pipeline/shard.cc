@@ -205,6 +205,14 @@ void Shard::HandleControl(Envelope& e) {
       owned.store = std::move(e.store);
       pc.watermark_ns = owned.store->MutablePartition().watermark();
       pc.committed_offset = owned.store->next_offset().value_or(-1);
+      if (std::optional<int64_t> stored = owned.store->next_offset()) {
+        // Publish RocksDB's offset to the group at the next cycle even if
+        // nothing is left to consume: a previous owner may have stopped
+        // between its RocksDB write and its (asynchronous) group commit, and
+        // lag tools read the group's offsets.
+        owned.next_offset = *stored;
+        owned.advanced = true;
+      }
       pc.owned = true;
       owned_[e.partition] = std::move(owned);
       e.done.set_value();
@@ -247,7 +255,9 @@ bool Shard::Seal() {
   last_commit_ = started;
   DeliveryTracker& tracker = trackers_[current_];
   bool dirty = events_since_commit_ > 0 || tracker.outstanding() > 0;
-  for (const auto& [p, owned] : owned_) dirty = dirty || owned.store->dirty();
+  for (const auto& [p, owned] : owned_) {
+    dirty = dirty || owned.advanced || owned.store->dirty();
+  }
   if (!dirty) return true;
 
   // State, timers, watermark and offset: one sealed WriteBatch per

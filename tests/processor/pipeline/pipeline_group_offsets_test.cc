@@ -1,0 +1,59 @@
+// RocksDB is the source of truth for offsets; the group's committed offsets
+// follow it so lag tools see progress — also when a new owner finds nothing
+// left to consume because its state already covers the whole topic (a
+// previous owner stopped between its RocksDB write and its asynchronous
+// group commit).
+#include <gtest/gtest.h>
+
+#include "processor/pipeline/event_producer.h"
+#include "processor/pipeline/pipeline.h"
+#include "tests/processor/pipeline/pipeline_test_util.h"
+
+namespace callflow::pipeline::testing {
+namespace {
+
+constexpr int kPartitions = 4;
+
+TEST(PipelineGroupOffsetsTest, NewOwnerPublishesStoredOffsetsToTheGroup) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  const Topics topics = MakeTopics(**cluster, "", kPartitions);
+  const KafkaProperties kafka = MockKafka(**cluster);
+  {
+    auto producer =
+        EventProducer::Create(rules::EngineOptions(), kafka, topics.events);
+    ASSERT_TRUE(producer.ok());
+    for (const v1::CallEvent& e : SimulatedEvents(100, 9)) {
+      ASSERT_TRUE((*producer)->Send(e).ok());
+    }
+    ASSERT_TRUE((*producer)->WaitAcknowledged(std::chrono::seconds(30)).ok());
+  }
+  const int64_t total = EndOffsets(kafka, topics.events, kPartitions);
+  ASSERT_GT(total, 0);
+
+  PipelineConfig first = TestConfig(topics, kafka);
+  first.options.group_id = "first";
+  {
+    PipelineThread pipeline(dir.path(), first);
+    ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
+    ASSERT_TRUE(pipeline.Stop().ok());
+  }
+
+  // Same state, a group that never committed: nothing is left to consume,
+  // yet the group must end up at the offsets RocksDB holds.
+  PipelineConfig second = TestConfig(topics, kafka);
+  second.options.group_id = "second";
+  PipelineThread pipeline(dir.path(), second);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return GroupCommitted(kafka, "second", topics.events, kPartitions) ==
+               total;
+      },
+      std::chrono::seconds(60)));
+  EXPECT_EQ(CommittedSum(pipeline.stats()), total);
+  ASSERT_TRUE(pipeline.Stop().ok());
+}
+
+}  // namespace
+}  // namespace callflow::pipeline::testing
