@@ -84,6 +84,16 @@ class RawValue {
     return TypeError("a finite number");
   }
 
+  absl::StatusOr<bool> Bool() const {
+    if (node_ == nullptr) {
+      if (text_ == "true" || text_ == "1") return true;
+      if (text_ == "false" || text_ == "0") return false;
+      return TextError("true or false");
+    }
+    if (auto b = node_->value_exact<bool>()) return *b;
+    return TypeError("true or false");
+  }
+
   // Any scalar as text (librdkafka properties are strings).
   absl::StatusOr<std::string> Text() const {
     if (node_ == nullptr) return text_;
@@ -129,6 +139,15 @@ Setter OptionalStringKey(std::string* out) {
     auto v = raw.String();
     if (!v.ok()) return v.status();
     *out = *std::move(v);
+    return absl::OkStatus();
+  };
+}
+
+Setter BoolKey(bool* out) {
+  return [out](const RawValue& raw) -> absl::Status {
+    auto v = raw.Bool();
+    if (!v.ok()) return v.status();
+    *out = *v;
     return absl::OkStatus();
   };
 }
@@ -297,6 +316,7 @@ class Schema {
         IntegerKey(&c->state.write_buffer_bytes, 1, 1 << 20, 1 << 20));
     Add("state.cached_callers_per_partition",
         IntegerKey(&c->state.cached_callers_per_partition, 1, kMaxU32));
+    Add("state.changelog", BoolKey(&c->pipeline.changelog));
     Add("pipeline.group_id", StringKey(&c->pipeline.group_id));
     Add("pipeline.shards", IntegerKey(&c->pipeline.shards, 0, 1024));
     Add("pipeline.commit_interval_ms",
@@ -307,11 +327,14 @@ class Schema {
         IntegerKey(&c->pipeline.ring_capacity, 2, kMaxU32));
     Add("pipeline.allowed_lateness",
         DurationKey(&c->pipeline.allowed_lateness_ns, 0));
+    Add("pipeline.idle_after", DurationKey(&c->pipeline.idle_after_ns, 0));
     Add("topics.events", StringKey(&c->topics.events));
     Add("topics.tasks", StringKey(&c->topics.tasks));
     Add("topics.alerts", StringKey(&c->topics.alerts));
     Add("topics.contacts", StringKey(&c->topics.contacts));
     Add("topics.dlq", StringKey(&c->topics.dlq));
+    Add("topics.changelog", StringKey(&c->topics.changelog));
+    Add("topics.lines", StringKey(&c->topics.lines));
   }
 
   void AddLine(const std::string& name, rules::LineOptions* line) {

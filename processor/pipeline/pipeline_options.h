@@ -14,6 +14,12 @@ struct Topics {
   std::string alerts = "callflow.alerts";
   std::string contacts = "callflow.contacts";
   std::string dlq = "callflow.dlq";
+  // Per-partition state changes, partition p for events partition p
+  // (cleanup.policy=compact; as many partitions as `events`).
+  std::string changelog = "callflow.changelog";
+  // Line-level window partials and watermarks of every events partition,
+  // read by every instance (one partition is enough).
+  std::string lines = "callflow.lines";
 };
 
 // The Kafka pipeline's knobs ([pipeline] in the config).
@@ -36,6 +42,15 @@ struct PipelineOptions {
   // a clear error instead of waiting forever). Default 10000 ms; not in the
   // config file.
   uint32_t metadata_timeout_ms = 10000;
+  // A partition that consumed everything and got no event for this long (wall
+  // time) advances its watermark with the wall clock. 0 = never. Default
+  // "60s".
+  int64_t idle_after_ns = int64_t{60} * 1000 * 1000 * 1000;
+  // Write each cycle's state changes to the changelog topic and restore a
+  // partition from it when its local store is missing or behind ([state]
+  // changelog). false: single host; a partition whose store is missing while
+  // the group has progress for it is an error. Default true.
+  bool changelog = true;
 };
 
 }  // namespace callflow::pipeline

@@ -193,6 +193,7 @@ absl::Status Engine::Process(const CallEvent& e, StateView& state,
   const TimeNs watermark = std::max(
       part.watermark(), part.max_event_time() - options_.allowed_lateness);
   part.set_watermark(watermark);
+  if (part.first_watermark() == 0) part.set_first_watermark(watermark);
   // A fired timer may have erased or moved the record: look it up again.
   if (FireTimers(ctx, std::min(watermark, now - 1)) > 0 && has_record) {
     record = &state.MutableCaller(key);
