@@ -60,6 +60,14 @@ void Progress(fmt::format_string<Args...> format, Args&&... args) {
   std::fflush(stderr);
 }
 
+// The changelog (as many partitions as the events) and the lines topic.
+absl::Status CreateStateTopics(pipeline::MockCluster& cluster, int partitions) {
+  const pipeline::Topics topics;
+  absl::Status s = cluster.CreateTopic(topics.changelog, partitions);
+  if (s.ok()) s = cluster.CreateTopic(topics.lines, 1);
+  return s;
+}
+
 int Fail(const std::string& what) {
   Progress("error: {}", what);
   std::cout << JsonLine().Str("error", what).ToString() << std::endl;
@@ -467,6 +475,9 @@ int RunE2e(const E2eArgs& args) {
       return Fail(s.ToString());
     }
   }
+  if (absl::Status s = CreateStateTopics(**cluster, partitions); !s.ok()) {
+    return Fail(s.ToString());
+  }
 
   // 1. Preload: simulated events, keyed like `callflow produce`, spread by
   // KeyHash over the partitions.
@@ -687,6 +698,10 @@ int RunLatency(const LatencyArgs& args) {
     if (absl::Status s = (*cluster)->CreateTopic(t, 4); !s.ok()) {
       return Fail(s.ToString());
     }
+  }
+  if (absl::Status s = CreateStateTopics(**cluster, args.partitions);
+      !s.ok()) {
+    return Fail(s.ToString());
   }
 
   state::StateOptions state_options;

@@ -12,6 +12,7 @@
 //   'c' <caller key>                        -> v1::CallerState
 //   'm' "partition"                         -> v1::PartitionState
 //   'm' "next_offset"                       -> int64, 8 bytes big-endian
+//   'm' "changelog"                         -> v1::ChangelogPosition
 //   't' <due> <kind> <key> <ref> <seq>      -> empty
 // Timer keys sort bytewise exactly as rules::Timer's operator<=>: `due` is
 // big-endian with its sign bit flipped, `kind` one byte, strings escaped
@@ -26,6 +27,8 @@ inline constexpr std::string_view kTimersBegin = "t";
 inline constexpr std::string_view kTimersEnd = "u";
 inline constexpr std::string_view kPartitionKey = "mpartition";
 inline constexpr std::string_view kNextOffsetKey = "mnext_offset";
+// v1::ChangelogPosition: local to the host, never itself in the changelog.
+inline constexpr std::string_view kChangelogPositionKey = "mchangelog";
 
 // Replaces `*out` with the key of caller `caller` (reuses its capacity).
 void CallerKey(std::string_view caller, std::string* out);

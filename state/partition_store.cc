@@ -108,6 +108,10 @@ class PartitionStore::Impl {
   }
 
   absl::Status Load() {
+    partition_record_.Clear();
+    next_offset_.reset();
+    sealed_offset_.reset();
+    changelog_position_.reset();
     std::string value;
     rocksdb::Status s =
         db_->Get(read_options_, ToSlice(keys::kPartitionKey), &value);
@@ -132,7 +136,99 @@ class PartitionStore::Impl {
       return FromRocksDb(s,
                          absl::StrCat("reading next offset of '", path_, "'"));
     }
+    s = db_->Get(read_options_, ToSlice(keys::kChangelogPositionKey), &value);
+    if (s.ok()) {
+      changelog_position_.emplace();
+      if (!changelog_position_->ParseFromString(value)) {
+        return absl::DataLossError(
+            absl::StrCat("changelog position in '", path_, "' is malformed"));
+      }
+    } else if (!s.IsNotFound()) {
+      return FromRocksDb(
+          s, absl::StrCat("reading changelog position of '", path_, "'"));
+    }
     return FindFirstDiskTimer();
+  }
+
+  size_t ForEachSealedChange(
+      const std::function<void(std::string_view, const std::string*)>& fn)
+      const {
+    if (!sealed_) return 0;
+    struct Visitor : rocksdb::WriteBatch::Handler {
+      const std::function<void(std::string_view, const std::string*)>* fn;
+      size_t count = 0;
+      void Put(const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+        value_.assign(value.data(), value.size());
+        (*fn)(std::string_view(key.data(), key.size()), &value_);
+        ++count;
+      }
+      void Delete(const rocksdb::Slice& key) override {
+        (*fn)(std::string_view(key.data(), key.size()), nullptr);
+        ++count;
+      }
+      std::string value_;
+    } visitor;
+    visitor.fn = &fn;
+    rocksdb::Status s = batch_.Iterate(&visitor);
+    (void)s;  // built by Seal() from Put/Delete only
+    return visitor.count;
+  }
+
+  absl::Status SetSealedChangelogPosition(const v1::ChangelogPosition& pos) {
+    if (!sealed_) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "partition ", partition_, ": changelog position without a seal"));
+    }
+    pos.SerializeToString(&value_buf_);
+    rocksdb::Status s =
+        batch_.Put(ToSlice(keys::kChangelogPositionKey), value_buf_);
+    if (!s.ok()) return FromRocksDb(s, "sealing the changelog position");
+    sealed_position_ = pos;
+    return absl::OkStatus();
+  }
+
+  const std::optional<v1::ChangelogPosition>& changelog_position() const {
+    return changelog_position_;
+  }
+
+  absl::Status ApplyRestored(const std::vector<PartitionStore::Change>& changes,
+                             const v1::ChangelogPosition& pos) {
+    if (absl::Status s = CheckQuiet("restore"); !s.ok()) return s;
+    rocksdb::WriteBatch batch;
+    rocksdb::Status s;
+    for (const auto& change : changes) {
+      if (s.ok()) {
+        s = change.value ? batch.Put(change.key, *change.value)
+                         : batch.Delete(change.key);
+      }
+    }
+    pos.SerializeToString(&value_buf_);
+    if (s.ok()) s = batch.Put(ToSlice(keys::kChangelogPositionKey), value_buf_);
+    if (s.ok()) s = db_->Write(write_options_, &batch);
+    if (!s.ok()) {
+      return FromRocksDb(s, absl::StrCat("restoring partition ", partition_,
+                                         " into '", path_, "'"));
+    }
+    return Reload();
+  }
+
+  absl::Status Wipe() {
+    if (absl::Status s = CheckQuiet("wipe"); !s.ok()) return s;
+    rocksdb::WriteBatch batch;
+    rocksdb::Status s = batch.DeleteRange(ToSlice(std::string_view("\0", 1)),
+                                          ToSlice("\xff\xff\xff\xff"));
+    if (s.ok()) s = db_->Write(write_options_, &batch);
+    if (!s.ok()) {
+      return FromRocksDb(s, absl::StrCat("wiping partition ", partition_,
+                                         " in '", path_, "'"));
+    }
+    return Reload();
+  }
+
+  bool empty() const {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options_));
+    it->SeekToFirst();
+    return !it->Valid();
   }
 
   int32_t partition() const { return partition_; }
@@ -168,6 +264,9 @@ class PartitionStore::Impl {
 
   v1::PartitionState& MutablePartition() {
     partition_dirty_ = true;
+    return partition_record_;
+  }
+  const v1::PartitionState& partition_record() const {
     return partition_record_;
   }
 
@@ -257,6 +356,7 @@ class PartitionStore::Impl {
     }
     batch_.Clear();
     sealed_timers_.Clear();
+    sealed_position_.reset();
     rocksdb::Status s;
     auto check = [&s](const rocksdb::Status& op) {
       if (s.ok()) s = op;
@@ -340,6 +440,8 @@ class PartitionStore::Impl {
     }
     sealed_erased_.clear();
     next_offset_ = sealed_offset_;
+    if (sealed_position_) changelog_position_ = std::move(sealed_position_);
+    sealed_position_.reset();
     TrimCallers();
     return absl::OkStatus();
   }
@@ -385,6 +487,26 @@ class PartitionStore::Impl {
 
   void Fail(absl::Status status) {
     if (status_.ok()) status_ = std::move(status);
+  }
+
+  absl::Status CheckQuiet(std::string_view what) const {
+    if (!status_.ok()) return status_;
+    if (sealed_ || dirty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("partition ", partition_, ": ", std::string(what),
+                       " while changes are buffered or sealed"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Forgets everything in memory and reads the database again.
+  absl::Status Reload() {
+    index_.clear();
+    callers_.clear();
+    loaded_timers_.clear();
+    has_disk_next_ = false;
+    disk_next_key_.clear();
+    return Load();
   }
 
   // A new clean, default record at the front of the LRU list.
@@ -511,6 +633,8 @@ class PartitionStore::Impl {
   bool partition_dirty_ = false;
   std::optional<int64_t> next_offset_;    // as written
   std::optional<int64_t> sealed_offset_;  // as of the last Seal()
+  std::optional<v1::ChangelogPosition> changelog_position_;  // as written
+  std::optional<v1::ChangelogPosition> sealed_position_;     // in batch_
 
   // The sealed, not yet written batch (in batch_).
   bool sealed_ = false;
@@ -573,8 +697,30 @@ absl::Status PartitionStore::Seal(std::optional<int64_t> next_offset) {
 absl::Status PartitionStore::WriteSealed() { return impl_->WriteSealed(); }
 bool PartitionStore::sealed() const { return impl_->sealed(); }
 bool PartitionStore::dirty() const { return impl_->dirty(); }
+size_t PartitionStore::ForEachSealedChange(
+    const std::function<void(std::string_view, const std::string*)>& fn)
+    const {
+  return impl_->ForEachSealedChange(fn);
+}
+absl::Status PartitionStore::SetSealedChangelogPosition(
+    const v1::ChangelogPosition& pos) {
+  return impl_->SetSealedChangelogPosition(pos);
+}
+const std::optional<v1::ChangelogPosition>&
+PartitionStore::changelog_position() const {
+  return impl_->changelog_position();
+}
+absl::Status PartitionStore::ApplyRestored(const std::vector<Change>& changes,
+                                           const v1::ChangelogPosition& pos) {
+  return impl_->ApplyRestored(changes, pos);
+}
+absl::Status PartitionStore::Wipe() { return impl_->Wipe(); }
+bool PartitionStore::empty() const { return impl_->empty(); }
 const absl::Status& PartitionStore::status() const { return impl_->status(); }
 PartitionStats PartitionStore::Stats() const { return impl_->Stats(); }
+const v1::PartitionState& PartitionStore::partition_record() const {
+  return impl_->partition_record();
+}
 
 v1::CallerState& PartitionStore::MutableCaller(std::string_view key) {
   return impl_->MutableCaller(key);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,31 @@ class PartitionStore : public rules::StateView {
   // True between Seal() (that had something to seal) and WriteSealed().
   bool sealed() const;
 
+  // Calls `fn(key, value)` for every change of the sealed, unwritten batch in
+  // order (`value` null for a delete): what the changelog carries. Returns
+  // how many. Nothing sealed: 0.
+  size_t ForEachSealedChange(
+      const std::function<void(std::string_view key,
+                                const std::string* value)>& fn) const;
+  // Adds the changelog position to the sealed batch (written with it).
+  absl::Status SetSealedChangelogPosition(const v1::ChangelogPosition& pos);
+  // The changelog position the written state reflects (nullopt: none).
+  const std::optional<v1::ChangelogPosition>& changelog_position() const;
+
+  // Restore: writes `changes` (null value = delete) and `pos` in one
+  // WriteBatch straight to the database and reloads the partition record,
+  // offset and timers. Only while nothing is buffered or sealed.
+  struct Change {
+    std::string key;
+    std::optional<std::string> value;
+  };
+  absl::Status ApplyRestored(const std::vector<Change>& changes,
+                             const v1::ChangelogPosition& pos);
+  // Deletes everything the store holds (a restore starting over).
+  absl::Status Wipe();
+  // True when the store holds nothing at all (never committed).
+  bool empty() const;
+
   // True when changes are buffered since the last Commit() or Seal().
   bool dirty() const;
 
@@ -73,6 +99,8 @@ class PartitionStore : public rules::StateView {
   const absl::Status& status() const;
 
   PartitionStats Stats() const;
+  // The partition record as it is now, without marking it changed.
+  const v1::PartitionState& partition_record() const;
 
   // rules::StateView
   v1::CallerState& MutableCaller(std::string_view key) override;

@@ -217,8 +217,7 @@ int RunDemoCommand(const DemoFlags& flags) {
   auto cluster = pipeline::MockCluster::Start(kBrokers);
   if (!cluster.ok()) return Fail(cluster.status());
   const pipeline::Topics& t = config->topics;
-  absl::Status topics = (*cluster)->CreateTopics(
-      {t.events, t.tasks, t.alerts, t.contacts, t.dlq}, kPartitions);
+  absl::Status topics = (*cluster)->CreateCallflowTopics(t, kPartitions);
   if (!topics.ok()) return Fail(topics);
   config->kafka["bootstrap.servers"] = (*cluster)->bootstraps();
 

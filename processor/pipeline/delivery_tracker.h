@@ -3,7 +3,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -20,8 +22,11 @@ namespace callflow::pipeline {
 class DeliveryTracker {
  public:
   // `error_counter`, when given, is incremented on every failed delivery.
-  explicit DeliveryTracker(std::atomic<uint64_t>* error_counter = nullptr)
-      : error_counter_(error_counter) {}
+  // `record_offsets`: remember the highest acknowledged offset per partition
+  // (the changelog's cycle positions).
+  explicit DeliveryTracker(std::atomic<uint64_t>* error_counter = nullptr,
+                           bool record_offsets = false)
+      : error_counter_(error_counter), record_offsets_(record_offsets) {}
 
   void OnProduced() { produced_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -41,6 +46,25 @@ class DeliveryTracker {
     if (!ok && error_counter_ != nullptr) error_counter_->fetch_add(1);
     cv_.notify_all();
     return first_failure;
+  }
+
+  bool records_offsets() const { return record_offsets_; }
+  // From the delivery-report thread, before OnDelivered(true).
+  void OnOffset(int32_t partition, int64_t offset) {
+    std::lock_guard lock(mu_);
+    int64_t& max = max_offsets_[partition];
+    max = std::max(max, offset);
+  }
+  // The highest acknowledged offset of `partition` since ClearOffsets(), or
+  // -1.
+  int64_t MaxOffset(int32_t partition) const {
+    std::lock_guard lock(mu_);
+    auto it = max_offsets_.find(partition);
+    return it == max_offsets_.end() ? -1 : it->second;
+  }
+  void ClearOffsets() {
+    std::lock_guard lock(mu_);
+    max_offsets_.clear();
   }
 
   // Blocks until every record produced so far has a delivery report, or
@@ -67,6 +91,8 @@ class DeliveryTracker {
 
  private:
   std::atomic<uint64_t>* error_counter_;
+  const bool record_offsets_;
+  std::map<int32_t, int64_t> max_offsets_;  // guarded by mu_
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> produced_{0};

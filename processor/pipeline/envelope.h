@@ -37,6 +37,7 @@ struct Envelope {
   std::string payload;  // the raw value (for the DLQ)
   std::string error;
   std::unique_ptr<state::PartitionStore> store;  // kAssign
+  uint64_t owner = 0;  // kAssign: changelog ownership token (0: no changelog)
   std::promise<void> done;                        // kRevoke / kStop
 };
 

@@ -1,6 +1,21 @@
 #include "processor/pipeline/kafka_output_sink.h"
 
 namespace callflow::pipeline {
+namespace {
+
+void AddStart(v1::LineUpdate& update, std::string_view line, rules::TimeNs at) {
+  for (v1::LineStarts& s : *update.mutable_starts()) {
+    if (s.line() == line) {
+      s.add_at(at);
+      return;
+    }
+  }
+  v1::LineStarts* s = update.add_starts();
+  s->set_line(std::string(line));
+  s->add_at(at);
+}
+
+}  // namespace
 
 KafkaOutputSink::KafkaOutputSink(int shard, const Topics& topics,
                                  OutputProducer& producer,
@@ -43,18 +58,17 @@ void KafkaOutputSink::EmitContact(const v1::ContactContext& contact) {
 }
 
 void KafkaOutputSink::EmitWindow(const rules::WindowPartial& window) {
-  line_inputs_.windows.push_back({.line = std::string(window.line),
-                                  .start = window.window_start,
-                                  .end = window.window_end,
-                                  .inbound = window.inbound,
-                                  .missed = window.missed});
+  v1::LineWindowState* w = line_updates_[partition_].add_windows();
+  w->set_line(std::string(window.line));
+  w->set_window_start(window.window_start);
+  w->set_inbound(window.inbound);
+  w->set_missed(window.missed);
 }
 
 void KafkaOutputSink::RecordFact(const rules::Fact& fact) {
   switch (fact.kind) {
     case rules::FactKind::kInboundStarted:
-      line_inputs_.starts.push_back(
-          {.line = std::string(fact.line), .at = fact.time});
+      AddStart(line_updates_[partition_], fact.line, fact.time);
       break;
     case rules::FactKind::kDuplicate:
       counters_.duplicates.fetch_add(1, std::memory_order_relaxed);

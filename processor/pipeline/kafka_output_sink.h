@@ -1,10 +1,12 @@
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 
 #include "callflow/v1/outputs.pb.h"
 #include "processor/pipeline/delivery_tracker.h"
-#include "processor/pipeline/line_aggregator_hub.h"
+#include "callflow/v1/state.pb.h"
 #include "processor/pipeline/output_producer.h"
 #include "processor/pipeline/pipeline_observer.h"
 #include "processor/pipeline/pipeline_options.h"
@@ -40,8 +42,12 @@ class KafkaOutputSink : public rules::OutputSink {
   // cycle.
   void set_tracker(DeliveryTracker* tracker) { tracker_ = tracker; }
 
-  // Line-level inputs gathered since the last LineAggregatorHub::Apply.
-  LineInputs& line_inputs() { return line_inputs_; }
+  // The partition whose event (or watermark advance) the engine is on: its
+  // window partials and inbound starts go to that partition's LineUpdate.
+  void set_partition(int32_t partition) { partition_ = partition; }
+  // LineUpdates (windows and starts) gathered since the shard last took
+  // them, by partition.
+  std::map<int32_t, v1::LineUpdate>& line_updates() { return line_updates_; }
 
  private:
   void Send(const std::string& topic, std::string_view key,
@@ -55,7 +61,8 @@ class KafkaOutputSink : public rules::OutputSink {
   ShardCounters& counters_;
   PipelineObserver* observer_;
   std::string buffer_;  // reused serialization buffer
-  LineInputs line_inputs_;
+  int32_t partition_ = 0;
+  std::map<int32_t, v1::LineUpdate> line_updates_;
 };
 
 }  // namespace callflow::pipeline

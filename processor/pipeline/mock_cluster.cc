@@ -43,6 +43,15 @@ absl::Status MockCluster::CreateTopic(const std::string& topic, int partitions,
                      absl::StrCat("create topic ", topic));
 }
 
+absl::Status MockCluster::CreateCallflowTopics(const Topics& topics,
+                                              int partitions) {
+  absl::Status s = CreateTopics({topics.events, topics.tasks, topics.alerts,
+                                 topics.contacts, topics.dlq, topics.changelog},
+                                partitions);
+  if (s.ok()) s = CreateTopic(topics.lines, 1);
+  return s;
+}
+
 absl::Status MockCluster::CreateTopics(const std::vector<std::string>& topics,
                                        int partitions) {
   for (const std::string& t : topics) {

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "processor/pipeline/pipeline_options.h"
 
 struct rd_kafka_s;
 struct rd_kafka_mock_cluster_s;
@@ -31,6 +32,10 @@ class MockCluster {
   // The callflow topics (events, tasks, alerts, contacts, dlq).
   absl::Status CreateTopics(const std::vector<std::string>& topics,
                             int partitions);
+
+  // Every topic a callflow group needs: events, the four outputs and the
+  // changelog with `partitions` partitions, the lines topic with one.
+  absl::Status CreateCallflowTopics(const Topics& topics, int partitions);
 
   // "host:port,host:port,..." of the brokers.
   std::string bootstraps() const;

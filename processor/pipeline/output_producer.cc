@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "processor/pipeline/changelog_records.h"
 
 namespace callflow::pipeline {
 namespace {
@@ -13,6 +14,9 @@ class TrackerReport : public RdKafka::DeliveryReportCb {
   void dr_cb(RdKafka::Message& message) override {
     auto* tracker = static_cast<DeliveryTracker*>(message.msg_opaque());
     const bool ok = message.err() == RdKafka::ERR_NO_ERROR;
+    if (ok && tracker != nullptr && tracker->records_offsets()) {
+      tracker->OnOffset(message.partition(), message.offset());
+    }
     if (ok) {
       if (tracker != nullptr) tracker->OnDelivered(true);
       return;
@@ -109,6 +113,36 @@ absl::Status OutputProducer::Produce(const std::string& topic,
       continue;
     }
     absl::Status status = KafkaStatus(err, absl::StrCat("produce to ", topic));
+    const std::string error(status.message());
+    if (tracker->OnDelivered(false, error)) spdlog::error("{}", error);
+    return status;
+  }
+}
+
+absl::Status OutputProducer::ProduceTo(const std::string& topic,
+                                       int32_t partition, std::string_view key,
+                                       const std::string* payload,
+                                       uint64_t owner,
+                                       DeliveryTracker* tracker) {
+  tracker->OnProduced();
+  const std::string owner_value = EncodeOwner(owner);
+  while (true) {
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    headers->add(std::string(kOwnerHeader), owner_value.data(),
+                 owner_value.size());
+    RdKafka::ErrorCode err = bulk_->produce(
+        topic, partition, RdKafka::Producer::RK_MSG_COPY,
+        payload == nullptr ? nullptr : const_cast<char*>(payload->data()),
+        payload == nullptr ? 0 : payload->size(), key.data(), key.size(), 0,
+        headers, tracker);
+    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();  // owns headers
+    delete headers;
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    absl::Status status = KafkaStatus(
+        err, absl::StrCat("produce to ", topic, " [", partition, "]"));
     const std::string error(status.message());
     if (tracker->OnDelivered(false, error)) spdlog::error("{}", error);
     return status;

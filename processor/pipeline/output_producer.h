@@ -44,6 +44,12 @@ class OutputProducer {
                        std::string_view payload, DeliveryTracker* tracker,
                        bool urgent = false);
 
+  // Queues one record to an explicit `partition` with an ownership header
+  // (the changelog): `payload` null is a tombstone. Otherwise as Produce.
+  absl::Status ProduceTo(const std::string& topic, int32_t partition,
+                         std::string_view key, const std::string* payload,
+                         uint64_t owner, DeliveryTracker* tracker);
+
   // Waits until every queued record has a delivery report.
   absl::Status Flush(std::chrono::milliseconds timeout);
 

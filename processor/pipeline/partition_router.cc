@@ -147,7 +147,8 @@ void PartitionRouter::PushControl(size_t shard, Envelope* e) {
 }
 
 void PartitionRouter::Assign(int32_t partition,
-                             std::unique_ptr<state::PartitionStore> store) {
+                             std::unique_ptr<state::PartitionStore> store,
+                             uint64_t owner) {
   const size_t s = ShardOf(partition);
   // Messages pending for this shard were consumed before the assignment and
   // belong to other partitions; keep their order ahead of the control.
@@ -155,6 +156,7 @@ void PartitionRouter::Assign(int32_t partition,
   e->kind = Envelope::Kind::kAssign;
   e->partition = partition;
   e->store = std::move(store);
+  e->owner = owner;
   e->done = std::promise<void>();
   std::future<void> done = e->done.get_future();
   while (!pending_[s].queue.empty()) {

@@ -43,7 +43,9 @@ class PartitionRouter {
   void UpdateLag();
 
   // Hands `store` to the partition's shard (ordered before its messages).
-  void Assign(int32_t partition, std::unique_ptr<state::PartitionStore> store);
+  // `owner`: the changelog ownership token (0: changelog off).
+  void Assign(int32_t partition, std::unique_ptr<state::PartitionStore> store,
+              uint64_t owner);
   // Revokes partitions: drops their pending messages (not committed, so the
   // next owner reads them again), has their shards commit and close them,
   // and waits for that.

@@ -4,13 +4,15 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <set>
+#include <map>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "processor/pipeline/line_aggregator_hub.h"
+#include "processor/pipeline/lines_reader.h"
 #include "processor/pipeline/output_producer.h"
+#include "processor/pipeline/partition_loader.h"
 #include "processor/pipeline/partition_router.h"
 #include "processor/pipeline/shard.h"
 #include "state/partition_store.h"
@@ -18,22 +20,21 @@
 namespace callflow::pipeline {
 namespace {
 
-// Another instance sharing the state dir may still be closing a partition
-// it just gave up; its RocksDB lock goes with the close.
-constexpr int kOpenAttempts = 40;
-constexpr auto kOpenRetryDelay = std::chrono::milliseconds(250);
+// librdkafka's default message.timeout.ms.
+constexpr int64_t kDefaultMessageTimeoutMs = 300000;
+// How long a seek of a newly ready partition may take.
+constexpr int kSeekTimeoutMs = 10000;
 
-absl::StatusOr<std::unique_ptr<state::PartitionStore>> OpenWithRetry(
-    state::StateEnv& env, int32_t partition) {
-  absl::StatusOr<std::unique_ptr<state::PartitionStore>> store;
-  for (int attempt = 1; attempt <= kOpenAttempts; ++attempt) {
-    store = state::PartitionStore::Open(env, partition);
-    if (store.ok()) return store;
-    spdlog::warn("open state of partition {} (attempt {}): {}", partition,
-                 attempt, store.status().ToString());
-    std::this_thread::sleep_for(kOpenRetryDelay);
+// The longest a previous owner on a shared state dir may keep a partition's
+// RocksDB lock: its final commit waits up to message.timeout.ms for
+// acknowledgements. A minute more for its write and close.
+std::chrono::milliseconds OpenTimeout(const KafkaProperties& kafka) {
+  int64_t ms = kDefaultMessageTimeoutMs;
+  if (auto it = kafka.find("message.timeout.ms"); it != kafka.end()) {
+    int64_t v = 0;
+    if (absl::SimpleAtoi(it->second, &v) && v > 0) ms = v;
   }
-  return store;
+  return std::chrono::milliseconds(ms + 60000);
 }
 
 std::vector<int32_t> PartitionsOf(
@@ -120,7 +121,6 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
     return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
   }
 
-  p->lines_ = std::make_unique<LineAggregatorHub>(c.engine, *p->stats_);
   for (uint32_t s = 0; s < c.options.shards; ++s) {
     p->shards_.push_back(std::make_unique<Shard>(
         static_cast<int>(s),
@@ -129,7 +129,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
                      .topics = c.topics,
                      .producer = *p->producer_,
                      .consumer = *p->consumer_,
-                     .lines = *p->lines_,
+                     .lines = p->lines_,
                      .stats = *p->stats_,
                      .observer = observer,
                      .on_fatal = [raw = p.get()](absl::Status s) {
@@ -138,6 +138,16 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   }
   p->router_ = std::make_unique<PartitionRouter>(p->shards_, *p->consumer_,
                                                  c.topics.events, *p->stats_);
+  p->loader_ = std::make_unique<PartitionLoader>(PartitionLoader::Context{
+      .env = p->env_,
+      .options = c.options,
+      .topics = c.topics,
+      .kafka = c.kafka,
+      .producer = *p->producer_,
+      .consumer = *p->consumer_,
+      .stats = *p->stats_,
+      .stop = p->stop_,
+      .open_timeout = OpenTimeout(c.kafka)});
   return p;
 }
 
@@ -151,31 +161,75 @@ void Pipeline::OnAssign(
     const std::vector<RdKafka::TopicPartition*>& partitions) {
   std::vector<RdKafka::TopicPartition*> accepted;
   for (RdKafka::TopicPartition* tp : partitions) {
-    auto store = OpenWithRetry(env_, tp->partition());
-    if (!store.ok()) {
-      OnFatal(store.status());
+    if (tp->partition() >= PipelineStats::kMaxPartitions) {
+      OnFatal(absl::OutOfRangeError(absl::StrCat(
+          "partition ", tp->partition(), " of ", tp->topic(),
+          " is beyond the ", PipelineStats::kMaxPartitions,
+          " partitions callflow supports")));
       continue;
     }
-    // RocksDB holds the truth; without it the group offset (or
-    // auto.offset.reset) decides.
-    const std::optional<int64_t> next = (*store)->next_offset();
-    tp->set_offset(next.value_or(RdKafka::Topic::OFFSET_INVALID));
-    spdlog::info("assigned {} [{}] from {}", tp->topic(), tp->partition(),
-                 next ? absl::StrCat("offset ", *next)
-                      : std::string("the group's position"));
-    router_->Assign(tp->partition(), *std::move(store));
     accepted.push_back(tp);
   }
-  absl::Status s = KafkaStatus(consumer_->incremental_assign(accepted),
-                               "incremental_assign");
+  // Paused before it is assigned: nothing is fetched until its state is
+  // ready (FinishAssign seeks to the stored offset and resumes).
+  absl::Status s = KafkaStatus(consumer_->pause(accepted), "pause");
+  if (s.ok()) {
+    s = KafkaStatus(consumer_->incremental_assign(accepted),
+                    "incremental_assign");
+  }
+  if (!s.ok()) {
+    OnFatal(s);
+    return;
+  }
+  for (RdKafka::TopicPartition* tp : accepted) {
+    spdlog::info("assigned {} [{}]; loading its state", tp->topic(),
+                 tp->partition());
+    loader_->Load(tp->partition());
+  }
+}
+
+void Pipeline::FinishAssign(LoadedPartition& loaded) {
+  const int32_t p = loaded.partition;
+  if (!loaded.status.ok()) {
+    if (absl::IsCancelled(loaded.status)) return;
+    OnFatal(absl::Status(
+        loaded.status.code(),
+        absl::StrCat("partition ", p, ": ", loaded.status.message())));
+    return;
+  }
+  const std::optional<int64_t> next = loaded.store->next_offset();
+  std::unique_ptr<RdKafka::TopicPartition> tp(
+      RdKafka::TopicPartition::create(config_.topics.events, p));
+  router_->Assign(p, std::move(loaded.store), loaded.owner);
+  if (next) {
+    // RocksDB holds the truth; without it the group offset (or
+    // auto.offset.reset) decides.
+    tp->set_offset(*next);
+    absl::Status s =
+        KafkaStatus(consumer_->seek(*tp, kSeekTimeoutMs), "seek");
+    if (!s.ok()) {
+      OnFatal(absl::Status(s.code(), absl::StrCat("partition ", p, ": ",
+                                                  s.message())));
+      return;
+    }
+  }
+  std::vector<RdKafka::TopicPartition*> tps = {tp.get()};
+  absl::Status s = KafkaStatus(consumer_->resume(tps), "resume");
   if (!s.ok()) OnFatal(s);
+  spdlog::info("partition {} active from {}", p,
+               next ? absl::StrCat("offset ", *next)
+                    : std::string("the group's position"));
 }
 
 void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
                         bool lost) {
   spdlog::info("{} {} partition(s)", lost ? "lost" : "revoked",
                partitions.size());
-  router_->Revoke(PartitionsOf(partitions));
+  const std::vector<int32_t> ps = PartitionsOf(partitions);
+  for (int32_t p : ps) {
+    if (p < PipelineStats::kMaxPartitions) loader_->Cancel(p);
+  }
+  router_->Revoke(ps);
   absl::Status s = KafkaStatus(consumer_->incremental_unassign(partitions),
                                "incremental_unassign");
   if (!s.ok()) spdlog::warn("{}", s.ToString());
@@ -195,14 +249,18 @@ absl::Status Pipeline::CheckTopics() {
         "no answer from the Kafka brokers ", brokers, " within ",
         config_.options.metadata_timeout_ms, " ms: ", RdKafka::err2str(err)));
   }
-  std::set<std::string> present;
+  std::map<std::string, int> present;  // topic -> partitions
   for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
-    if (t->err() == RdKafka::ERR_NO_ERROR) present.insert(t->topic());
+    if (t->err() == RdKafka::ERR_NO_ERROR) {
+      present[t->topic()] = static_cast<int>(t->partitions()->size());
+    }
   }
   std::vector<std::string> missing;
   const Topics& t = config_.topics;
-  for (const std::string* name :
-       {&t.events, &t.tasks, &t.alerts, &t.contacts, &t.dlq}) {
+  std::vector<const std::string*> needed = {&t.events, &t.tasks,    &t.alerts,
+                                            &t.contacts, &t.dlq, &t.lines};
+  if (config_.options.changelog) needed.push_back(&t.changelog);
+  for (const std::string* name : needed) {
     if (!present.contains(*name)) missing.push_back(*name);
   }
   if (!missing.empty()) {
@@ -210,13 +268,30 @@ absl::Status Pipeline::CheckTopics() {
         "topic(s) ", absl::StrJoin(missing, ", "),
         " do not exist on the Kafka brokers ", brokers,
         ": create them first (callflow does not create topics; names are "
-        "set in [topics])"));
+        "set in [topics]; docs/OPERATIONS.md lists them with their "
+        "settings)"));
+  }
+  events_partitions_ = present[t.events];
+  if (config_.options.changelog &&
+      present[t.changelog] != events_partitions_) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the changelog topic ", t.changelog, " has ", present[t.changelog],
+        " partition(s) but the events topic ", t.events, " has ",
+        events_partitions_,
+        ": they must have the same count (partition p of the changelog "
+        "holds the state of events partition p); recreate the changelog "
+        "with ",
+        events_partitions_, " partitions"));
   }
   return absl::OkStatus();
 }
 
 absl::Status Pipeline::Run() {
   if (absl::Status s = CheckTopics(); !s.ok()) return s;
+  auto lines = LinesReader::Start(config_.kafka, config_.topics.lines,
+                                  config_.engine, events_partitions_, *stats_);
+  if (!lines.ok()) return lines.status();
+  lines_ = *std::move(lines);
   for (auto& shard : shards_) shard->Start();
   absl::Status s =
       KafkaStatus(consumer_->subscribe({config_.topics.events}), "subscribe");
@@ -237,6 +312,9 @@ absl::Status Pipeline::Run() {
       default:
         spdlog::warn("consumer: {}", msg->errstr());
         break;
+    }
+    for (LoadedPartition& loaded : loader_->TakeReady()) {
+      FinishAssign(loaded);
     }
     router_->DrainPending();
     const auto now = std::chrono::steady_clock::now();

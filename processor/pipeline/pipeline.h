@@ -23,8 +23,10 @@ class TopicPartition;
 
 namespace callflow::pipeline {
 
-class LineAggregatorHub;
+struct LoadedPartition;
+class LinesReader;
 class OutputProducer;
+class PartitionLoader;
 class PartitionRouter;
 class Shard;
 
@@ -42,8 +44,11 @@ struct PipelineConfig {
 // "## Pipeline"): a KafkaConsumer in the configured group (cooperative-sticky)
 // polled by the thread that calls Run(), S shard threads running the rules
 // engine on RocksDB partition stores, and an idempotent producer for the
-// outputs. Partition stores are opened on assignment (seeking to the offset
-// they hold) and committed and closed on revocation.
+// outputs. An assigned partition stays paused until a PartitionLoader has
+// opened its store and (changelog on) restored it from the changelog; it
+// then resumes at the offset the store holds. Stores are committed and
+// closed on revocation. A LinesReader merges every partition's line updates
+// for the line alerts.
 //
 // Lifecycle: Create, Run (blocks), Stop from any thread or a signal handler
 // (only sets a flag), destroy after Run returned. stats() is readable from
@@ -76,18 +81,25 @@ class Pipeline {
   void OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
                 bool lost);
   void OnFatal(absl::Status status);
-  // Run()'s start-up check of the brokers and topics.
+  // Run()'s start-up check of the brokers and topics; sets
+  // events_partitions_.
   absl::Status CheckTopics();
+  // A partition the loader made ready: hand it to its shard and resume it.
+  void FinishAssign(LoadedPartition& loaded);
 
   PipelineConfig config_;
   state::StateEnv& env_;
   std::unique_ptr<PipelineStats> stats_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::unique_ptr<OutputProducer> producer_;
-  std::unique_ptr<LineAggregatorHub> lines_;
+  // Shards before the producer: the producer's final flush delivers reports
+  // into the shards' trackers, so it is destroyed (flushed) first.
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<OutputProducer> producer_;
+  std::unique_ptr<LinesReader> lines_;
   std::unique_ptr<PartitionRouter> router_;
+  std::unique_ptr<PartitionLoader> loader_;
+  int events_partitions_ = 0;
   std::atomic<bool> stop_{false};
   std::mutex fatal_mu_;
   absl::Status fatal_;

@@ -20,6 +20,9 @@ inline const char* DlqReasonName(DlqReason r) {
 // Counters of one partition of the events topic. Written by the poll thread
 // (consumed, lag, paused, owned) and by the owning shard (watermark,
 // committed_offset); read by anyone.
+// Where an owned partition is in its hand-over (a metric label).
+enum class PartitionPhase : int { kNone = 0, kRestoring = 1, kActive = 2 };
+
 struct PartitionCounters {
   std::atomic<bool> owned{false};      // assigned to this process now
   std::atomic<bool> paused{false};     // fetching paused (its ring was full)
@@ -27,6 +30,8 @@ struct PartitionCounters {
   std::atomic<int64_t> lag{0};         // high watermark - next offset
   std::atomic<int64_t> watermark_ns{0};  // event-time watermark (0 = none)
   std::atomic<int64_t> committed_offset{-1};  // next offset in RocksDB
+  std::atomic<int> phase{0};               // PartitionPhase
+  std::atomic<int64_t> restore_lag{0};     // changelog records left to read
 };
 
 // Counters of one shard thread. Written by that shard (and the producer's
@@ -60,6 +65,8 @@ struct PipelineStats {
   std::atomic<uint64_t> alerts{0};    // Alert records produced
   std::atomic<uint64_t> contacts{0};  // ContactContext records produced
   std::atomic<uint64_t> rebalances{0};
+  std::atomic<uint64_t> restore_records{0};  // changelog records restored
+  std::atomic<uint64_t> restores{0};         // restores finished
   std::atomic<int64_t> line_watermark_ns{0};  // LineAggregator's watermark
 
   // Sums over partitions / shards (for progress lines and tests).

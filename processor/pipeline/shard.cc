@@ -7,12 +7,18 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "callflow/v1/state.pb.h"
+#include "processor/pipeline/changelog_records.h"
 #include "processor/rules/time.h"
 
 namespace callflow::pipeline {
 namespace {
 
 constexpr size_t kMaxBatch = 512;
+// How often idle partitions are checked (their watermark moves by this).
+constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
+// How often the stored offsets are sent to the group again.
+constexpr auto kRecommitEvery = std::chrono::seconds(5);
 
 bool IsControl(const Envelope& e) {
   return e.kind == Envelope::Kind::kAssign ||
@@ -34,6 +40,10 @@ Shard::Shard(int index, ShardContext context)
       channel_(ctx_.options.ring_capacity),
       trackers_{DeliveryTracker(&counters_.delivery_errors),
                 DeliveryTracker(&counters_.delivery_errors)},
+      changelog_trackers_{
+          DeliveryTracker(&counters_.delivery_errors, /*record_offsets=*/true),
+          DeliveryTracker(&counters_.delivery_errors,
+                          /*record_offsets=*/true)},
       sink_(index, ctx_.topics, ctx_.producer, trackers_[0], ctx_.stats,
             ctx_.observer),
       engine_(ctx_.engine_options) {
@@ -59,6 +69,8 @@ void Shard::Run() {
     if (e == nullptr) {
       counters_.ring_occupancy.store(0, std::memory_order_relaxed);
       FinishSealed(/*block=*/false);
+      AdvanceIdle();
+      RecommitGroupOffsets();
       if (CommitDue()) Seal();
       // Back off gently: a short spin, then 1 ms naps.
       if (++idle_rounds < 64) {
@@ -81,6 +93,7 @@ void Shard::Run() {
     counters_.ring_occupancy.store(channel_.size(), std::memory_order_relaxed);
     ProcessBatch();
     FinishSealed(/*block=*/false);
+    AdvanceIdle();
     if (CommitDue()) Seal();
   }
 }
@@ -130,7 +143,6 @@ void Shard::ProcessBatch() {
   batch_.clear();
   if (failed_) return;
   PublishWatermarks();
-  ctx_.lines.Apply(sink_.line_inputs(), sink_);
 }
 
 void Shard::HandleEvent(Envelope& e) {
@@ -142,8 +154,11 @@ void Shard::HandleEvent(Envelope& e) {
     return;
   }
   Owned& owned = it->second;
+  sink_.set_partition(e.partition);
   absl::Status status =
       engine_.Process(e.event, *owned.store, sink_, e.key);
+  owned.last_event = std::chrono::steady_clock::now();
+  owned.max_event_time = owned.store->partition_record().max_event_time();
   if (!status.ok()) {
     DeadLetter(e, std::string(status.message()), DlqReason::kInvalid);
   }
@@ -191,7 +206,7 @@ void Shard::PublishWatermarks() {
     auto it = owned_.find(p);
     if (it == owned_.end()) continue;
     ctx_.stats.partitions[p].watermark_ns.store(
-        it->second.store->MutablePartition().watermark(),
+        it->second.store->partition_record().watermark(),
         std::memory_order_relaxed);
   }
   touched_.clear();
@@ -203,7 +218,11 @@ void Shard::HandleControl(Envelope& e) {
     case Envelope::Kind::kAssign: {
       Owned owned;
       owned.store = std::move(e.store);
-      pc.watermark_ns = owned.store->MutablePartition().watermark();
+      owned.owner = e.owner;
+      owned.last_event = std::chrono::steady_clock::now();
+      owned.max_event_time = owned.store->partition_record().max_event_time();
+      pc.watermark_ns = owned.store->partition_record().watermark();
+      pc.phase = static_cast<int>(PartitionPhase::kActive);
       pc.committed_offset = owned.store->next_offset().value_or(-1);
       if (std::optional<int64_t> stored = owned.store->next_offset()) {
         // Publish RocksDB's offset to the group at the next cycle even if
@@ -223,12 +242,16 @@ void Shard::HandleControl(Envelope& e) {
       owned_.erase(e.partition);  // closes the partition's RocksDB
       pc.owned = false;
       pc.watermark_ns = 0;
+      pc.lag = 0;
+      pc.phase = static_cast<int>(PartitionPhase::kNone);
       e.done.set_value();
       break;
     case Envelope::Kind::kStop:
       Commit();
       for (auto& [p, owned] : owned_) {
         ctx_.stats.partitions[p].owned = false;
+        ctx_.stats.partitions[p].phase =
+            static_cast<int>(PartitionPhase::kNone);
       }
       owned_.clear();
       e.done.set_value();
@@ -254,6 +277,8 @@ bool Shard::Seal() {
   const auto started = std::chrono::steady_clock::now();
   last_commit_ = started;
   DeliveryTracker& tracker = trackers_[current_];
+  EmitLineAlerts();
+  for (auto& [p, owned] : owned_) PublishLineUpdate(p, owned);
   bool dirty = events_since_commit_ > 0 || tracker.outstanding() > 0;
   for (const auto& [p, owned] : owned_) {
     dirty = dirty || owned.advanced || owned.store->dirty();
@@ -273,15 +298,18 @@ bool Shard::Seal() {
                         absl::StrCat("commit p", p, ": ", s.message())));
       return false;
     }
+    if (!WriteChangelog(p, owned)) return false;
     sealed_.partitions.emplace_back(p, next);
     owned.advanced = false;
   }
   sealed_.pending = true;
   sealed_.tracker = &tracker;
+  sealed_.changelog = &changelog_trackers_[current_];
   sealed_.polled.swap(polled_);
   polled_.clear();
   current_ = 1 - current_;
   sink_.set_tracker(&trackers_[current_]);
+  changelog_trackers_[current_].ClearOffsets();
   events_since_commit_ = 0;
   sealed_.busy_us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - started)
@@ -293,21 +321,27 @@ bool Shard::FinishSealed(bool block) {
   if (failed_) return false;
   if (!sealed_.pending) return true;
   DeliveryTracker& tracker = *sealed_.tracker;
-  if (tracker.outstanding() > 0 && !block) return true;
+  DeliveryTracker& changelog = *sealed_.changelog;
+  if ((tracker.outstanding() > 0 || changelog.outstanding() > 0) && !block) {
+    return true;
+  }
   const auto started = std::chrono::steady_clock::now();
 
-  // 1. Every output of the sealed cycle is acknowledged (or failed).
-  while (!tracker.WaitAll(std::chrono::seconds(5))) {
-    spdlog::warn("shard {}: waiting for {} deliveries before commit", index_,
-                 tracker.outstanding());
-  }
-  if (tracker.failed() > 0) {
-    Fail(absl::UnavailableError(
-        absl::StrCat("shard ", index_, ": ", tracker.failed(),
-                     " output record(s) were not delivered (first error: ",
-                     tracker.first_error(),
-                     "); state and offsets not committed past them")));
-    return false;
+  // 1. Every output and changelog record of the sealed cycle is
+  // acknowledged (or failed).
+  for (DeliveryTracker* t : {&tracker, &changelog}) {
+    while (!t->WaitAll(std::chrono::seconds(5))) {
+      spdlog::warn("shard {}: waiting for {} deliveries before commit",
+                   index_, t->outstanding());
+    }
+    if (t->failed() > 0) {
+      Fail(absl::UnavailableError(
+          absl::StrCat("shard ", index_, ": ", t->failed(),
+                       " output record(s) were not delivered (first error: ",
+                       t->first_error(),
+                       "); state and offsets not committed past them")));
+      return false;
+    }
   }
   if (ctx_.observer != nullptr && !sealed_.polled.empty()) {
     ctx_.observer->OnAcknowledged(index_, std::chrono::steady_clock::now(),
@@ -321,7 +355,14 @@ bool Shard::FinishSealed(bool block) {
     auto it = owned_.find(p);
     if (it == owned_.end()) continue;
     Owned& owned = it->second;
-    absl::Status s = owned.store->WriteSealed();
+    absl::Status s;
+    if (owned.owner != 0 && owned.store->sealed()) {
+      v1::ChangelogPosition pos;
+      pos.set_owner(owned.owner);
+      pos.set_next(changelog.MaxOffset(p) + 1);
+      s = owned.store->SetSealedChangelogPosition(pos);
+    }
+    if (s.ok()) s = owned.store->WriteSealed();
     if (!s.ok()) {
       for (auto* tp : offsets) delete tp;
       Fail(absl::Status(s.code(),
@@ -360,6 +401,121 @@ bool Shard::FinishSealed(bool block) {
   counters_.commit_us_total.fetch_add(us, std::memory_order_relaxed);
   if (ctx_.observer != nullptr) ctx_.observer->OnCommit(index_, us / 1e6);
   return true;
+}
+
+void Shard::EmitLineAlerts() {
+  auto it = owned_.find(0);
+  if (it == owned_.end() || ctx_.lines == nullptr) return;
+  state::PartitionStore& store = *it->second.store;
+  const int64_t from = store.partition_record().lines_emitted();
+  auto [alerts, next] = ctx_.lines->DecidedFrom(from);
+  if (next == from) return;
+  for (const v1::Alert& alert : alerts) sink_.EmitAlert(alert);
+  store.MutablePartition().set_lines_emitted(next);
+}
+
+void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
+  auto& updates = sink_.line_updates();
+  auto it = updates.find(partition);
+  const v1::PartitionState& record = owned.store->partition_record();
+  const bool idle_news = owned.idle_without_events && !owned.idle_published;
+  if (it == updates.end() && record.watermark() == owned.published_watermark &&
+      !idle_news) {
+    return;
+  }
+  v1::LineUpdate update;
+  if (it != updates.end()) {
+    update = std::move(it->second);
+    updates.erase(it);
+  }
+  update.set_source_partition(partition);
+  update.set_watermark(record.watermark());
+  update.set_first_watermark(record.first_watermark());
+  update.set_idle_without_events(owned.idle_without_events &&
+                                 record.watermark() == 0);
+  update.SerializeToString(&buffer_);
+  absl::Status s = ctx_.producer.ProduceTo(
+      ctx_.topics.lines, 0, absl::StrCat("p", partition), &buffer_,
+      owned.owner, &trackers_[current_]);
+  if (!s.ok()) return;  // counted as a failed delivery of this cycle
+  owned.published_watermark = record.watermark();
+  if (idle_news) owned.idle_published = true;
+}
+
+bool Shard::WriteChangelog(int32_t partition, const Owned& owned) {
+  if (owned.owner == 0 || !owned.store->sealed()) return true;
+  DeliveryTracker* tracker = &changelog_trackers_[current_];
+  const std::string& topic = ctx_.topics.changelog;
+  // A refused record is counted as a failed delivery of this cycle, whose
+  // wait then stops the shard before anything is written; stop producing.
+  bool ok = true;
+  const size_t n = owned.store->ForEachSealedChange(
+      [&](std::string_view key, const std::string* value) {
+        if (ok) {
+          ok = ctx_.producer
+                   .ProduceTo(topic, partition, key, value, owned.owner,
+                              tracker)
+                   .ok();
+        }
+      });
+  v1::ChangelogCycle cycle;
+  cycle.set_owner(owned.owner);
+  cycle.set_records(static_cast<uint32_t>(n));
+  cycle.SerializeToString(&buffer_);
+  if (ok) {
+    ctx_.producer
+        .ProduceTo(topic, partition, kCycleKey, &buffer_, owned.owner, tracker)
+        .IgnoreError();  // counted by the tracker
+  }
+  return true;
+}
+
+void Shard::AdvanceIdle() {
+  const int64_t idle_after = ctx_.options.idle_after_ns;
+  if (idle_after <= 0 || failed_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_idle_check_ < kIdleCheckEvery) return;
+  last_idle_check_ = now;
+  for (auto& [p, owned] : owned_) {
+    // A backlog never counts as idle.
+    if (ctx_.stats.partitions[p].lag.load() > 0) continue;
+    const int64_t quiet =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(now -
+                                                             owned.last_event)
+            .count();
+    if (quiet < idle_after) continue;
+    if (owned.max_event_time == 0) {
+      owned.idle_without_events = true;
+      continue;
+    }
+    const rules::TimeNs watermark = owned.max_event_time + quiet -
+                                    ctx_.engine_options.allowed_lateness;
+    if (watermark <= owned.store->partition_record().watermark()) continue;
+    sink_.set_partition(p);
+    engine_.AdvanceWatermark(watermark, *owned.store, sink_);
+    touched_.push_back(p);
+  }
+  PublishWatermarks();
+}
+
+void Shard::RecommitGroupOffsets() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_recommit_ < kRecommitEvery || failed_) return;
+  last_recommit_ = now;
+  std::vector<RdKafka::TopicPartition*> offsets;
+  for (const auto& [p, owned] : owned_) {
+    if (std::optional<int64_t> next = owned.store->next_offset()) {
+      offsets.push_back(
+          RdKafka::TopicPartition::create(ctx_.topics.events, p, *next));
+    }
+  }
+  if (offsets.empty()) return;
+  RdKafka::ErrorCode err = ctx_.consumer.commitAsync(offsets);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    spdlog::debug("shard {}: group offset commit: {}", index_,
+                  RdKafka::err2str(err));
+  }
+  for (auto* tp : offsets) delete tp;
 }
 
 void Shard::Fail(absl::Status status) {

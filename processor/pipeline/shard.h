@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "processor/pipeline/delivery_tracker.h"
 #include "processor/pipeline/kafka_output_sink.h"
-#include "processor/pipeline/line_aggregator_hub.h"
+#include "processor/pipeline/lines_reader.h"
 #include "processor/pipeline/pipeline_options.h"
 #include "processor/pipeline/shard_channel.h"
 #include "processor/rules/engine.h"
@@ -33,7 +33,9 @@ struct ShardContext {
   const Topics& topics;
   OutputProducer& producer;
   RdKafka::KafkaConsumer& consumer;  // for the async offset commit only
-  LineAggregatorHub& lines;
+  // Set by the pipeline before the shards start; the owner of partition 0
+  // emits the line alerts it decides.
+  const std::unique_ptr<LinesReader>& lines;
   PipelineStats& stats;
   PipelineObserver* observer;  // may be null
   // Called once when the shard cannot go on (a failed delivery or commit);
@@ -53,9 +55,15 @@ struct ShardContext {
 //     first, or on revoke/stop): the sealed batches are written
 //     (PartitionStore::WriteSealed), then commitAsync of the same offsets to
 //     the group (for lag tools).
-// Invariant: RocksDB never holds state or an offset past an output that is
-// not acknowledged. A failed delivery stops the shard from writing anything
-// after it.
+// With the changelog on, each sealed partition's changes go to its changelog
+// partition, ended by a cycle record, and the written batch records the
+// changelog position; each partition's LineUpdate (closed window partials,
+// inbound starts, watermark) goes to the lines topic in the same cycle.
+// Invariant: RocksDB never holds state, an offset or a changelog position
+// past an output, changelog or lines record that is not acknowledged. A
+// failed delivery stops the shard from writing anything after it.
+// Idle partitions (caught up, no event for idle_after) advance their
+// watermark with the wall clock (docs/ARCHITECTURE.md "Idle partitions").
 //
 // Lifecycle: construct, Start(), then the poll thread sends kAssign /
 // kRevoke / kStop envelopes; Join() after kStop. The channel is the only
@@ -74,6 +82,16 @@ class Shard {
     std::unique_ptr<state::PartitionStore> store;
     int64_t next_offset = -1;  // -1: nothing consumed since assignment
     bool advanced = false;     // next_offset moved since the last commit
+    uint64_t owner = 0;        // changelog ownership token
+    // The watermark of the last LineUpdate published (-1: none yet).
+    int64_t published_watermark = -1;
+    // Idle without any event ever: said once in a LineUpdate.
+    bool idle_without_events = false;
+    bool idle_published = false;
+    // For the idle watermark: when the last event was processed (or the
+    // partition assigned) and the highest event time then.
+    std::chrono::steady_clock::time_point last_event;
+    rules::TimeNs max_event_time = 0;
   };
 
   void Run();
@@ -88,6 +106,18 @@ class Shard {
                   DlqReason reason);
   void HandleControl(Envelope& e);
   void PublishWatermarks();
+  // Partition 0's owner: emits the line alerts decided since the offset its
+  // state records (into the current cycle).
+  void EmitLineAlerts();
+  // The partition's LineUpdate of this cycle, when anything changed.
+  void PublishLineUpdate(int32_t partition, Owned& owned);
+  // The sealed batch's changes and a cycle-end record to the changelog.
+  bool WriteChangelog(int32_t partition, const Owned& owned);
+  // Advances the watermark of idle partitions (every second at most).
+  void AdvanceIdle();
+  // Re-sends the stored offsets to the group now and then, so a commit lost
+  // in a rebalance is retried even when nothing new arrives.
+  void RecommitGroupOffsets();
   bool CommitDue() const;
   // Seals the current cycle (first writing the pending sealed one, waiting
   // for its acknowledgements if need be). False (and fatal reported) when
@@ -108,6 +138,8 @@ class Shard {
   // Outputs of the current cycle count in trackers_[current_]; a sealed
   // cycle's in the other one until it is written.
   DeliveryTracker trackers_[2];
+  // The changelog records of the same cycles (they report offsets).
+  DeliveryTracker changelog_trackers_[2];
   int current_ = 0;
   KafkaOutputSink sink_;
   rules::Engine engine_;
@@ -122,6 +154,7 @@ class Shard {
   struct SealedCycle {
     bool pending = false;
     DeliveryTracker* tracker = nullptr;
+    DeliveryTracker* changelog = nullptr;
     std::vector<std::pair<int32_t, std::optional<int64_t>>> partitions;
     std::vector<std::chrono::steady_clock::time_point> polled;
     uint64_t busy_us = 0;  // time the shard spent sealing it
@@ -130,6 +163,9 @@ class Shard {
   uint64_t events_since_commit_ = 0;
   std::chrono::steady_clock::time_point last_commit_;
   bool failed_ = false;
+  std::chrono::steady_clock::time_point last_idle_check_;
+  std::chrono::steady_clock::time_point last_recommit_;
+  std::string buffer_;  // reused serialization buffer
   std::thread thread_;
 };
 

@@ -46,11 +46,14 @@ Topics MakeTopics(MockCluster& cluster, const std::string& prefix,
   t.alerts = prefix + "alerts";
   t.contacts = prefix + "contacts";
   t.dlq = prefix + "dlq";
+  t.changelog = prefix + "changelog";
+  t.lines = prefix + "lines";
   for (const std::string& name :
-       {t.events, t.tasks, t.alerts, t.contacts, t.dlq}) {
+       {t.events, t.tasks, t.alerts, t.contacts, t.dlq, t.changelog}) {
     // Creating an existing topic fails harmlessly (shared events topic).
     cluster.CreateTopic(name, partitions).IgnoreError();
   }
+  cluster.CreateTopic(t.lines, 1).IgnoreError();
   return t;
 }
 

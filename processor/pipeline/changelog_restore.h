@@ -1,0 +1,46 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "processor/pipeline/kafka_status.h"
+#include "state/partition_store.h"
+
+namespace callflow::pipeline {
+
+// What a restore did.
+struct RestoreResult {
+  int64_t start = 0;          // first changelog offset read
+  int64_t records_read = 0;   // changelog records consumed
+  int64_t changes_applied = 0;  // keys written to the store
+  bool started_over = false;  // the local store was wiped first
+};
+
+// Progress callback: records read so far and records left to read.
+using RestoreProgressFn = std::function<void(int64_t read, int64_t left)>;
+
+// Brings one partition's store up to changelog offset `end` (exclusive; the
+// offset of the new owner's marker), then records {new_owner, end + 1} as
+// its position. Reads with its own consumer (plain assign, no group), from
+// the store's position, or from the beginning when the store has none or
+// its history diverged from the log (an instance that wrote as a zombie).
+//
+// Applying rule, the same for every reader so every restore of the same
+// prefix gives the same state: an owner marker makes its owner current and
+// drops the records of an unfinished cycle; data records count only when
+// written by the current owner and only once their cycle-end record (of the
+// same owner) is read; whatever follows the last cycle end is dropped.
+//
+// A changelog whose head is gone (low watermark past the needed start) is a
+// FailedPrecondition: the store cannot be rebuilt exactly. `cancel` ends the
+// read early with Cancelled. Runs on the caller's thread.
+absl::StatusOr<RestoreResult> RestoreFromChangelog(
+    const KafkaProperties& kafka, const std::string& topic, int32_t partition,
+    int64_t end, uint64_t new_owner, state::PartitionStore& store,
+    const std::atomic<bool>& cancel, const RestoreProgressFn& progress);
+
+}  // namespace callflow::pipeline
