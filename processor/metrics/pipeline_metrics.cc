@@ -72,6 +72,19 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry, Clock clock)
       cached_callers_(GaugeFamily(registry, "callflow_state_cached_callers",
                                   "Caller records held in the partition's "
                                   "in-memory cache.")),
+      restore_lag_(GaugeFamily(registry, "callflow_restore_lag_records",
+                               "Changelog records a restoring partition still "
+                               "has to read, by partition.")),
+      partition_state_(GaugeFamily(
+          registry, "callflow_partition_state",
+          "1 for the hand-over state of each partition this instance owns: "
+          "restoring (from the changelog) or active.")),
+      restore_records_(prometheus::BuildCounter()
+                           .Name("callflow_restore_records_total")
+                           .Help("Changelog records read to restore "
+                                 "partitions' state.")
+                           .Register(registry)
+                           .Add({})),
       ring_occupancy_(GaugeFamily(registry, "callflow_ring_occupancy_messages",
                                   "Messages waiting in a shard's input ring.")),
       ring_capacity_(GaugeFamily(registry, "callflow_ring_capacity_messages",
@@ -129,7 +142,16 @@ PipelineMetrics::PartitionProbe& PipelineMetrics::Partition(int32_t partition) {
       .live_data = &live_data_.Add(labels),
       .pending_compaction = &pending_compaction_.Add(labels),
       .cached_callers = &cached_callers_.Add(labels),
+      .restore_lag = &restore_lag_.Add(labels),
+      .restoring = nullptr,
+      .active = nullptr,
   };
+  prometheus::Labels restoring = labels;
+  restoring["state"] = "restoring";
+  probe.restoring = &partition_state_.Add(restoring);
+  prometheus::Labels active = labels;
+  active["state"] = "active";
+  probe.active = &partition_state_.Add(active);
   return partitions_.emplace(partition, probe).first->second;
 }
 
@@ -165,7 +187,23 @@ void PipelineMetrics::RemovePartition(int32_t partition) {
   live_data_.Remove(probe.live_data);
   pending_compaction_.Remove(probe.pending_compaction);
   cached_callers_.Remove(probe.cached_callers);
+  restore_lag_.Remove(probe.restore_lag);
+  partition_state_.Remove(probe.restoring);
+  partition_state_.Remove(probe.active);
   partitions_.erase(it);
+}
+
+void PipelineMetrics::SetPartitionPhase(int32_t partition, bool restoring,
+                                        int64_t lag) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PartitionProbe& probe = Partition(partition);
+  probe.restoring->Set(restoring ? 1 : 0);
+  probe.active->Set(restoring ? 0 : 1);
+  probe.restore_lag->Set(static_cast<double>(restoring ? lag : 0));
+}
+
+void PipelineMetrics::AddRestoreRecords(uint64_t records) {
+  restore_records_.Increment(static_cast<double>(records));
 }
 
 void PipelineMetrics::SetRingOccupancy(uint32_t shard, size_t messages) {

@@ -56,6 +56,12 @@ class PipelineMetrics {
   void SetPartitionState(int32_t partition, const state::PartitionStats& stats);
   // On revoke: the partition's series disappear from the exposition.
   void RemovePartition(int32_t partition);
+  // Hand-over: `restoring` (state being restored from the changelog, with
+  // `lag` records left) or active; callflow_partition_state{state} is 1 for
+  // the current one.
+  void SetPartitionPhase(int32_t partition, bool restoring, int64_t lag);
+  // Changelog records read by restores.
+  void AddRestoreRecords(uint64_t records);
 
   // Per shard: messages waiting in the poll-thread -> shard ring.
   void SetRingOccupancy(uint32_t shard, size_t messages);
@@ -84,6 +90,9 @@ class PipelineMetrics {
     prometheus::Gauge* live_data;
     prometheus::Gauge* pending_compaction;
     prometheus::Gauge* cached_callers;
+    prometheus::Gauge* restore_lag;
+    prometheus::Gauge* restoring;
+    prometheus::Gauge* active;
   };
   PartitionProbe& Partition(int32_t partition);  // requires mu_
 
@@ -94,6 +103,9 @@ class PipelineMetrics {
   prometheus::Family<prometheus::Gauge>& live_data_;
   prometheus::Family<prometheus::Gauge>& pending_compaction_;
   prometheus::Family<prometheus::Gauge>& cached_callers_;
+  prometheus::Family<prometheus::Gauge>& restore_lag_;
+  prometheus::Family<prometheus::Gauge>& partition_state_;
+  prometheus::Counter& restore_records_;
   prometheus::Family<prometheus::Gauge>& ring_occupancy_;
   prometheus::Gauge& ring_capacity_;
   prometheus::Gauge& watermark_seconds_;

@@ -45,13 +45,20 @@ void MetricsBridge::Sample(const PipelineStats& stats, size_t ring_capacity) {
   size_t paused = 0;
   for (int32_t p = 0; p < PipelineStats::kMaxPartitions; ++p) {
     const PartitionCounters& c = stats.partitions[p];
-    if (!c.owned.load()) {
-      if (exported_.erase(p) > 0) pipeline_.RemovePartition(p);
+    const auto phase = static_cast<PartitionPhase>(c.phase.load());
+    if (phase == PartitionPhase::kNone) {
+      // Gone from this instance (or never here): no series, so sums over
+      // instances count each partition once.
+      exported_.erase(p);
+      pipeline_.RemovePartition(p);
       continue;
     }
+    exported_.insert(p);
+    pipeline_.SetPartitionPhase(p, phase == PartitionPhase::kRestoring,
+                                c.restore_lag.load());
+    if (!c.owned.load()) continue;
     const uint64_t now = c.consumed.load();
     uint64_t& before = consumed_[p];  // 0 for a partition never seen
-    exported_.insert(p);
     pipeline_.AddConsumed(p, now > before ? now - before : 0);
     before = now;
     pipeline_.SetConsumerLag(p, c.lag.load());
@@ -63,6 +70,11 @@ void MetricsBridge::Sample(const PipelineStats& stats, size_t ring_capacity) {
     pipeline_.SetRingOccupancy(s, stats.shards[s].ring_occupancy.load());
   }
   pipeline_.SetWatermark(stats.line_watermark_ns.load());
+  const uint64_t restored = stats.restore_records.load();
+  if (restored > restore_records_) {
+    pipeline_.AddRestoreRecords(restored - restore_records_);
+    restore_records_ = restored;
+  }
   const uint64_t errors = stats.TotalDeliveryErrors();
   for (; delivery_errors_ < errors; ++delivery_errors_) {
     pipeline_.CountDeliveryError();

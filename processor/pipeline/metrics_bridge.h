@@ -49,6 +49,7 @@ class MetricsBridge : public PipelineObserver {
   // revocation: PipelineStats counts on when the partition comes back).
   std::map<int32_t, uint64_t> consumed_;
   std::set<int32_t> exported_;  // partitions with series now
+  uint64_t restore_records_ = 0;  // restore records already counted
   uint64_t delivery_errors_ = 0;
 };
 

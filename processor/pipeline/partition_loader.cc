@@ -127,16 +127,37 @@ absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
   }
 }
 
-absl::Status PartitionLoader::CheckWithoutChangelog(
-    const state::PartitionStore& store) {
-  if (store.next_offset().has_value()) return absl::OkStatus();
-  std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
-      ctx_.topics.events, store.partition()));
+absl::StatusOr<int64_t> PartitionLoader::GroupOffset(int32_t partition) {
+  std::unique_ptr<RdKafka::TopicPartition> tp(
+      RdKafka::TopicPartition::create(ctx_.topics.events, partition));
   std::vector<RdKafka::TopicPartition*> tps = {tp.get()};
   absl::Status s = KafkaStatus(ctx_.consumer.committed(tps, kCommittedTimeoutMs),
                                "reading the group's committed offsets");
   if (!s.ok()) return s;
-  if (tp->offset() >= 0) {
+  return tp->offset() >= 0 ? tp->offset() : -1;
+}
+
+absl::StatusOr<int64_t> PartitionLoader::StartOffset(
+    const state::PartitionStore& store) {
+  if (std::optional<int64_t> next = store.next_offset()) return *next;
+  auto group = GroupOffset(store.partition());
+  if (!group.ok()) return group.status();
+  if (*group >= 0) return *group;
+  auto reset = ctx_.kafka.find("auto.offset.reset");
+  const bool latest = reset != ctx_.kafka.end() &&
+                      (reset->second == "latest" || reset->second == "end" ||
+                       reset->second == "largest");
+  return latest ? RdKafka::Topic::OFFSET_END : RdKafka::Topic::OFFSET_BEGINNING;
+}
+
+absl::Status PartitionLoader::CheckWithoutChangelog(
+    const state::PartitionStore& store) {
+  if (store.next_offset().has_value()) return absl::OkStatus();
+  auto group = GroupOffset(store.partition());
+  if (!group.ok()) return group.status();
+  if (*group >= 0) {
+    std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
+        ctx_.topics.events, store.partition(), *group));
     return absl::FailedPreconditionError(absl::StrCat(
         "partition ", store.partition(), " of ", ctx_.topics.events,
         " has no local state in ", ctx_.env.options().dir, "/p-",
@@ -189,7 +210,7 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition) {
   }
   if (!ctx_.options.changelog) {
     out.status = CheckWithoutChangelog(**store);
-    if (out.status.ok()) out.store = *std::move(store);
+    if (out.status.ok()) out.status = SetStart(out, std::move(*store));
     return out;
   }
   out.owner = NewOwnerToken();
@@ -232,8 +253,17 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition) {
                  result->changes_applied,
                  result->started_over ? ", local state rebuilt" : "", seconds);
   }
-  out.store = *std::move(store);
+  out.status = SetStart(out, std::move(*store));
   return out;
+}
+
+absl::Status PartitionLoader::SetStart(
+    LoadedPartition& out, std::unique_ptr<state::PartitionStore> store) {
+  auto start = StartOffset(*store);
+  if (!start.ok()) return start.status();
+  out.start_offset = *start;
+  out.store = std::move(store);
+  return absl::OkStatus();
 }
 
 }  // namespace callflow::pipeline

@@ -31,6 +31,9 @@ struct LoadedPartition {
   absl::Status status;  // not OK: the partition cannot be processed here
   std::unique_ptr<state::PartitionStore> store;
   uint64_t owner = 0;  // this instance's ownership token in the changelog
+  // Where to consume from: the store's offset, else the group's committed
+  // offset, else auto.offset.reset (a logical offset).
+  int64_t start_offset = -1;
 };
 
 // Gets newly assigned partitions ready off the poll thread, so the group
@@ -77,6 +80,11 @@ class PartitionLoader {
   absl::StatusOr<std::unique_ptr<state::PartitionStore>> Open(
       int32_t partition);
   absl::Status CheckWithoutChangelog(const state::PartitionStore& store);
+  // The group's committed offset of `partition`, or -1 when none.
+  absl::StatusOr<int64_t> GroupOffset(int32_t partition);
+  absl::StatusOr<int64_t> StartOffset(const state::PartitionStore& store);
+  absl::Status SetStart(LoadedPartition& out,
+                        std::unique_ptr<state::PartitionStore> store);
   absl::StatusOr<int64_t> WriteMarker(int32_t partition, uint64_t owner);
 
   Context ctx_;

@@ -33,6 +33,7 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
                   partition, PipelineStats::kMaxPartitions);
     return;
   }
+  if (!active_[partition]) return;
   const size_t s = ShardOf(partition);
   ShardChannel& channel = shards_[s]->channel();
   Envelope* e = channel.Acquire();
@@ -166,6 +167,7 @@ void PartitionRouter::Assign(int32_t partition,
   PushControl(s, e);
   done.wait();
   assigned_.insert(partition);
+  active_[partition] = 1;
   next_offset_.erase(partition);
 }
 
@@ -198,6 +200,7 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
     waits.push_back(e->done.get_future());
     PushControl(s, e);
     assigned_.erase(p);
+    active_[p] = 0;
     next_offset_.erase(p);
   }
   for (auto& w : waits) w.wait();

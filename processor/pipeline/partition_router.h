@@ -36,6 +36,8 @@ class PartitionRouter {
     return static_cast<size_t>(partition) % shards_.size();
   }
 
+  // Messages of a partition not handed to its shard yet (its state is
+  // still loading) are dropped: it is seeked to its start when ready.
   void Route(const RdKafka::Message& message);
   // Pushes pending messages and resumes shards that drained.
   void DrainPending();
@@ -69,6 +71,9 @@ class PartitionRouter {
   PipelineStats& stats_;
   std::vector<PendingShard> pending_;
   std::set<int32_t> assigned_;
+  // assigned_ as flags by partition, for the per-message check in Route.
+  std::vector<char> active_ =
+      std::vector<char>(PipelineStats::kMaxPartitions, 0);
   std::map<int32_t, int64_t> next_offset_;  // per assigned partition
 };
 

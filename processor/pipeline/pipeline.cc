@@ -170,13 +170,12 @@ void Pipeline::OnAssign(
     }
     accepted.push_back(tp);
   }
-  // Paused before it is assigned: nothing is fetched until its state is
-  // ready (FinishAssign seeks to the stored offset and resumes).
-  absl::Status s = KafkaStatus(consumer_->pause(accepted), "pause");
-  if (s.ok()) {
-    s = KafkaStatus(consumer_->incremental_assign(accepted),
-                    "incremental_assign");
-  }
+  // Paused at once: nothing is processed until its state is ready (the
+  // router drops what was fetched before; FinishAssign seeks to the start
+  // and resumes).
+  absl::Status s = KafkaStatus(consumer_->incremental_assign(accepted),
+                               "incremental_assign");
+  if (s.ok()) s = KafkaStatus(consumer_->pause(accepted), "pause");
   if (!s.ok()) {
     OnFatal(s);
     return;
@@ -197,28 +196,23 @@ void Pipeline::FinishAssign(LoadedPartition& loaded) {
         absl::StrCat("partition ", p, ": ", loaded.status.message())));
     return;
   }
-  const std::optional<int64_t> next = loaded.store->next_offset();
-  std::unique_ptr<RdKafka::TopicPartition> tp(
-      RdKafka::TopicPartition::create(config_.topics.events, p));
+  // RocksDB holds the truth; without it the group offset (or
+  // auto.offset.reset) decides.
+  const bool stored = loaded.store->next_offset().has_value();
+  std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
+      config_.topics.events, p, loaded.start_offset));
   router_->Assign(p, std::move(loaded.store), loaded.owner);
-  if (next) {
-    // RocksDB holds the truth; without it the group offset (or
-    // auto.offset.reset) decides.
-    tp->set_offset(*next);
-    absl::Status s =
-        KafkaStatus(consumer_->seek(*tp, kSeekTimeoutMs), "seek");
-    if (!s.ok()) {
-      OnFatal(absl::Status(s.code(), absl::StrCat("partition ", p, ": ",
-                                                  s.message())));
-      return;
-    }
-  }
+  absl::Status s = KafkaStatus(consumer_->seek(*tp, kSeekTimeoutMs), "seek");
   std::vector<RdKafka::TopicPartition*> tps = {tp.get()};
-  absl::Status s = KafkaStatus(consumer_->resume(tps), "resume");
-  if (!s.ok()) OnFatal(s);
-  spdlog::info("partition {} active from {}", p,
-               next ? absl::StrCat("offset ", *next)
-                    : std::string("the group's position"));
+  if (s.ok()) s = KafkaStatus(consumer_->resume(tps), "resume");
+  if (!s.ok()) {
+    OnFatal(absl::Status(s.code(),
+                         absl::StrCat("partition ", p, ": ", s.message())));
+    return;
+  }
+  spdlog::info("partition {} active from {} {}", p,
+               stored ? "its stored offset" : "the group's position",
+               loaded.start_offset);
 }
 
 void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
