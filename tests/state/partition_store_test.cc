@@ -570,3 +570,84 @@ TEST(StateEnvTest, RejectsUnusableOptions) {
 
 }  // namespace
 }  // namespace callflow::state
+
+namespace callflow::state {
+namespace {
+
+// The changelog sees exactly what a sealed batch writes, and a second store
+// rebuilt from those changes (as a restore does) holds the same state.
+TEST_F(PartitionStoreTest, SealedChangesRebuildAnEqualStore) {
+  store_ = OpenStore(0);
+  FillCaller(store_->MutableCaller("+74951112233"), "+74951112233", 3);
+  FillCaller(store_->MutableCaller("+74951112244"), "+74951112244", 1);
+  store_->MutablePartition().set_watermark(5000);
+  store_->AddTimer(Timer{7000, TimerKind::kCallbackSla, "+74951112233", "r", 0});
+  ASSERT_TRUE(store_->Seal(41).ok());
+  std::vector<PartitionStore::Change> changes;
+  const size_t n = store_->ForEachSealedChange(
+      [&](std::string_view key, const std::string* value) {
+        changes.push_back({std::string(key),
+                           value ? std::optional<std::string>(*value)
+                                 : std::nullopt});
+      });
+  EXPECT_EQ(n, changes.size());
+  EXPECT_EQ(n, 5u);  // two callers, the timer, the partition, the offset
+  v1::ChangelogPosition pos;
+  pos.set_owner(7);
+  pos.set_next(12);
+  ASSERT_TRUE(store_->SetSealedChangelogPosition(pos).ok());
+  ASSERT_TRUE(store_->WriteSealed().ok());
+  ASSERT_TRUE(store_->changelog_position().has_value());
+  EXPECT_EQ(store_->changelog_position()->next(), 12);
+
+  // A deletion reaches the changelog as a tombstone.
+  store_->EraseCaller("+74951112244");
+  ASSERT_TRUE(store_->Seal(42).ok());
+  store_->ForEachSealedChange(
+      [&](std::string_view key, const std::string* value) {
+        changes.push_back({std::string(key),
+                           value ? std::optional<std::string>(*value)
+                                 : std::nullopt});
+      });
+  ASSERT_TRUE(store_->WriteSealed().ok());
+  EXPECT_TRUE(std::any_of(changes.begin(), changes.end(), [](const auto& c) {
+    return !c.value.has_value();
+  }));
+
+  auto copy = OpenStore(1);
+  ASSERT_NE(copy, nullptr);
+  EXPECT_TRUE(copy->empty());
+  v1::ChangelogPosition restored;
+  restored.set_owner(9);
+  restored.set_next(99);
+  ASSERT_TRUE(copy->ApplyRestored(changes, restored).ok());
+  EXPECT_EQ(copy->next_offset(), std::optional<int64_t>(42));
+  EXPECT_EQ(copy->partition_record().watermark(), 5000);
+  EXPECT_EQ(copy->changelog_position()->owner(), 9u);
+  EXPECT_TRUE(SameRecord(copy->MutableCaller("+74951112233"),
+                         store_->MutableCaller("+74951112233")));
+  EXPECT_EQ(copy->MutableCaller("+74951112244").first_seen_at(), 0);
+  std::optional<Timer> timer = copy->PopDueTimer(kNever);
+  ASSERT_TRUE(timer.has_value());
+  EXPECT_EQ(timer->due, 7000);
+
+  // Wipe forgets everything, on disk and in memory.
+  copy.reset();
+  copy = OpenStore(1);
+  ASSERT_TRUE(copy->Wipe().ok());
+  EXPECT_TRUE(copy->empty());
+  EXPECT_FALSE(copy->next_offset().has_value());
+  EXPECT_FALSE(copy->changelog_position().has_value());
+  EXPECT_FALSE(copy->PopDueTimer(kNever).has_value());
+}
+
+TEST_F(PartitionStoreTest, RestoreRefusesBufferedChanges) {
+  store_ = OpenStore(0);
+  store_->MutableCaller("+74951112233").set_inbound_calls(1);
+  v1::ChangelogPosition pos;
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->ApplyRestored({}, pos)));
+  EXPECT_TRUE(absl::IsFailedPrecondition(store_->Wipe()));
+}
+
+}  // namespace
+}  // namespace callflow::state

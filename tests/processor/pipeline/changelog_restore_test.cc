@@ -1,0 +1,171 @@
+// The changelog's applying rule, on the mock cluster: owner markers, cycle
+// ends, a zombie's late cycle, a torn cycle, and a local store whose history
+// diverged from the log.
+#include "processor/pipeline/changelog_restore.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "callflow/v1/state.pb.h"
+#include "processor/pipeline/changelog_records.h"
+#include "processor/pipeline/output_producer.h"
+#include "state/keys.h"
+#include "tests/processor/pipeline/pipeline_test_util.h"
+
+namespace callflow::pipeline::testing {
+namespace {
+
+constexpr char kTopic[] = "t.changelog";
+constexpr uint64_t kA = 0xA, kB = 0xB, kC = 0xC;
+
+class ChangelogRestoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = MockCluster::Start(1);
+    ASSERT_TRUE(cluster.ok());
+    cluster_ = *std::move(cluster);
+    ASSERT_TRUE(cluster_->CreateTopic(kTopic, 1).ok());
+    kafka_ = MockKafka(*cluster_);
+    auto producer = OutputProducer::Create(kafka_);
+    ASSERT_TRUE(producer.ok());
+    producer_ = *std::move(producer);
+    auto env = state::StateEnv::Create(StateAt(dir_.path()));
+    ASSERT_TRUE(env.ok());
+    env_ = *std::move(env);
+  }
+
+  // Produces one record and returns its offset.
+  int64_t Put(uint64_t owner, const std::string& key,
+              const std::string* value) {
+    DeliveryTracker tracker(nullptr, /*record_offsets=*/true);
+    EXPECT_TRUE(producer_->ProduceTo(kTopic, 0, key, value, owner, &tracker)
+                    .ok());
+    EXPECT_TRUE(tracker.WaitAll(std::chrono::seconds(30)));
+    EXPECT_EQ(tracker.failed(), 0u);
+    return tracker.MaxOffset(0);
+  }
+  int64_t Marker(uint64_t owner) {
+    v1::ChangelogOwner m;
+    m.set_owner(owner);
+    const std::string value = m.SerializeAsString();
+    return Put(owner, OwnerKey(owner), &value);
+  }
+  void Caller(uint64_t owner, const std::string& number, uint32_t calls) {
+    v1::CallerState c;
+    c.set_caller(number);
+    c.set_first_seen_at(1);
+    c.set_inbound_calls(calls);
+    const std::string value = c.SerializeAsString();
+    Put(owner, state::keys::CallerKey(number), &value);
+  }
+  int64_t CycleEnd(uint64_t owner) {
+    const std::string value = v1::ChangelogCycle().SerializeAsString();
+    return Put(owner, std::string(kCycleKey), &value);
+  }
+
+  std::unique_ptr<state::PartitionStore> Open(int32_t partition) {
+    auto store = state::PartitionStore::Open(*env_, partition);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  absl::StatusOr<RestoreResult> Restore(state::PartitionStore& store,
+                                        int64_t end, uint64_t owner) {
+    std::atomic<bool> cancel{false};
+    return RestoreFromChangelog(kafka_, kTopic, 0, end, owner, store, cancel,
+                                nullptr);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<MockCluster> cluster_;
+  KafkaProperties kafka_;
+  std::unique_ptr<OutputProducer> producer_;
+  std::unique_ptr<state::StateEnv> env_;
+};
+
+TEST_F(ChangelogRestoreTest, ZombieWritesAndTornCyclesAreIgnored) {
+  Marker(kA);
+  Caller(kA, "+70000000001", 1);
+  CycleEnd(kA);
+  Caller(kA, "+70000000002", 1);  // torn: its cycle never ended
+  Marker(kB);                     // B takes over while A is paused
+  Caller(kB, "+70000000003", 1);
+  Caller(kB, "+70000000001", 2);
+  CycleEnd(kB);
+  Caller(kA, "+70000000004", 1);  // A, a zombie now, writes late
+  Caller(kA, "+70000000001", 99);
+  CycleEnd(kA);
+  Caller(kB, "+70000000005", 1);  // B's last cycle is torn (B died)
+  const int64_t end = Marker(kC);
+
+  auto store = Open(0);
+  auto result = Restore(*store, end, kC);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->records_read, end);
+  EXPECT_EQ(store->MutableCaller("+70000000001").inbound_calls(), 2u);
+  EXPECT_EQ(store->MutableCaller("+70000000003").inbound_calls(), 1u);
+  for (const char* absent : {"+70000000002", "+70000000004", "+70000000005"}) {
+    EXPECT_EQ(store->MutableCaller(absent).first_seen_at(), 0) << absent;
+  }
+  EXPECT_EQ(store->changelog_position()->owner(), kC);
+  EXPECT_EQ(store->changelog_position()->next(), end + 1);
+}
+
+TEST_F(ChangelogRestoreTest, StoreBehindReadsOnlyTheDifference) {
+  Marker(kA);
+  Caller(kA, "+70000000001", 1);
+  CycleEnd(kA);
+  const int64_t b = Marker(kB);
+  auto store = Open(0);
+  ASSERT_TRUE(Restore(*store, b, kB).ok());
+  ASSERT_TRUE(store->Commit(std::nullopt).ok());
+  Caller(kB, "+70000000001", 2);
+  CycleEnd(kB);
+  const int64_t c = Marker(kC);
+  auto result = Restore(*store, c, kC);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->start, b + 1);
+  EXPECT_EQ(result->records_read, c - b - 1);
+  EXPECT_FALSE(result->started_over);
+  EXPECT_EQ(store->MutableCaller("+70000000001").inbound_calls(), 2u);
+}
+
+TEST_F(ChangelogRestoreTest, DivergedStoreStartsOver) {
+  // A restores and writes on; B takes over; A (a zombie) writes one more
+  // cycle into its own store past B's marker. When A gets the partition
+  // back, its store must not be trusted.
+  const int64_t a = Marker(kA);
+  auto store = Open(0);
+  ASSERT_TRUE(Restore(*store, a, kA).ok());
+  Caller(kA, "+70000000001", 1);
+  CycleEnd(kA);
+  Marker(kB);
+  Caller(kB, "+70000000002", 1);  // B's first cycle
+  Caller(kA, "+70000000009", 1);  // A's zombie cycle ...
+  const int64_t zombie_end = CycleEnd(kA);
+  // ... which A also wrote locally, with its position after it.
+  v1::CallerState z;
+  z.set_caller("+70000000009");
+  z.set_first_seen_at(1);
+  v1::ChangelogPosition pos;
+  pos.set_owner(kA);
+  pos.set_next(zombie_end + 1);
+  ASSERT_TRUE(store->ApplyRestored(
+                       {{state::keys::CallerKey("+70000000009"),
+                         z.SerializeAsString()}},
+                       pos)
+                  .ok());
+  CycleEnd(kB);
+  const int64_t c = Marker(kC);
+  auto result = Restore(*store, c, kC);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->started_over);
+  EXPECT_EQ(store->MutableCaller("+70000000009").first_seen_at(), 0);
+  EXPECT_EQ(store->MutableCaller("+70000000002").inbound_calls(), 1u);
+  // A's cycle before B's marker was A's as the owner: it stays.
+  EXPECT_EQ(store->MutableCaller("+70000000001").inbound_calls(), 1u);
+}
+
+}  // namespace
+}  // namespace callflow::pipeline::testing
