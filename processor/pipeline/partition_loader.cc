@@ -173,7 +173,8 @@ absl::Status PartitionLoader::CheckWithoutChangelog(
 
 absl::StatusOr<int64_t> PartitionLoader::WriteMarker(int32_t partition,
                                                      uint64_t owner) {
-  DeliveryTracker tracker(nullptr, /*record_offsets=*/true);
+  DeliveryTracker tracker(&ctx_.stats.marker_delivery_errors,
+                          /*record_offsets=*/true);
   v1::ChangelogOwner marker;
   marker.set_owner(owner);
   marker.set_instance(InstanceName());
@@ -192,9 +193,10 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(int32_t partition,
                  partition);
   }
   if (tracker.failed() > 0) {
-    return absl::UnavailableError(
-        absl::StrCat("partition ", partition, ": owner marker not written: ",
-                     tracker.first_error()));
+    return absl::UnavailableError(absl::StrCat(
+        "the changelog record(s) of the owner marker of partition ",
+        partition, " were not delivered (first error: ", tracker.first_error(),
+        "); nothing of this partition is processed without it"));
   }
   return tracker.MaxOffset(partition);
 }

@@ -67,6 +67,8 @@ struct PipelineStats {
   std::atomic<uint64_t> rebalances{0};
   std::atomic<uint64_t> restore_records{0};  // changelog records restored
   std::atomic<uint64_t> restores{0};         // restores finished
+  // Owner markers the changelog refused (the shards count their own).
+  std::atomic<uint64_t> marker_delivery_errors{0};
   std::atomic<int64_t> line_watermark_ns{0};  // LineAggregator's watermark
 
   // Sums over partitions / shards (for progress lines and tests).
@@ -106,7 +108,8 @@ inline uint64_t PipelineStats::TotalDuplicates() const {
   return SumShards(&ShardCounters::duplicates);
 }
 inline uint64_t PipelineStats::TotalDeliveryErrors() const {
-  return SumShards(&ShardCounters::delivery_errors);
+  return SumShards(&ShardCounters::delivery_errors) +
+         marker_delivery_errors.load();
 }
 inline uint64_t PipelineStats::TotalDeadLetters() const {
   uint64_t n = 0;

@@ -86,7 +86,7 @@ class ReplaySink : public rules::OutputSink {
   void RecordFact(const rules::Fact& fact) override {
     kpis_->AddFact(fact);
     if (fact.kind == rules::FactKind::kInboundStarted) {
-      aggregator_->OnInboundStarted(fact.line, fact.time);
+      aggregator_->OnInboundStarted(fact.line, fact.time, *this);
     }
   }
   void EmitDeadLetter(const v1::DeadLetter& letter) {

@@ -62,10 +62,12 @@ void LineAggregator::AddWindow(const WindowPartial& partial) {
 }
 
 void LineAggregator::OnInboundStarted(std::string_view line,
-                                      TimeNs started_at) {
+                                      TimeNs started_at, OutputSink& sink) {
   const LineOptions& opts = options_.Line(line);
   if (opts.max_silence <= 0) return;
-  LineSilence& s = silence_[std::string(line)];
+  auto [it, inserted] = silence_.try_emplace(std::string(line));
+  LineSilence& s = it->second;
+  if (!inserted) CheckSilence(it->first, s, started_at - 1, sink);
   if (started_at > s.last_start) {
     s.last_start = started_at;
     s.alerted = false;
@@ -104,24 +106,28 @@ void LineAggregator::AdvanceWatermark(TimeNs watermark, OutputSink& sink) {
       silence_[name].last_start = watermark;
     }
   }
-  for (auto& [line, s] : silence_) {
-    if (s.alerted) continue;
-    const LineOptions& opts = options_.Line(line);
-    TimeNs deadline = AddBusinessTime(opts, s.last_start, opts.max_silence);
-    if (deadline > watermark) continue;
-    s.alerted = true;
-    v1::Alert& a = StartAlert(
-        alert, absl::StrCat("silent:", line, ":", Seconds(s.last_start)),
-        v1::Alert::LINE_SILENT, v1::Alert::CRITICAL, line, deadline);
-    a.set_message(absl::StrCat("no inbound call on line ", line, " for ",
-                               FormatDuration(opts.max_silence),
-                               " of business hours"));
-    a.set_value(static_cast<double>(opts.max_silence) / kSecond);
-    a.set_threshold(static_cast<double>(opts.max_silence) / kSecond);
-    ToProto(s.last_start, a.mutable_window_start());
-    ToProto(deadline, a.mutable_window_end());
-    sink.EmitAlert(a);
-  }
+  for (auto& [line, s] : silence_) CheckSilence(line, s, watermark, sink);
+}
+
+void LineAggregator::CheckSilence(const std::string& line, LineSilence& s,
+                                  TimeNs limit, OutputSink& sink) {
+  if (s.alerted) return;
+  const LineOptions& opts = options_.Line(line);
+  TimeNs deadline = AddBusinessTime(opts, s.last_start, opts.max_silence);
+  if (deadline > limit) return;
+  s.alerted = true;
+  v1::Alert alert;
+  v1::Alert& a = StartAlert(
+      alert, absl::StrCat("silent:", line, ":", Seconds(s.last_start)),
+      v1::Alert::LINE_SILENT, v1::Alert::CRITICAL, line, deadline);
+  a.set_message(absl::StrCat("no inbound call on line ", line, " for ",
+                             FormatDuration(opts.max_silence),
+                             " of business hours"));
+  a.set_value(static_cast<double>(opts.max_silence) / kSecond);
+  a.set_threshold(static_cast<double>(opts.max_silence) / kSecond);
+  ToProto(s.last_start, a.mutable_window_start());
+  ToProto(deadline, a.mutable_window_end());
+  sink.EmitAlert(a);
 }
 
 }  // namespace callflow::rules

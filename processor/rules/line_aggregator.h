@@ -21,7 +21,11 @@ class LineAggregator {
   explicit LineAggregator(const EngineOptions& options);
 
   void AddWindow(const WindowPartial& partial);
-  void OnInboundStarted(std::string_view line, TimeNs started_at);
+  // A call started on `line`. A silence whose deadline passed before it (no
+  // call for max_silence of business time) is raised first, into `sink`,
+  // even when no other event moved the watermark past the deadline.
+  void OnInboundStarted(std::string_view line, TimeNs started_at,
+                        OutputSink& sink);
   // Fires windows whose end <= watermark and silences whose deadline
   // <= watermark, in time order, into `sink`.
   void AdvanceWatermark(TimeNs watermark, OutputSink& sink);
@@ -36,6 +40,9 @@ class LineAggregator {
     TimeNs last_start = 0;  // latest inbound start (or first watermark)
     bool alerted = false;   // once per silence
   };
+  // Raises LINE_SILENT for `s` when its deadline is at or before `limit`.
+  void CheckSilence(const std::string& line, LineSilence& s, TimeNs limit,
+                    OutputSink& sink);
   const EngineOptions& options_;
   std::map<std::pair<TimeNs, std::string>, WindowCounts> windows_;
   std::map<std::string, LineSilence> silence_;

@@ -31,8 +31,9 @@ LineMerger::LineMerger(const EngineOptions& options, int partitions)
       first_watermarks_(partitions, 0),
       idle_without_events_(partitions, false) {}
 
-void LineMerger::Start(const std::string& line, TimeNs at) {
-  aggregator_.OnInboundStarted(line, at);
+void LineMerger::Start(const std::string& line, TimeNs at,
+                       OutputSink& sink) {
+  aggregator_.OnInboundStarted(line, at, sink);
   TimeNs& last = last_inbound_[line];
   last = std::max(last, at);
 }
@@ -55,7 +56,8 @@ void LineMerger::Apply(const v1::LineUpdate& update, int64_t offset) {
   for (const v1::LineStarts& starts : update.starts()) {
     for (TimeNs at : starts.at()) {
       if (started_ && at <= merged_) {
-        Start(starts.line(), at);  // late: as replay would, at once
+        Collector sink(decided_, offset);
+        Start(starts.line(), at, sink);  // late: as replay would, at once
       } else {
         pending_starts_.emplace(at, starts.line());
       }
@@ -97,22 +99,19 @@ void LineMerger::AdvanceTo(TimeNs watermark, int64_t offset) {
     baseline = std::min(baseline, watermark);
     while (!pending_starts_.empty() &&
            pending_starts_.begin()->first <= baseline) {
-      Start(pending_starts_.begin()->second, pending_starts_.begin()->first);
+      Start(pending_starts_.begin()->second, pending_starts_.begin()->first,
+            sink);
       pending_starts_.erase(pending_starts_.begin());
     }
     aggregator_.AdvanceWatermark(baseline, sink);
     merged_ = baseline;
     started_ = true;
   }
-  // Starts in time order, each after the watermark reached just before it.
+  // Starts in time order (a silence that ended with one is raised by it).
   while (!pending_starts_.empty() &&
          pending_starts_.begin()->first <= watermark) {
     const auto it = pending_starts_.begin();
-    if (it->first - 1 > merged_) {
-      aggregator_.AdvanceWatermark(it->first - 1, sink);
-      merged_ = it->first - 1;
-    }
-    Start(it->second, it->first);
+    Start(it->second, it->first, sink);
     pending_starts_.erase(it);
   }
   aggregator_.AdvanceWatermark(watermark, sink);

@@ -25,8 +25,8 @@ namespace callflow::rules {
 // - each partition's final partial of a window counts once (a zombie or a
 //   re-processed cycle repeats it with the same counts); partials of windows
 //   already closed are ignored;
-// - inbound starts are applied in time order between watermark steps, so a
-//   silence is measured as if the events came one by one;
+// - inbound starts are applied in time order up to the merged watermark (a
+//   silence is decided by the next start on its line, or by the watermark);
 // - silence clocks of configured lines without calls start at the earliest
 //   first watermark of any partition.
 // Every decided alert is kept with the lines-topic offset of the update
@@ -59,7 +59,7 @@ class LineMerger {
   // one of them has not reported yet.
   TimeNs MinWatermark() const;
   void AdvanceTo(TimeNs watermark, int64_t offset);
-  void Start(const std::string& line, TimeNs at);
+  void Start(const std::string& line, TimeNs at, OutputSink& sink);
 
   const EngineOptions& options_;
   LineAggregator aggregator_;

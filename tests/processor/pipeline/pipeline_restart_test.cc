@@ -30,7 +30,8 @@ std::string WriteConfig(const std::string& dir, const KafkaProperties& kafka,
       << "\"\ncommit_interval_ms = 20\nshards = 2\n"
       << "[topics]\ntasks = \"" << topics.tasks << "\"\nalerts = \""
       << topics.alerts << "\"\ncontacts = \"" << topics.contacts
-      << "\"\ndlq = \"" << topics.dlq << "\"\n"
+      << "\"\ndlq = \"" << topics.dlq << "\"\nchangelog = \""
+      << topics.changelog << "\"\nlines = \"" << topics.lines << "\"\n"
       << "[state]\ndir = \"" << dir << "/state\"\n";
   return path;
 }

@@ -61,8 +61,9 @@ TEST(RunCommandTest, MissingTopicsAreNamedAndTheProcessExits) {
       RunCallflow({"run", "--config", config, "--state-dir",
                    dir.path() + "/state", "--metrics-address", "127.0.0.1:0"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("callflow.alerts, callflow.contacts, callflow.dlq do "
-                       "not exist on the Kafka brokers"),
+  EXPECT_NE(r.err.find("callflow.alerts, callflow.contacts, callflow.dlq, "
+                       "callflow.lines, callflow.changelog do not exist on "
+                       "the Kafka brokers"),
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.err.find("callflow.tasks,"), std::string::npos) << r.err;

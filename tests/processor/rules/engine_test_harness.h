@@ -26,7 +26,7 @@ class RecordingSink : public OutputSink {
   void RecordFact(const Fact& f) override {
     facts.push_back({f.kind, std::string(f.line), f.value, f.detail});
     if (f.kind == FactKind::kInboundStarted) {
-      aggregator.OnInboundStarted(f.line, f.time);
+      aggregator.OnInboundStarted(f.line, f.time, *this);
     }
   }
   double Sum(FactKind kind, std::string_view line = "*") const {
@@ -68,7 +68,11 @@ class EngineHarness {
       : options_(std::move(options)), engine_(options_), sink_(options_) {}
 
   absl::Status Apply(const std::string& json) {
-    absl::Status s = engine_.Process(Event(json), state_, sink_);
+    return engine_process(Event(json));
+  }
+  // Process() of a built event, then the aggregator (as replay does).
+  absl::Status engine_process(const v1::CallEvent& event) {
+    absl::Status s = engine_.Process(event, state_, sink_);
     sink_.aggregator.AdvanceWatermark(state_.MutablePartition().watermark(),
                                       sink_);
     return s;
