@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
+#include "bench/restore_bench.h"
 #include "callflow/v1/events.pb.h"
 #include "callflow/v1/outputs.pb.h"
 #include "processor/pipeline/mock_cluster.h"
@@ -1000,7 +1001,11 @@ int main(int argc, char** argv) {
                 "fetch.wait.max.ms of the consumers (0: librdkafka's 500)")
       ->capture_default_str();
 
+  RestoreArgs restore;
+  CLI::App* r = AddRestoreCommand(app, restore);
+
   CLI11_PARSE(app, argc, argv);
+  if (r->parsed()) return RunRestore(restore);
   if (e->parsed()) return RunEngine(engine);
   if (x->parsed()) return RunE2e(e2e);
   return RunLatency(latency);
