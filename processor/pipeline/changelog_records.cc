@@ -1,5 +1,6 @@
 #include "processor/pipeline/changelog_records.h"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <memory>
@@ -19,13 +20,20 @@ std::string EncodeOwner(uint64_t owner) {
 }
 
 std::optional<uint64_t> OwnerOf(RdKafka::Message& message) {
-  RdKafka::Headers* headers = message.headers();
-  if (headers == nullptr) return std::nullopt;
-  RdKafka::Headers::Header h = headers->get_last(std::string(kOwnerHeader));
-  if (h.err() != RdKafka::ERR_NO_ERROR || h.value_size() != 8) {
+  // The C API reads the header in place (the C++ one copies every header).
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(message.c_ptr(), &headers) !=
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
     return std::nullopt;
   }
-  const auto* bytes = static_cast<const unsigned char*>(h.value());
+  const void* value = nullptr;
+  size_t size = 0;
+  if (rd_kafka_header_get_last(headers, kOwnerHeader.data(), &value, &size) !=
+          RD_KAFKA_RESP_ERR_NO_ERROR ||
+      size != 8) {
+    return std::nullopt;
+  }
+  const auto* bytes = static_cast<const unsigned char*>(value);
   uint64_t owner = 0;
   for (int i = 0; i < 8; ++i) owner = (owner << 8) | bytes[i];
   return owner;

@@ -149,7 +149,12 @@ absl::StatusOr<RestoreResult> RestoreFromChangelog(
   auto conf = MakeKafkaConf({{"group.id", "callflow-restore"},
                              {"enable.auto.commit", "false"},
                              {"enable.partition.eof", "false"},
-                             {"auto.offset.reset", "error"}},
+                             {"auto.offset.reset", "error"},
+                             // librdkafka 2.0.2 stalls 1 s when its prefetch
+                             // queue passes these: keep them high.
+                             {"queued.min.messages", "1000000"},
+                             {"queued.max.messages.kbytes", "1048576"},
+                             {"fetch.message.max.bytes", "8388608"}},
                             kafka);
   if (!conf.ok()) return conf.status();
   std::string err;

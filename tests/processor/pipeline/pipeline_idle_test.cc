@@ -1,0 +1,91 @@
+// Idle partitions: after a missed call and then nothing at all, the wall
+// clock moves the caught-up partitions' watermarks, so the callback SLA
+// breach still comes, and a line whose calls stopped (every other line
+// quiet too, one partition never had an event) still raises LINE_SILENT.
+#include <gtest/gtest.h>
+
+#include "date/tz.h"
+#include "processor/pipeline/topic_reader.h"
+#include "processor/rules/time.h"
+#include "tests/processor/pipeline/pipeline_test_util.h"
+
+namespace callflow::pipeline::testing {
+namespace {
+
+v1::CallEvent Leg(const std::string& id, rules::TimeNs at,
+                  const std::string& call) {
+  v1::CallEvent e;
+  e.set_event_id(id);
+  rules::ToProto(at, e.mutable_occurred_at());
+  e.set_call_id(call);
+  e.set_caller("+74951234567");
+  e.set_line("sales");
+  e.set_direction(v1::CallEvent::INBOUND);
+  return e;
+}
+
+// Alert ids on `topic` now.
+std::set<std::string> AlertIds(const KafkaProperties& kafka,
+                               const std::string& topic) {
+  std::set<std::string> ids;
+  auto reader = TopicReader::Open(kafka, topic);
+  if (!reader.ok()) return ids;
+  (*reader)
+      ->ReadToEnd(
+          [&](const TopicRecord& r) {
+            v1::Alert a;
+            if (a.ParseFromString(r.value)) ids.insert(a.alert_id());
+          },
+          std::chrono::seconds(20))
+      .IgnoreError();
+  return ids;
+}
+
+TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  const Topics topics = MakeTopics(**cluster, "idle.", 2, "idle.events");
+  const KafkaProperties kafka = MockKafka(**cluster);
+
+  // Event time a little behind the wall clock, as a live feed is.
+  const rules::TimeNs now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  const rules::TimeNs t0 = now - 2 * rules::kSecond;
+  v1::CallEvent started = Leg("s1", t0, "c1");
+  started.mutable_started();
+  v1::CallEvent ended = Leg("e1", t0 + rules::kSecond, "c1");
+  ended.mutable_ended()->set_reason(v1::CallEnded::ABANDONED);
+  ProduceEvents(kafka, topics.events, {started, ended});
+
+  PipelineConfig config = TestConfig(topics, kafka, /*shards=*/1);
+  config.options.idle_after_ns = rules::kSecond;
+  config.engine.callback.first_due = 3 * rules::kSecond;
+  rules::LineOptions sales;
+  sales.time_zone = "UTC";
+  sales.tz = date::locate_zone("UTC");
+  sales.business_open_minute = 0;
+  sales.business_close_minute = 24 * 60;
+  sales.max_silence = 5 * rules::kSecond;
+  config.engine.lines["sales"] = sales;
+  PipelineThread pipeline(dir.path() + "/state", config);
+
+  const std::string task = "cb:+74951234567:e1";
+  const std::string sla = "sla:" + task;
+  const std::string silent =
+      "silent:sales:" + std::to_string(t0 / rules::kSecond);
+  std::set<std::string> ids;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        ids = AlertIds(kafka, topics.alerts);
+        return ids.contains(sla) && ids.contains(silent);
+      },
+      std::chrono::seconds(90)))
+      << "alerts seen: " << ids.size();
+  ASSERT_TRUE(pipeline.Stop().ok());
+}
+
+}  // namespace
+}  // namespace callflow::pipeline::testing
