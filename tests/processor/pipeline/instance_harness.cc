@@ -94,10 +94,8 @@ void WriteChildConfig(const ChildConfig& config, const std::string& state_dir,
 CallflowRun::CallflowRun(const std::string& config,
                          const std::string& state_dir, std::string log)
     : log_(std::move(log)) {
-  {
-    std::ofstream touch(log_, std::ios::app);
-    log_start_ = touch.tellp();
-  }
+  std::ofstream(log_, std::ios::app).flush();  // exists from here on
+  log_start_ = static_cast<std::streamoff>(std::filesystem::file_size(log_));
   CallflowExec exec({"run", "--config", config, "--state-dir", state_dir,
                      "--metrics-address", "127.0.0.1:0"});
   pid_ = fork();
@@ -478,7 +476,9 @@ int64_t ScaleOutRun::EndOffsets() const {
 
 void ScaleOutRun::StopAll() {
   for (auto& [name, run] : instances_) {
-    if (run->Running()) EXPECT_TRUE(run->Stop()) << "instance " << name;
+    if (run->Running()) {
+      EXPECT_TRUE(run->Stop()) << "instance " << name;
+    }
   }
 }
 

@@ -38,11 +38,12 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   // cleanly mid-stream, then run to the end.
   const std::string config = restarted_dir.path() + "/callflow.toml";
   const std::string state_dir = restarted_dir.path() + "/state";
-  WriteChildConfig({.kafka = kafka,
-                    .topics = topics,
-                    .group_id = "restarted",
-                    .commit_interval_ms = 20},
-                   state_dir, config);
+  ChildConfig child;
+  child.kafka = kafka;
+  child.topics = topics;
+  child.group_id = "restarted";
+  child.commit_interval_ms = 20;
+  WriteChildConfig(child, state_dir, config);
   auto committed = [&] {
     return GroupCommitted(kafka, "restarted", topics.events, kPartitions);
   };
