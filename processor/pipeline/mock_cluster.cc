@@ -89,6 +89,13 @@ absl::Status MockCluster::SetBrokerRtt(int32_t broker_id, int rtt_ms) {
                      absl::StrCat("set broker ", broker_id, " rtt"));
 }
 
+absl::Status MockCluster::SetGroupCoordinator(const std::string& group,
+                                              int32_t broker_id) {
+  return KafkaStatus(rd_kafka_mock_coordinator_set(cluster_, "group",
+                                                   group.c_str(), broker_id),
+                     absl::StrCat("set the coordinator of group ", group));
+}
+
 std::string MockCluster::bootstraps() const {
   return rd_kafka_mock_cluster_bootstraps(cluster_);
 }

@@ -55,6 +55,8 @@ class MockCluster {
   absl::Status SetBrokerUp(int32_t broker_id);
   // Delays every response of the broker by `rtt_ms` (0: none).
   absl::Status SetBrokerRtt(int32_t broker_id, int rtt_ms);
+  // Makes `broker_id` the coordinator of consumer group `group`.
+  absl::Status SetGroupCoordinator(const std::string& group, int32_t broker_id);
 
  private:
   MockCluster() = default;

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
@@ -27,7 +28,7 @@ namespace {
 
 // Hang guards, not measurements.
 constexpr auto kStartTimeout = std::chrono::seconds(60);
-constexpr auto kConsumeTimeout = std::chrono::seconds(90);
+constexpr auto kConsumeTimeout = std::chrono::seconds(60);
 
 // Engine options of both the instances and replay: every line has business
 // hours and a short max_silence, so the input raises LINE_SILENT as well as
@@ -101,7 +102,9 @@ CallflowRun::CallflowRun(const std::string& config,
   pid_ = fork();
   if (pid_ == 0) {
     const int fd = open(log_.c_str(), O_WRONLY | O_APPEND);
-    if (fd >= 0) dup2(fd, STDERR_FILENO);
+    if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0) {
+      _exit(126);
+    }
     exec.Exec();
   }
   EXPECT_GT(pid_, 0) << "fork";
@@ -268,8 +271,10 @@ void ForEachLine(const std::string& path, F f) {
   }
 }
 
-bool IsLineAlert(const std::string& kind) {
-  return kind == "MISSED_RATE_HIGH" || kind == "LINE_SILENT";
+// MISSED_RATE_HIGH and LINE_SILENT, by their id.
+bool IsLineAlert(const std::string& id) {
+  return absl::StartsWith(id, "missed_rate:") ||
+         absl::StartsWith(id, "silent:");
 }
 
 using IdMap = std::map<std::string, std::string>;
@@ -330,7 +335,13 @@ OutputView KafkaOutputView(const std::string& brokers, const Topics& topics) {
     v.tasks[t.task_id()] = codec::ToJson(t);
   });
   ForEachRecord<v1::Alert>(brokers, topics.alerts, [&](const v1::Alert& a) {
-    v.alerts[a.alert_id()] = v1::Alert::Kind_Name(a.kind());
+    const std::string json = codec::ToJson(a);
+    auto [it, first] = v.alerts.emplace(a.alert_id(), json);
+    // Repeats must be identical: a window fired twice with other counts is
+    // wrong even though its id is right.
+    if (!first && !absl::StrContains(it->second, json)) {
+      absl::StrAppend(&it->second, " AND ANOTHER COPY ", json);
+    }
   });
   ForEachRecord<v1::ContactContext>(
       brokers, topics.contacts, [&](const v1::ContactContext& c) {
@@ -345,8 +356,7 @@ OutputView ReplayOutputView(const std::string& dir) {
     v.tasks[FromJson<v1::Task>(json).task_id()] = json;
   });
   ForEachLine(dir + "/alerts.jsonl", [&](const std::string& json) {
-    const auto a = FromJson<v1::Alert>(json);
-    v.alerts[a.alert_id()] = v1::Alert::Kind_Name(a.kind());
+    v.alerts[FromJson<v1::Alert>(json).alert_id()] = json;
   });
   ForEachLine(dir + "/contacts.jsonl", [&](const std::string& json) {
     v.screen_pops[FromJson<v1::ContactContext>(json).call_id()] = json;
@@ -367,23 +377,25 @@ OutputView ReplayOutputView(const std::string& dir) {
   }
   // The table: per-caller alerts missing, line alerts equal.
   size_t caller_missing = 0, line_total = 0, line_equal = 0, line_extra = 0;
-  for (const auto& [id, kind] : replay.alerts) {
-    const bool found = kafka.alerts.contains(id);
-    if (!IsLineAlert(kind)) {
+  for (const auto& [id, json] : replay.alerts) {
+    auto it = kafka.alerts.find(id);
+    const bool found = it != kafka.alerts.end() && it->second == json;
+    if (!IsLineAlert(id)) {
       caller_missing += !found;
       continue;
     }
     ++line_total;
     line_equal += found;
   }
-  for (const auto& [id, kind] : kafka.alerts) {
-    line_extra += IsLineAlert(kind) && !replay.alerts.contains(id);
+  for (const auto& [id, json] : kafka.alerts) {
+    line_extra += IsLineAlert(id) && !replay.alerts.contains(id);
   }
   return ::testing::AssertionFailure()
          << "outputs differ from replay: tasks wrong "
          << tasks.missing.size() + tasks.extra.size() + tasks.different.size()
-         << " (of " << replay.tasks.size() << "), per-caller alerts missing "
-         << caller_missing << ", screen-pops wrong "
+         << " (of " << replay.tasks.size()
+         << "), per-caller alerts missing or different " << caller_missing
+         << ", screen-pops wrong "
          << pops.missing.size() + pops.extra.size() + pops.different.size()
          << ", line alerts equal " << line_equal << " of " << line_total << ", "
          << line_extra << " extra\n  "
@@ -424,7 +436,7 @@ void ScaleOutRun::Produce(size_t from, size_t to) {
   std::filesystem::create_directories(home);
   ChildConfig config{.kafka = kafka_,
                      .topics = topics_.topics,
-                     .group_id = "scale-out",
+                     .group_id = group_,
                      .scale_out = ScaleOutKeys() ? &topics_ : nullptr,
                      .extra_toml = kLinesToml};
   const std::string path = home + "/" + name + ".toml";
@@ -443,7 +455,7 @@ CallflowRun& ScaleOutRun::instance(const std::string& name) {
 }
 
 int64_t ScaleOutRun::GroupCommitted() const {
-  return testing::GroupCommitted(kafka_, "scale-out", topics_.topics.events,
+  return testing::GroupCommitted(kafka_, group_, topics_.topics.events,
                                  kPartitions);
 }
 

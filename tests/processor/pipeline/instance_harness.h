@@ -58,7 +58,8 @@ void WriteChildConfig(const ChildConfig& config, const std::string& state_dir,
                       const std::string& path);
 
 // One `callflow run --config <config> --state-dir <state_dir>` child, its
-// stderr appended to `log` (so restarts with the same log keep the history).
+// stdout and stderr appended to `log` (restarts with the same log keep the
+// history).
 // Not thread-safe. The destructor SIGKILLs a child still running.
 class CallflowRun {
  public:
@@ -107,10 +108,14 @@ void AppendClosingEvents(int partitions, std::vector<v1::CallEvent>* events);
 
 // What is compared with replay (SPEC §10): the last message per task_id, the
 // set of alert_ids, the screen-pop (ContactContext) per call_id, the last one.
-// Messages are canonical JSON (codec::ToJson).
+// Alerts are compared by id and content: ids are deterministic and so is
+// every field (a line alert's times are its window's), so the copies of one
+// id must all equal replay's, e.g. a MISSED_RATE_HIGH window fired twice with
+// other counts is a difference. Messages are canonical JSON (codec::ToJson),
+// mapped from their id.
 struct OutputView {
   std::map<std::string, std::string> tasks;
-  std::map<std::string, std::string> alerts;  // alert_id -> kind
+  std::map<std::string, std::string> alerts;
   std::map<std::string, std::string> screen_pops;
 };
 // Read with kcat (an outside client) from the output topics.
@@ -134,6 +139,7 @@ class ScaleOutRun {
   ~ScaleOutRun();
 
   MockCluster& cluster() { return *cluster_; }
+  const std::string& group() const { return group_; }
   size_t size() const { return events_.size(); }
 
   // Produces input events [from, to) and waits for their acks.
@@ -165,6 +171,7 @@ class ScaleOutRun {
   std::unique_ptr<MockCluster> cluster_;
   KafkaProperties kafka_;
   ScaleOutTopics topics_;
+  std::string group_ = "scale-out";
   std::map<std::string, std::unique_ptr<CallflowRun>> instances_;
 };
 
