@@ -50,17 +50,6 @@ bool ScaleOutKeys() {
   return legacy == nullptr || std::string_view(legacy) != "1";
 }
 
-ScaleOutTopics MakeScaleOutTopics(MockCluster& cluster,
-                                  const std::string& prefix, int partitions) {
-  ScaleOutTopics t;
-  t.topics = MakeTopics(cluster, prefix, partitions, prefix + "events");
-  t.changelog = prefix + "changelog";
-  t.lines = prefix + "lines";
-  EXPECT_TRUE(cluster.CreateTopic(t.changelog, partitions).ok());
-  EXPECT_TRUE(cluster.CreateTopic(t.lines, 1).ok());
-  return t;
-}
-
 void WriteChildConfig(const ChildConfig& config, const std::string& state_dir,
                       const std::string& path) {
   std::ofstream out(path);
@@ -72,7 +61,7 @@ void WriteChildConfig(const ChildConfig& config, const std::string& state_dir,
       << "group_id = " << Quoted(config.group_id) << "\n"
       << "commit_interval_ms = " << config.commit_interval_ms << "\n"
       << "shards = " << config.shards << "\n";
-  if (config.scale_out != nullptr) out << "idle_after = \"0s\"\n";
+  if (config.scale_out) out << "idle_after = \"0s\"\n";
   const Topics& t = config.topics;
   out << "\n[topics]\n"
       << "events = " << Quoted(t.events) << "\n"
@@ -80,13 +69,13 @@ void WriteChildConfig(const ChildConfig& config, const std::string& state_dir,
       << "alerts = " << Quoted(t.alerts) << "\n"
       << "contacts = " << Quoted(t.contacts) << "\n"
       << "dlq = " << Quoted(t.dlq) << "\n";
-  if (config.scale_out != nullptr) {
-    out << "changelog = " << Quoted(config.scale_out->changelog) << "\n"
-        << "lines = " << Quoted(config.scale_out->lines) << "\n";
+  if (config.scale_out) {
+    out << "changelog = " << Quoted(t.changelog) << "\n"
+        << "lines = " << Quoted(t.lines) << "\n";
   }
   out << "\n[state]\n"
       << "dir = " << Quoted(state_dir) << "\n";
-  if (config.scale_out != nullptr) out << "changelog = true\n";
+  if (config.scale_out) out << "changelog = true\n";
   out << "\n" << config.extra_toml;
 }
 
@@ -416,7 +405,9 @@ ScaleOutRun::ScaleOutRun(std::vector<v1::CallEvent> events)
   EXPECT_TRUE(cluster.ok()) << cluster.status();
   cluster_ = *std::move(cluster);
   kafka_ = MockKafka(*cluster_);
-  topics_ = MakeScaleOutTopics(*cluster_, "so.", kPartitions);
+  // MakeTopics creates the changelog with as many partitions as the events
+  // topic and the lines topic with one.
+  topics_ = MakeTopics(*cluster_, "so.", kPartitions, "so.events");
 }
 
 ScaleOutRun::~ScaleOutRun() {
@@ -425,7 +416,7 @@ ScaleOutRun::~ScaleOutRun() {
 
 void ScaleOutRun::Produce(size_t from, size_t to) {
   ProduceEvents(
-      kafka_, topics_.topics.events,
+      kafka_, topics_.events,
       std::vector<v1::CallEvent>(events_.begin() + from, events_.begin() + to));
 }
 
@@ -435,9 +426,9 @@ void ScaleOutRun::Produce(size_t from, size_t to) {
       absl::StrCat(root_.path(), "/", dir.empty() ? name : dir);
   std::filesystem::create_directories(home);
   ChildConfig config{.kafka = kafka_,
-                     .topics = topics_.topics,
+                     .topics = topics_,
                      .group_id = group_,
-                     .scale_out = ScaleOutKeys() ? &topics_ : nullptr,
+                     .scale_out = ScaleOutKeys(),
                      .extra_toml = kLinesToml};
   const std::string path = home + "/" + name + ".toml";
   WriteChildConfig(config, home + "/state", path);
@@ -455,12 +446,11 @@ CallflowRun& ScaleOutRun::instance(const std::string& name) {
 }
 
 int64_t ScaleOutRun::GroupCommitted() const {
-  return testing::GroupCommitted(kafka_, group_, topics_.topics.events,
-                                 kPartitions);
+  return testing::GroupCommitted(kafka_, group_, topics_.events, kPartitions);
 }
 
 int64_t ScaleOutRun::EndOffsets() const {
-  return testing::EndOffsets(kafka_, topics_.topics.events, kPartitions);
+  return testing::EndOffsets(kafka_, topics_.events, kPartitions);
 }
 
 ::testing::AssertionResult ScaleOutRun::WaitCommittedAbove(int64_t offsets) {
@@ -508,7 +498,7 @@ void ScaleOutRun::StopAll() {
            << replay.err;
   }
   return SameOutputs(ReplayOutputView(out),
-                     KafkaOutputView(cluster_->bootstraps(), topics_.topics));
+                     KafkaOutputView(cluster_->bootstraps(), topics_));
 }
 
 }  // namespace callflow::pipeline::testing

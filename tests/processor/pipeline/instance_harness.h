@@ -30,16 +30,6 @@ namespace callflow::pipeline::testing {
 // mode with the same topics and traffic).
 bool ScaleOutKeys();
 
-// The topics of a scale-out run.
-struct ScaleOutTopics {
-  Topics topics;          // <prefix>events, tasks, alerts, contacts, dlq
-  std::string changelog;  // <prefix>changelog: as many partitions as events
-  std::string lines;      // <prefix>lines: 1 partition
-};
-// Creates them on `cluster`; the events topic has `partitions` partitions.
-ScaleOutTopics MakeScaleOutTopics(MockCluster& cluster,
-                                  const std::string& prefix, int partitions);
-
 // What a child's TOML config says.
 struct ChildConfig {
   KafkaProperties kafka;
@@ -47,9 +37,9 @@ struct ChildConfig {
   std::string group_id = "callflow";
   uint32_t commit_interval_ms = 50;
   uint32_t shards = 2;
-  // Written when set: [topics] changelog and lines, [state] changelog = true,
-  // [pipeline] idle_after = "0s".
-  const ScaleOutTopics* scale_out = nullptr;
+  // Writes [topics] changelog and lines, [state] changelog = true and
+  // [pipeline] idle_after = "0s" (SPEC §10).
+  bool scale_out = false;
   // TOML tables appended as they are (engine options, e.g. [lines.default]).
   std::string extra_toml;
 };
@@ -170,7 +160,7 @@ class ScaleOutRun {
   TempDir root_;
   std::unique_ptr<MockCluster> cluster_;
   KafkaProperties kafka_;
-  ScaleOutTopics topics_;
+  Topics topics_;  // <prefix>events, ..., changelog (8 partitions), lines (1)
   std::string group_ = "scale-out";
   std::map<std::string, std::unique_ptr<CallflowRun>> instances_;
 };
