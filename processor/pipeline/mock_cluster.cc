@@ -74,6 +74,28 @@ void MockCluster::ClearRequestErrors(int16_t api_key) {
   rd_kafka_mock_clear_request_errors(cluster_, api_key);
 }
 
+absl::Status MockCluster::SetBrokerDown(int32_t broker_id) {
+  return KafkaStatus(rd_kafka_mock_broker_set_down(cluster_, broker_id),
+                     absl::StrCat("set broker ", broker_id, " down"));
+}
+
+absl::Status MockCluster::SetBrokerUp(int32_t broker_id) {
+  return KafkaStatus(rd_kafka_mock_broker_set_up(cluster_, broker_id),
+                     absl::StrCat("set broker ", broker_id, " up"));
+}
+
+absl::Status MockCluster::SetBrokerRtt(int32_t broker_id, int rtt_ms) {
+  return KafkaStatus(rd_kafka_mock_broker_set_rtt(cluster_, broker_id, rtt_ms),
+                     absl::StrCat("set broker ", broker_id, " rtt"));
+}
+
+absl::Status MockCluster::SetGroupCoordinator(const std::string& group,
+                                              int32_t broker_id) {
+  return KafkaStatus(rd_kafka_mock_coordinator_set(cluster_, "group",
+                                                   group.c_str(), broker_id),
+                     absl::StrCat("set the coordinator of group ", group));
+}
+
 std::string MockCluster::bootstraps() const {
   return rd_kafka_mock_cluster_bootstraps(cluster_);
 }

@@ -47,6 +47,17 @@ class MockCluster {
   // Forgets the errors still pushed for `api_key`.
   void ClearRequestErrors(int16_t api_key);
 
+  // Broker ids run from 1 to the number of brokers; -1 means all of them.
+  // Closes the broker's connections and refuses new ones (its partitions
+  // keep their leader: clients wait for it to come back).
+  absl::Status SetBrokerDown(int32_t broker_id);
+  // Accepts connections again.
+  absl::Status SetBrokerUp(int32_t broker_id);
+  // Delays every response of the broker by `rtt_ms` (0: none).
+  absl::Status SetBrokerRtt(int32_t broker_id, int rtt_ms);
+  // Makes `broker_id` the coordinator of consumer group `group`.
+  absl::Status SetGroupCoordinator(const std::string& group, int32_t broker_id);
+
  private:
   MockCluster() = default;
   rd_kafka_s* handle_ = nullptr;  // the client instance hosting the cluster

@@ -1,75 +1,18 @@
 // `callflow run` as a child process, stopped mid-stream by SIGTERM and by
 // SIGKILL and started again: nothing missing, state as in an uninterrupted
 // run, duplicates only as identical records.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <fstream>
 
 #include "processor/pipeline/pipeline.h"
 #include "processor/rules/engine.h"
 #include "state/partition_store.h"
+#include "tests/processor/pipeline/instance_harness.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
 
 namespace callflow::pipeline::testing {
 namespace {
 
 constexpr int kPartitions = 8;
-
-// Writes the child's config: the mock cluster, its group, topics and state.
-std::string WriteConfig(const std::string& dir, const KafkaProperties& kafka,
-                        const Topics& topics, const std::string& group) {
-  const std::string path = dir + "/callflow.toml";
-  std::ofstream out(path);
-  out << "[kafka]\n";
-  for (const auto& [k, v] : kafka) out << "\"" << k << "\" = \"" << v << "\"\n";
-  out << "[pipeline]\ngroup_id = \"" << group
-      << "\"\ncommit_interval_ms = 20\nshards = 2\n"
-      << "[topics]\ntasks = \"" << topics.tasks << "\"\nalerts = \""
-      << topics.alerts << "\"\ncontacts = \"" << topics.contacts
-      << "\"\ndlq = \"" << topics.dlq << "\"\nchangelog = \""
-      << topics.changelog << "\"\nlines = \"" << topics.lines << "\"\n"
-      << "[state]\ndir = \"" << dir << "/state\"\n";
-  return path;
-}
-
-// Starts `callflow run` with its stderr in `log` (truncated).
-pid_t StartProcessor(const std::string& config, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) dup2(fd, STDERR_FILENO);
-    execl(CALLFLOW_BINARY, CALLFLOW_BINARY, "run", "--config", config.c_str(),
-          "--metrics-address", "127.0.0.1:0", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
-// True once the child has printed its start-up line, which comes after it
-// took over SIGINT/SIGTERM (a signal before that would kill it outright).
-bool Started(const std::string& log) {
-  std::ifstream in(log);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find("callflow run: group") != std::string::npos) return true;
-  }
-  return false;
-}
-
-int StopProcessor(pid_t pid, int signal, const std::string& log) {
-  if (signal != SIGKILL) {
-    EXPECT_TRUE(WaitFor([&] { return Started(log); }, std::chrono::seconds(60)))
-        << "callflow run never started; its log: " << log;
-  }
-  kill(pid, signal);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return status;
-}
 
 TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   TempDir reference_dir, restarted_dir;
@@ -93,32 +36,35 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
 
   // The child: killed as soon as it committed something, then stopped
   // cleanly mid-stream, then run to the end.
-  const std::string config =
-      WriteConfig(restarted_dir.path(), kafka, topics, "restarted");
+  const std::string config = restarted_dir.path() + "/callflow.toml";
+  const std::string state_dir = restarted_dir.path() + "/state";
+  ChildConfig child;
+  child.kafka = kafka;
+  child.topics = topics;
+  child.group_id = "restarted";
+  child.commit_interval_ms = 20;
+  WriteChildConfig(child, state_dir, config);
   auto committed = [&] {
     return GroupCommitted(kafka, "restarted", topics.events, kPartitions);
   };
   const std::string log = restarted_dir.path() + "/run.log";
-  pid_t pid = StartProcessor(config, log);
-  ASSERT_TRUE(
-      WaitFor([&] { return committed() > 0; }, std::chrono::seconds(60)));
-  const int killed = StopProcessor(pid, SIGKILL, log);
-  EXPECT_TRUE(WIFSIGNALED(killed));
+  {
+    CallflowRun killed(config, state_dir, log);
+    ASSERT_TRUE(
+        WaitFor([&] { return committed() > 0; }, std::chrono::seconds(60)));
+    EXPECT_TRUE(killed.Kill());
+  }
   const int64_t after_kill = committed();
-
-  pid = StartProcessor(config, log);
-  ASSERT_TRUE(WaitFor([&] { return committed() > after_kill; },
-                      std::chrono::seconds(60)));
-  const int stopped = StopProcessor(pid, SIGTERM, log);
-  ASSERT_TRUE(WIFEXITED(stopped));
-  EXPECT_EQ(WEXITSTATUS(stopped), 0);
-
-  pid = StartProcessor(config, log);
+  {
+    CallflowRun stopped(config, state_dir, log);
+    ASSERT_TRUE(WaitFor([&] { return committed() > after_kill; },
+                        std::chrono::seconds(60)));
+    ASSERT_TRUE(stopped.Stop());
+  }
+  CallflowRun finished(config, state_dir, log);
   ASSERT_TRUE(
       WaitFor([&] { return committed() >= total; }, std::chrono::seconds(90)));
-  const int finished = StopProcessor(pid, SIGTERM, log);
-  ASSERT_TRUE(WIFEXITED(finished));
-  EXPECT_EQ(WEXITSTATUS(finished), 0);
+  ASSERT_TRUE(finished.Stop());
 
   const Outputs reference = ReadOutputs(kafka, ref_topics);
   const Outputs restarted = ReadOutputs(kafka, topics);

@@ -243,29 +243,34 @@ std::vector<KcatRecord> KcatRead(const std::string& brokers,
   return records;
 }
 
+CallflowExec::CallflowExec(const std::vector<std::string>& args) {
+  args_.push_back(CALLFLOW_BINARY);
+  args_.insert(args_.end(), args.begin(), args.end());
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::string_view(*e).substr(0, 9) != "CALLFLOW_") env_.push_back(*e);
+  }
+  for (std::string& a : args_) argv_.push_back(a.data());
+  argv_.push_back(nullptr);
+  for (std::string& e : env_) envp_.push_back(e.data());
+  envp_.push_back(nullptr);
+}
+
+void CallflowExec::Exec() {
+  execve(CALLFLOW_BINARY, argv_.data(), envp_.data());
+  _exit(127);
+}
+
 CommandResult RunCallflow(const std::vector<std::string>& args) {
   TempDir dir;
   const std::string out = dir.path() + "/stdout", err = dir.path() + "/stderr";
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(CALLFLOW_BINARY));
-  for (const std::string& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).substr(0, 9) != "CALLFLOW_") env.push_back(*e);
-  }
-  std::vector<char*> envp;
-  for (std::string& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  CallflowExec exec(args);
   const pid_t pid = fork();
   if (pid == 0) {
     if (freopen(out.c_str(), "w", stdout) == nullptr ||
         freopen(err.c_str(), "w", stderr) == nullptr) {
       _exit(126);
     }
-    execve(CALLFLOW_BINARY, argv.data(), envp.data());
-    _exit(127);
+    exec.Exec();
   }
   CommandResult result;
   int status = 0;

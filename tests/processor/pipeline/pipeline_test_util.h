@@ -130,6 +130,20 @@ struct KcatRecord {
 std::vector<KcatRecord> KcatRead(const std::string& brokers,
                                  const std::string& topic);
 
+// argv and environment to exec the `callflow` binary with `args`, built
+// before fork() (the child of a threaded process only execs): the
+// environment is this process's without CALLFLOW_* variables.
+class CallflowExec {
+ public:
+  explicit CallflowExec(const std::vector<std::string>& args);
+  // In the forked child: execve, or _exit(127) when it fails.
+  [[noreturn]] void Exec();
+
+ private:
+  std::vector<std::string> args_, env_;
+  std::vector<char*> argv_, envp_;
+};
+
 // The `callflow` binary run to its end as a child process, with no
 // CALLFLOW_* variables in its environment.
 struct CommandResult {

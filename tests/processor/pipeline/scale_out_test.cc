@@ -1,0 +1,187 @@
+// SPEC §10, scale-out: whatever the number of instances, their starts, clean
+// stops, SIGKILLs, pauses and broker outages, the outputs equal
+// `callflow replay` of the same input once everything is consumed. The rows
+// of issue 8's table, one test each, plus the 3-instance case.
+//
+// Every instance is the real `callflow run` binary in a child process with
+// its own config and its own state dir (as on its own host); the test process
+// hosts the mock cluster (8 event partitions, session.timeout.ms 6000). The
+// input is seeded simulator traffic, produced in parts around each instance
+// change. At the end the group has committed the end offsets, every
+// instance is stopped with SIGTERM, and kcat reads the outputs back. Compared
+// with replay (SameOutputs): the last message per task_id, the set of
+// alert_ids (MISSED_RATE_HIGH and LINE_SILENT included: every line has
+// business hours and max_silence 20m), the last screen-pop per call_id.
+// Alerts are compared by id and content (OutputView).
+//
+// The oracle. The pipeline keeps a watermark per partition, replay one for
+// the whole file, so at the end of the input what falls due between a
+// partition's last event and the file's last one fires in replay only. The
+// input therefore ends with one closing event per partition at the file's
+// last event time (AppendClosingEvents: a CRM contact update, no output):
+// every partition's watermark ends where replay's does and every output is
+// still compared. (On this input, today's binary gives the same per-caller
+// outputs with or without them; they keep the oracle exact for line windows
+// closed over all partitions and for other seeds.)
+//
+// Today's binary (CALLFLOW_TEST_LEGACY_CONFIG=1, no changelog): every row
+// fails, the control on line alerts only (the in-memory line windows open at
+// A's stop are lost: 4 MISSED_RATE_HIGH missing); even one uninterrupted
+// instance over 8 partitions matches few line alerts, see issue 8's hub bugs.
+//
+// Rows and what each proves:
+// - CleanStopThenEmptyHost: A runs the first half and stops cleanly; B, on an
+//   empty state dir, runs the rest. State moves with the partition
+//   (changelog restore), including line-window partials.
+// - JoinMidStream: B (own dir) joins while A is consuming. Partitions that
+//   move to B restore A's state; windows close only when every partition's
+//   watermark passed them, whichever instance owns it.
+// - PausedOwnerWritesLateThenNewHostJoins: A is SIGSTOPped past its session
+//   timeout while it holds partitions and input; B takes over; A resumes
+//   and may write a late cycle as a zombie; then C joins on an empty dir.
+//   Fencing: a restore ignores the zombie's stale epoch.
+// - KilledRepeatedly: one instance, one dir, SIGKILLed 4 times mid-stream.
+//   Nothing is lost or duplicated differently, line alerts included (durable
+//   window partials, silence clock read back).
+// - BrokerDownThenSlow: one broker (not the group coordinator) down 8 s as
+//   the instance starts, then 500 ms round trips for a while: its partitions
+//   lag far behind the others. No crash, and no window closes before the
+//   lagging partitions passed it.
+// - ControlSameDir: B reuses A's dir; passes with today's single-host mode,
+//   so a failure of the others is about state moving, not the harness.
+// - ThreeInstancesKillAddStop: A, B, C; B is SIGKILLed, D joins on an empty
+//   dir, C stops cleanly.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "tests/processor/pipeline/instance_harness.h"
+#include "tests/processor/pipeline/pipeline_test_util.h"
+
+namespace callflow::pipeline::testing {
+namespace {
+
+constexpr uint64_t kCalls = 2000;
+constexpr uint64_t kSeed = 7;
+// Fault durations, not thresholds: past the session timeout (6 s).
+constexpr auto kPastSessionTimeout = std::chrono::seconds(8);
+
+std::vector<v1::CallEvent> Input() {
+  std::vector<v1::CallEvent> events = SimulatedEvents(kCalls, kSeed);
+  AppendClosingEvents(ScaleOutRun::kPartitions, &events);
+  return events;
+}
+
+class ScaleOutTest : public ::testing::Test {
+ protected:
+  ScaleOutTest() : run_(Input()) {}
+
+  // Index of the input's `n`th of `parts` boundary.
+  size_t Part(size_t n, size_t parts) const { return run_.size() * n / parts; }
+
+  // The end of every row: all consumed, everyone stopped, outputs compared.
+  void FinishAndCompare() {
+    EXPECT_TRUE(run_.WaitConsumed());
+    run_.StopAll();
+    EXPECT_TRUE(run_.OutputsEqualReplay());
+  }
+
+  // A runs the first half and stops cleanly; B on `b_dir` runs the rest.
+  void HandOver(const std::string& b_dir) {
+    const size_t half = Part(1, 2);
+    run_.Produce(0, half);
+    ASSERT_TRUE(run_.Start("a"));
+    EXPECT_TRUE(run_.WaitConsumed());
+    EXPECT_TRUE(run_.instance("a").Stop());
+    run_.Produce(half, run_.size());
+    ASSERT_TRUE(run_.Start("b", b_dir));
+    FinishAndCompare();
+  }
+
+  ScaleOutRun run_;
+};
+
+TEST_F(ScaleOutTest, CleanStopThenEmptyHost) { HandOver("b"); }
+
+TEST_F(ScaleOutTest, ControlSameDir) { HandOver("a"); }
+
+TEST_F(ScaleOutTest, JoinMidStream) {
+  const size_t half = Part(1, 2);
+  run_.Produce(0, half);
+  ASSERT_TRUE(run_.Start("a"));
+  ASSERT_TRUE(run_.WaitCommittedAbove(0));
+  ASSERT_TRUE(run_.Start("b"));
+  run_.Produce(half, run_.size());
+  FinishAndCompare();
+}
+
+TEST_F(ScaleOutTest, PausedOwnerWritesLateThenNewHostJoins) {
+  run_.Produce(0, Part(1, 3));
+  ASSERT_TRUE(run_.Start("a"));
+  ASSERT_TRUE(run_.WaitCommittedAbove(0));
+  ASSERT_TRUE(run_.Start("b"));
+  // A holds partitions and fresh input when it stops answering.
+  run_.Produce(Part(1, 3), Part(2, 3));
+  run_.instance("a").Pause();
+  std::this_thread::sleep_for(kPastSessionTimeout);
+  EXPECT_TRUE(run_.WaitConsumed());  // B took A's partitions over
+  run_.instance("a").Resume();       // a zombie until it rejoins
+  ASSERT_TRUE(run_.Start("c"));
+  run_.Produce(Part(2, 3), run_.size());
+  FinishAndCompare();
+}
+
+TEST_F(ScaleOutTest, KilledRepeatedly) {
+  constexpr size_t kKills = 4;
+  for (size_t kill = 0; kill < kKills; ++kill) {
+    const int64_t committed = run_.GroupCommitted();
+    run_.Produce(Part(kill, kKills + 1), Part(kill + 1, kKills + 1));
+    ASSERT_TRUE(run_.Start("a"));
+    ASSERT_TRUE(run_.WaitCommittedAbove(committed));
+    EXPECT_TRUE(run_.instance("a").Kill());
+  }
+  run_.Produce(Part(kKills, kKills + 1), run_.size());
+  ASSERT_TRUE(run_.Start("a"));
+  FinishAndCompare();
+}
+
+TEST_F(ScaleOutTest, BrokerDownThenSlow) {
+  constexpr int32_t kDown = 1;
+  constexpr int32_t kAllBrokers = -1;
+  // The group forms during the outage: the partitions led by the other
+  // brokers run ahead while broker 1's wait.
+  ASSERT_TRUE(run_.cluster().SetGroupCoordinator(run_.group(), 2).ok());
+  run_.Produce(0, Part(1, 3));
+  ASSERT_TRUE(run_.cluster().SetBrokerDown(kDown).ok());
+  ASSERT_TRUE(run_.Start("a"));
+  std::this_thread::sleep_for(kPastSessionTimeout);
+  ASSERT_TRUE(run_.cluster().SetBrokerUp(kDown).ok());
+  ASSERT_TRUE(run_.cluster().SetBrokerRtt(kAllBrokers, 500).ok());
+  const int64_t committed = run_.GroupCommitted();
+  run_.Produce(Part(1, 3), run_.size());
+  EXPECT_TRUE(run_.WaitCommittedAbove(committed));
+  ASSERT_TRUE(run_.cluster().SetBrokerRtt(kAllBrokers, 0).ok());
+  EXPECT_TRUE(run_.instance("a").Running()) << run_.instance("a").LogTail();
+  FinishAndCompare();
+}
+
+TEST_F(ScaleOutTest, ThreeInstancesKillAddStop) {
+  run_.Produce(0, Part(1, 4));
+  ASSERT_TRUE(run_.Start("a"));
+  ASSERT_TRUE(run_.Start("b"));
+  ASSERT_TRUE(run_.Start("c"));
+  ASSERT_TRUE(run_.WaitCommittedAbove(0));
+  run_.Produce(Part(1, 4), Part(2, 4));
+  EXPECT_TRUE(run_.instance("b").Kill());
+  ASSERT_TRUE(run_.Start("d"));
+  const int64_t committed = run_.GroupCommitted();
+  run_.Produce(Part(2, 4), Part(3, 4));
+  EXPECT_TRUE(run_.WaitCommittedAbove(committed));  // then the diff as well
+  EXPECT_TRUE(run_.instance("c").Stop());
+  run_.Produce(Part(3, 4), run_.size());
+  FinishAndCompare();
+}
+
+}  // namespace
+}  // namespace callflow::pipeline::testing
