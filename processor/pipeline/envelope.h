@@ -25,6 +25,7 @@ struct Envelope {
     kAssign,       // take ownership of `store` for `partition`
     kRevoke,       // commit and close `partition`; then set `done`
     kStop,         // commit everything and exit; then set `done`
+    kFlush,        // commit everything, keep going; then set `done`
   };
 
   Kind kind = Kind::kEvent;

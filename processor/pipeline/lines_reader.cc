@@ -3,6 +3,8 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
 
@@ -64,6 +66,24 @@ void LinesReader::Run() {
     merger_.Apply(update, m->offset());
     stats_.line_watermark_ns = merger_.watermark();
   }
+}
+
+bool LinesReader::WaitCaughtUp(std::chrono::milliseconds timeout) {
+  int64_t low = 0, high = 0;
+  if (consumer_->query_watermark_offsets(topic_, 0, &low, &high,
+                                         static_cast<int>(timeout.count())) !=
+      RdKafka::ERR_NO_ERROR) {
+    return false;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(mu_);
+      if (merger_.next_offset() >= high) return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 std::pair<std::vector<v1::Alert>, int64_t> LinesReader::DecidedFrom(

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,11 @@ class LinesReader {
   // Alerts decided at lines offsets >= `from` and the offset to resume at
   // next time. Nothing (and `from`) while the reader is behind `from`.
   std::pair<std::vector<v1::Alert>, int64_t> DecidedFrom(int64_t from) const;
+
+  // Waits until everything in the lines topic now has been merged (a clean
+  // stop: the last cycles' updates decide the last alerts). False after
+  // `timeout`.
+  bool WaitCaughtUp(std::chrono::milliseconds timeout);
 
  private:
   LinesReader(const rules::EngineOptions& options, int partitions,

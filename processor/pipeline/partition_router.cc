@@ -206,19 +206,35 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
   for (auto& w : waits) w.wait();
 }
 
-void PartitionRouter::StopShards() {
+void PartitionRouter::BroadcastControl(Envelope::Kind kind,
+                                       bool drop_pending) {
   std::vector<std::future<void>> waits;
   for (size_t s = 0; s < shards_.size(); ++s) {
-    for (Envelope* e : pending_[s].queue) shards_[s]->channel().Release(e);
-    pending_[s].queue.clear();
+    auto& q = pending_[s].queue;
+    if (drop_pending) {
+      for (Envelope* e : q) shards_[s]->channel().Release(e);
+      q.clear();
+    }
+    while (!q.empty()) {
+      PushControl(s, q.front());
+      q.pop_front();
+    }
     Envelope* e = shards_[s]->channel().Acquire();
-    e->kind = Envelope::Kind::kStop;
+    e->kind = kind;
     e->partition = 0;
     e->done = std::promise<void>();
     waits.push_back(e->done.get_future());
     PushControl(s, e);
   }
   for (auto& w : waits) w.wait();
+}
+
+void PartitionRouter::FlushShards() {
+  BroadcastControl(Envelope::Kind::kFlush, /*drop_pending=*/false);
+}
+
+void PartitionRouter::StopShards() {
+  BroadcastControl(Envelope::Kind::kStop, /*drop_pending=*/true);
   for (auto& shard : shards_) shard->Join();
 }
 

@@ -54,6 +54,9 @@ class PartitionRouter {
   void Revoke(const std::vector<int32_t>& partitions);
   // Stops every shard after a final commit, and waits.
   void StopShards();
+  // Has every shard commit what it processed (and keep its partitions), and
+  // waits.
+  void FlushShards();
 
  private:
   struct PendingShard {
@@ -62,6 +65,9 @@ class PartitionRouter {
   };
   // Blocks (briefly) until `e` is in the ring; for control envelopes.
   void PushControl(size_t shard, Envelope* e);
+  // Sends `kind` to every shard (pending messages dropped first when
+  // `drop_pending`) and waits for all of them.
+  void BroadcastControl(Envelope::Kind kind, bool drop_pending);
   void Pause(size_t shard);
   void Resume(size_t shard);
 

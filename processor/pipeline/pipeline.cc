@@ -22,6 +22,8 @@ namespace {
 
 // librdkafka's default message.timeout.ms.
 constexpr int64_t kDefaultMessageTimeoutMs = 300000;
+// How long a clean stop waits for the lines topic to be merged.
+constexpr auto kLinesDrainTimeout = std::chrono::seconds(10);
 // How long a seek of a newly ready partition may take.
 constexpr int kSeekTimeoutMs = 10000;
 
@@ -149,6 +151,11 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
       .stop = p->stop_,
       .open_timeout = OpenTimeout(c.kafka)});
   return p;
+}
+
+bool Pipeline::fatal_ok() {
+  std::lock_guard lock(fatal_mu_);
+  return fatal_.ok();
 }
 
 void Pipeline::OnFatal(absl::Status status) {
@@ -318,6 +325,16 @@ absl::Status Pipeline::Run() {
     }
   }
   spdlog::info("pipeline stopping: committing and leaving the group");
+  if (fatal_ok() && stats_->partitions[0].owned.load()) {
+    // The owner of partition 0 emits the line alerts: let the last cycles'
+    // line updates (every shard's) reach the merger, so the revocation's
+    // final cycle emits what they decide.
+    router_->FlushShards();
+    if (!lines_->WaitCaughtUp(kLinesDrainTimeout)) {
+      spdlog::warn("line updates not all merged before stopping; the next "
+                   "owner of partition 0 emits what they decide");
+    }
+  }
   // close() revokes every partition through the rebalance callback, which
   // has the shards commit and close their stores.
   absl::Status closed = KafkaStatus(consumer_->close(), "consumer close");

@@ -81,6 +81,7 @@ class Pipeline {
   void OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
                 bool lost);
   void OnFatal(absl::Status status);
+  bool fatal_ok();
   // Run()'s start-up check of the brokers and topics; sets
   // events_partitions_.
   absl::Status CheckTopics();

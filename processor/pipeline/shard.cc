@@ -22,7 +22,8 @@ constexpr auto kRecommitEvery = std::chrono::seconds(5);
 
 bool IsControl(const Envelope& e) {
   return e.kind == Envelope::Kind::kAssign ||
-         e.kind == Envelope::Kind::kRevoke || e.kind == Envelope::Kind::kStop;
+         e.kind == Envelope::Kind::kRevoke ||
+         e.kind == Envelope::Kind::kStop || e.kind == Envelope::Kind::kFlush;
 }
 
 rules::TimeNs WallClockNow() {
@@ -244,6 +245,10 @@ void Shard::HandleControl(Envelope& e) {
       pc.watermark_ns = 0;
       pc.lag = 0;
       pc.phase = static_cast<int>(PartitionPhase::kNone);
+      e.done.set_value();
+      break;
+    case Envelope::Kind::kFlush:
+      Commit();
       e.done.set_value();
       break;
     case Envelope::Kind::kStop:
