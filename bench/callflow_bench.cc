@@ -61,12 +61,29 @@ void Progress(fmt::format_string<Args...> format, Args&&... args) {
   std::fflush(stderr);
 }
 
-// The changelog (as many partitions as the events) and the lines topic.
+// The e2e bench's pipeline passes each have their own changelog and lines
+// topics.
+std::string StateTopic(const std::string& name, bool changelog) {
+  return absl::StrCat(name, changelog ? ".on" : ".off");
+}
+
+// The changelog (as many partitions as the events) and the lines topic, for
+// the default topic names and the e2e passes'.
 absl::Status CreateStateTopics(pipeline::MockCluster& cluster, int partitions) {
   const pipeline::Topics topics;
-  absl::Status s = cluster.CreateTopic(topics.changelog, partitions);
-  if (s.ok()) s = cluster.CreateTopic(topics.lines, 1);
-  return s;
+  for (const std::string& changelog :
+       {topics.changelog, StateTopic(topics.changelog, true),
+        StateTopic(topics.changelog, false)}) {
+    if (absl::Status s = cluster.CreateTopic(changelog, partitions); !s.ok()) {
+      return s;
+    }
+  }
+  for (const std::string& lines :
+       {topics.lines, StateTopic(topics.lines, true),
+        StateTopic(topics.lines, false)}) {
+    if (absl::Status s = cluster.CreateTopic(lines, 1); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 int Fail(const std::string& what) {
@@ -375,6 +392,21 @@ struct E2eArgs {
   size_t write_buffer_mb = 64;
   std::string state_dir;
   bool skip_raw = false;
+  // "on", "off" or "both" (two pipeline passes over the same topic, the
+  // changelog's cost as their ratio).
+  std::string changelog = "both";
+};
+
+// What one pipeline pass over the preloaded topic measured.
+struct PipelinePass {
+  double rate = 0;            // events committed per second
+  double processed_rate = 0;  // events processed per second
+  double p50_ms = 0, p99_ms = 0;
+  double rss_peak = 0, rss_before = 0;
+  uint64_t distinct = 0;
+  uint64_t commits = 0, commit_us = 0;
+  int shards = 0;
+  absl::Status status;
 };
 
 // Writes `callers` caller records (the simulator's pool, normalized) into the
@@ -441,6 +473,109 @@ uint64_t PopulateState(state::StateEnv& env, const E2eArgs& args,
            partitions, SecondsSince(start));
   return distinct;
 }
+
+// The full pipeline over the preloaded topic, on a freshly populated state
+// (its own dir and group), with the changelog on or off.
+PipelinePass RunPipelinePass(const E2eArgs& args, const std::string& brokers,
+                             int partitions, uint64_t total, bool changelog) {
+  PipelinePass pass;
+  state::StateOptions state_options;
+  const bool own_dir = args.state_dir.empty();
+  state_options.dir = own_dir ? MakeTempDir("e2e")
+                              : absl::StrCat(args.state_dir, "/", changelog);
+  state_options.block_cache_bytes = args.block_cache_mb << 20;
+  state_options.write_buffer_bytes = args.write_buffer_mb << 20;
+  state_options.cached_callers_per_partition =
+      args.cached_callers_per_partition;
+  auto env = state::StateEnv::Create(state_options);
+  if (!env.ok()) {
+    pass.status = env.status();
+    return pass;
+  }
+  pass.distinct = PopulateState(**env, args, partitions);
+  malloc_trim(0);
+  pass.rss_before = RssMb();
+
+  pipeline::PipelineConfig config;
+  config.kafka = {{"bootstrap.servers", brokers},
+                  {"session.timeout.ms", "6000"}};
+  config.options.shards = args.shards;
+  config.options.commit_interval_ms = args.commit_interval_ms;
+  config.options.group_id = StateTopic("callflow-bench", changelog);
+  config.options.changelog = changelog;
+  config.topics.changelog = StateTopic(config.topics.changelog, changelog);
+  config.topics.lines = StateTopic(config.topics.lines, changelog);
+  auto pipeline = pipeline::Pipeline::Create(config, **env);
+  if (!pipeline.ok()) {
+    pass.status = pipeline.status();
+    return pass;
+  }
+  pipeline::PipelineStats& stats = (*pipeline)->stats();
+  absl::Status run_status;
+  std::thread runner([&] { run_status = (*pipeline)->Run(); });
+
+  CommitLatencySampler sampler(stats, partitions);
+  const auto start = Clock::now();
+  double processed_ms = -1, rss_peak = 0;
+  int64_t last_report = 0;
+  auto next_rss = Clock::now();
+  while (true) {
+    const int64_t committed = sampler.Sample();
+    const double now_ms = CommitLatencySampler::NowMs();
+    if (processed_ms < 0 && stats.TotalProcessed() >= total) {
+      processed_ms = now_ms;
+    }
+    if (Clock::now() >= next_rss) {
+      rss_peak = std::max(rss_peak, RssMb());
+      next_rss += std::chrono::milliseconds(100);
+      const int64_t s = static_cast<int64_t>(SecondsSince(start));
+      if (s > last_report) {
+        last_report = s;
+        Progress(
+            "pipeline: consumed {} processed {} committed {} rss {:.0f} MiB",
+            stats.TotalConsumed(), stats.TotalProcessed(), committed, RssMb());
+      }
+    }
+    if (committed >= static_cast<int64_t>(total)) break;
+    if (SecondsSince(start) > 1800) {
+      (*pipeline)->Stop();
+      runner.join();
+      pass.status = absl::DeadlineExceededError("pipeline: stalled");
+      return pass;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const double done_ms = CommitLatencySampler::NowMs();
+  rss_peak = std::max(rss_peak, RssMb());
+  const double seconds = (done_ms - sampler.first_consume_ms()) / 1000.0;
+  pass.rate = static_cast<double>(total) / seconds;
+  pass.processed_rate =
+      static_cast<double>(total) /
+      ((processed_ms - sampler.first_consume_ms()) / 1000.0);
+  for (int s = 0; s < stats.shard_count; ++s) {
+    pass.commits += stats.shards[s].commits.load();
+    pass.commit_us += stats.shards[s].commit_us_total.load();
+  }
+  Progress(
+      "pipeline (changelog {}): {} events committed in {:.2f} s = {:.0f} "
+      "events/s (processed at {:.0f}/s); {} tasks {} alerts {} contacts, {} "
+      "commits",
+      changelog ? "on" : "off", total, seconds, pass.rate,
+      pass.processed_rate, stats.tasks.load(), stats.alerts.load(),
+      stats.contacts.load(), pass.commits);
+  (*pipeline)->Stop();
+  runner.join();
+  pass.shards = (*pipeline)->shard_count();
+  pipeline->reset();
+  if (!run_status.ok()) Progress("pipeline run: {}", run_status.ToString());
+  if (own_dir) std::filesystem::remove_all(state_options.dir);
+  pass.status = run_status;
+  pass.p50_ms = sampler.latency().Quantile(0.50);
+  pass.p99_ms = sampler.latency().Quantile(0.99);
+  pass.rss_peak = rss_peak;
+  return pass;
+}
+
 
 int RunE2e(const E2eArgs& args) {
   spdlog::set_level(spdlog::level::warn);
@@ -548,97 +683,36 @@ int RunE2e(const E2eArgs& args) {
     consumer->close();
   }
 
-  // 3. The full pipeline over the same messages.
-  state::StateOptions state_options;
-  const bool own_dir = args.state_dir.empty();
-  state_options.dir = own_dir ? MakeTempDir("e2e") : args.state_dir;
-  state_options.block_cache_bytes = args.block_cache_mb << 20;
-  state_options.write_buffer_bytes = args.write_buffer_mb << 20;
-  state_options.cached_callers_per_partition =
-      args.cached_callers_per_partition;
-  auto env = state::StateEnv::Create(state_options);
-  if (!env.ok()) return Fail(env.status().ToString());
-  const uint64_t distinct = PopulateState(**env, args, partitions);
-  malloc_trim(0);
-  const double rss_before = RssMb();
-
-  pipeline::PipelineConfig config;
-  config.kafka = {{"bootstrap.servers", brokers},
-                  {"session.timeout.ms", "6000"}};
-  config.options.shards = args.shards;
-  config.options.commit_interval_ms = args.commit_interval_ms;
-  config.options.group_id = "callflow-bench";
-  auto pipeline = pipeline::Pipeline::Create(config, **env);
-  if (!pipeline.ok()) return Fail(pipeline.status().ToString());
-  pipeline::PipelineStats& stats = (*pipeline)->stats();
-  absl::Status run_status;
-  std::thread runner([&] { run_status = (*pipeline)->Run(); });
-
-  CommitLatencySampler sampler(stats, partitions);
-  const auto start = Clock::now();
-  double processed_ms = -1, rss_peak = 0;
-  int64_t last_report = 0;
-  auto next_rss = Clock::now();
-  while (true) {
-    const int64_t committed = sampler.Sample();
-    const double now_ms = CommitLatencySampler::NowMs();
-    if (processed_ms < 0 && stats.TotalProcessed() >= total) {
-      processed_ms = now_ms;
-    }
-    if (Clock::now() >= next_rss) {
-      rss_peak = std::max(rss_peak, RssMb());
-      next_rss += std::chrono::milliseconds(100);
-      const int64_t s = static_cast<int64_t>(SecondsSince(start));
-      if (s > last_report) {
-        last_report = s;
-        Progress(
-            "pipeline: consumed {} processed {} committed {} rss {:.0f} MiB",
-            stats.TotalConsumed(), stats.TotalProcessed(), committed, RssMb());
-      }
-    }
-    if (committed >= static_cast<int64_t>(total)) break;
-    if (SecondsSince(start) > 1800) return Fail("pipeline: stalled");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // 3. The full pipeline over the same messages, with the changelog on
+  // and/or off.
+  std::optional<PipelinePass> on, off;
+  if (args.changelog != "off") {
+    on = RunPipelinePass(args, brokers, partitions, total, true);
+    if (!on->status.ok()) return Fail(on->status.ToString());
   }
-  const double done_ms = CommitLatencySampler::NowMs();
-  rss_peak = std::max(rss_peak, RssMb());
-  const double seconds = (done_ms - sampler.first_consume_ms()) / 1000.0;
-  const double rate = static_cast<double>(total) / seconds;
-  const double processed_rate =
-      static_cast<double>(total) /
-      ((processed_ms - sampler.first_consume_ms()) / 1000.0);
-  uint64_t commits = 0, commit_us = 0;
-  for (int s = 0; s < stats.shard_count; ++s) {
-    commits += stats.shards[s].commits.load();
-    commit_us += stats.shards[s].commit_us_total.load();
+  if (args.changelog != "on") {
+    off = RunPipelinePass(args, brokers, partitions, total, false);
+    if (!off->status.ok()) return Fail(off->status.ToString());
   }
-  Progress(
-      "pipeline: {} events committed in {:.2f} s = {:.0f} events/s "
-      "(processed at {:.0f}/s); {} tasks {} alerts {} contacts, {} "
-      "commits",
-      total, seconds, rate, processed_rate, stats.tasks.load(),
-      stats.alerts.load(), stats.contacts.load(), commits);
-  (*pipeline)->Stop();
-  runner.join();
-  const int shards = (*pipeline)->shard_count();
-  pipeline->reset();
-  if (!run_status.ok()) Progress("pipeline run: {}", run_status.ToString());
-  if (own_dir) std::filesystem::remove_all(state_options.dir);
-
-  LatencyRecorder& lat = sampler.latency();
-  std::cout << JsonLine()
-                   .Num("events_per_s", rate)
+  const PipelinePass& main = on ? *on : *off;
+  JsonLine json;
+  if (on && off) {
+    json.Num("events_per_s_changelog_off", off->rate)
+        .Num("changelog_cost", 1.0 - on->rate / off->rate);
+  }
+  std::cout << json.Str("changelog", on ? "on" : "off")
+                   .Num("events_per_s", main.rate)
                    .Num("raw_consume_events_per_s", raw_rate)
-                   .Num("ratio", raw_rate > 0 ? rate / raw_rate : 0)
-                   .Num("p50_ms", lat.Quantile(0.50))
-                   .Num("p99_ms", lat.Quantile(0.99))
-                   .Num("rss_mb", rss_peak)
-                   .Int("callers", static_cast<int64_t>(distinct))
+                   .Num("ratio", raw_rate > 0 ? main.rate / raw_rate : 0)
+                   .Num("p50_ms", main.p50_ms)
+                   .Num("p99_ms", main.p99_ms)
+                   .Num("rss_mb", main.rss_peak)
+                   .Int("callers", static_cast<int64_t>(main.distinct))
                    .Int("events", static_cast<int64_t>(total))
                    .Int("partitions", partitions)
-                   .Int("shards", shards)
-                   .Num("processed_events_per_s", processed_rate)
-                   .Num("rss_before_pipeline_mb", rss_before)
+                   .Int("shards", main.shards)
+                   .Num("processed_events_per_s", main.processed_rate)
+                   .Num("rss_before_pipeline_mb", main.rss_before)
                    .Int("cached_callers_per_partition",
                         static_cast<int64_t>(args.cached_callers_per_partition))
                    .Int("block_cache_mb",
@@ -646,13 +720,13 @@ int RunE2e(const E2eArgs& args) {
                    .Int("write_buffer_mb",
                         static_cast<int64_t>(args.write_buffer_mb))
                    .Int("commit_interval_ms", args.commit_interval_ms)
-                   .Int("commits", static_cast<int64_t>(commits))
-                   .Num("commit_seconds_total", commit_us / 1e6)
+                   .Int("commits", static_cast<int64_t>(main.commits))
+                   .Num("commit_seconds_total", main.commit_us / 1e6)
                    .Num("zipf", args.zipf)
                    .Str("compression", args.compression)
                    .ToString()
             << std::endl;
-  return run_status.ok() ? 0 : 1;
+  return 0;
 }
 
 // ----------------------------------------------------------- latency --
@@ -971,6 +1045,11 @@ int main(int argc, char** argv) {
   x->add_option("--state-dir", e2e.state_dir,
                 "State directory (default: a temp dir, removed after)");
   x->add_flag("--skip-raw", e2e.skip_raw, "Skip the bare-consumer ceiling");
+  x->add_option("--changelog", e2e.changelog,
+                "Pipeline passes: with the changelog (on), without (off), or "
+                "both, one after the other over the same topic")
+      ->check(CLI::IsMember({"on", "off", "both"}))
+      ->capture_default_str();
 
   LatencyArgs latency;
   auto* l = app.add_subcommand(
