@@ -27,6 +27,7 @@ void AddSimulateCommand(CLI::App& app, CommandRun& run);
 void AddRunCommand(CLI::App& app, CommandRun& run);
 void AddDemoCommand(CLI::App& app, CommandRun& run);
 void AddProduceCommand(CLI::App& app, CommandRun& run);
+void AddIngestCommand(CLI::App& app, CommandRun& run);
 
 // Helpers shared by the commands.
 

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "processor/ingest/ingest_options.h"
+#include "processor/ingest/line_adapter.h"
+
+namespace callflow::ingest {
+
+// Asterisk's queue_log (`epoch|callid|queue|agent|VERB|d1|...|d5`) to
+// CallEvents:
+//   ENTERQUEUE                    -> started + queued (remembers the caller)
+//   CONNECT                       -> answered {agent, queue, holdtime}
+//   COMPLETECALLER/COMPLETEAGENT,
+//   TRANSFER/BLINDTRANSFER/
+//   ATTENDEDTRANSFER              -> ended {COMPLETED, calltime}
+//   ABANDON/EXITWITHKEY           -> ended {ABANDONED}
+//   EXITWITHTIMEOUT               -> ended {TIMEOUT}
+//   EXITEMPTY                     -> ended {NO_ANSWER}
+//   any other verb                -> nothing (ignored)
+// Every event is INBOUND, its line the queue (or the DID, see
+// IngestOptions::line), its caller the ENTERQUEUE's callerid, its call_id
+// the callid (`callid#N` for the N-th ENTERQUEUE of that callid) and its
+// event_id `aq:<callid>:<VERB>:<epoch>` (`aq:<callid>:QUEUED:<epoch>` for the
+// queued event), so converting the same line twice gives the same event.
+// A CONNECT or end verb of a call whose ENTERQUEUE was not seen (or that
+// already ended) is an orphan. A call is remembered from its ENTERQUEUE (or
+// DID line) to its end verb; its ENTERQUEUE count a while longer, within
+// IngestOptions::max_open_calls, oldest first out.
+//
+// Lifecycle: one per queue_log stream. Not thread-safe.
+class QueueLogAdapter : public LineAdapter {
+ public:
+  explicit QueueLogAdapter(const IngestOptions& options);
+
+  LineResult Convert(std::string_view line,
+                     std::vector<v1::CallEvent>* out) override;
+  uint64_t evicted() const override { return evicted_; }
+
+  // A line's event time (its epoch field, as ns), read without state: the
+  // order key of a raw topic's merge. nullopt when it has none.
+  static std::optional<int64_t> EventTime(std::string_view line);
+  size_t remembered() const override { return calls_.size(); }
+
+ private:
+  struct Call {
+    std::string caller;
+    std::string line;
+    std::string did;
+    uint32_t enters = 0;  // ENTERQUEUE lines seen for this callid
+    bool open = false;    // between an ENTERQUEUE and its end verb
+  };
+
+  // Returns the call, creating (and evicting the oldest) when new.
+  Call& Remember(std::string_view callid);
+
+  IngestOptions options_;
+  absl::flat_hash_map<std::string, Call> calls_;
+  std::deque<std::string> order_;  // callids of calls_, oldest first
+  uint64_t evicted_ = 0;
+};
+
+}  // namespace callflow::ingest
