@@ -14,7 +14,7 @@ namespace {
 
 constexpr size_t kChunk = 1 << 20;
 
-absl::Status Errno(std::string_view what, const std::string& path) {
+absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
       absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }

@@ -15,7 +15,8 @@ namespace callflow::ingest {
 // Lifecycle: Open, Write..., Flush, destroy (flushes). Not thread-safe.
 class JsonlEventSink : public EventSink {
  public:
-  // `append` keeps what the file holds (a resumed --follow run).
+  // `append` keeps what the file holds (a resumed run), minus a last line
+  // a crash left half written.
   static absl::StatusOr<std::unique_ptr<JsonlEventSink>> Open(
       const std::string& path, bool append);
   ~JsonlEventSink() override;

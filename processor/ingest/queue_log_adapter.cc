@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "callflow/v1/state.pb.h"
@@ -32,9 +33,9 @@ enum class Verb {
   kOther,
 };
 
-Verb VerbOf(std::string_view verb) {
+Verb VerbOf(absl::string_view verb) {
   static const auto* const kVerbs =
-      new absl::flat_hash_map<std::string_view, Verb>{
+      new absl::flat_hash_map<absl::string_view, Verb>{
           {"ENTERQUEUE", Verb::kEnterQueue},
           {"CONNECT", Verb::kConnect},
           {"COMPLETECALLER", Verb::kCompleted},
@@ -64,8 +65,8 @@ LineResult Malformed(std::string error) {
 }
 
 // The data field `index` (0 = d1) of `verb` as a number of seconds.
-absl::Status Seconds(const std::vector<std::string_view>& fields, size_t index,
-                     std::string_view name, std::string_view verb,
+absl::Status Seconds(const std::vector<absl::string_view>& fields, size_t index,
+                     absl::string_view name, absl::string_view verb,
                      uint32_t* out) {
   const size_t at = kData1 + index;
   if (at >= fields.size() || !absl::SimpleAtoi(fields[at], out)) {
@@ -78,7 +79,8 @@ absl::Status Seconds(const std::vector<std::string_view>& fields, size_t index,
 
 }  // namespace
 
-std::optional<int64_t> QueueLogAdapter::EventTime(std::string_view line) {
+std::optional<int64_t> QueueLogAdapter::EventTime(std::string_view text) {
+  const absl::string_view line(text.data(), text.size());
   int64_t epoch = 0;
   if (!absl::SimpleAtoi(line.substr(0, line.find('|')), &epoch) || epoch <= 0 ||
       epoch > std::numeric_limits<int64_t>::max() / kSecond) {
@@ -90,7 +92,7 @@ std::optional<int64_t> QueueLogAdapter::EventTime(std::string_view line) {
 QueueLogAdapter::QueueLogAdapter(const IngestOptions& options)
     : options_(options) {}
 
-QueueLogAdapter::Call& QueueLogAdapter::Remember(std::string_view callid) {
+QueueLogAdapter::Call& QueueLogAdapter::Remember(absl::string_view callid) {
   auto [it, inserted] = calls_.try_emplace(callid);
   if (!inserted) return it->second;
   order_.emplace_back(callid);
@@ -104,13 +106,14 @@ QueueLogAdapter::Call& QueueLogAdapter::Remember(std::string_view callid) {
   return calls_.find(callid)->second;
 }
 
-LineResult QueueLogAdapter::Convert(std::string_view text,
+LineResult QueueLogAdapter::Convert(std::string_view line,
                                     std::vector<CallEvent>* out) {
+  absl::string_view text(line.data(), line.size());
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-  if (text.find_first_not_of(" \t") == std::string_view::npos) {
+  if (text.find_first_not_of(" \t") == absl::string_view::npos) {
     return {LineOutcome::kBlank, ""};
   }
-  const std::vector<std::string_view> fields = absl::StrSplit(text, '|');
+  const std::vector<absl::string_view> fields = absl::StrSplit(text, '|');
   if (fields.size() <= kVerb) {
     return Malformed(
         absl::StrCat("expected epoch|callid|queue|agent|VERB|data..., got ",
@@ -121,9 +124,9 @@ LineResult QueueLogAdapter::Convert(std::string_view text,
     return Malformed(absl::StrCat("field 1 (epoch) must be Unix seconds, got '",
                                   fields[kEpoch], "'"));
   }
-  const std::string_view callid = fields[kCallId];
-  const std::string_view queue = fields[kQueue];
-  const std::string_view verb_name = fields[kVerb];
+  const absl::string_view callid = fields[kCallId];
+  const absl::string_view queue = fields[kQueue];
+  const absl::string_view verb_name = fields[kVerb];
   const Verb verb = VerbOf(verb_name);
   if (verb == Verb::kOther) return {LineOutcome::kIgnored, ""};
   if (callid.empty() || callid == "NONE") {

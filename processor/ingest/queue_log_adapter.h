@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "processor/ingest/ingest_options.h"
 #include "processor/ingest/line_adapter.h"
 
@@ -58,7 +59,7 @@ class QueueLogAdapter : public LineAdapter {
   };
 
   // Returns the call, creating (and evicting the oldest) when new.
-  Call& Remember(std::string_view callid);
+  Call& Remember(absl::string_view callid);
 
   IngestOptions options_;
   absl::flat_hash_map<std::string, Call> calls_;

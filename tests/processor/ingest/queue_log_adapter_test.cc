@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "processor/ingest/ingest_counts.h"
 
 namespace callflow::ingest {
@@ -98,15 +99,16 @@ TEST_F(QueueLogAdapterTest, EveryEndVerbHasItsReasonAndTalkTime) {
   };
   int n = 0;
   for (const Case& c : cases) {
-    const std::string callid = "c" + std::to_string(++n);
+    const std::string callid = absl::StrCat("c", ++n);
     Enter("1764547200", callid, "+74951234567");
-    auto ended = Feed("1764547300|" + callid + "|support|SIP/1|" + c.data);
+    auto ended =
+        Feed(absl::StrCat("1764547300|", callid, "|support|SIP/1|", c.data));
     ASSERT_EQ(ended.size(), 1u) << c.data;
     EXPECT_EQ(ended[0].ended().reason(), c.reason) << c.data;
     EXPECT_EQ(ended[0].ended().talk_seconds(), c.talk) << c.data;
     EXPECT_EQ(ended[0].call_id(), callid);
     // The call is forgotten: a second end verb is an orphan.
-    Feed("1764547301|" + callid + "|support|SIP/1|" + c.data,
+    Feed(absl::StrCat("1764547301|", callid, "|support|SIP/1|", c.data),
          LineOutcome::kOrphan);
   }
 }
@@ -197,9 +199,9 @@ TEST_F(QueueLogAdapterTest, MemoryIsBoundedOldestCallFirst) {
   QueueLogAdapter small(options_);
   std::vector<CallEvent> out;
   for (const char* callid : {"a", "b", "c"}) {
-    small.Convert(std::string("1764549001|") + callid +
-                      "|q|NONE|ENTERQUEUE||+74951110009|1",
-                  &out);
+    small.Convert(
+        absl::StrCat("1764549001|", callid, "|q|NONE|ENTERQUEUE||+7495111|1"),
+        &out);
   }
   EXPECT_EQ(small.remembered(), 2u);
   EXPECT_EQ(small.evicted(), 1u);
