@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
+#include "bench/ingest_bench.h"
 #include "callflow/v1/events.pb.h"
 #include "callflow/v1/outputs.pb.h"
 #include "processor/pipeline/mock_cluster.h"
@@ -985,7 +986,11 @@ int main(int argc, char** argv) {
                 "fetch.wait.max.ms of the consumers (0: librdkafka's 500)")
       ->capture_default_str();
 
+  IngestArgs ingest;
+  CLI::App* i = AddIngestBench(app, &ingest);
+
   CLI11_PARSE(app, argc, argv);
+  if (i->parsed()) return RunIngestBench(ingest);
   if (e->parsed()) return RunEngine(engine);
   if (x->parsed()) return RunE2e(e2e);
   return RunLatency(latency);

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "processor/app/commands.h"
+#include "processor/ingest/async_event_sink.h"
 #include "processor/ingest/callevent_adapter.h"
 #include "processor/ingest/file_ingest.h"
 #include "processor/ingest/ingest_metrics.h"
@@ -109,6 +110,9 @@ int RunIngestCommand(const IngestFlags& flags) {
     if (!kafka_sink.ok()) return Fail(kafka_sink.status());
     sink = *std::move(kafka_sink);
   }
+
+  // Keying, encoding and producing run on their own thread.
+  sink = std::make_unique<ingest::AsyncEventSink>(std::move(sink));
 
   std::unique_ptr<metrics::MetricsServer> server;
   std::unique_ptr<ingest::IngestMetrics> ingest_metrics;

@@ -14,7 +14,8 @@ namespace callflow::ingest {
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  virtual absl::Status Write(const v1::CallEvent& event) = 0;
+  // Takes the event (its contents may be moved away).
+  virtual absl::Status Write(v1::CallEvent&& event) = 0;
   // Malformed input; a file sink has no DLQ and drops it (the run reports
   // it on stderr).
   virtual absl::Status WriteDeadLetter(const v1::DeadLetter& dead_letter) = 0;

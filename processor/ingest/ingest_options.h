@@ -27,7 +27,7 @@ struct IngestOptions {
   int64_t max_idle_ns = 2'000'000'000;
   // Calls the queue_log adapter remembers (open ones and the ENTERQUEUE
   // count of ended ones); past it the oldest is forgotten and counted as
-  // evicted. About 150 bytes each. Default 200000.
+  // evicted. About 100 bytes each. Default 200000.
   size_t max_open_calls = 200'000;
   // Raw records buffered per partition by the merge before that partition's
   // fetching pauses. Default 100000.

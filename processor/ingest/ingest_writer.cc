@@ -7,14 +7,14 @@
 namespace callflow::ingest {
 
 absl::Status IngestWriter::Handle(const LineResult& result,
-                                  const std::vector<v1::CallEvent>& events,
+                                  std::vector<v1::CallEvent>& events,
                                   std::string_view raw,
                                   const LineOrigin& origin) {
   if (result.outcome == LineOutcome::kBlank) return absl::OkStatus();
   counts_.Count(result.outcome);
   if (result.outcome == LineOutcome::kEvents) {
-    for (const v1::CallEvent& e : events) {
-      if (absl::Status s = sink_.Write(e); !s.ok()) return s;
+    for (v1::CallEvent& e : events) {
+      if (absl::Status s = sink_.Write(std::move(e)); !s.ok()) return s;
     }
     counts_.events += events.size();
     return absl::OkStatus();

@@ -34,10 +34,11 @@ class IngestWriter {
   IngestWriter(EventSink& sink, std::ostream& log, std::string source)
       : sink_(sink), log_(log), source_(std::move(source)) {}
 
-  // Handles one converted line; `events` are the adapter's output for it.
+  // Handles one converted line; `events` are the adapter's output for it
+  // (moved into the sink).
   absl::Status Handle(const LineResult& result,
-                      const std::vector<v1::CallEvent>& events,
-                      std::string_view raw, const LineOrigin& origin);
+                      std::vector<v1::CallEvent>& events, std::string_view raw,
+                      const LineOrigin& origin);
 
   IngestCounts& counts() { return counts_; }
   EventSink& sink() { return sink_; }

@@ -62,7 +62,7 @@ JsonlEventSink::~JsonlEventSink() {
   }
 }
 
-absl::Status JsonlEventSink::Write(const v1::CallEvent& event) {
+absl::Status JsonlEventSink::Write(v1::CallEvent&& event) {
   std::string line = codec::ToJson(event);
   line.push_back('\n');
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {

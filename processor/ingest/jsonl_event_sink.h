@@ -21,7 +21,7 @@ class JsonlEventSink : public EventSink {
       const std::string& path, bool append);
   ~JsonlEventSink() override;
 
-  absl::Status Write(const v1::CallEvent& event) override;
+  absl::Status Write(v1::CallEvent&& event) override;
   absl::Status WriteDeadLetter(const v1::DeadLetter&) override {
     return absl::OkStatus();
   }

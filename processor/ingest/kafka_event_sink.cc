@@ -12,7 +12,7 @@ absl::StatusOr<std::unique_ptr<KafkaEventSink>> KafkaEventSink::Create(
       *std::move(producer), std::move(dlq_topic), ack_timeout));
 }
 
-absl::Status KafkaEventSink::Write(const v1::CallEvent& event) {
+absl::Status KafkaEventSink::Write(v1::CallEvent&& event) {
   return producer_->Send(event);
 }
 

@@ -24,7 +24,7 @@ class KafkaEventSink : public EventSink {
       const pipeline::KafkaProperties& kafka, const std::string& topic,
       std::string dlq_topic, std::chrono::milliseconds ack_timeout);
 
-  absl::Status Write(const v1::CallEvent& event) override;
+  absl::Status Write(v1::CallEvent&& event) override;
   absl::Status WriteDeadLetter(const v1::DeadLetter& dead_letter) override;
   absl::Status Flush() override;
 

@@ -3,9 +3,9 @@
 #include <limits>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/rules/time.h"
 #include "processor/rules/validation.h"
@@ -92,6 +92,10 @@ std::optional<int64_t> QueueLogAdapter::EventTime(std::string_view text) {
 QueueLogAdapter::QueueLogAdapter(const IngestOptions& options)
     : options_(options) {}
 
+const std::string* QueueLogAdapter::Intern(absl::string_view name) {
+  return &*names_.emplace(name).first;
+}
+
 QueueLogAdapter::Call& QueueLogAdapter::Remember(absl::string_view callid) {
   auto [it, inserted] = calls_.try_emplace(callid);
   if (!inserted) return it->second;
@@ -136,7 +140,7 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
     if (options_.line == LineFrom::kDid && fields.size() > kData1 &&
         !fields[kData1].empty()) {
       Call& call = Remember(callid);
-      call.did = std::string(fields[kData1]);
+      call.did = Intern(fields[kData1]);
     }
     return {LineOutcome::kIgnored, ""};
   }
@@ -165,15 +169,15 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
     Call& call = Remember(callid);
     ++call.enters;
     call.open = true;
-    call.caller = std::string(fields[at]);
-    call.line = options_.line == LineFrom::kDid && !call.did.empty()
+    call.caller.assign(fields[at].data(), fields[at].size());
+    call.line = options_.line == LineFrom::kDid && call.did != nullptr
                     ? call.did
-                    : std::string(queue);
+                    : Intern(queue);
     if (call.enters > 1) {
       event.set_call_id(absl::StrCat(callid, "#", call.enters));
     }
     event.set_caller(call.caller);
-    event.set_line(call.line);
+    event.set_line(*call.line);
     out->push_back(event);
     event.set_event_id(absl::StrCat("aq:", callid, ":QUEUED:", epoch));
     event.mutable_queued()->set_queue(std::string(queue));
@@ -200,7 +204,7 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
   event.set_call_id(call.enters > 1 ? absl::StrCat(callid, "#", call.enters)
                                     : std::string(callid));
   event.set_caller(call.caller);
-  event.set_line(call.line);
+  event.set_line(*call.line);
   switch (verb) {
     case Verb::kConnect: {
       auto* answered = event.mutable_answered();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "processor/ingest/ingest_options.h"
 #include "processor/ingest/line_adapter.h"
@@ -50,19 +51,24 @@ class QueueLogAdapter : public LineAdapter {
   size_t remembered() const override { return calls_.size(); }
 
  private:
+  // Small on purpose (no heap block for a usual callid and caller): the
+  // map holds up to max_open_calls of them.
   struct Call {
-    std::string caller;
-    std::string line;
-    std::string did;
-    uint32_t enters = 0;  // ENTERQUEUE lines seen for this callid
-    bool open = false;    // between an ENTERQUEUE and its end verb
+    std::string caller;                 // "" once ended
+    const std::string* line = nullptr;  // interned in names_
+    const std::string* did = nullptr;   // interned in names_
+    uint32_t enters = 0;                // ENTERQUEUE lines seen for this callid
+    bool open = false;  // between an ENTERQUEUE and its end verb
   };
 
   // Returns the call, creating (and evicting the oldest) when new.
   Call& Remember(absl::string_view callid);
+  const std::string* Intern(absl::string_view name);
 
   IngestOptions options_;
   absl::flat_hash_map<std::string, Call> calls_;
+  // Queue names and DID numbers: few, so kept for the adapter's life.
+  absl::node_hash_set<std::string> names_;
   std::deque<std::string> order_;  // callids of calls_, oldest first
   uint64_t evicted_ = 0;
 };
