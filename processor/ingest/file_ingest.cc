@@ -39,7 +39,7 @@ absl::StatusOr<IngestCounts> RunFileIngest(
   auto checkpoint = [&]() -> absl::Status {
     counts.evicted = adapter.evicted();
     if (absl::Status s = sink.Flush(); !s.ok()) return s;
-    if (metrics != nullptr) metrics->Publish(counts, adapter.remembered(), 0);
+    if (metrics != nullptr) metrics->Publish(counts, adapter.open_calls(), 0);
     if (options.position_file.empty() || in.position() == saved) {
       return absl::OkStatus();
     }

@@ -43,12 +43,13 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry)
                         "Open calls forgotten at the memory bound (their "
                         "later lines become orphans)")
                    .Add({})),
-      remembered_(OneGauge(registry, "callflow_ingest_remembered_calls",
-                           "Calls whose caller callflow ingest remembers")),
+      open_calls_(OneGauge(registry, "callflow_ingest_open_calls",
+                           "Calls in progress whose caller callflow ingest "
+                           "remembers (lost on a restart)")),
       buffered_(OneGauge(registry, "callflow_ingest_merge_buffered_records",
                          "Raw records waiting in the event-time merge")) {}
 
-void IngestMetrics::Publish(const IngestCounts& c, size_t remembered_calls,
+void IngestMetrics::Publish(const IngestCounts& c, size_t open_calls,
                             size_t merge_buffered) {
   Advance(lines_, c.lines, published_.lines);
   Advance(events_, c.events, published_.events);
@@ -57,7 +58,7 @@ void IngestMetrics::Publish(const IngestCounts& c, size_t remembered_calls,
   Advance(malformed_, c.malformed, published_.malformed);
   Advance(evicted_, c.evicted, published_.evicted);
   published_ = c;
-  remembered_.Set(static_cast<double>(remembered_calls));
+  open_calls_.Set(static_cast<double>(open_calls));
   buffered_.Set(static_cast<double>(merge_buffered));
 }
 

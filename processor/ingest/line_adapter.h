@@ -34,8 +34,8 @@ class LineAdapter {
                              std::vector<v1::CallEvent>* out) = 0;
   // Calls forgotten because the memory bound was reached.
   virtual uint64_t evicted() const { return 0; }
-  // Calls remembered now.
-  virtual size_t remembered() const { return 0; }
+  // Calls in progress now (started, not ended, not forgotten).
+  virtual size_t open_calls() const { return 0; }
 };
 
 }  // namespace callflow::ingest

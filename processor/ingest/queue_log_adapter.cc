@@ -105,7 +105,10 @@ QueueLogAdapter::Call& QueueLogAdapter::Remember(absl::string_view callid) {
   const std::string oldest = std::move(order_.front());
   order_.pop_front();
   auto old = calls_.find(oldest);
-  if (old->second.open) ++evicted_;
+  if (old->second.open) {
+    ++evicted_;
+    --open_calls_;
+  }
   calls_.erase(old);
   return calls_.find(callid)->second;
 }
@@ -168,6 +171,7 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
     }
     Call& call = Remember(callid);
     ++call.enters;
+    if (!call.open) ++open_calls_;
     call.open = true;
     call.caller.assign(fields[at].data(), fields[at].size());
     call.line = options_.line == LineFrom::kDid && call.did != nullptr
@@ -231,6 +235,7 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
   if (event.has_ended()) {
     call.open = false;
     call.caller.clear();
+    --open_calls_;
   }
   out->push_back(std::move(event));
   return {LineOutcome::kEvents, ""};

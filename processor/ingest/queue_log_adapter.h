@@ -48,7 +48,7 @@ class QueueLogAdapter : public LineAdapter {
   // A line's event time (its epoch field, as ns), read without state: the
   // order key of a raw topic's merge. nullopt when it has none.
   static std::optional<int64_t> EventTime(std::string_view line);
-  size_t remembered() const override { return calls_.size(); }
+  size_t open_calls() const override { return open_calls_; }
 
  private:
   // Small on purpose (no heap block for a usual callid and caller): the
@@ -71,6 +71,7 @@ class QueueLogAdapter : public LineAdapter {
   absl::node_hash_set<std::string> names_;
   std::deque<std::string> order_;  // callids of calls_, oldest first
   uint64_t evicted_ = 0;
+  size_t open_calls_ = 0;
 };
 
 }  // namespace callflow::ingest

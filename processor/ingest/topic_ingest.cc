@@ -108,7 +108,7 @@ absl::Status TopicRun::Commit() {
   writer_.counts().evicted = queue_log_.evicted();
   if (absl::Status s = writer_.sink().Flush(); !s.ok()) return s;
   if (metrics_ != nullptr) {
-    metrics_->Publish(writer_.counts(), queue_log_.remembered(),
+    metrics_->Publish(writer_.counts(), queue_log_.open_calls(),
                       merger_.TotalBuffered());
   }
   TopicPartitions tps;

@@ -15,6 +15,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "processor/codec/codec.h"
 #include "tests/processor/ingest/ingest_test_util.h"
+#include "tests/processor/metrics/prometheus_process.h"
+#include "tests/processor/metrics/scrape.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
 
 namespace callflow::ingest::testing {
@@ -243,6 +245,62 @@ TEST(IngestCommandTest, RestartWithPositionFileLeavesNoGap) {
     }
   }
   EXPECT_EQ(distinct, reference);
+}
+
+TEST(IngestCommandTest, StdinIsReadToItsEnd) {
+  TempDir dir;
+  const std::string out = dir.path() + "/events.jsonl";
+  const std::string cmd = absl::StrCat(
+      "cat ", kFixture, " ", kFixture, " | ", CALLFLOW_BINARY,
+      " ingest --format asterisk-queue-log --input - --out ", out, " 2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string err;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) err.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << err;
+  // The second copy repeats every id: its ENTERQUEUEs are visits #2.
+  EXPECT_TRUE(Contains(err, "82 lines read, 80 events written")) << err;
+  EXPECT_TRUE(Contains(err, "-: line 74: malformed")) << err;
+  EXPECT_EQ(ReadEvents(out).size(), 80u);
+}
+
+TEST(IngestCommandTest, FollowServesMetrics) {
+  TempDir dir;
+  const std::string log = dir.path() + "/queue_log";
+  const std::string pos = dir.path() + "/position";
+  std::filesystem::copy_file(kFixture, log);
+  const int port = metrics::testing::FreePort();
+  CallflowChild child(
+      {"ingest", "--format", "asterisk-queue-log", "--input", log, "--follow",
+       "--position-file", pos, "--out", dir.path() + "/events.jsonl",
+       "--metrics-address", absl::StrCat("127.0.0.1:", port)},
+      dir.path() + "/ingest.log");
+  metrics::testing::Exposition scraped;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto e = metrics::testing::Scrape(port);
+        if (!e.ok()) return false;
+        scraped = *e;
+        return e->Value("callflow_ingest_lines_total") == 41.0;
+      },
+      std::chrono::seconds(60)))
+      << child.Log();
+  EXPECT_EQ(scraped.Value("callflow_ingest_events_total"), 40.0);
+  EXPECT_EQ(
+      scraped.Value("callflow_ingest_skipped_total", {{"reason", "ignored"}}),
+      7.0);
+  EXPECT_EQ(
+      scraped.Value("callflow_ingest_skipped_total", {{"reason", "orphan"}}),
+      2.0);
+  EXPECT_EQ(
+      scraped.Value("callflow_ingest_skipped_total", {{"reason", "malformed"}}),
+      4.0);
+  // The cut-off call is still in progress; the others ended.
+  EXPECT_EQ(scraped.Value("callflow_ingest_open_calls"), 1.0);
+  EXPECT_EQ(scraped.types["callflow_ingest_lines_total"], "counter");
+  EXPECT_EQ(child.Stop(SIGTERM), 0) << child.Log();
 }
 
 TEST(IngestCommandTest, RestartMidCallMakesOrphans) {

@@ -57,7 +57,7 @@ TEST_F(QueueLogAdapterTest, EnterQueueGivesStartedAndQueued) {
   EXPECT_EQ(queued.event_id(), "aq:1764547200.1:QUEUED:1764547200");
   EXPECT_EQ(queued.call_id(), "1764547200.1");
   EXPECT_EQ(queued.occurred_at().seconds(), 1764547200);
-  EXPECT_EQ(adapter_.remembered(), 1u);
+  EXPECT_EQ(adapter_.open_calls(), 1u);
 }
 
 TEST_F(QueueLogAdapterTest, ConnectAndCompleteOfAKnownCall) {
@@ -203,7 +203,7 @@ TEST_F(QueueLogAdapterTest, MemoryIsBoundedOldestCallFirst) {
         absl::StrCat("1764549001|", callid, "|q|NONE|ENTERQUEUE||+7495111|1"),
         &out);
   }
-  EXPECT_EQ(small.remembered(), 2u);
+  EXPECT_EQ(small.open_calls(), 2u);
   EXPECT_EQ(small.evicted(), 1u);
   EXPECT_EQ(small.Convert("1764549002|a|q|NONE|ABANDON|1|1|1", &out).outcome,
             LineOutcome::kOrphan);
@@ -234,6 +234,7 @@ TEST_F(QueueLogAdapterTest, FixtureCountsMatchItsReadme) {
   EXPECT_EQ(counts.malformed, 4u);
   EXPECT_EQ(malformed_lines, (std::vector<uint64_t>{33, 34, 35, 37}));
   // The cut-off call is still open at the end.
+  EXPECT_EQ(adapter_.open_calls(), 1u);
   EXPECT_EQ(out.back().call_id(), "1764549500.14");
   EXPECT_TRUE(out.back().has_queued());
 }
