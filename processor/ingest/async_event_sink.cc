@@ -20,8 +20,13 @@ AsyncEventSink::~AsyncEventSink() {
 }
 
 absl::Status AsyncEventSink::Write(v1::CallEvent&& event) {
-  current_.events.push_back(std::move(event));
-  if (current_.events.size() < batch_size_) return absl::OkStatus();
+  if (current_.used < current_.events.size()) {
+    // The caller gets an old event back, to free on its own thread.
+    current_.events[current_.used].Swap(&event);
+  } else {
+    current_.events.push_back(std::move(event));
+  }
+  if (++current_.used < batch_size_) return absl::OkStatus();
   return Hand();
 }
 
@@ -32,15 +37,22 @@ absl::Status AsyncEventSink::WriteDeadLetter(
 }
 
 absl::Status AsyncEventSink::Hand() {
-  if (current_.events.empty() && current_.dead_letters.empty()) {
+  if (current_.used == 0 && current_.dead_letters.empty()) {
     std::lock_guard lock(mu_);
     return error_;
   }
   std::unique_lock lock(mu_);
   changed_.wait(lock, [&] { return queue_.size() < max_batches_; });
   queue_.push_back(std::move(current_));
-  current_ = Batch();
-  current_.events.reserve(batch_size_);
+  if (done_.empty()) {
+    current_ = Batch();
+    current_.events.reserve(batch_size_);
+  } else {
+    current_ = std::move(done_.back());
+    done_.pop_back();
+    current_.used = 0;
+    current_.dead_letters.clear();
+  }
   changed_.notify_all();
   return error_;
 }
@@ -67,13 +79,14 @@ void AsyncEventSink::Work() {
     changed_.notify_all();
     lock.unlock();
     absl::Status s;
-    for (v1::CallEvent& e : batch.events) {
-      if (s.ok()) s = inner_->Write(std::move(e));
+    for (size_t i = 0; i < batch.used && s.ok(); ++i) {
+      s = inner_->Write(std::move(batch.events[i]));
     }
     for (const v1::DeadLetter& dl : batch.dead_letters) {
       if (s.ok()) s = inner_->WriteDeadLetter(dl);
     }
     lock.lock();
+    done_.push_back(std::move(batch));
     if (error_.ok()) error_ = s;
     busy_ = false;
     changed_.notify_all();
