@@ -25,10 +25,14 @@ struct IngestOptions {
   // [ingest] max_idle: how long (wall time) a raw partition with nothing
   // buffered and not at its end holds the event-time merge back. Default 2s.
   int64_t max_idle_ns = 2'000'000'000;
-  // Calls the queue_log adapter remembers (open ones and the ENTERQUEUE
-  // count of ended ones); past it the oldest is forgotten and counted as
-  // evicted. About 100 bytes each. Default 200000.
+  // Calls in progress the queue_log adapter remembers (their caller); past
+  // it the oldest is forgotten, counted as evicted (its later lines become
+  // orphans). About 100 bytes each. Default 200000.
   size_t max_open_calls = 200'000;
+  // Ended calls whose ENTERQUEUE count it keeps, so a call that enters
+  // another queue is numbered `callid#2`; and callids of DID lines not yet
+  // followed by an ENTERQUEUE. About 100 bytes each. Default 50000.
+  size_t max_closed_calls = 50'000;
   // Raw records buffered per partition by the merge before that partition's
   // fetching pauses. Default 100000.
   size_t max_buffered_per_partition = 100'000;

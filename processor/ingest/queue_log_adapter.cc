@@ -97,20 +97,56 @@ const std::string* QueueLogAdapter::Intern(absl::string_view name) {
 }
 
 QueueLogAdapter::Call& QueueLogAdapter::Remember(absl::string_view callid) {
-  auto [it, inserted] = calls_.try_emplace(callid);
-  if (!inserted) return it->second;
-  order_.emplace_back(callid);
-  if (calls_.size() <= options_.max_open_calls) return it->second;
-  // Over the bound: forget the oldest (never the call just added).
-  const std::string oldest = std::move(order_.front());
-  order_.pop_front();
-  auto old = calls_.find(oldest);
-  if (old->second.open) {
-    ++evicted_;
-    --open_calls_;
+  return calls_.try_emplace(callid).first->second;
+}
+
+bool QueueLogAdapter::Forget(const Entry& e, bool open) {
+  auto it = calls_.find(e.callid);
+  if (it == calls_.end() || it->second.seq != e.seq ||
+      it->second.open != open) {
+    return false;  // stale: the call moved on since
   }
-  calls_.erase(old);
-  return calls_.find(callid)->second;
+  calls_.erase(it);
+  return true;
+}
+
+void QueueLogAdapter::Open(absl::string_view callid, Call& call) {
+  if (!call.open) ++open_calls_;
+  call.open = true;
+  call.seq = next_seq_++;
+  open_order_.push_back({std::string(callid), call.seq});
+  while (open_calls_ > options_.max_open_calls) {
+    const Entry oldest = std::move(open_order_.front());
+    open_order_.pop_front();
+    if (Forget(oldest, true)) {
+      ++evicted_;
+      --open_calls_;
+    }
+  }
+  // Entries of calls that ended leave from the front; a long call at the
+  // front holds them back, so compact once they outnumber the open calls.
+  if (open_order_.size() > 2 * open_calls_ + 1024) {
+    std::deque<Entry> live;
+    for (Entry& e : open_order_) {
+      auto it = calls_.find(e.callid);
+      if (it != calls_.end() && it->second.open && it->second.seq == e.seq) {
+        live.push_back(std::move(e));
+      }
+    }
+    open_order_.swap(live);
+  }
+}
+
+void QueueLogAdapter::Close(absl::string_view callid, Call& call) {
+  if (call.open) --open_calls_;
+  call.open = false;
+  call.caller.clear();
+  call.seq = next_seq_++;
+  closed_order_.push_back({std::string(callid), call.seq});
+  while (closed_order_.size() > options_.max_closed_calls) {
+    Forget(closed_order_.front(), false);
+    closed_order_.pop_front();
+  }
 }
 
 LineResult QueueLogAdapter::Convert(std::string_view line,
@@ -144,6 +180,7 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
         !fields[kData1].empty()) {
       Call& call = Remember(callid);
       call.did = Intern(fields[kData1]);
+      if (!call.open) Close(callid, call);
     }
     return {LineOutcome::kIgnored, ""};
   }
@@ -171,8 +208,6 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
     }
     Call& call = Remember(callid);
     ++call.enters;
-    if (!call.open) ++open_calls_;
-    call.open = true;
     call.caller.assign(fields[at].data(), fields[at].size());
     call.line = options_.line == LineFrom::kDid && call.did != nullptr
                     ? call.did
@@ -182,6 +217,7 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
     }
     event.set_caller(call.caller);
     event.set_line(*call.line);
+    Open(callid, call);
     out->push_back(event);
     event.set_event_id(absl::StrCat("aq:", callid, ":QUEUED:", epoch));
     event.mutable_queued()->set_queue(std::string(queue));
@@ -232,11 +268,7 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
       event.mutable_ended()->set_reason(CallEnded::NO_ANSWER);
       break;
   }
-  if (event.has_ended()) {
-    call.open = false;
-    call.caller.clear();
-    --open_calls_;
-  }
+  if (event.has_ended()) Close(callid, call);
   out->push_back(std::move(event));
   return {LineOutcome::kEvents, ""};
 }

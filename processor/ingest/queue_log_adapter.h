@@ -32,9 +32,10 @@ namespace callflow::ingest {
 // event_id `aq:<callid>:<VERB>:<epoch>` (`aq:<callid>:QUEUED:<epoch>` for the
 // queued event), so converting the same line twice gives the same event.
 // A CONNECT or end verb of a call whose ENTERQUEUE was not seen (or that
-// already ended) is an orphan. A call is remembered from its ENTERQUEUE (or
-// DID line) to its end verb; its ENTERQUEUE count a while longer, within
-// IngestOptions::max_open_calls, oldest first out.
+// already ended) is an orphan. A call is remembered from its ENTERQUEUE to
+// its end verb (at most IngestOptions::max_open_calls; past it the oldest
+// is forgotten, counted as evicted), and its ENTERQUEUE count (for
+// `callid#N`) and DID a while longer (the last max_closed_calls ones).
 //
 // Lifecycle: one per queue_log stream. Not thread-safe.
 class QueueLogAdapter : public LineAdapter {
@@ -51,25 +52,40 @@ class QueueLogAdapter : public LineAdapter {
   size_t open_calls() const override { return open_calls_; }
 
  private:
-  // Small on purpose (no heap block for a usual callid and caller): the
-  // map holds up to max_open_calls of them.
+  // Small on purpose (no heap block for a usual callid and caller).
   struct Call {
     std::string caller;                 // "" once ended
     const std::string* line = nullptr;  // interned in names_
     const std::string* did = nullptr;   // interned in names_
     uint32_t enters = 0;                // ENTERQUEUE lines seen for this callid
     bool open = false;  // between an ENTERQUEUE and its end verb
+    uint64_t seq = 0;   // of its latest entry in open_order_/closed_order_
+  };
+  // A call in the order it opened or closed; stale once the call's seq
+  // moved on (it closed, opened again, or was forgotten).
+  struct Entry {
+    std::string callid;
+    uint64_t seq;
   };
 
-  // Returns the call, creating (and evicting the oldest) when new.
   Call& Remember(absl::string_view callid);
   const std::string* Intern(absl::string_view name);
+  // The call starts (again): counted open; past max_open_calls the oldest
+  // open call is forgotten. `call` may be invalid afterwards.
+  void Open(absl::string_view callid, Call& call);
+  // The call ended, or has only a DID line so far: kept until
+  // max_closed_calls newer ones closed. `call` may be invalid afterwards.
+  void Close(absl::string_view callid, Call& call);
+  // Erases the call of `e` if `e` is still its latest entry.
+  bool Forget(const Entry& e, bool open);
 
   IngestOptions options_;
   absl::flat_hash_map<std::string, Call> calls_;
   // Queue names and DID numbers: few, so kept for the adapter's life.
   absl::node_hash_set<std::string> names_;
-  std::deque<std::string> order_;  // callids of calls_, oldest first
+  std::deque<Entry> open_order_;    // oldest first; may hold stale entries
+  std::deque<Entry> closed_order_;  // oldest first; may hold stale entries
+  uint64_t next_seq_ = 1;
   uint64_t evicted_ = 0;
   size_t open_calls_ = 0;
 };

@@ -211,6 +211,27 @@ TEST_F(QueueLogAdapterTest, MemoryIsBoundedOldestCallFirst) {
             LineOutcome::kEvents);
 }
 
+TEST_F(QueueLogAdapterTest, VisitCountsOfEndedCallsAreKeptWithinTheirBound) {
+  options_.max_closed_calls = 1;
+  QueueLogAdapter small(options_);
+  std::vector<CallEvent> out;
+  auto visit = [&](const std::string& callid) {
+    out.clear();
+    small.Convert(absl::StrCat("1764549001|", callid,
+                               "|q|NONE|ENTERQUEUE||+74951110009|1"),
+                  &out);
+    small.Convert(absl::StrCat("1764549002|", callid, "|q|NONE|ABANDON|1|1|1"),
+                  &out);
+    return out.front().call_id();
+  };
+  EXPECT_EQ(visit("a"), "a");
+  EXPECT_EQ(visit("a"), "a#2");
+  EXPECT_EQ(visit("b"), "b");  // a's count is forgotten now
+  EXPECT_EQ(visit("a"), "a");
+  EXPECT_EQ(small.open_calls(), 0u);
+  EXPECT_EQ(small.evicted(), 0u);
+}
+
 TEST_F(QueueLogAdapterTest, FixtureCountsMatchItsReadme) {
   std::ifstream in("tests/data/ingest/all_verbs.queue_log");
   ASSERT_TRUE(in);
