@@ -145,10 +145,14 @@ int RunIngestBench(const IngestArgs& args) {
   std::atomic<bool> stop{false};
   std::ostringstream errors;
   const auto start = Clock::now();
+  const double cpu_start = ProcessCpuSeconds();
   ingest::AsyncEventSink async(*std::move(sink));  // as the command does
   auto counts = ingest::RunFileIngest(file, adapter, async, stop, nullptr,
                                       errors);  // ends after the last ack
   const double seconds = SecondsSince(start);
+  // All threads: the reader, the producer's, librdkafka's and the mock
+  // broker's (which a real deployment runs elsewhere).
+  const double cpu = ProcessCpuSeconds() - cpu_start;
   if (!counts.ok()) return fail(std::string(counts.status().message()));
   Progress(counts->Summary());
   std::cout << JsonLine()
@@ -157,6 +161,8 @@ int RunIngestBench(const IngestArgs& args) {
                    .Num("seconds", seconds)
                    .Num("lines_per_s", counts->lines / seconds)
                    .Num("events_per_s", counts->events / seconds)
+                   .Num("cpu_s", cpu)
+                   .Num("lines_per_cpu_s", counts->lines / cpu)
                    .Num("adapter_lines_per_s", lines / adapter_s)
                    .Int("partitions", args.partitions)
                    .Num("peak_rss_mb", PeakRssMb())
