@@ -18,7 +18,6 @@
 #include "processor/ingest/topic_ingest.h"
 #include "processor/metrics/metrics_server.h"
 #include "processor/pipeline/stop_signals.h"
-#include "processor/rules/time.h"
 
 namespace callflow::app {
 namespace {
@@ -68,14 +67,9 @@ int RunIngestCommand(const IngestFlags& flags) {
   if (std::string bad = CheckFlags(flags); !bad.empty()) return Fail(bad, 2);
   auto config = LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
-  auto timeout = rules::ParseDuration(flags.timeout);
-  if (!timeout.ok() || *timeout <= 0) {
-    return Fail(absl::StrCat("--timeout: ", timeout.ok()
-                                                ? "must be positive"
-                                                : timeout.status().message()));
-  }
-  const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::nanoseconds(*timeout));
+  auto timeout = ParsePositiveDuration("--timeout", flags.timeout);
+  if (!timeout.ok()) return Fail(timeout.status());
+  const std::chrono::milliseconds timeout_ms = *timeout;
   pipeline::KafkaProperties kafka = config->kafka;
   if (!flags.brokers.empty()) kafka["bootstrap.servers"] = flags.brokers;
   const bool have_brokers = kafka.contains("bootstrap.servers");

@@ -161,13 +161,19 @@ TEST(IngestCommandTest, FlagMistakesSayWhatToFix) {
   EXPECT_TRUE(Contains(r.err, "--format")) << r.err;
 }
 
-TEST(IngestCommandTest, FollowSurvivesRenameAndCopytruncateRotation) {
+// A queue_log being written to (`log`), with the files of the ingest runs
+// that follow it.
+class FollowTest : public ::testing::Test {
+ protected:
   TempDir dir;
-  const auto reference = Reference(dir.path());
-  const auto lines = ReadLines(kFixture);
+  const std::vector<std::string> lines = ReadLines(kFixture);
   const std::string log = dir.path() + "/queue_log";
   const std::string pos = dir.path() + "/position";
   const std::string out = dir.path() + "/events.jsonl";
+};
+
+TEST_F(FollowTest, FollowSurvivesRenameAndCopytruncateRotation) {
+  const auto reference = Reference(dir.path());
   AppendLines(log, lines, 0, 12);
   CallflowChild child({"ingest", "--format", "asterisk-queue-log", "--input",
                        log, "--follow", "--position-file", pos, "--out", out},
@@ -195,13 +201,8 @@ TEST(IngestCommandTest, FollowSurvivesRenameAndCopytruncateRotation) {
   EXPECT_TRUE(Contains(child.Log(), "40 events written")) << child.Log();
 }
 
-TEST(IngestCommandTest, RestartWithPositionFileLeavesNoGap) {
-  TempDir dir;
+TEST_F(FollowTest, RestartWithPositionFileLeavesNoGap) {
   const auto reference = Reference(dir.path());
-  const auto lines = ReadLines(kFixture);
-  const std::string log = dir.path() + "/queue_log";
-  const std::string pos = dir.path() + "/position";
-  const std::string out = dir.path() + "/events.jsonl";
   const std::vector<std::string> args = {
       "ingest", "--format", "asterisk-queue-log", "--input",
       log,      "--follow", "--position-file",    pos,
@@ -253,30 +254,22 @@ TEST(IngestCommandTest, StdinIsReadToItsEnd) {
   const std::string cmd = absl::StrCat(
       "cat ", kFixture, " ", kFixture, " | ", CALLFLOW_BINARY,
       " ingest --format asterisk-queue-log --input - --out ", out, " 2>&1");
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string err;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) err.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << err;
+  const ShellResult r = RunShell(cmd);
+  const std::string& err = r.out;
+  ASSERT_EQ(r.exit_code, 0) << err;
   // The second copy repeats every id: its ENTERQUEUEs are visits #2.
   EXPECT_TRUE(Contains(err, "82 lines read, 80 events written")) << err;
   EXPECT_TRUE(Contains(err, "-: line 74: malformed")) << err;
   EXPECT_EQ(ReadEvents(out).size(), 80u);
 }
 
-TEST(IngestCommandTest, FollowServesMetrics) {
-  TempDir dir;
-  const std::string log = dir.path() + "/queue_log";
-  const std::string pos = dir.path() + "/position";
+TEST_F(FollowTest, FollowServesMetrics) {
   std::filesystem::copy_file(kFixture, log);
   const int port = metrics::testing::FreePort();
-  CallflowChild child(
-      {"ingest", "--format", "asterisk-queue-log", "--input", log, "--follow",
-       "--position-file", pos, "--out", dir.path() + "/events.jsonl",
-       "--metrics-address", absl::StrCat("127.0.0.1:", port)},
-      dir.path() + "/ingest.log");
+  CallflowChild child({"ingest", "--format", "asterisk-queue-log", "--input",
+                       log, "--follow", "--position-file", pos, "--out", out,
+                       "--metrics-address", absl::StrCat("127.0.0.1:", port)},
+                      dir.path() + "/ingest.log");
   metrics::testing::Exposition scraped;
   EXPECT_TRUE(WaitFor(
       [&] {
@@ -303,15 +296,11 @@ TEST(IngestCommandTest, FollowServesMetrics) {
   EXPECT_EQ(child.Stop(SIGTERM), 0) << child.Log();
 }
 
-TEST(IngestCommandTest, RestartMidCallMakesOrphans) {
-  TempDir dir;
-  const auto lines = ReadLines(kFixture);
-  const std::string log = dir.path() + "/queue_log";
-  const std::string pos = dir.path() + "/position";
+TEST_F(FollowTest, RestartMidCallMakesOrphans) {
   const std::vector<std::string> args = {
       "ingest",  "--format", "asterisk-queue-log",
       "--input", log,        "--position-file",
-      pos,       "--out",    dir.path() + "/events.jsonl"};
+      pos,       "--out",    out};
   AppendLines(log, lines, 0, 4);  // ends with the ENTERQUEUE of 1764547200.1
   auto first = RunCallflow(args);
   ASSERT_EQ(first.exit_code, 0) << first.err;

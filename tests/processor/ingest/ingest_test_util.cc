@@ -58,6 +58,19 @@ int CallflowChild::Stop(int signal) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+ShellResult RunShell(const std::string& command) {
+  ShellResult result;
+  FILE* p = popen(command.c_str(), "r");
+  EXPECT_NE(p, nullptr) << command;
+  if (p == nullptr) return result;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) result.out.append(buf, n);
+  const int status = pclose(p);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  return result;
+}
+
 std::vector<std::string> ReadLines(const std::string& path) {
   std::vector<std::string> lines;
   std::ifstream in(path);

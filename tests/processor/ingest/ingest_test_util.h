@@ -30,6 +30,14 @@ class CallflowChild {
   std::string log_;
 };
 
+// Runs `command` with /bin/sh; returns its exit status (-1 when it did
+// not exit) and its stdout.
+struct ShellResult {
+  int exit_code = -1;
+  std::string out;
+};
+ShellResult RunShell(const std::string& command);
+
 // The lines of a text file.
 std::vector<std::string> ReadLines(const std::string& path);
 // A CallEvent JSONL file, parsed (a test failure for a bad line).

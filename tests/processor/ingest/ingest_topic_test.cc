@@ -39,13 +39,8 @@ void Kcat(const std::string& brokers, const std::string& topic,
           const std::string& flags, const std::string& file) {
   const std::string cmd = absl::StrCat("kcat -P -b ", brokers, " -t ", topic,
                                        " ", flags, " -l ", file, " 2>&1");
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  char buf[4096];
-  std::string output;
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) output.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << cmd << ": " << output;
+  const ShellResult r = RunShell(cmd);
+  ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.out;
 }
 
 // How many partitions of `topic` hold records (read with kcat).
