@@ -170,15 +170,20 @@ void TopicRun::Backpressure() {
 
 absl::Status TopicRun::Run(const pipeline::KafkaProperties& kafka,
                            const std::atomic<bool>& stop) {
+  // What the run relies on wins over the shared [kafka] section: its own
+  // group, manual commits, end-of-partition events and the eager
+  // assign/unassign of rebalance_cb.
+  pipeline::KafkaProperties fixed = kafka;
+  fixed["group.id"] = options_.group_id;
+  fixed["enable.auto.commit"] = "false";
+  fixed["enable.partition.eof"] = "true";
+  fixed["partition.assignment.strategy"] = "range,roundrobin";
   auto conf = pipeline::MakeKafkaConf(
-      {{"group.id", options_.group_id},
-       {"enable.auto.commit", "false"},
-       {"enable.partition.eof", "true"},
-       {"auto.offset.reset", "earliest"},
-       // DESIGN: librdkafka pauses fetching for 1 s past these.
+      {{"auto.offset.reset", "earliest"},
+       // librdkafka pauses fetching for 1 s past these: keep them high.
        {"queued.min.messages", "1000000"},
        {"queued.max.messages.kbytes", "1048576"}},
-      kafka);
+      fixed);
   if (!conf.ok()) return conf.status();
   std::string err;
   if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(this),
