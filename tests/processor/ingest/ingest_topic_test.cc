@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -205,6 +206,47 @@ TEST(IngestTopicTest, UnkeyedFeedThroughIngestEqualsReplay) {
 
 TEST(IngestTopicTest, FeedKeyedByLineNumberThroughIngestEqualsReplay) {
   ExpectIngestedFeedEqualsReplay(Keying::kLineNumber);
+}
+
+// The backfill path: a queue_log file to the events topic. Keys are the
+// normalized callers, malformed lines are dead letters naming their line.
+TEST(IngestTopicTest, QueueLogFileToTheEventsTopicAndTheDlq) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(3);
+  ASSERT_TRUE(cluster.ok());
+  const std::string brokers = (*cluster)->bootstraps();
+  const KafkaProperties kafka = MockKafka(**cluster);
+  const Topics topics = MakeTopics(**cluster, "", kRawPartitions);
+  const CommandResult r =
+      RunCallflow({"ingest", "--format", "asterisk-queue-log", "--input",
+                   "tests/data/ingest/all_verbs.queue_log", "--config",
+                   WriteConfig(dir.path(), kafka, topics)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("40 events written"), std::string::npos) << r.err;
+  std::map<std::string, int> by_key;
+  for (const KcatRecord& rec : KcatRead(brokers, topics.events)) {
+    v1::CallEvent e;
+    ASSERT_TRUE(e.ParseFromString(rec.value));
+    ++by_key[rec.key];
+    if (e.call_id() == "1764547200.1") {
+      EXPECT_EQ(e.caller(), "84951234567");  // as the PBX wrote it
+      EXPECT_EQ(rec.key, "+74951234567");    // keyed normalized
+    }
+  }
+  EXPECT_EQ(by_key["+74951234567"], 4);  // started, queued, answered, ended
+  EXPECT_EQ(by_key["+74951110008"], 6);  // both visits of the re-queued call
+  std::vector<std::string> errors;
+  for (const KcatRecord& rec : KcatRead(brokers, topics.dlq)) {
+    v1::DeadLetter dl;
+    ASSERT_TRUE(dl.ParseFromString(rec.value));
+    EXPECT_EQ(dl.source_topic(), "tests/data/ingest/all_verbs.queue_log");
+    EXPECT_EQ(dl.partition(), -1);
+    errors.push_back(absl::StrCat(dl.offset(), " ", dl.error()));
+  }
+  ASSERT_EQ(errors.size(), 4u);
+  std::sort(errors.begin(), errors.end());
+  EXPECT_EQ(errors[0].substr(0, 11), "33 line 33:") << errors[0];
+  EXPECT_EQ(errors[3].substr(0, 11), "37 line 37:") << errors[3];
 }
 
 // A clean stop commits what was produced; the next run starts there: every
