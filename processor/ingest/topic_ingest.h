@@ -20,7 +20,7 @@ struct TopicIngestOptions {
   std::string topic;
   // The consumer group. Default "callflow-ingest".
   std::string group_id = "callflow-ingest";
-  // Format of the records' values.
+  // Format of the records' values. Default kCallEvent (protobuf or JSON).
   Format format = Format::kCallEvent;
   // Flush the sink and commit the group's offsets this often. Default 1s.
   std::chrono::milliseconds commit_every{1000};
