@@ -22,6 +22,10 @@ inline double SecondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+// CPU seconds used by every thread of this process so far
+// (CLOCK_PROCESS_CPUTIME_ID).
+double ProcessCpuSeconds();
+
 // FNV-1a of `key`: how the bench spreads keys over partitions (the same for
 // the preloaded events and the pre-populated state).
 uint64_t KeyHash(std::string_view key);

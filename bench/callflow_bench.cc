@@ -35,6 +35,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
 #include "bench/restore_bench.h"
+#include "bench/ingest_bench.h"
 #include "callflow/v1/events.pb.h"
 #include "callflow/v1/outputs.pb.h"
 #include "processor/pipeline/mock_cluster.h"
@@ -1082,9 +1083,12 @@ int main(int argc, char** argv) {
 
   RestoreArgs restore;
   CLI::App* r = AddRestoreCommand(app, restore);
+  IngestArgs ingest;
+  CLI::App* i = AddIngestBench(app, &ingest);
 
   CLI11_PARSE(app, argc, argv);
   if (r->parsed()) return RunRestore(restore);
+  if (i->parsed()) return RunIngestBench(ingest);
   if (e->parsed()) return RunEngine(engine);
   if (x->parsed()) return RunE2e(e2e);
   return RunLatency(latency);

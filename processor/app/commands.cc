@@ -2,6 +2,9 @@
 
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
+#include "processor/rules/time.h"
+
 namespace callflow::app {
 
 int Fail(absl::string_view message, int exit_code) {
@@ -11,6 +14,17 @@ int Fail(absl::string_view message, int exit_code) {
 
 int Fail(const absl::Status& status, int exit_code) {
   return Fail(status.message(), exit_code);
+}
+
+absl::StatusOr<std::chrono::milliseconds> ParsePositiveDuration(
+    absl::string_view flag, const std::string& text) {
+  auto d = rules::ParseDuration(text);
+  if (!d.ok() || *d <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": ", d.ok() ? "must be positive" : d.status().message()));
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(*d));
 }
 
 CLI::Option* AddConfigFlag(CLI::App& command, std::string* path) {

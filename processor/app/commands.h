@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -27,12 +28,18 @@ void AddSimulateCommand(CLI::App& app, CommandRun& run);
 void AddRunCommand(CLI::App& app, CommandRun& run);
 void AddDemoCommand(CLI::App& app, CommandRun& run);
 void AddProduceCommand(CLI::App& app, CommandRun& run);
+void AddIngestCommand(CLI::App& app, CommandRun& run);
 
 // Helpers shared by the commands.
 
 // Prints "callflow: <message>" on stderr and returns `exit_code`.
 int Fail(absl::string_view message, int exit_code = 1);
 int Fail(const absl::Status& status, int exit_code = 1);
+
+// A positive duration flag ("30s", "2m") as milliseconds; the error names
+// `flag` ("--timeout: must be positive").
+absl::StatusOr<std::chrono::milliseconds> ParsePositiveDuration(
+    absl::string_view flag, const std::string& text);
 
 // Adds "--config FILE" (optional; defaults when absent) to `command`.
 CLI::Option* AddConfigFlag(CLI::App& command, std::string* path);

@@ -269,6 +269,20 @@ Setter BusinessHoursKey(rules::LineOptions* line) {
   };
 }
 
+// [ingest] line: "queue" | "did".
+Setter IngestLineKey(ingest::LineFrom* out) {
+  return [out](const RawValue& raw) -> absl::Status {
+    auto v = raw.String();
+    if (!v.ok()) return v.status();
+    if (*v != "queue" && *v != "did") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("expected \"queue\" or \"did\", got '", *v, "'"));
+    }
+    *out = *v == "did" ? ingest::LineFrom::kDid : ingest::LineFrom::kQueue;
+    return absl::OkStatus();
+  };
+}
+
 // CALLFLOW_ + the key upper-cased, anything but letters and digits as '_'.
 std::string EnvName(absl::string_view key) {
   std::string name = "CALLFLOW_";
@@ -335,6 +349,8 @@ class Schema {
     Add("topics.dlq", StringKey(&c->topics.dlq));
     Add("topics.changelog", StringKey(&c->topics.changelog));
     Add("topics.lines", StringKey(&c->topics.lines));
+    Add("ingest.line", IngestLineKey(&c->ingest.line));
+    Add("ingest.max_idle", DurationKey(&c->ingest.max_idle_ns, 0));
   }
 
   void AddLine(const std::string& name, rules::LineOptions* line) {

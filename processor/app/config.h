@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "processor/ingest/ingest_options.h"
 #include "processor/pipeline/pipeline_options.h"
 #include "processor/rules/options.h"
 #include "state/state_env.h"
@@ -18,6 +19,8 @@ struct Config {
   state::StateOptions state;
   pipeline::Topics topics;
   pipeline::PipelineOptions pipeline;
+  // [ingest]: `callflow ingest` (line, max_idle).
+  ingest::IngestOptions ingest;
   // librdkafka properties ([kafka], nested tables flattened with dots).
   std::map<std::string, std::string> kafka;
   // [metrics] address. Default "0.0.0.0:9464".

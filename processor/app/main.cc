@@ -12,6 +12,7 @@ constexpr AddCommandFn kCommands[] = {
     callflow::app::AddReplayCommand,   callflow::app::AddInspectCommand,
     callflow::app::AddSimulateCommand, callflow::app::AddRunCommand,
     callflow::app::AddDemoCommand,     callflow::app::AddProduceCommand,
+    callflow::app::AddIngestCommand,
 };
 
 }  // namespace

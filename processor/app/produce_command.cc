@@ -9,7 +9,6 @@
 #include "processor/app/commands.h"
 #include "processor/codec/codec.h"
 #include "processor/pipeline/event_producer.h"
-#include "processor/rules/time.h"
 
 namespace callflow::app {
 namespace {
@@ -25,14 +24,9 @@ struct ProduceFlags {
 int RunProduceCommand(const ProduceFlags& flags) {
   auto config = LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
-  auto timeout = rules::ParseDuration(flags.timeout);
-  if (!timeout.ok() || *timeout <= 0) {
-    return Fail(absl::StrCat("--timeout: ", timeout.ok()
-                                                ? "must be positive"
-                                                : timeout.status().message()));
-  }
-  const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::nanoseconds(*timeout));
+  auto timeout = ParsePositiveDuration("--timeout", flags.timeout);
+  if (!timeout.ok()) return Fail(timeout.status());
+  const std::chrono::milliseconds timeout_ms = *timeout;
   pipeline::KafkaProperties kafka = config->kafka;
   kafka["bootstrap.servers"] = flags.brokers;
   // librdkafka fails a record it could not deliver in this time, so

@@ -29,6 +29,12 @@ absl::Status EventProducer::SendRaw(std::string_view key,
   return producer_->Produce(topic_, key, payload, &tracker_);
 }
 
+absl::Status EventProducer::SendRawTo(const std::string& topic,
+                                      std::string_view key,
+                                      std::string_view payload) {
+  return producer_->Produce(topic, key, payload, &tracker_);
+}
+
 absl::Status EventProducer::WaitAcknowledged(
     std::chrono::milliseconds timeout) {
   if (!tracker_.WaitAll(timeout)) {

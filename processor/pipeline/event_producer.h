@@ -25,12 +25,15 @@ class EventProducer {
  public:
   // `engine_options` must outlive the producer (the key needs the region).
   static absl::StatusOr<std::unique_ptr<EventProducer>> Create(
-      const rules::EngineOptions& engine_options,
-      const KafkaProperties& kafka, std::string topic);
+      const rules::EngineOptions& engine_options, const KafkaProperties& kafka,
+      std::string topic);
 
   absl::Status Send(const v1::CallEvent& event);
   // Produces a raw payload with `key` as is (tests of bad input).
   absl::Status SendRaw(std::string_view key, std::string_view payload);
+  // The same to another topic (ingest's dead letters), tracked alike.
+  absl::Status SendRawTo(const std::string& topic, std::string_view key,
+                         std::string_view payload);
 
   // Waits until every record sent so far is acknowledged; an error when any
   // failed or `timeout` passed first.

@@ -421,3 +421,30 @@ TEST_F(ConfigTest, ExampleConfigUncommentedGivesTheDefaults) {
 
 }  // namespace
 }  // namespace callflow::app
+
+namespace callflow::app {
+namespace {
+
+// [ingest] (callflow ingest): line and max_idle, checked like the rest.
+TEST_F(ConfigTest, IngestSectionKeysAndErrors) {
+  auto d = Load("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->ingest.line, ingest::LineFrom::kQueue);
+  EXPECT_EQ(d->ingest.max_idle_ns, 2 * rules::kSecond);
+  auto c = Load("[ingest]\nline = \"did\"\nmax_idle = \"0s\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->ingest.line, ingest::LineFrom::kDid);
+  EXPECT_EQ(c->ingest.max_idle_ns, 0);
+  EXPECT_THAT(Error("[ingest]\nline = \"trunk\"\n"),
+              HasSubstr("config: ingest.line: expected \"queue\" or \"did\""));
+  EXPECT_THAT(Error("[ingest]\nmax_idle = \"soon\"\n"),
+              HasSubstr("config: ingest.max_idle"));
+  EXPECT_THAT(Error("[ingest]\nmax_idel = \"2s\"\n"),
+              HasSubstr("unknown key 'ingest.max_idel'"));
+  auto env = Load("", {{"CALLFLOW_INGEST_MAX_IDLE", "5s"}});
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(env->ingest.max_idle_ns, 5 * rules::kSecond);
+}
+
+}  // namespace
+}  // namespace callflow::app

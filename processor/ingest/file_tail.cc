@@ -1,0 +1,127 @@
+#include "processor/ingest/file_tail.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace callflow::ingest {
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return absl::UnavailableError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FileTail>> FileTail::Open(
+    const std::string& path, bool follow, std::optional<FilePosition> resume) {
+  std::unique_ptr<FileTail> tail(new FileTail(path, follow));
+  if (absl::Status s = tail->OpenPath(resume); !s.ok()) return s;
+  return tail;
+}
+
+FileTail::~FileTail() {
+  if (fd_ > 0) close(fd_);
+}
+
+absl::Status FileTail::OpenPath(std::optional<FilePosition> resume) {
+  if (fd_ > 0) close(fd_);
+  buffer_.clear();
+  begin_ = 0;
+  offset_ = 0;
+  eof_ = false;
+  if (path_ == "-") {
+    fd_ = STDIN_FILENO;
+    return absl::OkStatus();
+  }
+  fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return Errno("cannot open", path_);
+  struct stat st {};
+  if (fstat(fd_, &st) != 0) return Errno("cannot stat", path_);
+  inode_ = st.st_ino;
+  if (resume && resume->inode == inode_ &&
+      static_cast<uint64_t>(st.st_size) >= resume->offset) {
+    if (lseek(fd_, static_cast<off_t>(resume->offset), SEEK_SET) < 0) {
+      return Errno("cannot seek in", path_);
+    }
+    offset_ = resume->offset;
+    resumed_ = true;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> FileTail::Fill() {
+  if (begin_ > 0) {
+    buffer_.erase(0, begin_);
+    begin_ = 0;
+  }
+  const size_t old = buffer_.size();
+  buffer_.resize(old + kChunk);
+  ssize_t n;
+  do {
+    n = read(fd_, buffer_.data() + old, kChunk);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    buffer_.resize(old);
+    return Errno("cannot read", path_);
+  }
+  buffer_.resize(old + static_cast<size_t>(n));
+  eof_ = n == 0;
+  return n > 0;
+}
+
+absl::StatusOr<std::optional<std::string_view>> FileTail::NextLine() {
+  size_t scan = begin_;
+  while (true) {
+    const size_t nl = buffer_.find('\n', scan);
+    if (nl != std::string::npos) {
+      std::string_view line(buffer_.data() + begin_, nl - begin_);
+      offset_ += nl + 1 - begin_;
+      begin_ = nl + 1;
+      return line;
+    }
+    scan = buffer_.size() - begin_;  // relative: Fill moves the data to 0
+    auto more = Fill();
+    if (!more.ok()) return more.status();
+    if (*more) continue;
+    if (!follow_ && begin_ < buffer_.size()) {
+      // The last line of a file that does not end in a newline.
+      std::string_view line(buffer_.data() + begin_, buffer_.size() - begin_);
+      offset_ += line.size();
+      begin_ = buffer_.size();
+      return line;
+    }
+    return std::nullopt;
+  }
+}
+
+absl::StatusOr<bool> FileTail::CheckRotation() {
+  if (fd_ == STDIN_FILENO) return false;
+  struct stat named {};
+  if (stat(path_.c_str(), &named) != 0) return false;  // between rename+create
+  const uint64_t read_to = offset_ + (buffer_.size() - begin_);
+  if (named.st_ino != inode_) {
+    // Renamed away and replaced: what the old file held is read (NextLine
+    // found nothing more), so go on with the new one from its start.
+    if (absl::Status s = OpenPath(std::nullopt); !s.ok()) return s;
+    return true;
+  }
+  if (static_cast<uint64_t>(named.st_size) < read_to) {
+    if (lseek(fd_, 0, SEEK_SET) < 0) return Errno("cannot seek in", path_);
+    buffer_.clear();
+    begin_ = 0;
+    offset_ = 0;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace callflow::ingest

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace callflow::ingest {
+
+// A place in a log file: which file (inode) and the byte after the last
+// line handed out.
+struct FilePosition {
+  uint64_t inode = 0;
+  uint64_t offset = 0;
+  bool operator==(const FilePosition&) const = default;
+};
+
+// Reads a file (or stdin, "-") line by line. With follow it behaves like
+// `tail -F`: at the end it waits for more, and CheckRotation() notices when
+// the path names another file (logrotate's rename + create: the old file is
+// read to its end first, then the new one from its start) or when the file
+// got shorter than what was read (copytruncate: read again from the start).
+// Lines written to a copytruncated file between the copy and the truncate,
+// or past the old size before the truncate is noticed, are a known limit
+// of copytruncate.
+//
+// Lifecycle: Open, NextLine... (CheckRotation when NextLine has nothing in
+// follow mode), destroy. Not thread-safe.
+class FileTail {
+ public:
+  // Opens `path` ("-" = stdin). With `resume` (a position saved earlier)
+  // reading starts at its offset when the path still names that inode and
+  // is at least that long; otherwise at the start (`resumed()` says which).
+  static absl::StatusOr<std::unique_ptr<FileTail>> Open(
+      const std::string& path, bool follow, std::optional<FilePosition> resume);
+  ~FileTail();
+  FileTail(const FileTail&) = delete;
+  FileTail& operator=(const FileTail&) = delete;
+
+  // The next complete line, without its newline, valid until the next
+  // call; nullopt when there is none now. Without follow, a last line with
+  // no newline is returned at the end of the file.
+  absl::StatusOr<std::optional<std::string_view>> NextLine();
+
+  // Follow mode, after NextLine found nothing: switches to the file the
+  // path names now, or rewinds a truncated file. Returns true when it did.
+  absl::StatusOr<bool> CheckRotation();
+
+  // Just after the last line handed out.
+  FilePosition position() const { return {inode_, offset_}; }
+  bool resumed() const { return resumed_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  FileTail(std::string path, bool follow)
+      : path_(std::move(path)), follow_(follow) {}
+  absl::Status OpenPath(std::optional<FilePosition> resume);
+  // Reads more bytes into buffer_; false at the end of the file.
+  absl::StatusOr<bool> Fill();
+
+  std::string path_;
+  bool follow_;
+  int fd_ = -1;
+  uint64_t inode_ = 0;
+  uint64_t offset_ = 0;  // of buffer_[begin_] in the file
+  std::string buffer_;   // bytes read, not yet handed out from begin_
+  size_t begin_ = 0;
+  bool resumed_ = false;
+  bool eof_ = false;  // the last Fill hit the end
+};
+
+}  // namespace callflow::ingest

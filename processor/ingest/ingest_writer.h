@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "processor/ingest/event_sink.h"
+#include "processor/ingest/ingest_counts.h"
+#include "processor/ingest/line_adapter.h"
+
+namespace callflow::ingest {
+
+// Where a raw line came from, for its error message and dead letter.
+struct LineOrigin {
+  int32_t partition = -1;  // -1 for a file
+  int64_t offset = 0;      // the line number in a file, the record's offset
+  std::string_view key;    // the raw record's key
+};
+
+// The step after an adapter, shared by the file and topic runs: counts the
+// line's outcome, writes its events to the sink, and reports a malformed
+// line on `log` ("<source>:<line N>: malformed: <why>"; the first
+// kMaxReported only) and as a DeadLetter to the sink.
+//
+// Lifecycle: one per run. Not thread-safe.
+class IngestWriter {
+ public:
+  static constexpr uint64_t kMaxReported = 100;
+
+  // `source` names the input: a path or a topic.
+  IngestWriter(EventSink& sink, std::ostream& log, std::string source)
+      : sink_(sink), log_(log), source_(std::move(source)) {}
+
+  // Handles one converted line; `events` are the adapter's output for it
+  // (moved into the sink).
+  absl::Status Handle(const LineResult& result,
+                      std::vector<v1::CallEvent>& events, std::string_view raw,
+                      const LineOrigin& origin);
+
+  IngestCounts& counts() { return counts_; }
+  EventSink& sink() { return sink_; }
+
+ private:
+  EventSink& sink_;
+  std::ostream& log_;
+  std::string source_;
+  IngestCounts counts_;
+};
+
+}  // namespace callflow::ingest

@@ -1,0 +1,130 @@
+// tail -F semantics of FileTail and the position file.
+#include "processor/ingest/file_tail.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "processor/ingest/position_file.h"
+#include "processor/util/temp_dir.h"
+
+namespace callflow::ingest {
+namespace {
+
+void Append(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::app) << text;
+}
+
+// Every line available now.
+std::vector<std::string> Drain(FileTail& tail) {
+  std::vector<std::string> lines;
+  while (true) {
+    auto line = tail.NextLine();
+    EXPECT_TRUE(line.ok()) << line.status();
+    if (!line.ok() || !line->has_value()) return lines;
+    lines.emplace_back(**line);
+  }
+}
+
+using Lines = std::vector<std::string>;
+
+class FileTailTest : public ::testing::Test {
+ protected:
+  util::TempDir dir_ = util::TempDir::CreateOrDie("callflow-tail");
+  std::string log_ = dir_.path() + "/queue_log";
+};
+
+TEST_F(FileTailTest, ReadsToTheEndWithoutFollow) {
+  Append(log_, "a\nb\nlast without newline");
+  auto tail = FileTail::Open(log_, false, std::nullopt);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(Drain(**tail), (Lines{"a", "b", "last without newline"}));
+}
+
+TEST_F(FileTailTest, FollowWaitsForTheRestOfALine) {
+  Append(log_, "a\npart");
+  auto tail = FileTail::Open(log_, true, std::nullopt);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(Drain(**tail), (Lines{"a"}));
+  EXPECT_EQ((*tail)->position().offset, 2u);
+  Append(log_, "ial\nb\n");
+  EXPECT_EQ(Drain(**tail), (Lines{"partial", "b"}));
+  EXPECT_EQ((*tail)->position().offset, 12u);
+}
+
+TEST_F(FileTailTest, RenameAndCreateIsFollowedToTheNewFile) {
+  Append(log_, "1\n2\n");
+  auto tail = FileTail::Open(log_, true, std::nullopt);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
+  // The writer appends to the old file before it is renamed away.
+  Append(log_, "3\n");
+  ASSERT_EQ(std::rename(log_.c_str(), (log_ + ".1").c_str()), 0);
+  auto rotated = (*tail)->CheckRotation();
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_FALSE(*rotated);  // no new file yet
+  EXPECT_EQ(Drain(**tail), (Lines{"3"}));
+  Append(log_, "4\n");
+  rotated = (*tail)->CheckRotation();
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_TRUE(*rotated);
+  EXPECT_EQ(Drain(**tail), (Lines{"4"}));
+}
+
+TEST_F(FileTailTest, CopytruncateStartsAgainFromTheTop) {
+  Append(log_, "1\n2\n");
+  auto tail = FileTail::Open(log_, true, std::nullopt);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
+  std::ofstream(log_, std::ios::trunc) << "3\n";  // truncated, then written
+  auto rotated = (*tail)->CheckRotation();
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_TRUE(*rotated);
+  EXPECT_EQ(Drain(**tail), (Lines{"3"}));
+}
+
+TEST_F(FileTailTest, ResumesAtASavedPositionOfTheSameFile) {
+  Append(log_, "1\n2\n");
+  FilePosition pos;
+  {
+    auto tail = FileTail::Open(log_, true, std::nullopt);
+    ASSERT_TRUE(tail.ok());
+    EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
+    pos = (*tail)->position();
+  }
+  const std::string pos_file = dir_.path() + "/pos";
+  auto none = LoadPosition(pos_file);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(SavePosition(pos_file, pos).ok());
+  auto loaded = LoadPosition(pos_file);
+  ASSERT_TRUE(loaded.ok() && loaded->has_value());
+  EXPECT_EQ(**loaded, pos);
+  Append(log_, "3\n");
+  auto resumed = FileTail::Open(log_, true, **loaded);
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_TRUE((*resumed)->resumed());
+  EXPECT_EQ(Drain(**resumed), (Lines{"3"}));
+  // Another file at the path: from its start.
+  ASSERT_EQ(std::rename(log_.c_str(), (log_ + ".1").c_str()), 0);
+  Append(log_, "new\n");
+  auto other = FileTail::Open(log_, true, **loaded);
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE((*other)->resumed());
+  EXPECT_EQ(Drain(**other), (Lines{"new"}));
+}
+
+TEST_F(FileTailTest, ABrokenPositionFileIsAClearError) {
+  const std::string pos_file = dir_.path() + "/pos";
+  std::ofstream(pos_file) << "not a position";
+  auto loaded = LoadPosition(pos_file);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("remove the file"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace callflow::ingest

@@ -1,0 +1,342 @@
+// Outside-client feeds on the mock cluster: a raw topic written by kcat
+// without keys, or keyed by the dialled line's number, goes through
+// `callflow ingest --format callevent --from-topic` into the events topic;
+// the processor's outputs then equal `callflow replay` of the same events.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "processor/codec/codec.h"
+#include "processor/rules/time.h"
+#include "tests/processor/ingest/ingest_test_util.h"
+#include "tests/processor/pipeline/pipeline_test_util.h"
+
+namespace callflow::ingest::testing {
+namespace {
+
+using namespace pipeline::testing;  // NOLINT: the test toolkit
+using pipeline::KafkaProperties;
+using pipeline::MockCluster;
+using pipeline::PipelineConfig;
+using pipeline::Topics;
+
+constexpr int kRawPartitions = 4;
+// Bad records among the good ones: not JSON, and no event_id.
+const char* const kBadRecords[] = {
+    "this is not a CallEvent",
+    R"({"occurred_at":"2025-12-01T00:00:00Z","call_id":"c","direction":"INBOUND","started":{}})",
+};
+
+enum class Keying { kNone, kLineNumber };
+
+// Runs `kcat -P ... -l file` with `flags`; a test failure when it fails.
+void Kcat(const std::string& brokers, const std::string& topic,
+          const std::string& flags, const std::string& file) {
+  const std::string cmd = absl::StrCat("kcat -P -b ", brokers, " -t ", topic,
+                                       " ", flags, " -l ", file, " 2>&1");
+  const ShellResult r = RunShell(cmd);
+  ASSERT_EQ(r.exit_code, 0) << cmd << ": " << r.out;
+}
+
+// How many partitions of `topic` hold records (read with kcat).
+int PartitionsUsed(const std::string& brokers, const std::string& topic) {
+  std::set<int32_t> used;
+  for (const KcatRecord& r : KcatRead(brokers, topic)) used.insert(r.partition);
+  return static_cast<int>(used.size());
+}
+
+// Writes `lines` to `topic` without keys, round-robin over its partitions
+// (librdkafka's own choice for keyless records sticks to one partition for
+// a while, which can leave a small feed on one partition).
+void KcatRoundRobin(const std::string& brokers, const std::string& topic,
+                    const std::vector<std::string>& lines,
+                    const std::string& dir) {
+  for (int p = 0; p < kRawPartitions; ++p) {
+    const std::string file = absl::StrCat(dir, "/raw.", p);
+    {
+      std::ofstream out(file);
+      for (size_t i = p; i < lines.size(); i += kRawPartitions) {
+        out << lines[i] << "\n";
+      }
+    }
+    Kcat(brokers, topic, absl::StrCat("-p ", p), file);
+  }
+}
+
+// Writes `events` (and kBadRecords) to `topic` with kcat, one record per
+// line: without keys, round-robin over the partitions, or keyed by a number
+// per line (librdkafka's default partitioner).
+void KcatProduce(const std::string& brokers, const std::string& topic,
+                 const std::vector<v1::CallEvent>& events, Keying keying,
+                 const std::string& dir) {
+  std::vector<std::string> records;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i == events.size() / 3) records.push_back(kBadRecords[0]);
+    if (i == events.size() / 2) records.push_back(kBadRecords[1]);
+    records.push_back(codec::ToJson(events[i]));
+  }
+  if (keying == Keying::kNone) {
+    KcatRoundRobin(brokers, topic, records, dir);
+    return;
+  }
+  const std::string file = dir + "/raw.keyed";
+  {
+    std::ofstream out(file);
+    std::map<std::string, std::string> line_numbers;
+    for (const std::string& record : records) {
+      v1::CallEvent e;
+      std::string key = "none";
+      if (codec::ParseEventJson(record, &e).ok()) {
+        auto [it, fresh] = line_numbers.emplace(
+            e.line(), absl::StrCat("+7495000", 1000 + line_numbers.size()));
+        key = it->second;
+      }
+      out << key << "\t" << record << "\n";
+    }
+  }
+  Kcat(brokers, topic, "-K '\\t'", file);
+}
+
+std::string WriteConfig(const std::string& dir, const KafkaProperties& kafka,
+                        const Topics& topics) {
+  const std::string path = dir + "/callflow.toml";
+  std::ofstream out(path);
+  out << "[topics]\nevents = \"" << topics.events << "\"\ndlq = \""
+      << topics.dlq << "\"\n[kafka]\n";
+  for (const auto& [k, v] : kafka) out << "\"" << k << "\" = \"" << v << "\"\n";
+  return path;
+}
+
+// Simulated traffic with no two events at the same instant. The simulator
+// writes, e.g., a caller's ContactUpdated and the call's started at one
+// instant; once a producer spreads them over partitions, no one can tell
+// their order again (the merge breaks ties by partition, docs/INGEST.md),
+// so a tie moves 1 ms later, for the oracle and the feed alike.
+std::vector<v1::CallEvent> DistinctTimes(std::vector<v1::CallEvent> events) {
+  for (size_t i = 1; i < events.size(); ++i) {
+    const int64_t prev = rules::FromProto(events[i - 1].occurred_at());
+    if (rules::FromProto(events[i].occurred_at()) <= prev) {
+      rules::ToProto(prev + rules::kSecond / 1000,
+                     events[i].mutable_occurred_at());
+    }
+  }
+  return events;
+}
+
+void ExpectIngestedFeedEqualsReplay(Keying keying) {
+  TempDir dir;
+  const auto events =
+      DistinctTimes(SimulatedEvents(400, keying == Keying::kNone ? 5 : 6));
+  const std::string input = dir.path() + "/input.jsonl";
+  WriteJsonl(events, input);
+  const Outputs expected = ReplayOutputs(input, dir.path() + "/replay");
+  ASSERT_FALSE(expected.tasks.empty());
+
+  auto cluster = MockCluster::Start(3);
+  ASSERT_TRUE(cluster.ok());
+  const std::string brokers = (*cluster)->bootstraps();
+  const KafkaProperties kafka = MockKafka(**cluster);
+  ASSERT_TRUE((*cluster)->CreateTopic("raw", kRawPartitions).ok());
+  // One events partition: the processor sees replay's order and watermark.
+  const Topics topics = MakeTopics(**cluster, "", 1);
+  KcatProduce(brokers, "raw", events, keying, dir.path());
+  const int64_t raw_records =
+      static_cast<int64_t>(events.size() + std::size(kBadRecords));
+  ASSERT_EQ(EndOffsets(kafka, "raw", kRawPartitions), raw_records);
+  // Either way one caller's events are spread over the partitions (the
+  // simulator's four lines hash to at least two).
+  EXPECT_GE(PartitionsUsed(brokers, "raw"),
+            keying == Keying::kNone ? kRawPartitions : 2);
+
+  CallflowChild ingest(
+      {"ingest", "--format", "callevent", "--from-topic", "raw", "--config",
+       WriteConfig(dir.path(), kafka, topics)},
+      dir.path() + "/ingest.log");
+  const auto guard = std::chrono::seconds(120);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return GroupCommitted(kafka, "callflow-ingest", "raw",
+                              kRawPartitions) == raw_records;
+      },
+      guard))
+      << ingest.Log();
+  EXPECT_EQ(ingest.Stop(SIGTERM), 0) << ingest.Log();
+  const std::string log = ingest.Log();
+  EXPECT_NE(log.find(absl::StrCat(raw_records, " lines read, ", events.size(),
+                                  " events written, 0 ignored, 0 orphans, 2 "
+                                  "malformed")),
+            std::string::npos)
+      << log;
+  ASSERT_EQ(EndOffsets(kafka, topics.events, 1),
+            static_cast<int64_t>(events.size()));
+
+  PipelineConfig config = TestConfig(topics, kafka);
+  PipelineThread pipeline(dir.path() + "/state", config);
+  ASSERT_TRUE(
+      WaitCommitted(pipeline.stats(), static_cast<int64_t>(events.size())));
+  ASSERT_TRUE(pipeline.Stop().ok());
+  const Outputs got = ReadOutputs(kafka, topics);
+  EXPECT_EQ(got.tasks, expected.tasks);
+  EXPECT_EQ(got.alerts, expected.alerts);
+  EXPECT_EQ(got.contacts, expected.contacts);
+
+  // The two bad records are in the DLQ, named by where they came from.
+  std::vector<v1::DeadLetter> dead;
+  for (const KcatRecord& r : KcatRead(brokers, topics.dlq)) {
+    v1::DeadLetter dl;
+    ASSERT_TRUE(dl.ParseFromString(r.value));
+    if (dl.source_topic() == "raw") dead.push_back(dl);
+  }
+  ASSERT_EQ(dead.size(), 2u);
+  for (const auto& dl : dead) {
+    EXPECT_GE(dl.partition(), 0);
+    EXPECT_NE(dl.error().find("offset"), std::string::npos) << dl.error();
+  }
+}
+
+TEST(IngestTopicTest, UnkeyedFeedThroughIngestEqualsReplay) {
+  ExpectIngestedFeedEqualsReplay(Keying::kNone);
+}
+
+TEST(IngestTopicTest, FeedKeyedByLineNumberThroughIngestEqualsReplay) {
+  ExpectIngestedFeedEqualsReplay(Keying::kLineNumber);
+}
+
+// The backfill path: a queue_log file to the events topic. Keys are the
+// normalized callers, malformed lines are dead letters naming their line.
+TEST(IngestTopicTest, QueueLogFileToTheEventsTopicAndTheDlq) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(3);
+  ASSERT_TRUE(cluster.ok());
+  const std::string brokers = (*cluster)->bootstraps();
+  const KafkaProperties kafka = MockKafka(**cluster);
+  const Topics topics = MakeTopics(**cluster, "", kRawPartitions);
+  const CommandResult r =
+      RunCallflow({"ingest", "--format", "asterisk-queue-log", "--input",
+                   "tests/data/ingest/all_verbs.queue_log", "--config",
+                   WriteConfig(dir.path(), kafka, topics)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("40 events written"), std::string::npos) << r.err;
+  std::map<std::string, int> by_key;
+  for (const KcatRecord& rec : KcatRead(brokers, topics.events)) {
+    v1::CallEvent e;
+    ASSERT_TRUE(e.ParseFromString(rec.value));
+    ++by_key[rec.key];
+    if (e.call_id() == "1764547200.1") {
+      EXPECT_EQ(e.caller(), "84951234567");  // as the PBX wrote it
+      EXPECT_EQ(rec.key, "+74951234567");    // keyed normalized
+    }
+  }
+  EXPECT_EQ(by_key["+74951234567"], 4);  // started, queued, answered, ended
+  EXPECT_EQ(by_key["+74951110008"], 6);  // both visits of the re-queued call
+  std::vector<std::string> errors;
+  for (const KcatRecord& rec : KcatRead(brokers, topics.dlq)) {
+    v1::DeadLetter dl;
+    ASSERT_TRUE(dl.ParseFromString(rec.value));
+    EXPECT_EQ(dl.source_topic(), "tests/data/ingest/all_verbs.queue_log");
+    EXPECT_EQ(dl.partition(), -1);
+    errors.push_back(absl::StrCat(dl.offset(), " ", dl.error()));
+  }
+  ASSERT_EQ(errors.size(), 4u);
+  std::sort(errors.begin(), errors.end());
+  EXPECT_EQ(errors[0].substr(0, 11), "33 line 33:") << errors[0];
+  EXPECT_EQ(errors[3].substr(0, 11), "37 line 37:") << errors[3];
+}
+
+// A clean stop commits what was produced; the next run starts there: every
+// event once, none lost, none repeated.
+TEST(IngestTopicTest, RestartResumesFromTheCommittedOffsets) {
+  TempDir dir;
+  const auto events = DistinctTimes(SimulatedEvents(200, 7));
+  std::vector<std::string> first, second;
+  for (size_t i = 0; i < events.size(); ++i) {
+    (i < events.size() / 2 ? first : second)
+        .push_back(codec::ToJson(events[i]));
+  }
+  auto cluster = MockCluster::Start(3);
+  ASSERT_TRUE(cluster.ok());
+  const std::string brokers = (*cluster)->bootstraps();
+  const KafkaProperties kafka = MockKafka(**cluster);
+  ASSERT_TRUE((*cluster)->CreateTopic("raw", kRawPartitions).ok());
+  const Topics topics = MakeTopics(**cluster, "", 1);
+  const std::string config = WriteConfig(dir.path(), kafka, topics);
+  auto run_until_committed = [&](int64_t total, const std::string& log) {
+    CallflowChild ingest({"ingest", "--format", "callevent", "--from-topic",
+                          "raw", "--config", config},
+                         log);
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          return GroupCommitted(kafka, "callflow-ingest", "raw",
+                                kRawPartitions) == total;
+        },
+        std::chrono::seconds(120)))
+        << ingest.Log();
+    EXPECT_EQ(ingest.Stop(SIGTERM), 0) << ingest.Log();
+  };
+  KcatRoundRobin(brokers, "raw", first, dir.path());
+  run_until_committed(static_cast<int64_t>(first.size()),
+                      dir.path() + "/first.log");
+  KcatRoundRobin(brokers, "raw", second, dir.path());
+  run_until_committed(static_cast<int64_t>(events.size()),
+                      dir.path() + "/second.log");
+
+  std::multiset<std::string> ids;
+  for (const KcatRecord& r : KcatRead(brokers, topics.events)) {
+    v1::CallEvent e;
+    ASSERT_TRUE(e.ParseFromString(r.value));
+    ids.insert(e.event_id());
+  }
+  std::multiset<std::string> expected;
+  for (const auto& e : events) expected.insert(e.event_id());
+  EXPECT_EQ(ids, expected);
+}
+
+// queue_log lines spread over partitions by a producer without keys: read
+// partition by partition, a CONNECT would come before its ENTERQUEUE (an
+// orphan); merged in event-time order, the output equals the file's.
+TEST(IngestTopicTest, UnkeyedQueueLogLinesAreMergedInEventTimeOrder) {
+  TempDir dir;
+  const std::string fixture = "tests/data/ingest/all_verbs.queue_log";
+  const std::string reference = dir.path() + "/reference.jsonl";
+  ASSERT_EQ(RunCallflow({"ingest", "--format", "asterisk-queue-log", "--input",
+                         fixture, "--out", reference})
+                .exit_code,
+            0);
+  auto cluster = MockCluster::Start(3);
+  ASSERT_TRUE(cluster.ok());
+  const std::string brokers = (*cluster)->bootstraps();
+  const KafkaProperties kafka = MockKafka(**cluster);
+  ASSERT_TRUE((*cluster)->CreateTopic("raw", kRawPartitions).ok());
+  KcatRoundRobin(brokers, "raw", ReadLines(fixture), dir.path());
+  const int64_t lines = static_cast<int64_t>(ReadLines(fixture).size());
+  ASSERT_EQ(EndOffsets(kafka, "raw", kRawPartitions), lines);
+  ASSERT_EQ(PartitionsUsed(brokers, "raw"), kRawPartitions);
+  const Topics topics = MakeTopics(**cluster, "", 1);
+  const std::string out = dir.path() + "/events.jsonl";
+  CallflowChild ingest(
+      {"ingest", "--format", "asterisk-queue-log", "--from-topic", "raw",
+       "--out", out, "--config", WriteConfig(dir.path(), kafka, topics)},
+      dir.path() + "/ingest.log");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return GroupCommitted(kafka, "callflow-ingest", "raw",
+                              kRawPartitions) == lines;
+      },
+      std::chrono::seconds(120)))
+      << ingest.Log();
+  EXPECT_EQ(ingest.Stop(SIGTERM), 0) << ingest.Log();
+  EXPECT_NE(ingest.Log().find("41 lines read, 40 events written, 7 ignored, "
+                              "2 orphans, 4 malformed"),
+            std::string::npos)
+      << ingest.Log();
+  EXPECT_EQ(ReadLines(out), ReadLines(reference));
+}
+
+}  // namespace
+}  // namespace callflow::ingest::testing
