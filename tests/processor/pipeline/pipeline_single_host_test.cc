@@ -1,0 +1,42 @@
+// [state] changelog = false: a partition that reaches an instance without
+// its state, while the group already consumed it, stops that instance with
+// an error that says what to do; it never starts from an empty state.
+#include <gtest/gtest.h>
+
+#include "tests/processor/pipeline/pipeline_test_util.h"
+
+namespace callflow::pipeline::testing {
+namespace {
+
+TEST(PipelineSingleHostTest, MissingStateWithoutChangelogIsAnError) {
+  TempDir a_dir, b_dir;
+  auto cluster = MockCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  const Topics topics = MakeTopics(**cluster, "single.", 1, "single.events");
+  const KafkaProperties kafka = MockKafka(**cluster);
+  const auto events = SimulatedEvents(200, 3);
+  ProduceEvents(kafka, topics.events, events);
+  PipelineConfig config = TestConfig(topics, kafka, /*shards=*/1);
+  config.options.changelog = false;
+  {
+    PipelineThread a(a_dir.path() + "/state", config);
+    ASSERT_TRUE(
+        WaitCommitted(a.stats(), static_cast<int64_t>(events.size())));
+    ASSERT_TRUE(a.Stop().ok());
+  }
+  ASSERT_GT(GroupCommitted(kafka, config.options.group_id, topics.events, 1),
+            0);
+  PipelineThread b(b_dir.path() + "/state", config);
+  const absl::Status status = b.Join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_NE(status.message().find("has no local state"),
+            absl::string_view::npos)
+      << status;
+  EXPECT_NE(status.message().find("turn the changelog on"),
+            absl::string_view::npos)
+      << status;
+  EXPECT_EQ(b.stats().TotalProcessed(), 0u);
+}
+
+}  // namespace
+}  // namespace callflow::pipeline::testing
