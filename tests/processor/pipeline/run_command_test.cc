@@ -47,6 +47,29 @@ TEST(RunCommandTest, NoBrokersNamesTheKeyAndTheVariable) {
       << r.err;
 }
 
+TEST(RunCommandTest, ChangelogWithOtherPartitionCountIsAStartUpError) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  Topics topics;
+  ASSERT_TRUE((*cluster)->CreateCallflowTopics(topics, 4).ok());
+  topics.changelog = "other.changelog";
+  ASSERT_TRUE((*cluster)->CreateTopic(topics.changelog, 3).ok());
+  const std::string config = WriteFile(
+      dir.path() + "/callflow.toml",
+      "[kafka]\n\"bootstrap.servers\" = \"" + (*cluster)->bootstraps() +
+          "\"\n[topics]\nchangelog = \"other.changelog\"\n");
+  const CommandResult r =
+      RunCallflow({"run", "--config", config, "--state-dir",
+                   dir.path() + "/state", "--metrics-address", "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the changelog topic other.changelog has 3 "
+                       "partition(s) but the events topic callflow.events "
+                       "has 4"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(RunCommandTest, MissingTopicsAreNamedAndTheProcessExits) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
