@@ -18,6 +18,7 @@ struct Config {
   state::StateOptions state;
   pipeline::Topics topics;
   pipeline::PipelineOptions pipeline;
+  pipeline::InputOptions input;  // [input]
   // librdkafka properties ([kafka], nested tables flattened with dots).
   std::map<std::string, std::string> kafka;
   // [metrics] address. Default "0.0.0.0:9464".

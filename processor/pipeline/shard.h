@@ -15,6 +15,7 @@
 #include "processor/pipeline/kafka_output_sink.h"
 #include "processor/pipeline/line_aggregator_hub.h"
 #include "processor/pipeline/pipeline_options.h"
+#include "processor/pipeline/routing_check.h"
 #include "processor/pipeline/shard_channel.h"
 #include "processor/rules/engine.h"
 #include "state/partition_store.h"
@@ -34,6 +35,7 @@ struct ShardContext {
   OutputProducer& producer;
   RdKafka::KafkaConsumer& consumer;  // for the async offset commit only
   LineAggregatorHub& lines;
+  const RoutingCheck& routing;  // SPEC §9.3: checked before state is touched
   PipelineStats& stats;
   PipelineObserver* observer;  // may be null
   // Called once when the shard cannot go on (a failed delivery or commit);
@@ -84,8 +86,7 @@ class Shard {
   void ProcessBatch();
   void HandleEvent(Envelope& e);
   void HandleUndecodable(Envelope& e);
-  void DeadLetter(const Envelope& e, const std::string& error,
-                  DlqReason reason);
+  void DeadLetter(const Envelope& e, const rules::Verdict& verdict);
   void HandleControl(Envelope& e);
   void PublishWatermarks();
   bool CommitDue() const;

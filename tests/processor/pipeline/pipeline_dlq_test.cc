@@ -56,6 +56,7 @@ TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
   for (const v1::DeadLetter& d : got.dead_letters) {
     EXPECT_EQ(d.source_topic(), topics.events);
     EXPECT_EQ(d.key(), "bad-key");
+    EXPECT_EQ(d.reason(), v1::DeadLetter::UNDECODABLE);
     EXPECT_FALSE(d.error().empty());
     EXPECT_GE(d.offset(), 0);
     EXPECT_GT(d.received_at().seconds(), 0);
@@ -64,6 +65,8 @@ TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
   EXPECT_EQ(dead, bad);
   EXPECT_EQ(got.dead_letters.size(), bad.size());
   EXPECT_EQ(pipeline.stats().TotalDeadLetters(), bad.size());
+  EXPECT_EQ(pipeline.stats().dead_letters[v1::DeadLetter::UNDECODABLE].load(),
+            bad.size());
   EXPECT_FALSE(got.tasks.empty());  // the good events after them ran
 }
 
