@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "processor/rules/time.h"
+#include "processor/rules/validation.h"
 
 namespace callflow::pipeline {
 namespace {
@@ -142,8 +143,14 @@ void Shard::HandleEvent(Envelope& e) {
     return;
   }
   Owned& owned = it->second;
+  // A bad event keeps its own reason; a good one must be where it belongs
+  // before the engine touches state.
   rules::Verdict verdict =
-      ctx_.routing.Check(e.key, engine_.KeyFor(e.event), e.partition);
+      rules::ValidateEvent(e.event, owned.store->MutablePartition(),
+                           ctx_.engine_options, e.timestamp_ns);
+  if (verdict.ok()) {
+    verdict = ctx_.routing.Check(e.key, engine_.KeyFor(e.event), e.partition);
+  }
   if (verdict.ok()) {
     verdict = engine_.Process(e.event, *owned.store, sink_, e.timestamp_ns);
   }
