@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 
 namespace callflow::rules {
 namespace {
@@ -46,12 +45,6 @@ absl::Span<const RejectReason> AllRejectReasons() {
     return out;
   }();
   return *all;
-}
-
-absl::Status Verdict::ToStatus() const {
-  if (ok()) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat(std::string(ReasonLabel(reason_)), ": ", message_));
 }
 
 }  // namespace callflow::rules

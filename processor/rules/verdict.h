@@ -4,7 +4,6 @@
 #include <string_view>
 #include <utility>
 
-#include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "callflow/v1/outputs.pb.h"
 
@@ -26,7 +25,8 @@ absl::Span<const RejectReason> AllRejectReasons();
 // The outcome of checking or applying one event: accepted, or rejected with
 // a typed reason and a message for people (the DeadLetter's `error`).
 //
-// A plain value; cheap to return when accepted (no allocation).
+// A plain value, thread-compatible; cheap to return when accepted (no
+// allocation).
 class Verdict {
  public:
   // Accepted.
@@ -39,9 +39,6 @@ class Verdict {
   bool ok() const { return reason_ == v1::DeadLetter::REASON_UNSPECIFIED; }
   RejectReason reason() const { return reason_; }
   const std::string& message() const { return message_; }
-  // OK, or InvalidArgument "<label>: <message>" (for callers that only
-  // report it).
-  absl::Status ToStatus() const;
 
  private:
   Verdict(RejectReason reason, std::string message)
