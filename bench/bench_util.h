@@ -26,8 +26,8 @@ inline double SecondsSince(std::chrono::steady_clock::time_point start) {
 // (CLOCK_PROCESS_CPUTIME_ID).
 double ProcessCpuSeconds();
 
-// FNV-1a of `key`: how the bench spreads keys over partitions (the same for
-// the preloaded events and the pre-populated state).
+// rules::StableHash of `key` (counting distinct callers). Partitions come
+// from pipeline::Murmur2Partition, as the processor expects.
 uint64_t KeyHash(std::string_view key);
 
 // Latency samples with weights (a range of events that share one latency).

@@ -39,6 +39,7 @@
 #include "callflow/v1/events.pb.h"
 #include "callflow/v1/outputs.pb.h"
 #include "processor/pipeline/mock_cluster.h"
+#include "processor/pipeline/murmur2.h"
 #include "processor/pipeline/pipeline.h"
 #include "processor/rules/counting_sink.h"
 #include "processor/rules/engine.h"
@@ -440,7 +441,7 @@ uint64_t PopulateState(state::StateEnv& env, const E2eArgs& args,
     const std::string key = absl::StrCat("+7", pool.National(i));
     const uint64_t h = KeyHash(key);
     hashes.push_back(h);
-    const int p = static_cast<int>(h % static_cast<uint64_t>(partitions));
+    const int p = pipeline::Murmur2Partition(key, partitions);
     v1::CallerState& r = stores[p]->MutableCaller(key);
     r.set_caller(key);
     r.set_first_seen_at(seen);
@@ -617,7 +618,7 @@ int RunE2e(const E2eArgs& args) {
   }
 
   // 1. Preload: simulated events, keyed like `callflow produce`, spread by
-  // KeyHash over the partitions.
+  // murmur2 over the partitions (as the processor checks, SPEC §9.3).
   Progress("preloading {} events into {} partitions", args.events, partitions);
   std::vector<int64_t> ends(partitions, 0);
   {
@@ -631,8 +632,7 @@ int RunE2e(const E2eArgs& args) {
     uint64_t n = 0;
     while (n < args.events && simulator.Next(&e)) {
       const std::string key = keys.KeyFor(e);
-      const int32_t p = static_cast<int32_t>(KeyHash(key) %
-                                             static_cast<uint64_t>(partitions));
+      const int32_t p = pipeline::Murmur2Partition(key, partitions);
       e.SerializeToString(&payload);
       ProduceOne(*producer, topic, p, key, payload);
       ++ends[p];
@@ -894,7 +894,7 @@ int RunLatency(const LatencyArgs& args) {
       const std::string key = keys.KeyFor(e);
       e.SerializeToString(&payload);
       ProduceOne(*producer, topic,
-                 static_cast<int32_t>(KeyHash(key) % args.partitions), key,
+                 pipeline::Murmur2Partition(key, args.partitions), key,
                  payload);
       ++sent;
     }
@@ -914,7 +914,7 @@ int RunLatency(const LatencyArgs& args) {
       alarm_sent_ms[alarms].store(CommitLatencySampler::NowMs());
       alarm_sent_wall_ms[alarms].store(WallMs());
       ProduceOne(*producer, topic,
-                 static_cast<int32_t>(KeyHash(key) % args.partitions), key,
+                 pipeline::Murmur2Partition(key, args.partitions), key,
                  payload);
       ++alarms;
     }

@@ -197,6 +197,23 @@ Setter NumberKey(double* out, double min, double max) {
   };
 }
 
+// [input] partitioner: "murmur2" or "any".
+Setter PartitionerKey(pipeline::Partitioner* out) {
+  return [out](const RawValue& raw) -> absl::Status {
+    auto v = raw.String();
+    if (!v.ok()) return v.status();
+    if (*v == "murmur2") {
+      *out = pipeline::Partitioner::kMurmur2;
+    } else if (*v == "any") {
+      *out = pipeline::Partitioner::kAny;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("expected \"murmur2\" or \"any\", got '", *v, "'"));
+    }
+    return absl::OkStatus();
+  };
+}
+
 // An ISO 3166 region code ("RU").
 Setter RegionKey(std::string* out) {
   return [out](const RawValue& raw) -> absl::Status {
@@ -304,6 +321,7 @@ class Schema {
     Add("allowed_lateness", DurationKey(&e.allowed_lateness, 0));
     Add("max_call_duration", DurationKey(&e.max_call_duration, 1));
     Add("max_event_skew", DurationKey(&e.max_event_skew, 1));
+    Add("max_future_skew", DurationKey(&e.max_future_skew, 0));
     Add("dedup_window", DurationKey(&e.dedup_window, 1));
     Add("callback.first_due", DurationKey(&e.callback.first_due, 0));
     Add("callback.retry_every", DurationKey(&e.callback.retry_every, 1));
@@ -342,6 +360,7 @@ class Schema {
     Add("pipeline.allowed_lateness",
         DurationKey(&c->pipeline.allowed_lateness_ns, 0));
     Add("pipeline.idle_after", DurationKey(&c->pipeline.idle_after_ns, 0));
+    Add("input.partitioner", PartitionerKey(&c->input.partitioner));
     Add("topics.events", StringKey(&c->topics.events));
     Add("topics.tasks", StringKey(&c->topics.tasks));
     Add("topics.alerts", StringKey(&c->topics.alerts));

@@ -21,6 +21,7 @@ struct Config {
   pipeline::PipelineOptions pipeline;
   // [ingest]: `callflow ingest` (line, max_idle).
   ingest::IngestOptions ingest;
+  pipeline::InputOptions input;  // [input]
   // librdkafka properties ([kafka], nested tables flattened with dots).
   std::map<std::string, std::string> kafka;
   // [metrics] address. Default "0.0.0.0:9464".

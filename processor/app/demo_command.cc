@@ -75,7 +75,7 @@ class DemoKpis : public pipeline::PipelineObserver {
     kpis_.AddAlert(alert);
     ++alerts_;
   }
-  void OnDeadLetter(int, pipeline::DlqReason, absl::string_view) override {
+  void OnDeadLetter(int, const v1::DeadLetter&) override {
     std::lock_guard lock(mu_);
     kpis_.AddDeadLetters();
   }
@@ -231,6 +231,7 @@ int RunDemoCommand(const DemoFlags& flags) {
       pipeline::PipelineConfig{.engine = config->engine,
                                .options = config->pipeline,
                                .topics = config->topics,
+                               .input = config->input,
                                .kafka = config->kafka},
       config->state, config->metrics_address, &kpis);
   if (!runtime.ok()) return Fail(runtime.status());

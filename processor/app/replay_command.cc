@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "processor/app/commands.h"
@@ -16,6 +17,7 @@ namespace {
 struct ReplayFlags {
   std::string config;
   std::string until;
+  std::string now;
   replay::ReplayOptions options;
 };
 
@@ -23,14 +25,17 @@ int RunReplayCommand(const ReplayFlags& flags) {
   auto config = LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
   replay::ReplayOptions options = flags.options;
-  if (!flags.until.empty()) {
-    auto until = rules::ParseTime(flags.until);
-    if (!until.ok()) {
-      return Fail(absl::StrCat("--until: ", until.status().message(),
+  for (auto [flag, text, out] :
+       {std::tuple("--until", &flags.until, &options.until),
+        std::tuple("--now", &flags.now, &options.now)}) {
+    if (text->empty()) continue;
+    auto time = rules::ParseTime(*text);
+    if (!time.ok()) {
+      return Fail(absl::StrCat(flag, ": ", time.status().message(),
                                " (expected RFC 3339, e.g. "
                                "2024-05-01T18:00:00Z)"));
     }
-    options.until = *until;
+    *out = *time;
   }
   auto kpis =
       replay::RunReplay(config->engine, config->state, options, &std::cerr);
@@ -63,6 +68,11 @@ void AddReplayCommand(CLI::App& app, CommandRun& run) {
                   "at end of input move the event-time watermark to this "
                   "RFC 3339 time, firing the timers and windows due by then "
                   "(default: stay at the last event time)");
+  cmd->add_option("--now", flags->now,
+                  "the reading time (RFC 3339): an event whose occurred_at "
+                  "is more than max_future_skew after it goes to dlq.jsonl "
+                  "with reason FUTURE and never moves the watermark "
+                  "(default: no such check)");
   cmd->add_option("--state-dir", flags->options.state_dir,
                   "keep the RocksDB state in this directory (for `callflow "
                   "inspect`); default: a temporary directory removed at the "

@@ -34,6 +34,7 @@ int RunRunCommand(const RunFlags& flags) {
       pipeline::PipelineConfig{.engine = config->engine,
                                .options = config->pipeline,
                                .topics = config->topics,
+                               .input = config->input,
                                .kafka = config->kafka},
       config->state, config->metrics_address);
   if (!runtime.ok()) return Fail(runtime.status());

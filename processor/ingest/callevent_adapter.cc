@@ -18,8 +18,9 @@ size_t FirstNonBlank(std::string_view text) {
 // §6's checks without a watermark (ingest keeps none).
 LineResult Validated(v1::CallEvent event, std::vector<v1::CallEvent>* out) {
   static const auto* const kOptions = new rules::EngineOptions();
-  absl::Status s = rules::ValidateEvent(event, v1::PartitionState(), *kOptions);
-  if (!s.ok()) return {LineOutcome::kMalformed, std::string(s.message())};
+  const rules::Verdict v =
+      rules::ValidateEvent(event, v1::PartitionState(), *kOptions);
+  if (!v.ok()) return {LineOutcome::kMalformed, v.message()};
   out->push_back(std::move(event));
   return {LineOutcome::kEvents, ""};
 }

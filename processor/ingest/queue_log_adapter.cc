@@ -201,10 +201,10 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
     // The range of epoch is checked before the call is remembered.
     event.set_call_id(std::string(callid));
     event.mutable_started();
-    if (absl::Status s =
+    if (rules::Verdict v =
             rules::ValidateEvent(event, v1::PartitionState(), NoOptions());
-        !s.ok()) {
-      return Malformed(std::string(s.message()));
+        !v.ok()) {
+      return Malformed(v.message());
     }
     Call& call = Remember(callid);
     ++call.enters;

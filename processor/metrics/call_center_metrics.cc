@@ -74,17 +74,6 @@ Family<Histogram>& HistogramFamily(prometheus::Registry& registry,
 
 }  // namespace
 
-std::string_view DeadLetterReasonOf(DeadLetterStage stage,
-                                    const absl::Status& error) {
-  if (stage == DeadLetterStage::kDecode) return "undecodable";
-  const std::string_view message(error.message().data(),
-                                 error.message().size());
-  if (message.starts_with("unknown enum value")) return "unknown_enum";
-  if (message.starts_with("missing ")) return "missing_field";
-  if (message.starts_with("occurred_at ")) return "timestamp_skew";
-  return "invalid";
-}
-
 struct CallCenterMetrics::Families {
   explicit Families(prometheus::Registry& r)
       : inbound_started(
@@ -273,9 +262,9 @@ CallCenterMetrics::CallCenterMetrics(prometheus::Registry& registry,
   anonymous_ = &families_->anonymous.Add({});
   late_events_ = &families_->late_events.Add({});
   ignored_attempts_ = &families_->ignored_attempts.Add({});
-  for (std::string_view reason : kDeadLetterReasons) {
-    dead_letters_.emplace(reason, &families_->dead_letters.Add(
-                                      {{"reason", std::string(reason)}}));
+  for (rules::RejectReason reason : rules::AllRejectReasons()) {
+    dead_letters_[reason] = &families_->dead_letters.Add(
+        {{"reason", std::string(rules::ReasonLabel(reason))}});
   }
 }
 
@@ -381,10 +370,13 @@ void CallCenterMetrics::CountAlert(const v1::Alert& alert) {
   Probe(alert.line()).alerts.At(alert.kind()).Increment();
 }
 
-void CallCenterMetrics::CountDeadLetter(std::string_view reason) {
-  auto it = dead_letters_.find(reason);
-  if (it == dead_letters_.end()) it = dead_letters_.find("other");
-  it->second->Increment();
+void CallCenterMetrics::CountDeadLetter(rules::RejectReason reason) {
+  const int v = static_cast<int>(reason);
+  if (v <= 0 || v >= static_cast<int>(dead_letters_.size()) ||
+      dead_letters_[v] == nullptr) {
+    return;  // REASON_UNSPECIFIED: not a rejection
+  }
+  dead_letters_[v]->Increment();
 }
 
 }  // namespace callflow::metrics

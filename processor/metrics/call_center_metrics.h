@@ -1,15 +1,16 @@
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
-#include "absl/status/status.h"
 #include "callflow/v1/outputs.pb.h"
 #include "processor/rules/facts.h"
 #include "processor/rules/options.h"
+#include "processor/rules/verdict.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
@@ -20,29 +21,6 @@ namespace callflow::metrics {
 // Label value that every line not configured in EngineOptions::lines (and
 // every fact or output not tied to a line) is counted under.
 inline constexpr std::string_view kOtherLine = "other";
-
-// The reasons a dead letter is counted under (label `reason` of
-// callflow_dead_letters_total). Anything else is counted as "other".
-inline constexpr std::string_view kDeadLetterReasons[] = {
-    "undecodable",     // the payload is not a CallEvent (protobuf or JSON)
-    "missing_field",   // event_id, occurred_at or the body is missing
-    "unknown_enum",    // an enum value this build does not know
-    "timestamp_skew",  // occurred_at too far from the watermark
-    "invalid",         // any other validation failure
-    "other",
-};
-
-// Where an event failed on its way into the engine.
-enum class DeadLetterStage {
-  kDecode,    // codec::ParseEventProto / ParseEventJson failed
-  kValidate,  // rules::Engine::Process rejected it (InvalidArgument)
-};
-
-// The kDeadLetterReasons value for a dead letter: every decode failure is
-// "undecodable"; a validation error is classified by its message (the DLQ
-// reason rules::ValidateEvent writes).
-std::string_view DeadLetterReasonOf(DeadLetterStage stage,
-                                    const absl::Status& error);
 
 // The call-center KPIs of SPEC §1 as Prometheus metrics: folded from the
 // rules engine's Facts (the same Facts the replay summary and the demo report
@@ -72,8 +50,8 @@ class CallCenterMetrics {
   void CountTask(const v1::Task& task);
   // Counts one emitted alert.
   void CountAlert(const v1::Alert& alert);
-  // Counts one dead letter; `reason` is one of kDeadLetterReasons.
-  void CountDeadLetter(std::string_view reason);
+  // Counts one dead letter under its reason's label (rules::ReasonLabel).
+  void CountDeadLetter(rules::RejectReason reason);
 
   // The `line` label value `line` is counted under.
   std::string_view LineLabel(std::string_view line) const;
@@ -96,7 +74,9 @@ class CallCenterMetrics {
   prometheus::Counter* anonymous_;
   prometheus::Counter* late_events_;
   prometheus::Counter* ignored_attempts_;
-  std::unordered_map<std::string_view, prometheus::Counter*> dead_letters_;
+  // By rules::RejectReason value; null for REASON_UNSPECIFIED.
+  std::array<prometheus::Counter*, v1::DeadLetter::Reason_ARRAYSIZE>
+      dead_letters_{};
 };
 
 }  // namespace callflow::metrics

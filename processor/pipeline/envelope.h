@@ -37,6 +37,9 @@ struct Envelope {
   std::string key;      // the Kafka message key (for the DLQ)
   std::string payload;  // the raw value (for the DLQ)
   std::string error;
+  // The Kafka record's timestamp in ns since the epoch (0: not available);
+  // the reference time of the FUTURE check.
+  int64_t timestamp_ns = 0;
   std::unique_ptr<state::PartitionStore> store;  // kAssign
   uint64_t owner = 0;  // kAssign: changelog ownership token (0: no changelog)
   std::promise<void> done;                        // kRevoke / kStop

@@ -79,13 +79,10 @@ void KafkaOutputSink::RecordFact(const rules::Fact& fact) {
   if (observer_ != nullptr) observer_->OnFact(shard_, fact);
 }
 
-void KafkaOutputSink::EmitDeadLetter(const v1::DeadLetter& dead_letter,
-                                     DlqReason reason) {
+void KafkaOutputSink::EmitDeadLetter(const v1::DeadLetter& dead_letter) {
   Send(topics_.dlq, dead_letter.key(), dead_letter, /*urgent=*/false);
-  stats_.dead_letters[static_cast<int>(reason)].fetch_add(1);
-  if (observer_ != nullptr) {
-    observer_->OnDeadLetter(shard_, reason, dead_letter.error());
-  }
+  stats_.dead_letters[dead_letter.reason()].fetch_add(1);
+  if (observer_ != nullptr) observer_->OnDeadLetter(shard_, dead_letter);
 }
 
 }  // namespace callflow::pipeline

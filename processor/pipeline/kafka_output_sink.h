@@ -35,7 +35,8 @@ class KafkaOutputSink : public rules::OutputSink {
   void EmitWindow(const rules::WindowPartial& window) override;
   void RecordFact(const rules::Fact& fact) override;
 
-  void EmitDeadLetter(const v1::DeadLetter& dead_letter, DlqReason reason);
+  // Produces `dead_letter` (its `reason` set) and counts it by reason.
+  void EmitDeadLetter(const v1::DeadLetter& dead_letter);
 
   // Counts the records produced from now on in `tracker` (not null, must
   // outlive their delivery reports): the shard switches trackers per commit

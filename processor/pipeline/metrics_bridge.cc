@@ -14,13 +14,8 @@ void MetricsBridge::OnAlert(int, const v1::Alert& alert) {
   calls_.CountAlert(alert);
 }
 
-void MetricsBridge::OnDeadLetter(int, DlqReason reason,
-                                 absl::string_view error) {
-  const metrics::DeadLetterStage stage =
-      reason == DlqReason::kUndecodable ? metrics::DeadLetterStage::kDecode
-                                        : metrics::DeadLetterStage::kValidate;
-  calls_.CountDeadLetter(metrics::DeadLetterReasonOf(
-      stage, absl::InvalidArgumentError(std::string(error))));
+void MetricsBridge::OnDeadLetter(int, const v1::DeadLetter& dead_letter) {
+  calls_.CountDeadLetter(dead_letter.reason());
 }
 
 void MetricsBridge::OnCommit(int, double seconds) {

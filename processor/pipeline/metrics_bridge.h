@@ -31,8 +31,7 @@ class MetricsBridge : public PipelineObserver {
   void OnFact(int shard, const rules::Fact& fact) override;
   void OnTask(int shard, const v1::Task& task) override;
   void OnAlert(int shard, const v1::Alert& alert) override;
-  void OnDeadLetter(int shard, DlqReason reason,
-                    absl::string_view error) override;
+  void OnDeadLetter(int shard, const v1::DeadLetter& dead_letter) override;
   void OnCommit(int shard, double seconds) override;
   void OnAcknowledged(
       int shard, std::chrono::steady_clock::time_point acked,

@@ -24,9 +24,8 @@ class ObserverList : public PipelineObserver {
   void OnAlert(int shard, const v1::Alert& alert) override {
     for (auto* o : observers_) o->OnAlert(shard, alert);
   }
-  void OnDeadLetter(int shard, DlqReason reason,
-                    absl::string_view error) override {
-    for (auto* o : observers_) o->OnDeadLetter(shard, reason, error);
+  void OnDeadLetter(int shard, const v1::DeadLetter& dead_letter) override {
+    for (auto* o : observers_) o->OnDeadLetter(shard, dead_letter);
   }
   void OnCommit(int shard, double seconds) override {
     for (auto* o : observers_) o->OnCommit(shard, seconds);

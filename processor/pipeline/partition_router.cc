@@ -40,6 +40,11 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
   e->partition = partition;
   e->offset = message.offset();
   e->polled_at = std::chrono::steady_clock::now();
+  const RdKafka::MessageTimestamp ts = message.timestamp();
+  e->timestamp_ns =
+      ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE
+          ? 0
+          : ts.timestamp * 1000000;
   if (message.key() != nullptr) {
     e->key.assign(*message.key());
   } else {

@@ -132,6 +132,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
                      .producer = *p->producer_,
                      .consumer = *p->consumer_,
                      .lines = p->lines_,
+                     .routing = p->routing_,
                      .stats = *p->stats_,
                      .observer = observer,
                      .on_fatal = [raw = p.get()](absl::Status s) {
@@ -254,6 +255,9 @@ absl::Status Pipeline::CheckTopics() {
   for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
     if (t->err() == RdKafka::ERR_NO_ERROR) {
       present[t->topic()] = static_cast<int>(t->partitions()->size());
+    }
+    if (t->topic() == config_.topics.events) {
+      routing_.set_partitions(static_cast<int32_t>(t->partitions()->size()));
     }
   }
   std::vector<std::string> missing;

@@ -12,6 +12,7 @@
 #include "processor/pipeline/pipeline_observer.h"
 #include "processor/pipeline/pipeline_options.h"
 #include "processor/pipeline/pipeline_stats.h"
+#include "processor/pipeline/routing_check.h"
 #include "processor/rules/options.h"
 #include "state/state_env.h"
 
@@ -35,6 +36,7 @@ struct PipelineConfig {
   rules::EngineOptions engine;
   PipelineOptions options;
   Topics topics;
+  InputOptions input;  // [input]
   // librdkafka properties for the consumer and the producers
   // (bootstrap.servers, session.timeout.ms, security, ...).
   KafkaProperties kafka;
@@ -90,6 +92,8 @@ class Pipeline {
 
   PipelineConfig config_;
   state::StateEnv& env_;
+  // Its partition count is set by CheckTopics, before the shards start.
+  RoutingCheck routing_{config_.input};
   std::unique_ptr<PipelineStats> stats_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;

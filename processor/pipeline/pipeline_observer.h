@@ -22,8 +22,9 @@ class PipelineObserver {
   virtual void OnFact(int /*shard*/, const rules::Fact& /*fact*/) {}
   virtual void OnTask(int /*shard*/, const v1::Task& /*task*/) {}
   virtual void OnAlert(int /*shard*/, const v1::Alert& /*alert*/) {}
-  virtual void OnDeadLetter(int /*shard*/, DlqReason /*reason*/,
-                            absl::string_view /*error*/) {}
+  // A record sent to the DLQ (its `reason` says why).
+  virtual void OnDeadLetter(int /*shard*/,
+                            const v1::DeadLetter& /*dead_letter*/) {}
   // One finished commit cycle of `shard`.
   virtual void OnCommit(int /*shard*/, double /*seconds*/) {}
   // In `shard`'s commit cycle, once the broker acknowledged every output

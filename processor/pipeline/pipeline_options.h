@@ -22,6 +22,20 @@ struct Topics {
   std::string lines = "callflow.lines";
 };
 
+// How the events topic's producers pick a record's partition
+// ([input] partitioner in the config: "murmur2" or "any").
+enum class Partitioner : uint8_t {
+  kMurmur2,  // murmur2(key) mod partitions, Java's default and `produce`'s
+  kAny,      // not checked: the producer partitions consistently by
+             // another function
+};
+
+// What the processor expects of its input ([input] in the config).
+struct InputOptions {
+  // The partitioner the events topic's producers use. Default "murmur2".
+  Partitioner partitioner = Partitioner::kMurmur2;
+};
+
 // The Kafka pipeline's knobs ([pipeline] in the config).
 struct PipelineOptions {
   // Consumer group id. Default "callflow".

@@ -5,17 +5,13 @@
 #include <cstdint>
 #include <memory>
 
+#include "callflow/v1/outputs.pb.h"
+
 namespace callflow::pipeline {
 
-// Why a record went to the dead-letter topic (a metric label).
-enum class DlqReason : uint8_t {
-  kUndecodable = 0,  // the payload is not a CallEvent protobuf
-  kInvalid = 1,      // the engine rejected the event (InvalidArgument)
-};
-inline constexpr int kNumDlqReasons = 2;
-inline const char* DlqReasonName(DlqReason r) {
-  return r == DlqReason::kUndecodable ? "undecodable" : "invalid";
-}
+// Dead letters are counted by rules::RejectReason (the DeadLetter record's
+// `reason`), indexed by its value.
+inline constexpr int kNumDlqReasons = v1::DeadLetter::Reason_ARRAYSIZE;
 
 // Counters of one partition of the events topic. Written by the poll thread
 // (consumed, lag, paused, owned) and by the owning shard (watermark,

@@ -10,6 +10,7 @@
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/changelog_records.h"
 #include "processor/rules/time.h"
+#include "processor/rules/validation.h"
 
 namespace callflow::pipeline {
 namespace {
@@ -117,7 +118,7 @@ void Shard::PrefetchBatch() {
   absl::flat_hash_map<int32_t, std::vector<std::string>> keys;
   for (const Envelope* e : batch_) {
     if (e->kind != Envelope::Kind::kEvent) continue;
-    keys[e->partition].push_back(engine_.KeyFor(e->event, e->key));
+    keys[e->partition].push_back(engine_.KeyFor(e->event));
   }
   for (auto& [partition, list] : keys) {
     auto it = owned_.find(partition);
@@ -156,13 +157,20 @@ void Shard::HandleEvent(Envelope& e) {
   }
   Owned& owned = it->second;
   sink_.set_partition(e.partition);
-  absl::Status status =
-      engine_.Process(e.event, *owned.store, sink_, e.key);
+  // A bad event keeps its own reason; a good one must be where it belongs
+  // before the engine touches state.
+  rules::Verdict verdict =
+      rules::ValidateEvent(e.event, owned.store->MutablePartition(),
+                           ctx_.engine_options, e.timestamp_ns);
+  if (verdict.ok()) {
+    verdict = ctx_.routing.Check(e.key, engine_.KeyFor(e.event), e.partition);
+  }
+  if (verdict.ok()) {
+    verdict = engine_.Process(e.event, *owned.store, sink_, e.timestamp_ns);
+  }
   owned.last_event = std::chrono::steady_clock::now();
   owned.max_event_time = owned.store->partition_record().max_event_time();
-  if (!status.ok()) {
-    DeadLetter(e, std::string(status.message()), DlqReason::kInvalid);
-  }
+  if (!verdict.ok()) DeadLetter(e, verdict);
   owned.next_offset = e.offset + 1;
   owned.advanced = true;
   if (ctx_.observer != nullptr) polled_.push_back(e.polled_at);
@@ -180,24 +188,24 @@ void Shard::HandleUndecodable(Envelope& e) {
         "shard ", index_, ": payload for unowned partition ", e.partition)));
     return;
   }
-  DeadLetter(e, e.error, DlqReason::kUndecodable);
+  DeadLetter(e, rules::Verdict::Reject(v1::DeadLetter::UNDECODABLE, e.error));
   it->second.next_offset = e.offset + 1;
   it->second.advanced = true;
   if (ctx_.observer != nullptr) polled_.push_back(e.polled_at);
   ++events_since_commit_;
 }
 
-void Shard::DeadLetter(const Envelope& e, const std::string& error,
-                       DlqReason reason) {
+void Shard::DeadLetter(const Envelope& e, const rules::Verdict& verdict) {
   v1::DeadLetter dl;
   dl.set_source_topic(ctx_.topics.events);
   dl.set_partition(e.partition);
   dl.set_offset(e.offset);
   dl.set_key(e.key);
   dl.set_payload(e.payload);
-  dl.set_error(error);
+  dl.set_error(verdict.message());
+  dl.set_reason(verdict.reason());
   rules::ToProto(WallClockNow(), dl.mutable_received_at());
-  sink_.EmitDeadLetter(dl, reason);
+  sink_.EmitDeadLetter(dl);
 }
 
 void Shard::PublishWatermarks() {

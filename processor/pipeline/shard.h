@@ -15,6 +15,7 @@
 #include "processor/pipeline/kafka_output_sink.h"
 #include "processor/pipeline/lines_reader.h"
 #include "processor/pipeline/pipeline_options.h"
+#include "processor/pipeline/routing_check.h"
 #include "processor/pipeline/shard_channel.h"
 #include "processor/rules/engine.h"
 #include "state/partition_store.h"
@@ -36,6 +37,7 @@ struct ShardContext {
   // Set by the pipeline before the shards start; the owner of partition 0
   // emits the line alerts it decides.
   const std::unique_ptr<LinesReader>& lines;
+  const RoutingCheck& routing;  // checked before state is touched
   PipelineStats& stats;
   PipelineObserver* observer;  // may be null
   // Called once when the shard cannot go on (a failed delivery or commit);
@@ -102,8 +104,7 @@ class Shard {
   void ProcessBatch();
   void HandleEvent(Envelope& e);
   void HandleUndecodable(Envelope& e);
-  void DeadLetter(const Envelope& e, const std::string& error,
-                  DlqReason reason);
+  void DeadLetter(const Envelope& e, const rules::Verdict& verdict);
   void HandleControl(Envelope& e);
   void PublishWatermarks();
   // Partition 0's owner: emits the line alerts decided since the offset its

@@ -182,15 +182,17 @@ class Replayer {
   absl::Status ProcessLine(const std::string& line, uint64_t line_number) {
     absl::Status parsed = codec::ParseEventJson(line, &event_);
     if (!parsed.ok()) {
-      DeadLetter(line, line_number, "", parsed.message());
+      DeadLetter(line, line_number, "",
+                 rules::Verdict::Reject(v1::DeadLetter::UNDECODABLE,
+                                        std::string(parsed.message())));
       return absl::OkStatus();
     }
-    absl::Status applied = engine_.Process(event_, *store_, sink_);
-    if (absl::IsInvalidArgument(applied)) {
-      DeadLetter(line, line_number, engine_.KeyFor(event_), applied.message());
+    const rules::Verdict applied =
+        engine_.Process(event_, *store_, sink_, options_.now.value_or(0));
+    if (!applied.ok()) {
+      DeadLetter(line, line_number, engine_.KeyFor(event_), applied);
       return absl::OkStatus();
     }
-    if (!applied.ok()) return applied;
     AdvanceAggregator();
     return absl::OkStatus();
   }
@@ -200,14 +202,16 @@ class Replayer {
   }
 
   void DeadLetter(const std::string& line, uint64_t line_number,
-                  const std::string& key, absl::string_view reason) {
+                  const std::string& key, const rules::Verdict& verdict) {
     letter_.Clear();
     letter_.set_source_topic(options_.input);
     letter_.set_partition(0);
     letter_.set_offset(static_cast<int64_t>(line_number));
     letter_.set_key(key);
     letter_.set_payload(line);
-    letter_.set_error(absl::StrCat("line ", line_number, ": ", reason));
+    letter_.set_error(
+        absl::StrCat("line ", line_number, ": ", verdict.message()));
+    letter_.set_reason(verdict.reason());
     sink_.EmitDeadLetter(letter_);
   }
 

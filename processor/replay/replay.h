@@ -21,6 +21,10 @@ struct ReplayOptions {
   std::string out_dir;
   // At end of input the watermark moves here when set.
   std::optional<rules::TimeNs> until;
+  // The reference time of the FUTURE check (SPEC §6): an event whose
+  // occurred_at is more than max_future_skew after it goes to dlq.jsonl.
+  // Unset (default): no such check.
+  std::optional<rules::TimeNs> now;
   // Keep the state here; "" = a fresh temporary directory removed at the end.
   std::string state_dir;
   // Commit the state every this many events (bounds memory). Default 10000.

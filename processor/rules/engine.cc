@@ -51,13 +51,6 @@ SeenList SeenOf(Record& record) {
   return SeenList{record.mutable_seen_ids(), record.mutable_seen_at()};
 }
 
-// "+" followed by 8 to 15 digits.
-bool IsE164(std::string_view key) {
-  if (key.size() < 9 || key.size() > 16 || key.front() != '+') return false;
-  return std::all_of(key.begin() + 1, key.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
-}
-
 bool IsAnonymousKey(std::string_view key) {
   return !key.empty() && key.front() == '~';
 }
@@ -157,20 +150,20 @@ std::string ContactIdFor(const v1::CallerState& caller) {
 Engine::Engine(const EngineOptions& options)
     : options_(options), normalizer_(options.default_region) {}
 
-std::string Engine::KeyFor(const CallEvent& event,
-                           std::string_view trusted_key) {
-  if (IsE164(trusted_key)) return std::string(trusted_key);
+std::string Engine::KeyFor(const CallEvent& event) {
   const std::string& caller = normalizer_.Normalize(event.caller());
   if (!caller.empty()) return caller;
   return absl::StrCat("~", event.call_id());
 }
 
-absl::Status Engine::Process(const CallEvent& e, StateView& state,
-                             OutputSink& sink, std::string_view trusted_key) {
+Verdict Engine::Process(const CallEvent& e, StateView& state, OutputSink& sink,
+                        TimeNs reference) {
   v1::PartitionState& part = state.MutablePartition();
-  if (absl::Status s = ValidateEvent(e, part, options_); !s.ok()) return s;
+  if (Verdict v = ValidateEvent(e, part, options_, reference); !v.ok()) {
+    return v;
+  }
   const TimeNs now = FromProto(e.occurred_at());
-  const std::string key = KeyFor(e, trusted_key);
+  const std::string key = KeyFor(e);
   const bool anonymous = IsAnonymousKey(key);
   const bool has_record = !anonymous || IsLegEvent(e);
   RuleContext ctx{options_, state, sink, task_, alert_, contact_};
@@ -180,7 +173,7 @@ absl::Status Engine::Process(const CallEvent& e, StateView& state,
   v1::CallerState* record = has_record ? &state.MutableCaller(key) : nullptr;
   if ((record != nullptr ? SeenOf(*record) : SeenOf(part)).Contains(id_hash)) {
     ctx.Record(FactKind::kDuplicate, e.line(), 1, 0, now);
-    return absl::OkStatus();
+    return Verdict::Accept();
   }
   ctx.Record(FactKind::kApplied, e.line(), 1, 0, now);
   if (anonymous && !e.has_alarm()) {
@@ -204,7 +197,7 @@ absl::Status Engine::Process(const CallEvent& e, StateView& state,
     SeenOf(part).Remember(id_hash, now, cutoff, kMaxSeenPerPartition);
     if (e.has_alarm()) EmitEmergency(ctx, e, "", now);
     FireDue(ctx, watermark);
-    return absl::OkStatus();
+    return Verdict::Accept();
   }
   SeenOf(*record).Remember(id_hash, now, cutoff, kMaxSeenPerCaller);
   if (!anonymous && record->caller().empty()) record->set_caller(key);
@@ -213,7 +206,7 @@ absl::Status Engine::Process(const CallEvent& e, StateView& state,
     record->set_first_seen_at(now);
   }
   FireDue(ctx, watermark);
-  return absl::OkStatus();
+  return Verdict::Accept();
 }
 
 void Engine::ApplyToRecord(RuleContext& ctx, const CallEvent& e,

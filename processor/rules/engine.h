@@ -3,13 +3,14 @@
 #include <string>
 #include <string_view>
 
-#include "absl/status/status.h"
 #include "callflow/v1/events.pb.h"
 #include "processor/rules/options.h"
 #include "processor/rules/output_sink.h"
 #include "processor/rules/phone_normalizer.h"
 #include "processor/rules/rule_context.h"
 #include "processor/rules/state_view.h"
+#include "processor/rules/time.h"
+#include "processor/rules/verdict.h"
 
 namespace callflow::rules {
 
@@ -25,17 +26,18 @@ class Engine {
   explicit Engine(const EngineOptions& options);
 
   // Applies one event, then moves the partition's watermark and fires due
-  // timers and closed windows. Returns InvalidArgument with a reason for an
-  // event that belongs in the dead-letter queue (missing fields, unknown enum
-  // values, absurd timestamps); nothing is changed then. Duplicates and
-  // anonymous callers return OK (they are counted as facts).
+  // timers and closed windows. Returns a rejection with its reason for an
+  // event that belongs in the dead-letter queue (missing fields, unknown
+  // enum values, absurd timestamps, see ValidateEvent); nothing is changed
+  // then. Duplicates and anonymous callers are accepted (they are counted as
+  // facts).
   //
-  // `trusted_key` is the event's Kafka key when it has the normalized form
-  // SPEC §2 gives it ("+" and 8-15 digits): it is then used as the caller
-  // instead of normalizing `caller` again (partitioning already trusts it).
-  // Any other value, including "", is ignored.
-  absl::Status Process(const v1::CallEvent& event, StateView& state,
-                       OutputSink& sink, std::string_view trusted_key = {});
+  // `reference` is the time the event's occurred_at is checked against for
+  // FUTURE (the Kafka record's timestamp, replay's --now); 0 = no check.
+  // The caller's key is always computed from the event (KeyFor): a Kafka
+  // key is never trusted (the pipeline checks it against KeyFor first).
+  Verdict Process(const v1::CallEvent& event, StateView& state,
+                  OutputSink& sink, TimeNs reference = 0);
 
   // Moves the watermark to `watermark` if it is later (replay --until, idle
   // partitions) and fires what is due.
@@ -43,10 +45,9 @@ class Engine {
 
   // The state key / Kafka key of an event: the normalized caller, or for an
   // anonymous caller "~" + call_id (so the legs of one call stay together).
-  // A `trusted_key` of the normalized form is returned as it is (see
-  // Process).
-  std::string KeyFor(const v1::CallEvent& event,
-                     std::string_view trusted_key = {});
+  // One libphonenumber parse per distinct number form; repeats come from
+  // the normalizer's cache (the same value a parse gives).
+  std::string KeyFor(const v1::CallEvent& event);
 
   PhoneNormalizer& normalizer() { return normalizer_; }
 

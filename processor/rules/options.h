@@ -66,6 +66,10 @@ struct EngineOptions {
   DurationNs max_call_duration = 4 * kHour;  // default "4h"
   // Events further than this from the watermark go to the DLQ. Default "7d".
   DurationNs max_event_skew = 7 * kDay;
+  // Events whose occurred_at is further than this ahead of their reference
+  // time (the Kafka record's timestamp in `run`, --now in `replay`) go to
+  // the DLQ as FUTURE. Default "10m".
+  DurationNs max_future_skew = 10 * kMinute;
   // How long event ids are remembered for de-duplication. Default "7d":
   // as long as max_event_skew, so every event still accepted is checked.
   DurationNs dedup_window = 7 * kDay;

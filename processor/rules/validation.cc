@@ -1,6 +1,8 @@
 #include "processor/rules/validation.h"
 
 #include <cstdlib>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "processor/rules/time.h"
@@ -14,27 +16,32 @@ using v1::CallEvent;
 constexpr int64_t kMinSeconds = 946684800;
 constexpr int64_t kMaxSeconds = 4102444800;
 
+Verdict Missing(std::string what) {
+  return Verdict::Reject(v1::DeadLetter::MISSING_FIELD, std::move(what));
+}
+
 template <typename IsValid>
-absl::Status CheckEnum(int value, IsValid is_valid, const char* field,
-                       bool zero_allowed) {
+Verdict CheckEnum(int value, IsValid is_valid, const char* field,
+                  bool zero_allowed) {
   if (!is_valid(value)) {
-    return absl::InvalidArgumentError(
+    return Verdict::Reject(
+        v1::DeadLetter::UNKNOWN_ENUM,
         absl::StrCat("unknown enum value ", value, " in ", field));
   }
   if (value == 0 && !zero_allowed) {
-    return absl::InvalidArgumentError(absl::StrCat("missing ", field));
+    return Missing(absl::StrCat("missing ", field));
   }
-  return absl::OkStatus();
+  return Verdict::Accept();
 }
 
-absl::Status ValidateBody(const CallEvent& e) {
+Verdict ValidateBody(const CallEvent& e) {
   switch (e.body_case()) {
     case CallEvent::kEnded:
       return CheckEnum(e.ended().reason(), v1::CallEnded::EndReason_IsValid,
                        "ended.reason", false);
     case CallEvent::kCallbackAttempt:
       if (e.callback_attempt().task_id().empty()) {
-        return absl::InvalidArgumentError("missing callback_attempt.task_id");
+        return Missing("missing callback_attempt.task_id");
       }
       return CheckEnum(e.callback_attempt().result(),
                        v1::CallbackAttempt::AttemptResult_IsValid,
@@ -46,19 +53,18 @@ absl::Status ValidateBody(const CallEvent& e) {
     case CallEvent::kCustomerEvent: {
       const auto& ce = e.customer_event();
       if (ce.customer_event_id().empty()) {
-        return absl::InvalidArgumentError(
-            "missing customer_event.customer_event_id");
+        return Missing("missing customer_event.customer_event_id");
       }
       if (!ce.cancelled() && !ce.has_starts_at()) {
-        return absl::InvalidArgumentError("missing customer_event.starts_at");
+        return Missing("missing customer_event.starts_at");
       }
-      return absl::OkStatus();
+      return Verdict::Accept();
     }
     case CallEvent::kAlarm:
       return CheckEnum(e.alarm().kind(), v1::Alarm::AlarmKind_IsValid,
                        "alarm.kind", true);
     default:
-      return absl::OkStatus();
+      return Verdict::Accept();
   }
 }
 
@@ -77,39 +83,45 @@ bool IsLegEvent(const CallEvent& e) {
   }
 }
 
-absl::Status ValidateEvent(const CallEvent& e,
-                           const v1::PartitionState& partition,
-                           const EngineOptions& options) {
-  if (e.event_id().empty())
-    return absl::InvalidArgumentError("missing event_id");
-  if (!e.has_occurred_at()) {
-    return absl::InvalidArgumentError("missing occurred_at");
-  }
+Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
+                      const EngineOptions& options, TimeNs reference) {
+  if (e.event_id().empty()) return Missing("missing event_id");
+  if (!e.has_occurred_at()) return Missing("missing occurred_at");
   if (e.body_case() == CallEvent::BODY_NOT_SET) {
-    return absl::InvalidArgumentError("missing body (e.g. started, ended)");
+    return Missing("missing body (e.g. started, ended)");
   }
   const auto& ts = e.occurred_at();
   if (ts.seconds() < kMinSeconds || ts.seconds() >= kMaxSeconds ||
       ts.nanos() < 0 || ts.nanos() >= 1000000000) {
-    return absl::InvalidArgumentError(
+    return Verdict::Reject(
+        v1::DeadLetter::OUT_OF_RANGE,
         absl::StrCat("occurred_at out of range (", ts.seconds(), "s)"));
   }
+  const TimeNs t = FromProto(ts);
+  // Before the watermark check: a clock far ahead must not pass as skew
+  // (nor, as the partition's first event, set an absurd watermark).
+  if (reference != 0 && t > reference + options.max_future_skew) {
+    return Verdict::Reject(
+        v1::DeadLetter::FUTURE,
+        absl::StrCat("occurred_at ", FormatTime(t), " is more than ",
+                     FormatDuration(options.max_future_skew),
+                     " ahead of the record's time ", FormatTime(reference),
+                     " (max_future_skew): the sender's clock is wrong"));
+  }
   if (partition.max_event_time() != 0) {
-    TimeNs t = FromProto(ts);
-    TimeNs wm = partition.watermark();
+    const TimeNs wm = partition.watermark();
     if (t > wm + options.max_event_skew || t < wm - options.max_event_skew) {
-      return absl::InvalidArgumentError(
+      return Verdict::Reject(
+          v1::DeadLetter::TIMESTAMP_SKEW,
           absl::StrCat("occurred_at ", FormatTime(t), " is more than ",
                        FormatDuration(options.max_event_skew),
                        " from the watermark ", FormatTime(wm)));
     }
   }
-  absl::Status direction = CheckEnum(
-      e.direction(), CallEvent::Direction_IsValid, "direction", !IsLegEvent(e));
+  Verdict direction = CheckEnum(e.direction(), CallEvent::Direction_IsValid,
+                                "direction", !IsLegEvent(e));
   if (!direction.ok()) return direction;
-  if (IsLegEvent(e) && e.call_id().empty()) {
-    return absl::InvalidArgumentError("missing call_id");
-  }
+  if (IsLegEvent(e) && e.call_id().empty()) return Missing("missing call_id");
   return ValidateBody(e);
 }
 

@@ -51,6 +51,8 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(c->engine.default_region, "RU");
   EXPECT_EQ(c->engine.allowed_lateness, 0);
   EXPECT_EQ(c->engine.max_call_duration, 4 * kHour);
+  EXPECT_EQ(c->engine.max_future_skew, 10 * kMinute);
+  EXPECT_EQ(c->input.partitioner, pipeline::Partitioner::kMurmur2);
   EXPECT_EQ(c->engine.callback.first_due, kHour);
   EXPECT_EQ(c->engine.callback.max_attempts, 3u);
   EXPECT_EQ(c->engine.alerts.min_calls, 20u);
@@ -70,6 +72,7 @@ default_region = "by"
 allowed_lateness = "30s"
 max_call_duration = "2h"
 max_event_skew = "3d"
+max_future_skew = "2m"
 dedup_window = "12h"
 [callback]
 first_due = "30m"
@@ -103,6 +106,8 @@ commit_interval_ms = 100
 commit_max_events = 2000
 ring_capacity = 1024
 allowed_lateness = "5s"
+[input]
+partitioner = "any"
 [topics]
 events = "e"
 tasks = "t"
@@ -125,6 +130,7 @@ max_silence = "30m"
   EXPECT_EQ(e.allowed_lateness, 30 * kSecond);
   EXPECT_EQ(e.max_call_duration, 2 * kHour);
   EXPECT_EQ(e.max_event_skew, 72 * kHour);
+  EXPECT_EQ(e.max_future_skew, 2 * kMinute);
   EXPECT_EQ(e.dedup_window, 12 * kHour);
   EXPECT_EQ(e.callback.first_due, 30 * kMinute);
   EXPECT_EQ(e.callback.retry_every, 12 * kHour);
@@ -151,6 +157,7 @@ max_silence = "30m"
   EXPECT_EQ(c->pipeline.commit_max_events, 2000u);
   EXPECT_EQ(c->pipeline.ring_capacity, 1024u);
   EXPECT_EQ(c->pipeline.allowed_lateness_ns, 5 * kSecond);
+  EXPECT_EQ(c->input.partitioner, pipeline::Partitioner::kAny);
   EXPECT_EQ(c->topics.events, "e");
   EXPECT_EQ(c->topics.tasks, "t");
   EXPECT_EQ(c->topics.alerts, "a");
@@ -292,6 +299,10 @@ TEST_F(ConfigTest, BadValuesNameTheKey) {
        "config: alerts.window: must be at least"},
       {"default_region = \"Russia\"\n", "config: default_region: "},
       {"[topics]\nevents = \"\"\n", "config: topics.events: must not be empty"},
+      {"[input]\npartitioner = \"crc32\"\n",
+       "config: input.partitioner: expected \"murmur2\" or \"any\", got "
+       "'crc32'"},
+      {"max_future_skew = \"soon\"\n", "config: max_future_skew: "},
       {"[billing]\nfree_under_seconds = -1\n",
        "config: billing.free_under_seconds: "},
       {"[lines.x]\ntime_zone = \"Mars/Olympus\"\n",
@@ -378,6 +389,7 @@ TEST_F(ConfigTest, ExampleConfigUncommentedGivesTheDefaults) {
   EXPECT_EQ(e.allowed_lateness, de.allowed_lateness);
   EXPECT_EQ(e.max_call_duration, de.max_call_duration);
   EXPECT_EQ(e.max_event_skew, de.max_event_skew);
+  EXPECT_EQ(e.max_future_skew, de.max_future_skew);
   EXPECT_EQ(e.dedup_window, de.dedup_window);
   EXPECT_EQ(e.short_abandon, de.short_abandon);
   EXPECT_EQ(e.callback.first_due, de.callback.first_due);
@@ -394,6 +406,7 @@ TEST_F(ConfigTest, ExampleConfigUncommentedGivesTheDefaults) {
   EXPECT_EQ(e.billing.free_under_seconds, de.billing.free_under_seconds);
   EXPECT_EQ(e.billing.access_number_surcharge_kopecks,
             de.billing.access_number_surcharge_kopecks);
+  EXPECT_EQ(c->input.partitioner, d->input.partitioner);
   EXPECT_EQ(c->metrics_address, d->metrics_address);
   EXPECT_EQ(c->state.dir, d->state.dir);
   EXPECT_EQ(c->state.block_cache_bytes, d->state.block_cache_bytes);

@@ -228,9 +228,10 @@ TEST_F(CallCenterMetricsTest, EventCountersAndDeadLetters) {
   Record(FactKind::kDuplicate, "");
   Record(FactKind::kAnonymous, "sales");
   Record(FactKind::kLateEvent, "sales");
-  metrics_->CountDeadLetter("undecodable");
-  metrics_->CountDeadLetter("timestamp_skew");
-  metrics_->CountDeadLetter("something new");
+  metrics_->CountDeadLetter(v1::DeadLetter::UNDECODABLE);
+  metrics_->CountDeadLetter(v1::DeadLetter::TIMESTAMP_SKEW);
+  metrics_->CountDeadLetter(v1::DeadLetter::MISROUTED);
+  metrics_->CountDeadLetter(v1::DeadLetter::MISROUTED);
   Exposition e = ScrapeNow();
   EXPECT_EQ(e.Value("callflow_events_applied_total"), 2);
   EXPECT_EQ(e.Value("callflow_events_duplicate_total"), 1);
@@ -241,28 +242,15 @@ TEST_F(CallCenterMetricsTest, EventCountersAndDeadLetters) {
   EXPECT_EQ(
       e.Value("callflow_dead_letters_total", {{"reason", "timestamp_skew"}}),
       1);
-  EXPECT_EQ(e.Value("callflow_dead_letters_total", {{"reason", "other"}}), 1);
-}
-
-TEST(DeadLetterReasonTest, ClassifiesDecodeAndValidationErrors) {
-  EXPECT_EQ(DeadLetterReasonOf(DeadLetterStage::kDecode,
-                               absl::InvalidArgumentError("missing x")),
-            "undecodable");
-  EXPECT_EQ(DeadLetterReasonOf(DeadLetterStage::kValidate,
-                               absl::InvalidArgumentError("missing event_id")),
-            "missing_field");
-  EXPECT_EQ(DeadLetterReasonOf(
-                DeadLetterStage::kValidate,
-                absl::InvalidArgumentError("unknown enum value 9 in ended")),
-            "unknown_enum");
-  EXPECT_EQ(DeadLetterReasonOf(DeadLetterStage::kValidate,
-                               absl::InvalidArgumentError(
-                                   "occurred_at 2030-01-01T00:00:00Z is more "
-                                   "than 7d from the watermark")),
-            "timestamp_skew");
-  EXPECT_EQ(DeadLetterReasonOf(DeadLetterStage::kValidate,
-                               absl::InvalidArgumentError("weird")),
-            "invalid");
+  EXPECT_EQ(e.Value("callflow_dead_letters_total", {{"reason", "misrouted"}}),
+            2);
+  // Every reason has its series from the start, at zero.
+  for (rules::RejectReason r : rules::AllRejectReasons()) {
+    EXPECT_TRUE(e.Value("callflow_dead_letters_total",
+                        {{"reason", std::string(rules::ReasonLabel(r))}})
+                    .has_value())
+        << rules::ReasonLabel(r);
+  }
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "processor/codec/codec.h"
+#include "processor/pipeline/murmur2.h"
 #include "processor/rules/engine.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
 
@@ -21,46 +22,6 @@ namespace {
 
 constexpr int kPartitions = 8;
 constexpr char kScenario[] = "tests/data/scenario.jsonl";
-
-// The Java client's murmur2 (org.apache.kafka.common.utils.Utils.murmur2),
-// written here independently of librdkafka.
-int32_t JavaMurmur2(const std::string& key) {
-  const uint32_t m = 0x5bd1e995;
-  const int r = 24;
-  const auto* data = reinterpret_cast<const uint8_t*>(key.data());
-  const size_t length = key.size();
-  uint32_t h = 0x9747b28c ^ static_cast<uint32_t>(length);
-  for (size_t i = 0; i + 4 <= length; i += 4) {
-    uint32_t k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) |
-                 (static_cast<uint32_t>(data[i + 3]) << 24);
-    k *= m;
-    k ^= k >> r;
-    k *= m;
-    h *= m;
-    h ^= k;
-  }
-  const size_t tail = length & ~size_t{3};
-  switch (length % 4) {
-    case 3:
-      h ^= data[tail + 2] << 16;
-      [[fallthrough]];
-    case 2:
-      h ^= data[tail + 1] << 8;
-      [[fallthrough]];
-    case 1:
-      h ^= data[tail];
-      h *= m;
-  }
-  h ^= h >> 13;
-  h *= m;
-  h ^= h >> 15;
-  return static_cast<int32_t>(h);
-}
-
-// Java's DefaultPartitioner for a keyed record.
-int32_t JavaPartition(const std::string& key, int partitions) {
-  return (JavaMurmur2(key) & 0x7fffffff) % partitions;
-}
 
 TEST(ProduceCommandTest, Murmur2MatchesJavaClientVectors) {
   // Values from Kafka's UtilsTest.testMurmur2.
@@ -149,7 +110,7 @@ TEST(ProduceCommandTest, LoadsScenarioKeyedAndPartitionedLikeJava) {
     } else {
       EXPECT_EQ(rec.key[0], '+') << rec.key;
     }
-    EXPECT_EQ(rec.partition, JavaPartition(rec.key, kPartitions)) << rec.key;
+    EXPECT_EQ(rec.partition, Murmur2Partition(rec.key, kPartitions)) << rec.key;
     got[rec.key].push_back({rec.offset, event.SerializeAsString()});
   }
   EXPECT_TRUE(anonymous_seen) << "the scenario has anonymous callers";

@@ -16,6 +16,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "processor/app/config.h"
 #include "processor/codec/codec.h"
+#include "processor/rules/time.h"
 #include "state/partition_store.h"
 
 namespace callflow::replay {
@@ -192,11 +193,13 @@ TEST_F(ReplayTest, MalformedLinesGoToTheDlqAndTheRunGoesOn) {
   EXPECT_EQ(letter.payload(), "{broken");
   EXPECT_EQ(letter.source_topic(), input);
   EXPECT_THAT(letter.error(), testing::StartsWith("line 2: "));
+  EXPECT_EQ(letter.reason(), v1::DeadLetter::UNDECODABLE);
   ASSERT_TRUE(
       google::protobuf::util::JsonStringToMessage(dlq[1], &letter).ok());
   EXPECT_EQ(letter.offset(), 5);  // no occurred_at: rejected by the engine
   EXPECT_THAT(letter.error(), testing::StartsWith("line 5: "));
   EXPECT_EQ(letter.key(), "+74951230003");
+  EXPECT_EQ(letter.reason(), v1::DeadLetter::MISSING_FIELD);
   EXPECT_EQ(ReadLines(dir_ / "out" / "contacts.jsonl").size(), 2u);
   EXPECT_EQ(kpis->events().read, 4u);
   EXPECT_EQ(kpis->events().dead_letters, 2u);
@@ -220,6 +223,105 @@ TEST_F(ReplayTest, UntilFiresWhatIsDueByThen) {
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_THAT(alerts[0], HasSubstr("\"kind\":\"CALLBACK_SLA_BREACH\""));
   EXPECT_THAT(alerts[0], HasSubstr("\"task_id\":\"cb:+74951230001:e\""));
+}
+
+// Issue 10, one bad clock: 200 simulated events plus one event from a sender
+// whose clock is ahead. Without --now it moves the watermark (timers fire
+// early, or the real events after it fall outside max_event_skew); with
+// --now it goes to dlq.jsonl as FUTURE and the outputs are those of the 200
+// events alone.
+class FutureEventTest : public ReplayTest {
+ protected:
+  // Runs the binary; `now` "" = no --now.
+  void RunCli(const fs::path& input, const std::string& out,
+              const std::string& now) {
+    std::string cmd = std::string(CALLFLOW_BINARY) + " replay --input " +
+                      input.string() + " --out " + (dir_ / out).string();
+    if (!now.empty()) cmd += " --now " + now;
+    cmd += " > /dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
+  std::string Outputs(const std::string& out) {
+    std::string all;
+    for (const char* name : {"tasks.jsonl", "alerts.jsonl", "contacts.jsonl"}) {
+      all += std::string(name) + ":\n" + ReadFile(dir_ / out / name);
+    }
+    return all;
+  }
+  // The first 200 events of a seeded simulation.
+  std::vector<v1::CallEvent> Simulated() {
+    const fs::path sim = dir_ / "sim.jsonl";
+    const std::string cmd = std::string(CALLFLOW_BINARY) +
+                            " simulate --calls 60 --seed 10 --out " +
+                            sim.string() + " > /dev/null 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::vector<v1::CallEvent> events;
+    for (const std::string& line : ReadLines(sim)) {
+      if (events.size() == 200) break;
+      v1::CallEvent e;
+      EXPECT_TRUE(codec::ParseEventJson(line, &e).ok()) << line;
+      events.push_back(e);
+    }
+    EXPECT_EQ(events.size(), 200u);
+    return events;
+  }
+  fs::path Write(const std::string& name,
+                 const std::vector<v1::CallEvent>& events) {
+    const fs::path path = dir_ / name;
+    std::ofstream out(path, std::ios::binary);
+    for (const v1::CallEvent& e : events) out << codec::ToJson(e) << "\n";
+    return path;
+  }
+  // Checks the run with the bad event at `at` against the clean run.
+  void ExpectOnlyTheBadEventIsRejected(size_t at, rules::TimeNs bad_time) {
+    std::vector<v1::CallEvent> events = Simulated();
+    ASSERT_EQ(events.size(), 200u);
+    const rules::TimeNs last = rules::FromProto(events.back().occurred_at());
+    const std::string now = rules::FormatTime(last);
+    const fs::path clean = Write("clean.jsonl", events);
+    v1::CallEvent bad = events[at];
+    bad.set_event_id("bad-clock");
+    rules::ToProto(bad_time, bad.mutable_occurred_at());
+    events.insert(events.begin() + static_cast<std::ptrdiff_t>(at), bad);
+    const fs::path dirty = Write("dirty.jsonl", events);
+
+    RunCli(clean, "clean", "");
+    RunCli(dirty, "trusting", "");
+    RunCli(dirty, "checked", now);
+    // The bad event is harmful when nothing checks it...
+    EXPECT_NE(Outputs("trusting"), Outputs("clean"));
+    // ...and harmless with --now.
+    EXPECT_EQ(Outputs("checked"), Outputs("clean"));
+    const auto dlq = ReadLines(dir_ / "checked" / "dlq.jsonl");
+    ASSERT_EQ(dlq.size(), 1u);
+    v1::DeadLetter letter;
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(dlq[0], &letter).ok());
+    EXPECT_EQ(letter.reason(), v1::DeadLetter::FUTURE);
+    EXPECT_EQ(letter.offset(), static_cast<int64_t>(at + 1));
+    EXPECT_THAT(dlq[0], HasSubstr("\"reason\":\"FUTURE\""));
+  }
+};
+
+TEST_F(FutureEventTest, SixDaysAheadMidStreamFiresNothing) {
+  std::vector<v1::CallEvent> events = Simulated();
+  ASSERT_FALSE(events.empty());
+  const rules::TimeNs t = rules::FromProto(events[100].occurred_at());
+  ExpectOnlyTheBadEventIsRejected(100, t + 6 * rules::kDay);
+}
+
+TEST_F(FutureEventTest, Year2030AsTheFirstEventDoesNotShutThePartition) {
+  ExpectOnlyTheBadEventIsRejected(
+      0, rules::ParseTime("2030-01-01T00:00:00Z").value());
+}
+
+TEST_F(FutureEventTest, BadNowIsAnError) {
+  const std::string cmd = std::string(CALLFLOW_BINARY) + " replay --input " +
+                          kData + "/scenario.jsonl --out " +
+                          (dir_ / "out").string() + " --now soon 2> " +
+                          (dir_ / "stderr.txt").string();
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_THAT(ReadFile(dir_ / "stderr.txt"), HasSubstr("callflow: --now"));
 }
 
 TEST_F(ReplayTest, StateDirKeepsTheStateForInspect) {

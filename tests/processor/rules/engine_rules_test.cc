@@ -1,5 +1,9 @@
 // R1 screen-pop, R3 customer events, R4 conversion, R5 billing, R7 order,
 // duplicates and dead letters.
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/processor/rules/engine_test_harness.h"
 
@@ -236,71 +240,127 @@ TEST(DuplicateTest, AnonymousAndAlarmDuplicatesToo) {
   EXPECT_EQ(h.sink().Sum(FactKind::kDuplicate), 2);
 }
 
-TEST(TrustedKeyTest, NormalizedKafkaKeyStandsInForTheCaller) {
-  const std::string started =
-      EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
-                         "8 (495) 123-45-67", R"("started":{})");
+TEST(KeyForTest, TheKeyComesFromTheEventAlone) {
   EngineOptions options;
-  RecordingSink sink(options);
-  InMemoryState state;
   Engine engine(options);
-  // A key of the normalized form is used as it is...
-  ASSERT_TRUE(engine.Process(Event(started), state, sink, "+74951234567").ok());
-  EXPECT_EQ(engine.KeyFor(Event(started), "+74951234567"), "+74951234567");
-  // ...anything else is ignored and the caller is normalized.
-  for (const char* key : {"", "84951234567", "~c1", "+7495abc", "+1"}) {
-    EXPECT_EQ(engine.KeyFor(Event(started), key), kE164) << key;
-  }
-  ASSERT_EQ(sink.contacts.size(), 1u);
-  EXPECT_EQ(sink.contacts[0].caller(), kE164);
-  EXPECT_TRUE(state.callers().contains(kE164));
+  const v1::CallEvent started =
+      Event(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
+                               "8 (495) 123-45-67", R"("started":{})"));
+  EXPECT_EQ(engine.KeyFor(started), kE164);
+  const v1::CallEvent anonymous = Event(EngineHarness::Leg(
+      "s2", "2024-05-01T10:00:00Z", "c2", "anonymous", R"("started":{})"));
+  EXPECT_EQ(engine.KeyFor(anonymous), "~c2");
 }
 
-class DeadLetterTest
-    : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+// A rejected event: its JSON, the reason, and a part of the message.
+struct BadEvent {
+  std::string json;
+  RejectReason reason;
+  std::string message;
+};
+
+class DeadLetterTest : public ::testing::TestWithParam<BadEvent> {};
 
 TEST_P(DeadLetterTest, RejectsWithReasonAndChangesNothing) {
   EngineHarness h;
   ASSERT_TRUE(h.Apply(EngineHarness::Leg("ok", "2024-05-01T10:00:00Z", "c0",
                                          kCaller, R"("started":{})"))
                   .ok());
-  v1::CallEvent e = Event(GetParam().first);
-  if (GetParam().first.find("\"ended\"") != std::string::npos &&
-      GetParam().second == "unknown enum value 99 in ended.reason") {
+  v1::CallEvent e = Event(GetParam().json);
+  if (GetParam().reason == v1::DeadLetter::UNKNOWN_ENUM) {
     e.mutable_ended()->set_reason(static_cast<v1::CallEnded::EndReason>(99));
   }
+  const v1::PartitionState before = h.state().MutablePartition();
   Engine engine(h.options());
-  absl::Status s = engine.Process(e, h.state(), h.sink());
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(s.message()).find(GetParam().second), std::string::npos)
-      << s.message();
+  const Verdict v =
+      engine.Process(e, h.state(), h.sink(), T("2024-05-01T10:05:00Z"));
+  EXPECT_EQ(v.reason(), GetParam().reason) << ReasonLabel(v.reason());
+  EXPECT_NE(v.message().find(GetParam().message), std::string::npos)
+      << v.message();
   EXPECT_EQ(h.sink().Sum(FactKind::kApplied), 1);
+  EXPECT_EQ(h.state().MutablePartition().SerializeAsString(),
+            before.SerializeAsString());
 }
 
 INSTANTIATE_TEST_SUITE_P(
     BadInput, DeadLetterTest,
     ::testing::Values(
-        std::make_pair(R"({"occurred_at":"2024-05-01T10:00:00Z","call_id":"c",
+        BadEvent{R"({"occurred_at":"2024-05-01T10:00:00Z","call_id":"c",
             "caller":"+74951234567","direction":"INBOUND","started":{}})",
-                       "missing event_id"),
-        std::make_pair(R"({"event_id":"x","call_id":"c","direction":"INBOUND",
+                 v1::DeadLetter::MISSING_FIELD, "missing event_id"},
+        BadEvent{R"({"event_id":"x","call_id":"c","direction":"INBOUND",
             "started":{}})",
-                       "missing occurred_at"),
-        std::make_pair(R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
+                 v1::DeadLetter::MISSING_FIELD, "missing occurred_at"},
+        BadEvent{R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
             "call_id":"c"})",
-                       "missing body"),
-        std::make_pair(R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
+                 v1::DeadLetter::MISSING_FIELD, "missing body"},
+        BadEvent{R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
             "call_id":"c","direction":"INBOUND","ended":{"reason":"ABANDONED"}})",
-                       "unknown enum value 99 in ended.reason"),
-        std::make_pair(R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
+                 v1::DeadLetter::UNKNOWN_ENUM,
+                 "unknown enum value 99 in ended.reason"},
+        BadEvent{R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
             "direction":"INBOUND","started":{}})",
-                       "missing call_id"),
-        std::make_pair(R"({"event_id":"x","occurred_at":"2024-05-09T10:00:00Z",
+                 v1::DeadLetter::MISSING_FIELD, "missing call_id"},
+        BadEvent{R"({"event_id":"x","occurred_at":"2024-04-21T10:00:00Z",
             "call_id":"c","direction":"INBOUND","started":{}})",
-                       "more than 7d from the watermark"),
-        std::make_pair(R"({"event_id":"x","occurred_at":"1999-05-01T10:00:00Z",
+                 v1::DeadLetter::TIMESTAMP_SKEW,
+                 "more than 7d from the watermark"},
+        BadEvent{R"({"event_id":"x","occurred_at":"1999-05-01T10:00:00Z",
             "call_id":"c","direction":"INBOUND","started":{}})",
-                       "occurred_at out of range")));
+                 v1::DeadLetter::OUT_OF_RANGE, "occurred_at out of range"},
+        // 10 min 1 s after the reference time (10:05): from the future.
+        BadEvent{R"({"event_id":"x","occurred_at":"2024-05-01T10:15:01Z",
+            "call_id":"c","direction":"INBOUND","started":{}})",
+                 v1::DeadLetter::FUTURE, "ahead of the record's time"},
+        // Also beyond max_event_skew: the bad clock is named, not the skew.
+        BadEvent{R"({"event_id":"x","occurred_at":"2030-01-01T00:00:00Z",
+            "call_id":"c","direction":"INBOUND","started":{}})",
+                 v1::DeadLetter::FUTURE, "max_future_skew"}),
+    [](const ::testing::TestParamInfo<BadEvent>& info) {
+      return absl::StrCat(std::string(ReasonLabel(info.param.reason)), "_",
+                          info.index);
+    });
+
+TEST(FutureTest, EveryReasonHasItsOwnLabel) {
+  std::set<std::string> labels;
+  for (RejectReason r : AllRejectReasons()) {
+    labels.insert(std::string(ReasonLabel(r)));
+  }
+  EXPECT_EQ(labels.size(), AllRejectReasons().size());
+  EXPECT_TRUE(labels.contains("misrouted"));
+  EXPECT_TRUE(labels.contains("future"));
+  EXPECT_EQ(ReasonLabel(v1::DeadLetter::MISSING_FIELD), "missing_field");
+}
+
+// One bad clock as a partition's first event: it is rejected, the watermark
+// never moves, and the real events after it are applied.
+TEST(FutureTest, FirstEventFromTheFutureDoesNotShutThePartition) {
+  EngineHarness h;
+  const TimeNs record_time = T("2024-05-01T10:00:30Z");
+  Engine& engine = h.engine();
+  const Verdict bad = engine.Process(
+      Event(EngineHarness::Leg("far", "2030-01-01T00:00:00Z", "c9", kCaller,
+                               R"("started":{})")),
+      h.state(), h.sink(), record_time);
+  EXPECT_EQ(bad.reason(), v1::DeadLetter::FUTURE);
+  EXPECT_EQ(h.state().MutablePartition().watermark(), 0);
+  EXPECT_EQ(h.state().MutablePartition().max_event_time(), 0);
+  // Up to max_future_skew ahead is fine (PBX and broker clocks differ).
+  const Verdict ok = engine.Process(
+      Event(EngineHarness::Leg("s1", "2024-05-01T10:10:30Z", "c1", kCaller,
+                               R"("started":{})")),
+      h.state(), h.sink(), record_time);
+  EXPECT_TRUE(ok.ok()) << ok.message();
+  EXPECT_EQ(h.state().MutablePartition().watermark(),
+            T("2024-05-01T10:10:30Z"));
+  // Without a reference time there is no such check.
+  EXPECT_TRUE(
+      engine
+          .Process(Event(EngineHarness::Leg("s2", "2024-05-02T10:00:00Z", "c2",
+                                            kCaller, R"("started":{})")),
+                   h.state(), h.sink())
+          .ok());
+}
 
 }  // namespace
 }  // namespace callflow::rules::testing

@@ -67,12 +67,12 @@ class EngineHarness {
   explicit EngineHarness(EngineOptions options = {})
       : options_(std::move(options)), engine_(options_), sink_(options_) {}
 
-  absl::Status Apply(const std::string& json) {
+  Verdict Apply(const std::string& json) {
     return engine_process(Event(json));
   }
   // Process() of a built event, then the aggregator (as replay does).
-  absl::Status engine_process(const v1::CallEvent& event) {
-    absl::Status s = engine_.Process(event, state_, sink_);
+  Verdict engine_process(const v1::CallEvent& event) {
+    Verdict s = engine_.Process(event, state_, sink_);
     sink_.aggregator.AdvanceWatermark(state_.MutablePartition().watermark(),
                                       sink_);
     return s;
@@ -106,9 +106,9 @@ class EngineHarness {
                           R"("ended":{"reason":"ABANDONED"})", "INBOUND", line))
                     .ok());
   }
-  absl::Status Attempt(const std::string& id, const std::string& at,
-                       const std::string& caller, const std::string& task_id,
-                       const std::string& result) {
+  Verdict Attempt(const std::string& id, const std::string& at,
+                  const std::string& caller, const std::string& task_id,
+                  const std::string& result) {
     return Apply("{\"event_id\":\"" + id + "\",\"occurred_at\":\"" + at +
                  "\",\"caller\":\"" + caller +
                  "\",\"direction\":\"OUTBOUND\",\"callback_attempt\":{"
@@ -116,6 +116,7 @@ class EngineHarness {
                  task_id + "\",\"result\":\"" + result + "\"}}");
   }
 
+  Engine& engine() { return engine_; }
   RecordingSink& sink() { return sink_; }
   InMemoryState& state() { return state_; }
   const EngineOptions& options() const { return options_; }
