@@ -43,9 +43,53 @@ class MetricsBridgeTest : public ::testing::Test {
   std::unique_ptr<MetricsBridge> bridge_;
 };
 
+// What the shard sets when it takes (or gives up) a partition.
+void Own(PipelineStats& stats, int32_t p, bool owned) {
+  stats.partitions[p].owned = owned;
+  stats.partitions[p].phase = static_cast<int>(
+      owned ? PartitionPhase::kActive : PartitionPhase::kNone);
+}
+
+TEST_F(MetricsBridgeTest, PartitionSeriesFollowTheHandOver) {
+  PipelineStats stats(1);
+  stats.partitions[5].phase = static_cast<int>(PartitionPhase::kRestoring);
+  stats.partitions[5].restore_lag = 1200;
+  stats.restore_records = 300;
+  bridge_->Sample(stats, 16);
+  Exposition e = ScrapeNow();
+  EXPECT_EQ(e.Value("callflow_partition_state",
+                    {{"partition", "5"}, {"state", "restoring"}}),
+            1);
+  EXPECT_EQ(e.Value("callflow_partition_state",
+                    {{"partition", "5"}, {"state", "active"}}),
+            0);
+  EXPECT_EQ(e.Value("callflow_restore_lag_records", {{"partition", "5"}}),
+            1200);
+  EXPECT_EQ(e.Value("callflow_restore_records_total"), 300);
+  Own(stats, 5, true);
+  stats.partitions[5].lag = 40;
+  bridge_->Sample(stats, 16);
+  e = ScrapeNow();
+  EXPECT_EQ(e.Value("callflow_partition_state",
+                    {{"partition", "5"}, {"state", "active"}}),
+            1);
+  EXPECT_EQ(e.Value("callflow_consumer_lag_messages", {{"partition", "5"}}),
+            40);
+  // Gone from this instance: no series left (a dashboard summing over
+  // instances counts it once, and a lag it had does not linger).
+  Own(stats, 5, false);
+  bridge_->Sample(stats, 16);
+  e = ScrapeNow();
+  EXPECT_FALSE(e.Value("callflow_consumer_lag_messages", {{"partition", "5"}})
+                   .has_value());
+  EXPECT_FALSE(e.Value("callflow_partition_state",
+                       {{"partition", "5"}, {"state", "active"}})
+                   .has_value());
+}
+
 TEST_F(MetricsBridgeTest, FirstSampleCountsEverythingConsumedSoFar) {
   PipelineStats stats(1);
-  stats.partitions[3].owned = true;
+  Own(stats, 3, true);
   stats.partitions[3].consumed = 5;
   bridge_->Sample(stats, 16);
   EXPECT_EQ(
@@ -60,16 +104,16 @@ TEST_F(MetricsBridgeTest, FirstSampleCountsEverythingConsumedSoFar) {
 
 TEST_F(MetricsBridgeTest, RevokedAndReassignedPartitionCountsOnlyNewEvents) {
   PipelineStats stats(1);
-  stats.partitions[2].owned = true;
+  Own(stats, 2, true);
   stats.partitions[2].consumed = 10;
   bridge_->Sample(stats, 16);
-  stats.partitions[2].owned = false;
+  Own(stats, 2, false);
   bridge_->Sample(stats, 16);
   EXPECT_FALSE(
       ScrapeNow()
           .Value("callflow_events_consumed_total", {{"partition", "2"}})
           .has_value());
-  stats.partitions[2].owned = true;
+  Own(stats, 2, true);
   stats.partitions[2].consumed = 14;  // PipelineStats counts on
   bridge_->Sample(stats, 16);
   EXPECT_EQ(

@@ -68,11 +68,9 @@ void WriteChildConfig(const ChildConfig& config, const std::string& state_dir,
       << "tasks = " << Quoted(t.tasks) << "\n"
       << "alerts = " << Quoted(t.alerts) << "\n"
       << "contacts = " << Quoted(t.contacts) << "\n"
-      << "dlq = " << Quoted(t.dlq) << "\n";
-  if (config.scale_out) {
-    out << "changelog = " << Quoted(t.changelog) << "\n"
-        << "lines = " << Quoted(t.lines) << "\n";
-  }
+      << "dlq = " << Quoted(t.dlq) << "\n"
+      << "changelog = " << Quoted(t.changelog) << "\n"
+      << "lines = " << Quoted(t.lines) << "\n";
   out << "\n[state]\n"
       << "dir = " << Quoted(state_dir) << "\n";
   if (config.scale_out) out << "changelog = true\n";
