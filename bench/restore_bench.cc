@@ -219,12 +219,14 @@ int RunRestore(const RestoreArgs& args) {
   if (!env.ok()) return Failed(env.status().ToString());
   std::atomic<bool> cancel{false};
   const auto start = Clock::now();
+  auto reader = pipeline::ChangelogReader::Create(kafka);
+  if (!reader.ok()) return Failed(reader.status().ToString());
   int64_t applied = 0;
   for (int p = 0; p < partitions; ++p) {
     auto store = state::PartitionStore::Open(**env, p);
     if (!store.ok()) return Failed(store.status().ToString());
     auto result = pipeline::RestoreFromChangelog(
-        kafka, kTopic, p, (*ends)[p], kRestorer, **store, cancel, nullptr);
+        **reader, kTopic, p, (*ends)[p], kRestorer, **store, cancel, nullptr);
     if (!result.ok()) return Failed(result.status().ToString());
     applied += result->changes_applied;
   }

@@ -142,10 +142,8 @@ class Restore {
 
 }  // namespace
 
-absl::StatusOr<RestoreResult> RestoreFromChangelog(
-    const KafkaProperties& kafka, const std::string& topic, int32_t partition,
-    int64_t end, uint64_t new_owner, state::PartitionStore& store,
-    const std::atomic<bool>& cancel, const RestoreProgressFn& progress) {
+absl::StatusOr<std::unique_ptr<ChangelogReader>> ChangelogReader::Create(
+    const KafkaProperties& kafka) {
   auto conf = MakeKafkaConf({{"group.id", "callflow-restore"},
                              {"enable.auto.commit", "false"},
                              {"enable.partition.eof", "false"},
@@ -154,20 +152,40 @@ absl::StatusOr<RestoreResult> RestoreFromChangelog(
                              // queue passes these: keep them high.
                              {"queued.min.messages", "1000000"},
                              {"queued.max.messages.kbytes", "1048576"},
-                             {"fetch.message.max.bytes", "8388608"}},
+                             {"fetch.message.max.bytes", "8388608"},
+                             // A restore reads a finite log: an empty fetch
+                             // should come back at once.
+                             {"fetch.wait.max.ms", "10"}},
                             kafka);
   if (!conf.ok()) return conf.status();
   std::string err;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-      RdKafka::KafkaConsumer::create(conf->get(), err));
-  if (consumer == nullptr) {
+  std::unique_ptr<ChangelogReader> reader(new ChangelogReader());
+  reader->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), err));
+  if (reader->consumer_ == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("restore consumer: ", err));
   }
-  struct Closer {
-    RdKafka::KafkaConsumer* c;
-    ~Closer() { c->close(); }
-  } closer{consumer.get()};
+  return reader;
+}
 
+ChangelogReader::~ChangelogReader() {
+  if (consumer_ != nullptr) consumer_->close();
+}
+
+absl::StatusOr<RestoreResult> RestoreFromChangelog(
+    const KafkaProperties& kafka, const std::string& topic, int32_t partition,
+    int64_t end, uint64_t new_owner, state::PartitionStore& store,
+    const std::atomic<bool>& cancel, const RestoreProgressFn& progress) {
+  auto reader = ChangelogReader::Create(kafka);
+  if (!reader.ok()) return reader.status();
+  return RestoreFromChangelog(**reader, topic, partition, end, new_owner,
+                              store, cancel, progress);
+}
+
+absl::StatusOr<RestoreResult> RestoreFromChangelog(
+    ChangelogReader& reader, const std::string& topic, int32_t partition,
+    int64_t end, uint64_t new_owner, state::PartitionStore& store,
+    const std::atomic<bool>& cancel, const RestoreProgressFn& progress) {
+  RdKafka::KafkaConsumer* consumer = &reader.consumer();
   int64_t low = 0, high = 0;
   if (absl::Status s = KafkaStatus(
           consumer->query_watermark_offsets(topic, partition, &low, &high,

@@ -3,12 +3,17 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "processor/pipeline/kafka_status.h"
 #include "state/partition_store.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+}
 
 namespace callflow::pipeline {
 
@@ -18,6 +23,21 @@ struct RestoreResult {
   int64_t records_read = 0;   // changelog records consumed
   int64_t changes_applied = 0;  // keys written to the store
   bool started_over = false;  // the local store was wiped first
+};
+
+// The consumer restores read with (plain assign, no group), kept across
+// restores: creating one costs more than reading a small partition.
+// Lifecycle: Create, use from one thread at a time, destroy.
+class ChangelogReader {
+ public:
+  static absl::StatusOr<std::unique_ptr<ChangelogReader>> Create(
+      const KafkaProperties& kafka);
+  ~ChangelogReader();
+  RdKafka::KafkaConsumer& consumer() { return *consumer_; }
+
+ private:
+  ChangelogReader() = default;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
 };
 
 // Progress callback: records read so far and records left to read.
@@ -38,6 +58,11 @@ using RestoreProgressFn = std::function<void(int64_t read, int64_t left)>;
 // A changelog whose head is gone (low watermark past the needed start) is a
 // FailedPrecondition: the store cannot be rebuilt exactly. `cancel` ends the
 // read early with Cancelled. Runs on the caller's thread.
+absl::StatusOr<RestoreResult> RestoreFromChangelog(
+    ChangelogReader& reader, const std::string& topic, int32_t partition,
+    int64_t end, uint64_t new_owner, state::PartitionStore& store,
+    const std::atomic<bool>& cancel, const RestoreProgressFn& progress);
+// The same with a reader of its own.
 absl::StatusOr<RestoreResult> RestoreFromChangelog(
     const KafkaProperties& kafka, const std::string& topic, int32_t partition,
     int64_t end, uint64_t new_owner, state::PartitionStore& store,

@@ -236,7 +236,15 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition) {
       last_log = now;
     }
   };
-  auto result = RestoreFromChangelog(ctx_.kafka, ctx_.topics.changelog,
+  if (reader_ == nullptr) {
+    auto reader = ChangelogReader::Create(ctx_.kafka);
+    if (!reader.ok()) {
+      out.status = reader.status();
+      return out;
+    }
+    reader_ = *std::move(reader);
+  }
+  auto result = RestoreFromChangelog(*reader_, ctx_.topics.changelog,
                                      partition, *marker, out.owner, **store,
                                      cancel_current_, progress);
   pc.restore_lag = 0;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "processor/pipeline/changelog_restore.h"
 #include "processor/pipeline/kafka_status.h"
 #include "processor/pipeline/output_producer.h"
 #include "processor/pipeline/pipeline_options.h"
@@ -88,6 +89,7 @@ class PartitionLoader {
   absl::StatusOr<int64_t> WriteMarker(int32_t partition, uint64_t owner);
 
   Context ctx_;
+  std::unique_ptr<ChangelogReader> reader_;  // worker thread only
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<int32_t> queue_;
