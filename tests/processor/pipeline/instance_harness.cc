@@ -459,7 +459,17 @@ int64_t ScaleOutRun::EndOffsets() const {
   }
   return ::testing::AssertionFailure()
          << "the group's committed offsets stayed at " << committed
-         << ", not above " << offsets;
+         << ", not above " << offsets << InstanceLogs();
+}
+
+std::string ScaleOutRun::InstanceLogs() {
+  std::string out;
+  for (auto& [name, run] : instances_) {
+    out += "\n--- instance " + name +
+           (run->Running() ? " (running)" : " (ended)") + ":\n" +
+           run->LogTail(8);
+  }
+  return out;
 }
 
 ::testing::AssertionResult ScaleOutRun::WaitConsumed() {
@@ -471,7 +481,7 @@ int64_t ScaleOutRun::EndOffsets() const {
   }
   return ::testing::AssertionFailure()
          << "the group's committed offsets stayed at " << committed << " of "
-         << end << " (" << end - committed << " behind)";
+         << end << " (" << end - committed << " behind)" << InstanceLogs();
 }
 
 void ScaleOutRun::StopAll() {

@@ -144,6 +144,8 @@ class ScaleOutRun {
   // Sums of the group's committed offsets and of the end offsets.
   int64_t GroupCommitted() const;
   int64_t EndOffsets() const;
+  // The last lines of every instance's log (for failure messages).
+  std::string InstanceLogs();
   // Waits until the group's committed offsets pass `offsets`.
   ::testing::AssertionResult WaitCommittedAbove(int64_t offsets);
   // Waits until the group's committed offsets equal the end offsets.
