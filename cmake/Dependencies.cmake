@@ -32,7 +32,9 @@ endfunction()
 # Helper: a gtest executable registered with ctest, one ctest test per gtest
 # case. TIMEOUT (seconds, optional) applies to each case.
 function(callflow_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  # SERIAL: the test runs with no other test beside it (multi-process
+  # tests whose group sessions time out when the 2 cores are shared).
+  cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest_main GTest::gmock)
@@ -40,6 +42,9 @@ function(callflow_test name)
   set(properties LABELS "${ARG_LABELS}")
   if(ARG_TIMEOUT)
     list(APPEND properties TIMEOUT ${ARG_TIMEOUT})
+  endif()
+  if(ARG_SERIAL)
+    list(APPEND properties RUN_SERIAL TRUE)
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES ${properties}
