@@ -311,7 +311,10 @@ bool Shard::Seal() {
                         absl::StrCat("commit p", p, ": ", s.message())));
       return false;
     }
-    if (!WriteChangelog(p, owned)) return false;
+    if (const uint32_t n = WriteChangelog(p, owned); owned.owner != 0 &&
+                                                     owned.store->sealed()) {
+      sealed_.changelog_records.emplace_back(p, n);
+    }
     sealed_.partitions.emplace_back(p, next);
     owned.advanced = false;
   }
@@ -341,7 +344,22 @@ bool Shard::FinishSealed(bool block) {
   const auto started = std::chrono::steady_clock::now();
 
   // 1. Every output and changelog record of the sealed cycle is
-  // acknowledged (or failed).
+  // acknowledged (or failed). Only then may the changelog's cycle-end
+  // records go out: a restore applies a cycle once its end is read, so the
+  // end must never be in the log before the cycle's outputs are (a new
+  // owner would start after outputs nobody acknowledged).
+  if (!sealed_.changelog_records.empty()) {
+    for (DeliveryTracker* t : {&tracker, &changelog}) {
+      while (!t->WaitAll(std::chrono::seconds(5))) {
+        spdlog::warn("shard {}: waiting for {} deliveries before commit",
+                     index_, t->outstanding());
+      }
+    }
+    if (tracker.failed() == 0 && changelog.failed() == 0) {
+      EndChangelogCycles();
+      if (!block && changelog.outstanding() > 0) return true;
+    }
+  }
   for (DeliveryTracker* t : {&tracker, &changelog}) {
     while (!t->WaitAll(std::chrono::seconds(5))) {
       spdlog::warn("shard {}: waiting for {} deliveries before commit",
@@ -455,10 +473,9 @@ void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
   if (idle_news) owned.idle_published = true;
 }
 
-bool Shard::WriteChangelog(int32_t partition, const Owned& owned) {
-  if (owned.owner == 0 || !owned.store->sealed()) return true;
+uint32_t Shard::WriteChangelog(int32_t partition, const Owned& owned) {
+  if (owned.owner == 0 || !owned.store->sealed()) return 0;
   DeliveryTracker* tracker = &changelog_trackers_[current_];
-  const std::string& topic = ctx_.topics.changelog;
   // A refused record is counted as a failed delivery of this cycle, whose
   // wait then stops the shard before anything is written; stop producing.
   bool ok = true;
@@ -466,21 +483,28 @@ bool Shard::WriteChangelog(int32_t partition, const Owned& owned) {
       [&](std::string_view key, const std::string* value) {
         if (ok) {
           ok = ctx_.producer
-                   .ProduceTo(topic, partition, key, value, owned.owner,
-                              tracker)
+                   .ProduceTo(ctx_.topics.changelog, partition, key, value,
+                              owned.owner, tracker)
                    .ok();
         }
       });
-  v1::ChangelogCycle cycle;
-  cycle.set_owner(owned.owner);
-  cycle.set_records(static_cast<uint32_t>(n));
-  cycle.SerializeToString(&buffer_);
-  if (ok) {
+  return static_cast<uint32_t>(n);
+}
+
+void Shard::EndChangelogCycles() {
+  for (const auto& [p, records] : sealed_.changelog_records) {
+    auto it = owned_.find(p);
+    if (it == owned_.end()) continue;
+    v1::ChangelogCycle cycle;
+    cycle.set_owner(it->second.owner);
+    cycle.set_records(records);
+    cycle.SerializeToString(&buffer_);
     ctx_.producer
-        .ProduceTo(topic, partition, kCycleKey, &buffer_, owned.owner, tracker)
+        .ProduceTo(ctx_.topics.changelog, p, kCycleKey, &buffer_,
+                   it->second.owner, sealed_.changelog)
         .IgnoreError();  // counted by the tracker
   }
-  return true;
+  sealed_.changelog_records.clear();
 }
 
 void Shard::AdvanceIdle() {

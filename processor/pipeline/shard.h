@@ -112,8 +112,11 @@ class Shard {
   void EmitLineAlerts();
   // The partition's LineUpdate of this cycle, when anything changed.
   void PublishLineUpdate(int32_t partition, Owned& owned);
-  // The sealed batch's changes and a cycle-end record to the changelog.
-  bool WriteChangelog(int32_t partition, const Owned& owned);
+  // The sealed batch's changes to the changelog; returns how many.
+  uint32_t WriteChangelog(int32_t partition, const Owned& owned);
+  // The sealed cycle's cycle-end records, once its outputs and changelog
+  // records are acknowledged.
+  void EndChangelogCycles();
   // Advances the watermark of idle partitions (every second at most).
   void AdvanceIdle();
   // Re-sends the stored offsets to the group now and then, so a commit lost
@@ -156,6 +159,9 @@ class Shard {
     bool pending = false;
     DeliveryTracker* tracker = nullptr;
     DeliveryTracker* changelog = nullptr;
+    // Partitions whose changelog cycle is still to be ended, with their
+    // record counts.
+    std::vector<std::pair<int32_t, uint32_t>> changelog_records;
     std::vector<std::pair<int32_t, std::optional<int64_t>>> partitions;
     std::vector<std::chrono::steady_clock::time_point> polled;
     uint64_t busy_us = 0;  // time the shard spent sealing it
