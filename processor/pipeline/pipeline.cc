@@ -102,7 +102,14 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   const KafkaProperties consumer_defaults = {
       {"group.id", c.options.group_id},
       {"partition.assignment.strategy", "cooperative-sticky"},
-      {"enable.auto.commit", "false"},
+      // The shards store each written cycle's offsets; librdkafka commits
+      // them to the group only while the group is stable. (librdkafka
+      // 2.0.2 treats an application commit that crosses a rebalance and
+      // comes back "illegal generation" as a lost assignment and rejoins,
+      // which restarts the rebalance for every member: churn.) Lag tools
+      // read these offsets; RocksDB holds the truth.
+      {"enable.auto.commit", "true"},
+      {"auto.commit.interval.ms", "1000"},
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       // librdkafka 2.0.2 pauses fetching for 1 s whenever the prefetch queue

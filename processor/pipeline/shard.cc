@@ -18,8 +18,9 @@ namespace {
 constexpr size_t kMaxBatch = 512;
 // How often idle partitions are checked (their watermark moves by this).
 constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
-// How often the stored offsets are sent to the group again.
-constexpr auto kRecommitEvery = std::chrono::seconds(5);
+// How often the owned partitions' RocksDB offsets are stored for the group
+// again (librdkafka's auto-commit sends what differs from the committed).
+constexpr auto kStoreOffsetsEvery = std::chrono::seconds(5);
 
 bool IsControl(const Envelope& e) {
   return e.kind == Envelope::Kind::kAssign ||
@@ -72,7 +73,7 @@ void Shard::Run() {
       counters_.ring_occupancy.store(0, std::memory_order_relaxed);
       FinishSealed(/*block=*/false);
       AdvanceIdle();
-      RecommitGroupOffsets();
+      StoreGroupOffsets();
       if (CommitDue()) Seal();
       // Back off gently: a short spin, then 1 ms naps.
       if (++idle_rounds < 64) {
@@ -412,15 +413,10 @@ bool Shard::FinishSealed(bool block) {
   sealed_.partitions.clear();
   sealed_.pending = false;
 
-  // 3. The group's offsets, asynchronously (RocksDB stays the truth).
-  if (!offsets.empty()) {
-    RdKafka::ErrorCode err = ctx_.consumer.commitAsync(offsets);
-    if (err != RdKafka::ERR_NO_ERROR) {
-      spdlog::debug("shard {}: group offset commit: {}", index_,
-                    RdKafka::err2str(err));
-    }
-    for (auto* tp : offsets) delete tp;
-  }
+  // 3. The group's offsets (RocksDB stays the truth): stored for
+  // librdkafka's auto-commit, which sends them only while the group is
+  // stable.
+  StoreOffsets(offsets);
   // Commit time = time the shard spent on the cycle (sealing, waiting for
   // acknowledgements it could not overlap, writing).
   const uint64_t us =
@@ -535,10 +531,10 @@ void Shard::AdvanceIdle() {
   PublishWatermarks();
 }
 
-void Shard::RecommitGroupOffsets() {
+void Shard::StoreGroupOffsets() {
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_recommit_ < kRecommitEvery || failed_) return;
-  last_recommit_ = now;
+  if (now - last_offsets_store_ < kStoreOffsetsEvery || failed_) return;
+  last_offsets_store_ = now;
   std::vector<RdKafka::TopicPartition*> offsets;
   for (const auto& [p, owned] : owned_) {
     if (std::optional<int64_t> next = owned.store->next_offset()) {
@@ -546,13 +542,19 @@ void Shard::RecommitGroupOffsets() {
           RdKafka::TopicPartition::create(ctx_.topics.events, p, *next));
     }
   }
+  StoreOffsets(offsets);
+}
+
+void Shard::StoreOffsets(std::vector<RdKafka::TopicPartition*>& offsets) {
   if (offsets.empty()) return;
-  RdKafka::ErrorCode err = ctx_.consumer.commitAsync(offsets);
+  // Fails (harmlessly) for a partition no longer assigned to this consumer.
+  RdKafka::ErrorCode err = ctx_.consumer.offsets_store(offsets);
   if (err != RdKafka::ERR_NO_ERROR) {
-    spdlog::debug("shard {}: group offset commit: {}", index_,
+    spdlog::debug("shard {}: group offsets store: {}", index_,
                   RdKafka::err2str(err));
   }
   for (auto* tp : offsets) delete tp;
+  offsets.clear();
 }
 
 void Shard::Fail(absl::Status status) {

@@ -22,6 +22,7 @@
 
 namespace RdKafka {
 class KafkaConsumer;
+class TopicPartition;
 }
 
 namespace callflow::pipeline {
@@ -55,8 +56,8 @@ struct ShardContext {
 //   write, as soon as every output of the sealed cycle is acknowledged
 //     (checked between batches; waited for only when the next seal is due
 //     first, or on revoke/stop): the sealed batches are written
-//     (PartitionStore::WriteSealed), then commitAsync of the same offsets to
-//     the group (for lag tools).
+//     (PartitionStore::WriteSealed), then the same offsets are stored in the
+//     consumer for librdkafka's auto-commit to the group (for lag tools).
 // With the changelog on, each sealed partition's changes go to its changelog
 // partition, ended by a cycle record, and the written batch records the
 // changelog position; each partition's LineUpdate (closed window partials,
@@ -119,9 +120,12 @@ class Shard {
   void EndChangelogCycles();
   // Advances the watermark of idle partitions (every second at most).
   void AdvanceIdle();
-  // Re-sends the stored offsets to the group now and then, so a commit lost
-  // in a rebalance is retried even when nothing new arrives.
-  void RecommitGroupOffsets();
+  // Stores the owned partitions' RocksDB offsets in the consumer now and
+  // then, so the group catches up even when nothing new arrives (a previous
+  // owner may have stopped before its offsets reached the group).
+  void StoreGroupOffsets();
+  // Stores `offsets` (deleted, then cleared) for librdkafka's auto-commit.
+  void StoreOffsets(std::vector<RdKafka::TopicPartition*>& offsets);
   bool CommitDue() const;
   // Seals the current cycle (first writing the pending sealed one, waiting
   // for its acknowledgements if need be). False (and fatal reported) when
@@ -171,7 +175,7 @@ class Shard {
   std::chrono::steady_clock::time_point last_commit_;
   bool failed_ = false;
   std::chrono::steady_clock::time_point last_idle_check_;
-  std::chrono::steady_clock::time_point last_recommit_;
+  std::chrono::steady_clock::time_point last_offsets_store_;
   std::string buffer_;  // reused serialization buffer
   std::thread thread_;
 };

@@ -410,6 +410,19 @@ ScaleOutRun::ScaleOutRun(std::vector<v1::CallEvent> events)
 
 ScaleOutRun::~ScaleOutRun() {
   instances_.clear();  // every child gone before the cluster
+  // Debugging aid: CALLFLOW_TEST_KEEP_LOGS=<dir> keeps every instance's log
+  // (<dir>/<home>.log) after the temp dir is gone.
+  const char* keep = getenv("CALLFLOW_TEST_KEEP_LOGS");
+  if (keep == nullptr) return;
+  std::filesystem::create_directories(keep);
+  for (const auto& home : std::filesystem::directory_iterator(root_.path())) {
+    std::error_code ignored;
+    std::filesystem::copy_file(
+        home.path() / "run.log",
+        std::filesystem::path(keep) /
+            (home.path().filename().string() + ".log"),
+        std::filesystem::copy_options::overwrite_existing, ignored);
+  }
 }
 
 void ScaleOutRun::Produce(size_t from, size_t to) {
@@ -428,6 +441,11 @@ void ScaleOutRun::Produce(size_t from, size_t to) {
                      .group_id = group_,
                      .scale_out = ScaleOutKeys(),
                      .extra_toml = kLinesToml};
+  // Debugging aid: CALLFLOW_TEST_KAFKA_DEBUG=cgrp,... sets librdkafka's
+  // `debug` in every instance.
+  if (const char* debug = getenv("CALLFLOW_TEST_KAFKA_DEBUG")) {
+    config.kafka["debug"] = debug;
+  }
   const std::string path = home + "/" + name + ".toml";
   WriteChildConfig(config, home + "/state", path);
   auto& slot = instances_[name];
