@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "processor/rules/phone_normalizer.h"
 #include "tests/processor/rules/libphonenumber_reference.h"
 
