@@ -22,20 +22,22 @@
 #include <deque>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
-#include "bench/restore_bench.h"
 #include "bench/ingest_bench.h"
+#include "bench/restore_bench.h"
 #include "callflow/v1/events.pb.h"
 #include "callflow/v1/outputs.pb.h"
 #include "processor/pipeline/mock_cluster.h"
@@ -63,29 +65,34 @@ void Progress(fmt::format_string<Args...> format, Args&&... args) {
   std::fflush(stderr);
 }
 
-// The e2e bench's pipeline passes each have their own changelog and lines
-// topics.
-std::string StateTopic(const std::string& name, bool changelog) {
-  return absl::StrCat(name, changelog ? ".on" : ".off");
+// One pipeline pass of the e2e bench: with or without the changelog and the
+// key check, in round `round` (the passes of a round run back to back).
+struct PassSpec {
+  bool changelog = true;
+  bool key_check = true;
+  int round = 0;
+};
+
+// Each e2e pass has its own group, changelog and lines topics: names end
+// in e.g. ".cl-on.kc-off.1".
+std::string PassTopic(const std::string& name, const PassSpec& pass) {
+  return absl::StrCat(name, ".cl-", pass.changelog ? "on" : "off", ".kc-",
+                      pass.key_check ? "on" : "off", ".", pass.round);
 }
 
-// The changelog (as many partitions as the events) and the lines topic, for
-// the default topic names and the e2e passes'.
-absl::Status CreateStateTopics(pipeline::MockCluster& cluster, int partitions) {
+// The changelog (as many partitions as the events) and the lines topic
+// under the default names, or a pass's own.
+absl::Status CreateStateTopics(pipeline::MockCluster& cluster, int partitions,
+                               const PassSpec* pass = nullptr) {
   const pipeline::Topics topics;
-  for (const std::string& changelog :
-       {topics.changelog, StateTopic(topics.changelog, true),
-        StateTopic(topics.changelog, false)}) {
-    if (absl::Status s = cluster.CreateTopic(changelog, partitions); !s.ok()) {
-      return s;
-    }
+  auto name = [pass](const std::string& base) {
+    return pass == nullptr ? base : PassTopic(base, *pass);
+  };
+  if (absl::Status s = cluster.CreateTopic(name(topics.changelog), partitions);
+      !s.ok()) {
+    return s;
   }
-  for (const std::string& lines :
-       {topics.lines, StateTopic(topics.lines, true),
-        StateTopic(topics.lines, false)}) {
-    if (absl::Status s = cluster.CreateTopic(lines, 1); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return cluster.CreateTopic(name(topics.lines), 1);
 }
 
 int Fail(const std::string& what) {
@@ -397,6 +404,13 @@ struct E2eArgs {
   // "on", "off" or "both" (two pipeline passes over the same topic, the
   // changelog's cost as their ratio).
   std::string changelog = "both";
+  // The same for the key check (SPEC §9.3): "both" runs each pass with and
+  // without it, the check's cost as their ratio.
+  std::string key_check = "on";
+  // Rounds of passes; the order of a round's passes alternates so a drift
+  // of the machine's load does not favour one of them. Costs are medians of
+  // the rounds' ratios.
+  int rounds = 1;
 };
 
 // What one pipeline pass over the preloaded topic measured.
@@ -477,14 +491,22 @@ uint64_t PopulateState(state::StateEnv& env, const E2eArgs& args,
 }
 
 // The full pipeline over the preloaded topic, on a freshly populated state
-// (its own dir and group), with the changelog on or off.
-PipelinePass RunPipelinePass(const E2eArgs& args, const std::string& brokers,
-                             int partitions, uint64_t total, bool changelog) {
+// (its own dir, group and state topics), with the changelog and the key
+// check on or off.
+PipelinePass RunPipelinePass(const E2eArgs& args,
+                             pipeline::MockCluster& cluster, int partitions,
+                             uint64_t total, const PassSpec& spec) {
   PipelinePass pass;
+  const bool changelog = spec.changelog;
+  if (absl::Status s = CreateStateTopics(cluster, partitions, &spec); !s.ok()) {
+    pass.status = s;
+    return pass;
+  }
   state::StateOptions state_options;
   const bool own_dir = args.state_dir.empty();
-  state_options.dir = own_dir ? MakeTempDir("e2e")
-                              : absl::StrCat(args.state_dir, "/", changelog);
+  state_options.dir =
+      own_dir ? MakeTempDir("e2e")
+              : PassTopic(absl::StrCat(args.state_dir, "/state"), spec);
   state_options.block_cache_bytes = args.block_cache_mb << 20;
   state_options.write_buffer_bytes = args.write_buffer_mb << 20;
   state_options.cached_callers_per_partition =
@@ -499,14 +521,15 @@ PipelinePass RunPipelinePass(const E2eArgs& args, const std::string& brokers,
   pass.rss_before = RssMb();
 
   pipeline::PipelineConfig config;
-  config.kafka = {{"bootstrap.servers", brokers},
+  config.kafka = {{"bootstrap.servers", cluster.bootstraps()},
                   {"session.timeout.ms", "6000"}};
   config.options.shards = args.shards;
   config.options.commit_interval_ms = args.commit_interval_ms;
-  config.options.group_id = StateTopic("callflow-bench", changelog);
+  config.options.group_id = PassTopic("callflow-bench", spec);
   config.options.changelog = changelog;
-  config.topics.changelog = StateTopic(config.topics.changelog, changelog);
-  config.topics.lines = StateTopic(config.topics.lines, changelog);
+  config.input.check_keys = spec.key_check;
+  config.topics.changelog = PassTopic(config.topics.changelog, spec);
+  config.topics.lines = PassTopic(config.topics.lines, spec);
   auto pipeline = pipeline::Pipeline::Create(config, **env);
   if (!pipeline.ok()) {
     pass.status = pipeline.status();
@@ -551,20 +574,20 @@ PipelinePass RunPipelinePass(const E2eArgs& args, const std::string& brokers,
   rss_peak = std::max(rss_peak, RssMb());
   const double seconds = (done_ms - sampler.first_consume_ms()) / 1000.0;
   pass.rate = static_cast<double>(total) / seconds;
-  pass.processed_rate =
-      static_cast<double>(total) /
-      ((processed_ms - sampler.first_consume_ms()) / 1000.0);
+  pass.processed_rate = static_cast<double>(total) /
+                        ((processed_ms - sampler.first_consume_ms()) / 1000.0);
   for (int s = 0; s < stats.shard_count; ++s) {
     pass.commits += stats.shards[s].commits.load();
     pass.commit_us += stats.shards[s].commit_us_total.load();
   }
   Progress(
-      "pipeline (changelog {}): {} events committed in {:.2f} s = {:.0f} "
-      "events/s (processed at {:.0f}/s); {} tasks {} alerts {} contacts, {} "
-      "commits",
-      changelog ? "on" : "off", total, seconds, pass.rate,
-      pass.processed_rate, stats.tasks.load(), stats.alerts.load(),
-      stats.contacts.load(), pass.commits);
+      "pipeline (changelog {}, key check {}, round {}): {} events committed "
+      "in {:.2f} s = {:.0f} events/s (processed at {:.0f}/s); {} tasks {} "
+      "alerts {} contacts {} dead letters, {} commits",
+      changelog ? "on" : "off", spec.key_check ? "on" : "off", spec.round,
+      total, seconds, pass.rate, pass.processed_rate, stats.tasks.load(),
+      stats.alerts.load(), stats.contacts.load(), stats.TotalDeadLetters(),
+      pass.commits);
   (*pipeline)->Stop();
   runner.join();
   pass.shards = (*pipeline)->shard_count();
@@ -578,6 +601,19 @@ PipelinePass RunPipelinePass(const E2eArgs& args, const std::string& brokers,
   return pass;
 }
 
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::string JoinRates(const std::vector<double>& rates) {
+  std::string out;
+  for (double r : rates) {
+    absl::StrAppend(&out, out.empty() ? "" : ",", static_cast<int64_t>(r));
+  }
+  return out;
+}
 
 int RunE2e(const E2eArgs& args) {
   spdlog::set_level(spdlog::level::warn);
@@ -612,9 +648,6 @@ int RunE2e(const E2eArgs& args) {
     if (absl::Status s = (*cluster)->CreateTopic(t, 8); !s.ok()) {
       return Fail(s.ToString());
     }
-  }
-  if (absl::Status s = CreateStateTopics(**cluster, partitions); !s.ok()) {
-    return Fail(s.ToString());
   }
 
   // 1. Preload: simulated events, keyed like `callflow produce`, spread by
@@ -684,24 +717,70 @@ int RunE2e(const E2eArgs& args) {
     consumer->close();
   }
 
-  // 3. The full pipeline over the same messages, with the changelog on
-  // and/or off.
-  std::optional<PipelinePass> on, off;
-  if (args.changelog != "off") {
-    on = RunPipelinePass(args, brokers, partitions, total, true);
-    if (!on->status.ok()) return Fail(on->status.ToString());
+  // 3. The full pipeline over the same messages, with the changelog and
+  // the key check on and/or off, round after round.
+  auto modes = [](const std::string& flag) {
+    std::vector<bool> out;
+    if (flag != "off") out.push_back(true);
+    if (flag != "on") out.push_back(false);
+    return out;
+  };
+  // passes[{changelog, key_check}] = one PipelinePass per round
+  std::map<std::pair<bool, bool>, std::vector<PipelinePass>> passes;
+  for (int round = 0; round < args.rounds; ++round) {
+    std::vector<PassSpec> specs;
+    for (bool changelog : modes(args.changelog)) {
+      for (bool key_check : modes(args.key_check)) {
+        specs.push_back({changelog, key_check, round});
+      }
+    }
+    if (round % 2 == 1) std::reverse(specs.begin(), specs.end());
+    for (const PassSpec& spec : specs) {
+      PipelinePass pass =
+          RunPipelinePass(args, **cluster, partitions, total, spec);
+      if (!pass.status.ok()) return Fail(pass.status.ToString());
+      passes[{spec.changelog, spec.key_check}].push_back(std::move(pass));
+    }
   }
-  if (args.changelog != "on") {
-    off = RunPipelinePass(args, brokers, partitions, total, false);
-    if (!off->status.ok()) return Fail(off->status.ToString());
+  // The median of the rounds' costs of turning a feature on (each round's
+  // two passes ran back to back).
+  auto cost = [&](std::pair<bool, bool> on, std::pair<bool, bool> off) {
+    std::vector<double> costs;
+    for (int r = 0; r < args.rounds; ++r) {
+      costs.push_back(1.0 - passes[on][r].rate / passes[off][r].rate);
+    }
+    return Median(costs);
+  };
+  auto rates = [&](std::pair<bool, bool> mode) {
+    std::vector<double> out;
+    for (const PipelinePass& p : passes[mode]) out.push_back(p.rate);
+    return out;
+  };
+  const bool changelog = args.changelog != "off";
+  const bool key_check = args.key_check != "off";
+  const std::vector<PipelinePass>& main_passes = passes[{changelog, key_check}];
+  // The round whose rate is the median one stands for the main mode.
+  std::vector<std::pair<double, size_t>> by_rate;
+  for (size_t r = 0; r < main_passes.size(); ++r) {
+    by_rate.push_back({main_passes[r].rate, r});
   }
-  const PipelinePass& main = on ? *on : *off;
+  std::sort(by_rate.begin(), by_rate.end());
+  const PipelinePass& main = main_passes[by_rate[by_rate.size() / 2].second];
   JsonLine json;
-  if (on && off) {
-    json.Num("events_per_s_changelog_off", off->rate)
-        .Num("changelog_cost", 1.0 - on->rate / off->rate);
+  if (args.changelog == "both") {
+    json.Num("events_per_s_changelog_off", Median(rates({false, key_check})))
+        .Num("changelog_cost", cost({true, key_check}, {false, key_check}));
   }
-  std::cout << json.Str("changelog", on ? "on" : "off")
+  if (args.key_check == "both") {
+    json.Num("events_per_s_key_check_on", Median(rates({changelog, true})))
+        .Num("events_per_s_key_check_off", Median(rates({changelog, false})))
+        .Num("key_check_cost", cost({changelog, true}, {changelog, false}))
+        .Str("key_check_on_rates", JoinRates(rates({changelog, true})))
+        .Str("key_check_off_rates", JoinRates(rates({changelog, false})));
+  }
+  if (args.rounds > 1) json.Int("rounds", args.rounds);
+  std::cout << json.Str("changelog", changelog ? "on" : "off")
+                   .Str("key_check", key_check ? "on" : "off")
                    .Num("events_per_s", main.rate)
                    .Num("raw_consume_events_per_s", raw_rate)
                    .Num("ratio", raw_rate > 0 ? main.rate / raw_rate : 0)
@@ -775,8 +854,7 @@ int RunLatency(const LatencyArgs& args) {
       return Fail(s.ToString());
     }
   }
-  if (absl::Status s = CreateStateTopics(**cluster, args.partitions);
-      !s.ok()) {
+  if (absl::Status s = CreateStateTopics(**cluster, args.partitions); !s.ok()) {
     return Fail(s.ToString());
   }
 
@@ -1050,6 +1128,17 @@ int main(int argc, char** argv) {
                 "Pipeline passes: with the changelog (on), without (off), or "
                 "both, one after the other over the same topic")
       ->check(CLI::IsMember({"on", "off", "both"}))
+      ->capture_default_str();
+  x->add_option("--key-check", e2e.key_check,
+                "Pipeline passes: with the key check of SPEC 9.3 (on), "
+                "without (off, bench only), or both; key_check_cost = "
+                "1 - on/off")
+      ->check(CLI::IsMember({"on", "off", "both"}))
+      ->capture_default_str();
+  x->add_option("--rounds", e2e.rounds,
+                "Repeat the passes this many rounds, alternating their order; "
+                "rates and costs are medians over the rounds")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
   LatencyArgs latency;

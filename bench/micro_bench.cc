@@ -24,7 +24,6 @@
 #include "callflow/v1/outputs.pb.h"
 #include "processor/codec/codec.h"
 #include "processor/rules/counting_sink.h"
-#include "processor/util/temp_dir.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/in_memory_state.h"
 #include "processor/rules/options.h"
@@ -32,6 +31,7 @@
 #include "processor/rules/phone_normalizer.h"
 #include "processor/rules/time.h"
 #include "processor/sim/traffic_simulator.h"
+#include "processor/util/temp_dir.h"
 #include "state/partition_store.h"
 #include "state/state_env.h"
 
@@ -110,10 +110,12 @@ std::vector<std::string> RawNumbers() {
   return raw;
 }
 
-// Every call parses with libphonenumber (a cache of size 0 never hits).
+// Every call parses with libphonenumber (a cache of size 0 never hits, the
+// digits rule is off).
 void BM_NormalizePhone_Cold(benchmark::State& state) {
   const std::vector<std::string> raw = RawNumbers();
-  rules::PhoneNormalizer normalizer("RU", /*max_cache_entries=*/0);
+  rules::PhoneNormalizer normalizer("RU", /*max_cache_entries=*/0,
+                                    /*digits_rule=*/false);
   size_t i = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(normalizer.Normalize(raw[i++ % raw.size()]));
@@ -122,10 +124,25 @@ void BM_NormalizePhone_Cold(benchmark::State& state) {
 }
 BENCHMARK(BM_NormalizePhone_Cold);
 
-// The simulated numbers repeat: after the first pass every call hits.
+// A number never seen before, in one of the simulator's forms: the digits
+// rule answers (every simulated form is one it reads), no cache.
+void BM_NormalizePhone_DigitsRule(benchmark::State& state) {
+  const std::vector<std::string> raw = RawNumbers();
+  rules::PhoneNormalizer normalizer("RU", /*max_cache_entries=*/0);
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(normalizer.Normalize(raw[i++ % raw.size()]));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_NormalizePhone_DigitsRule);
+
+// The simulated numbers repeat: after the first pass every call hits (the
+// digits rule is off, so the cache answers).
 void BM_NormalizePhone_Cached(benchmark::State& state) {
   const std::vector<std::string> raw = RawNumbers();
-  rules::PhoneNormalizer normalizer("RU");
+  rules::PhoneNormalizer normalizer("RU", size_t{1} << 20,
+                                    /*digits_rule=*/false);
   for (const auto& r : raw) normalizer.Normalize(r);
   size_t i = 0;
   for (auto _ : state) {

@@ -27,6 +27,17 @@ absl::StatusOr<std::chrono::milliseconds> ParsePositiveDuration(
       std::chrono::nanoseconds(*d));
 }
 
+absl::StatusOr<int64_t> ParseTimeFlag(absl::string_view flag,
+                                      const std::string& text) {
+  auto time = rules::ParseTime(text);
+  if (!time.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": ", time.status().message(),
+                     " (expected RFC 3339, e.g. 2024-05-01T18:00:00Z)"));
+  }
+  return *time;
+}
+
 CLI::Option* AddConfigFlag(CLI::App& command, std::string* path) {
   return command
       .add_option("--config", *path,

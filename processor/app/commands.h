@@ -41,6 +41,11 @@ int Fail(const absl::Status& status, int exit_code = 1);
 absl::StatusOr<std::chrono::milliseconds> ParsePositiveDuration(
     absl::string_view flag, const std::string& text);
 
+// A point-in-time flag (replay --until/--now, ingest --now) in RFC 3339;
+// the error names `flag` and shows an example.
+absl::StatusOr<int64_t> ParseTimeFlag(absl::string_view flag,
+                                      const std::string& text);
+
 // Adds "--config FILE" (optional; defaults when absent) to `command`.
 CLI::Option* AddConfigFlag(CLI::App& command, std::string* path);
 

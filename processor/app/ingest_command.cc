@@ -34,6 +34,7 @@ struct IngestFlags {
   std::string config;
   std::string metrics_address;
   std::string timeout = "30s";
+  std::string now;
 };
 
 // The flag combinations SPEC §9's synopsis allows; "" when fine.
@@ -52,6 +53,10 @@ std::string CheckFlags(const IngestFlags& f) {
   if (!f.metrics_address.empty() && !f.follow && f.from_topic.empty()) {
     return "--metrics-address serves metrics while ingest runs: use it with "
            "--follow or --from-topic";
+  }
+  if (!f.now.empty() && (f.follow || !f.from_topic.empty())) {
+    return "--now is the reference time of a file read to its end; "
+           "--follow and --from-topic check against the wall clock";
   }
   if (!f.topic.empty() && !f.out.empty()) {
     return "--topic names the events topic to produce to; it does not go "
@@ -120,6 +125,17 @@ int RunIngestCommand(const IngestFlags& flags) {
               << "/metrics\n";
   }
 
+  // SPEC §6's FUTURE check: live input against the wall clock, a file
+  // read to its end against --now (none without it, like replay).
+  ingest::FutureCheck future;
+  if (flags.follow || !flags.from_topic.empty()) {
+    future = ingest::FutureCheck::WallClock(config->engine.max_future_skew);
+  } else if (!flags.now.empty()) {
+    auto now = ParseTimeFlag("--now", flags.now);
+    if (!now.ok()) return Fail(now.status(), 2);
+    future = ingest::FutureCheck::At(*now, config->engine.max_future_skew);
+  }
+
   const ingest::Format format = flags.format == "callevent"
                                     ? ingest::Format::kCallEvent
                                     : ingest::Format::kAsteriskQueueLog;
@@ -134,6 +150,7 @@ int RunIngestCommand(const IngestFlags& flags) {
     ingest::TopicIngestOptions options;
     options.topic = flags.from_topic;
     options.format = format;
+    options.future = future;
     counts = ingest::RunTopicIngest(options, config->ingest, kafka, *sink, stop,
                                     ingest_metrics.get(), std::cerr);
   } else {
@@ -141,6 +158,7 @@ int RunIngestCommand(const IngestFlags& flags) {
     options.input = flags.input;
     options.follow = flags.follow;
     options.position_file = flags.position_file;
+    options.future = future;
     std::unique_ptr<ingest::LineAdapter> adapter;
     if (format == ingest::Format::kCallEvent) {
       adapter = std::make_unique<ingest::CallEventAdapter>();
@@ -208,6 +226,12 @@ void AddIngestCommand(CLI::App& app, CommandRun& run) {
   cmd->add_option("--timeout", flags->timeout,
                   "give up on an event the brokers have not acknowledged "
                   "after this long and exit non-zero; e.g. 30s (default 30s)");
+  cmd->add_option("--now", flags->now,
+                  "reference time of the FUTURE check for a file read to its "
+                  "end (RFC 3339, e.g. 2024-05-01T18:00:00Z): an event more "
+                  "than max_future_skew after it is not written but counted, "
+                  "reported and, in Kafka mode, sent to the DLQ with reason "
+                  "FUTURE; --follow and --from-topic use the wall clock");
   AddConfigFlag(*cmd, &flags->config);
   cmd->callback(
       [flags, &run] { run = [flags] { return RunIngestCommand(*flags); }; });

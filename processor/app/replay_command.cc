@@ -29,12 +29,8 @@ int RunReplayCommand(const ReplayFlags& flags) {
        {std::tuple("--until", &flags.until, &options.until),
         std::tuple("--now", &flags.now, &options.now)}) {
     if (text->empty()) continue;
-    auto time = rules::ParseTime(*text);
-    if (!time.ok()) {
-      return Fail(absl::StrCat(flag, ": ", time.status().message(),
-                               " (expected RFC 3339, e.g. "
-                               "2024-05-01T18:00:00Z)"));
-    }
+    auto time = ParseTimeFlag(flag, *text);
+    if (!time.ok()) return Fail(time.status());
     *out = *time;
   }
   auto kpis =

@@ -32,7 +32,7 @@ absl::StatusOr<IngestCounts> RunFileIngest(
         << options.position_file << " any more (rotated or truncated); "
         << "reading it from the start\n";
   }
-  IngestWriter writer(sink, log, options.input);
+  IngestWriter writer(sink, log, options.input, options.future);
   IngestCounts& counts = writer.counts();
   FilePosition saved = resume.value_or(FilePosition{});
   int64_t line_no = 0;

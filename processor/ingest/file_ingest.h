@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "processor/ingest/event_sink.h"
+#include "processor/ingest/future_check.h"
 #include "processor/ingest/ingest_counts.h"
 #include "processor/ingest/ingest_metrics.h"
 #include "processor/ingest/line_adapter.h"
@@ -28,6 +29,9 @@ struct FileIngestOptions {
   // Follow mode: how long to wait when nothing new was written. Default
   // 200ms.
   std::chrono::milliseconds poll_every{200};
+  // The FUTURE check (the wall clock with follow, --now without). Default:
+  // none.
+  FutureCheck future;
 };
 
 // Reads the input line by line through `adapter` into `sink` until its end

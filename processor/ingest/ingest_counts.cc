@@ -8,7 +8,7 @@ std::string IngestCounts::Summary() const {
   return absl::StrCat("ingest: ", lines, " lines read, ", events,
                       " events written, ", ignored, " ignored, ", orphans,
                       " orphans, ", malformed, " malformed, ", evicted,
-                      " calls evicted");
+                      " calls evicted, ", future, " events from the future");
 }
 
 }  // namespace callflow::ingest

@@ -16,6 +16,7 @@ struct IngestCounts {
   uint64_t orphans = 0;    // lines of calls whose start was not seen
   uint64_t malformed = 0;  // unreadable lines (reported, DLQ in Kafka mode)
   uint64_t evicted = 0;    // open calls forgotten at the memory bound
+  uint64_t future = 0;     // events not written: occurred_at too far ahead
 
   // Counts one line's outcome (not its events).
   void Count(LineOutcome outcome) {
@@ -26,7 +27,7 @@ struct IngestCounts {
   }
 
   // "ingest: 10 lines read, 12 events written, 1 ignored, 0 orphans,
-  // 0 malformed, 0 evicted"
+  // 0 malformed, 0 calls evicted, 0 events from the future"
   std::string Summary() const;
 };
 

@@ -43,6 +43,11 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry)
                         "Open calls forgotten at the memory bound (their "
                         "later lines become orphans)")
                    .Add({})),
+      future_(Counters(registry, "callflow_ingest_future_events_total",
+                       "CallEvents not written because their occurred_at was "
+                       "more than max_future_skew ahead of the wall clock "
+                       "(dead-lettered with reason FUTURE)")
+                  .Add({})),
       open_calls_(OneGauge(registry, "callflow_ingest_open_calls",
                            "Calls in progress whose caller callflow ingest "
                            "remembers (lost on a restart)")),
@@ -57,6 +62,7 @@ void IngestMetrics::Publish(const IngestCounts& c, size_t open_calls,
   Advance(orphans_, c.orphans, published_.orphans);
   Advance(malformed_, c.malformed, published_.malformed);
   Advance(evicted_, c.evicted, published_.evicted);
+  Advance(future_, c.future, published_.future);
   published_ = c;
   open_calls_.Set(static_cast<double>(open_calls));
   buffered_.Set(static_cast<double>(merge_buffered));

@@ -12,6 +12,7 @@ namespace callflow::ingest {
 //   callflow_ingest_events_total             CallEvents written
 //   callflow_ingest_skipped_total{reason}    ignored|orphan|malformed
 //   callflow_ingest_evicted_calls_total      calls forgotten at the bound
+//   callflow_ingest_future_events_total      events dropped as FUTURE
 //   callflow_ingest_open_calls               calls in progress now
 //   callflow_ingest_merge_buffered_records   records waiting in the merge
 // The run publishes its counts at each checkpoint (no per-line cost).
@@ -34,6 +35,7 @@ class IngestMetrics {
   prometheus::Counter& orphans_;
   prometheus::Counter& malformed_;
   prometheus::Counter& evicted_;
+  prometheus::Counter& future_;
   prometheus::Gauge& open_calls_;
   prometheus::Gauge& buffered_;
   IngestCounts published_;

@@ -14,20 +14,45 @@ absl::Status IngestWriter::Handle(const LineResult& result,
   counts_.Count(result.outcome);
   if (result.outcome == LineOutcome::kEvents) {
     for (v1::CallEvent& e : events) {
+      if (rules::Verdict v = future_.Check(e); !v.ok()) {
+        ++counts_.future;
+        // The raw line, or the event itself for a record decoded whole.
+        std::string payload =
+            raw.empty() ? e.SerializeAsString() : std::string(raw);
+        if (absl::Status s =
+                Reject(origin, "future", counts_.future, v.reason(),
+                       absl::StrCat("event ", e.event_id(), ": ", v.message()),
+                       std::move(payload));
+            !s.ok()) {
+          return s;
+        }
+        continue;
+      }
       if (absl::Status s = sink_.Write(std::move(e)); !s.ok()) return s;
+      ++counts_.events;
     }
-    counts_.events += events.size();
     return absl::OkStatus();
   }
   if (result.outcome != LineOutcome::kMalformed) return absl::OkStatus();
+  return Reject(origin, "malformed", counts_.malformed,
+                v1::DeadLetter::REASON_UNSPECIFIED, result.error,
+                std::string(raw));
+}
+
+absl::Status IngestWriter::Reject(const LineOrigin& origin,
+                                  absl::string_view kind, uint64_t count,
+                                  v1::DeadLetter::Reason reason,
+                                  const std::string& error,
+                                  std::string payload) {
   const std::string where = origin.partition < 0
                                 ? absl::StrCat("line ", origin.offset)
                                 : absl::StrCat("partition ", origin.partition,
                                                " offset ", origin.offset);
-  if (counts_.malformed <= kMaxReported) {
-    log_ << source_ << ": " << where << ": malformed: " << result.error
-         << (counts_.malformed == kMaxReported
-                 ? " (further malformed lines are counted, not shown)"
+  if (count <= kMaxReported) {
+    log_ << source_ << ": " << where << ": " << kind << ": " << error
+         << (count == kMaxReported
+                 ? absl::StrCat(" (further ", kind,
+                                " lines are counted, not shown)")
                  : "")
          << "\n";
   }
@@ -36,8 +61,9 @@ absl::Status IngestWriter::Handle(const LineResult& result,
   dl.set_partition(origin.partition);
   dl.set_offset(origin.offset);
   dl.set_key(std::string(origin.key));
-  dl.set_payload(std::string(raw));
-  dl.set_error(absl::StrCat(where, ": ", result.error));
+  dl.set_payload(std::move(payload));
+  dl.set_error(absl::StrCat(where, ": ", error));
+  dl.set_reason(reason);
   rules::ToProto(absl::ToUnixNanos(absl::Now()), dl.mutable_received_at());
   return sink_.WriteDeadLetter(dl);
 }

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "processor/ingest/event_sink.h"
+#include "processor/ingest/future_check.h"
 #include "processor/ingest/ingest_counts.h"
 #include "processor/ingest/line_adapter.h"
 
@@ -22,8 +24,10 @@ struct LineOrigin {
 
 // The step after an adapter, shared by the file and topic runs: counts the
 // line's outcome, writes its events to the sink, and reports a malformed
-// line on `log` ("<source>:<line N>: malformed: <why>"; the first
-// kMaxReported only) and as a DeadLetter to the sink.
+// line on `log` ("<source>: line N: malformed: <why>"; the first
+// kMaxReported only) and as a DeadLetter to the sink. An event `future`
+// rejects is not written: it is counted, reported ("<source>: line N:
+// future: <why>") and dead-lettered with reason FUTURE the same way.
 //
 // Lifecycle: one per run. Not thread-safe.
 class IngestWriter {
@@ -31,8 +35,9 @@ class IngestWriter {
   static constexpr uint64_t kMaxReported = 100;
 
   // `source` names the input: a path or a topic.
-  IngestWriter(EventSink& sink, std::ostream& log, std::string source)
-      : sink_(sink), log_(log), source_(std::move(source)) {}
+  IngestWriter(EventSink& sink, std::ostream& log, std::string source,
+               FutureCheck future = {})
+      : sink_(sink), log_(log), source_(std::move(source)), future_(future) {}
 
   // Handles one converted line; `events` are the adapter's output for it
   // (moved into the sink).
@@ -44,9 +49,17 @@ class IngestWriter {
   EventSink& sink() { return sink_; }
 
  private:
+  // Reports what went wrong (`kind`: "malformed", "future"; `count` is
+  // that kind's count so far, for the report limit) and dead-letters
+  // `payload`.
+  absl::Status Reject(const LineOrigin& origin, absl::string_view kind,
+                      uint64_t count, v1::DeadLetter::Reason reason,
+                      const std::string& error, std::string payload);
+
   EventSink& sink_;
   std::ostream& log_;
   std::string source_;
+  FutureCheck future_;
   IngestCounts counts_;
 };
 

@@ -28,7 +28,7 @@ class TopicRun : public RdKafka::RebalanceCb {
         ingest_(ingest),
         merger_(std::chrono::nanoseconds(ingest.max_idle_ns)),
         queue_log_(ingest),
-        writer_(sink, log, options.topic),
+        writer_(sink, log, options.topic, options.future),
         metrics_(metrics),
         log_(log) {}
 

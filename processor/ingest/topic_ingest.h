@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "processor/ingest/event_sink.h"
+#include "processor/ingest/future_check.h"
 #include "processor/ingest/ingest_counts.h"
 #include "processor/ingest/ingest_metrics.h"
 #include "processor/ingest/ingest_options.h"
@@ -24,6 +25,8 @@ struct TopicIngestOptions {
   Format format = Format::kCallEvent;
   // Flush the sink and commit the group's offsets this often. Default 1s.
   std::chrono::milliseconds commit_every{1000};
+  // The FUTURE check (the wall clock). Default: none.
+  FutureCheck future;
 };
 
 // Consumes the raw topic in its consumer group until `stop`, merges its

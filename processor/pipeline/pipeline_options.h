@@ -34,6 +34,10 @@ enum class Partitioner : uint8_t {
 struct InputOptions {
   // The partitioner the events topic's producers use. Default "murmur2".
   Partitioner partitioner = Partitioner::kMurmur2;
+  // Check every event's key and partition (SPEC §9.3). Not in the config
+  // file: the processor always checks; false exists only so that
+  // `callflow-bench e2e --key-check both` can measure what the check costs.
+  bool check_keys = true;
 };
 
 // The Kafka pipeline's knobs ([pipeline] in the config).

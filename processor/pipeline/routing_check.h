@@ -26,6 +26,8 @@ class RoutingCheck {
   // The events topic's partition count (> 0).
   void set_partitions(int32_t partitions) { partitions_ = partitions; }
   int32_t partitions() const { return partitions_; }
+  // False only in the bench's pass without the check (check_keys).
+  bool enabled() const { return options_.check_keys; }
 
   // Accepts an event that came with `kafka_key` from `partition` when
   // `kafka_key` equals `expected_key` (Engine::KeyFor of the event) and,

@@ -163,7 +163,7 @@ void Shard::HandleEvent(Envelope& e) {
   rules::Verdict verdict =
       rules::ValidateEvent(e.event, owned.store->MutablePartition(),
                            ctx_.engine_options, e.timestamp_ns);
-  if (verdict.ok()) {
+  if (verdict.ok() && ctx_.routing.enabled()) {
     verdict = ctx_.routing.Check(e.key, engine_.KeyFor(e.event), e.partition);
   }
   if (verdict.ok()) {

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "phonenumbers/phonenumberutil.h"
+#include "processor/rules/digits_rule.h"
 
 namespace callflow::rules {
 namespace {
@@ -43,16 +44,22 @@ bool BareForm(std::string_view raw, std::string* out) {
 }  // namespace
 
 PhoneNormalizer::PhoneNormalizer(std::string default_region,
-                                 size_t max_cache_entries)
-    : region_(std::move(default_region)), max_entries_(max_cache_entries) {}
+                                 size_t max_cache_entries, bool digits_rule)
+    : region_(std::move(default_region)),
+      max_entries_(max_cache_entries),
+      digits_rule_(digits_rule) {}
 
 // The cache is keyed by the bare form when there is one, so the formats of
 // one number share an entry, and every E.164 result is also cached as its
 // own key (normalizing E.164 gives it back): a number costs one
-// libphonenumber parse per distinct bare form, not per format.
+// libphonenumber parse per distinct bare form, not per format. A bare form
+// DigitsRule answers costs no parse and no cache entry at all.
 const std::string& PhoneNormalizer::Normalize(std::string_view raw) {
-  const std::string_view key =
-      BareForm(raw, &bare_) ? std::string_view(bare_) : raw;
+  const bool bare = BareForm(raw, &bare_);
+  if (bare && digits_rule_ && DigitsRule(bare_, region_, &ruled_)) {
+    return ruled_;
+  }
+  const std::string_view key = bare ? std::string_view(bare_) : raw;
   auto it = cache_.find(absl::string_view(key.data(), key.size()));
   if (it != cache_.end()) return it->second;
   std::string e164 = Compute(key);

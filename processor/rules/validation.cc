@@ -83,6 +83,20 @@ bool IsLegEvent(const CallEvent& e) {
   }
 }
 
+Verdict CheckFuture(TimeNs occurred_at, TimeNs reference,
+                    DurationNs max_future_skew,
+                    absl::string_view reference_name) {
+  if (reference == 0 || occurred_at <= reference + max_future_skew) {
+    return Verdict::Accept();
+  }
+  return Verdict::Reject(
+      v1::DeadLetter::FUTURE,
+      absl::StrCat("occurred_at ", FormatTime(occurred_at), " is more than ",
+                   FormatDuration(max_future_skew), " ahead of ",
+                   reference_name, " ", FormatTime(reference),
+                   " (max_future_skew): the sender's clock is wrong"));
+}
+
 Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
                       const EngineOptions& options, TimeNs reference) {
   if (e.event_id().empty()) return Missing("missing event_id");
@@ -100,13 +114,9 @@ Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
   const TimeNs t = FromProto(ts);
   // Before the watermark check: a clock far ahead must not pass as skew
   // (nor, as the partition's first event, set an absurd watermark).
-  if (reference != 0 && t > reference + options.max_future_skew) {
-    return Verdict::Reject(
-        v1::DeadLetter::FUTURE,
-        absl::StrCat("occurred_at ", FormatTime(t), " is more than ",
-                     FormatDuration(options.max_future_skew),
-                     " ahead of the record's time ", FormatTime(reference),
-                     " (max_future_skew): the sender's clock is wrong"));
+  if (Verdict future = CheckFuture(t, reference, options.max_future_skew);
+      !future.ok()) {
+    return future;
   }
   if (partition.max_event_time() != 0) {
     const TimeNs wm = partition.watermark();

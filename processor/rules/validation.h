@@ -1,5 +1,6 @@
 #pragma once
 
+#include "absl/strings/string_view.h"
 #include "callflow/v1/events.pb.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/rules/options.h"
@@ -17,6 +18,15 @@ namespace callflow::rules {
 Verdict ValidateEvent(const v1::CallEvent& event,
                       const v1::PartitionState& partition,
                       const EngineOptions& options, TimeNs reference = 0);
+
+// The FUTURE part of ValidateEvent alone (SPEC §6), for a reference time
+// other than the record's (`callflow ingest`: the wall clock, --now): an
+// `occurred_at` more than `max_future_skew` ahead of `reference` is
+// rejected with a message naming the reference ("the record's time", "the
+// wall clock"). `reference` 0 = no check. Pure.
+Verdict CheckFuture(TimeNs occurred_at, TimeNs reference,
+                    DurationNs max_future_skew,
+                    absl::string_view reference_name = "the record's time");
 
 // True for the bodies that belong to one call leg.
 bool IsLegEvent(const v1::CallEvent& event);

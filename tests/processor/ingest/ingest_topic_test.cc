@@ -12,6 +12,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "processor/codec/codec.h"
 #include "processor/rules/time.h"
 #include "tests/processor/ingest/ingest_test_util.h"
@@ -336,6 +337,64 @@ TEST(IngestTopicTest, UnkeyedQueueLogLinesAreMergedInEventTimeOrder) {
             std::string::npos)
       << ingest.Log();
   EXPECT_EQ(ReadLines(out), ReadLines(reference));
+}
+
+// SPEC §6 from a raw topic: the reference is the wall clock. An event a day
+// ahead of it is not produced; it is a FUTURE dead letter, counted in the
+// summary; the rest reach the events topic.
+TEST(IngestTopicTest, FromTopicAnEventAheadOfTheWallClockIsAFutureDeadLetter) {
+  TempDir dir;
+  std::vector<v1::CallEvent> events = DistinctTimes(SimulatedEvents(20, 9));
+  v1::CallEvent future = events.back();
+  future.set_event_id("from-the-future");
+  rules::ToProto(absl::ToUnixNanos(absl::Now()) + rules::kDay,
+                 future.mutable_occurred_at());
+  std::vector<std::string> records;
+  for (const auto& e : events) records.push_back(codec::ToJson(e));
+  records.insert(records.begin() + records.size() / 2, codec::ToJson(future));
+
+  auto cluster = MockCluster::Start(3);
+  ASSERT_TRUE(cluster.ok());
+  const std::string brokers = (*cluster)->bootstraps();
+  const KafkaProperties kafka = MockKafka(**cluster);
+  ASSERT_TRUE((*cluster)->CreateTopic("raw", kRawPartitions).ok());
+  KcatRoundRobin(brokers, "raw", records, dir.path());
+  const int64_t raw_records = static_cast<int64_t>(records.size());
+  const Topics topics = MakeTopics(**cluster, "", 1);
+  CallflowChild ingest(
+      {"ingest", "--format", "callevent", "--from-topic", "raw", "--config",
+       WriteConfig(dir.path(), kafka, topics)},
+      dir.path() + "/ingest.log");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return GroupCommitted(kafka, "callflow-ingest", "raw",
+                              kRawPartitions) == raw_records;
+      },
+      std::chrono::seconds(120)))
+      << ingest.Log();
+  EXPECT_EQ(ingest.Stop(SIGTERM), 0) << ingest.Log();
+  const std::string log = ingest.Log();
+  EXPECT_NE(log.find(absl::StrCat(raw_records, " lines read, ", events.size(),
+                                  " events written")),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("1 events from the future"), std::string::npos) << log;
+  EXPECT_EQ(EndOffsets(kafka, topics.events, 1),
+            static_cast<int64_t>(events.size()));
+  std::vector<v1::DeadLetter> dead;
+  for (const KcatRecord& r : KcatRead(brokers, topics.dlq)) {
+    v1::DeadLetter dl;
+    ASSERT_TRUE(dl.ParseFromString(r.value));
+    dead.push_back(dl);
+  }
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].reason(), v1::DeadLetter::FUTURE);
+  EXPECT_EQ(dead[0].source_topic(), "raw");
+  EXPECT_NE(dead[0].error().find("ahead of the wall clock"), std::string::npos)
+      << dead[0].error();
+  v1::CallEvent payload;
+  ASSERT_TRUE(payload.ParseFromString(dead[0].payload()));
+  EXPECT_EQ(payload.event_id(), "from-the-future");
 }
 
 }  // namespace

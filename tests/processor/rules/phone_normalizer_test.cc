@@ -6,25 +6,13 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "phonenumbers/phonenumberutil.h"
+#include "tests/processor/rules/libphonenumber_reference.h"
 
 namespace callflow::rules {
 namespace {
 
-using i18n::phonenumbers::PhoneNumber;
-using i18n::phonenumbers::PhoneNumberUtil;
-
-// libphonenumber straight on the raw text, no cache, no bare form.
 std::string Reference(const std::string& raw) {
-  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
-  PhoneNumber number;
-  if (util.Parse(raw, "RU", &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
-      !util.IsPossibleNumber(number)) {
-    return "";
-  }
-  std::string out;
-  util.Format(number, PhoneNumberUtil::E164, &out);
-  return out;
+  return LibphonenumberE164(raw);
 }
 
 std::vector<std::string> Formats(const std::string& code,
