@@ -110,14 +110,19 @@ Verdict Schedule(EngineHarness& h, const std::string& id, const std::string& at,
 const std::string kRem = std::string("rem:") + kCaller + ":ev";
 const std::string kFup = std::string("fup:") + kCaller + ":ev";
 
-// Issue 10: a follow-up due at 07:30 and first tried at 13:15 raised nothing.
-TEST(AlertTest, FollowUpOverdueWhenFirstTriedLate) {
-  EngineHarness h;
-  // Follow-up due 2024-05-03T07:30; the reminder is done in time.
+// A customer event whose follow-up is due 2024-05-03T07:30; its reminder is
+// done in time.
+void FollowUpDueAt0730(EngineHarness& h) {
   ASSERT_TRUE(
       Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z").ok());
   ASSERT_TRUE(
       h.Attempt("a1", "2024-04-29T10:05:00Z", kCaller, kRem, "REACHED").ok());
+}
+
+// Issue 10: a follow-up due at 07:30 and first tried at 13:15 raised nothing.
+TEST(AlertTest, FollowUpOverdueWhenFirstTriedLate) {
+  EngineHarness h;
+  FollowUpDueAt0730(h);
   h.AdvanceTo("2024-05-03T09:29:59Z");
   EXPECT_TRUE(h.sink().alerts.empty());
   ASSERT_TRUE(
@@ -142,10 +147,7 @@ TEST(AlertTest, FollowUpOverdueWhenFirstTriedLate) {
 
 TEST(AlertTest, NoFollowUpOverdueWhenTriedInTime) {
   EngineHarness h;
-  ASSERT_TRUE(
-      Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z").ok());
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-04-29T10:05:00Z", kCaller, kRem, "REACHED").ok());
+  FollowUpDueAt0730(h);
   // Exactly at due + overdue_after still counts as in time.
   ASSERT_TRUE(
       h.Attempt("a2", "2024-05-03T09:30:00Z", kCaller, kFup, "NO_ANSWER").ok());
@@ -157,10 +159,7 @@ TEST(AlertTest, NoFollowUpOverdueWhenTriedInTime) {
 // and the timer of the old one raises nothing.
 TEST(AlertTest, MovedFollowUpIsOverdueFromItsNewDueTime) {
   EngineHarness h;
-  ASSERT_TRUE(
-      Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z").ok());
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-04-29T10:05:00Z", kCaller, kRem, "REACHED").ok());
+  FollowUpDueAt0730(h);
   ASSERT_TRUE(
       Schedule(h, "e2", "2024-04-30T10:00:00Z", "2024-05-02T07:30:00Z").ok());
   h.AdvanceTo("2024-05-04T09:29:59Z");  // past the old due + 2 h
