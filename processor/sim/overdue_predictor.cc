@@ -1,5 +1,7 @@
 #include "processor/sim/overdue_predictor.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace callflow::sim {
@@ -17,8 +19,7 @@ void OverduePredictor::OnAttempt(const std::string& task_id) {
   auto it = by_task_.find(task_id);
   if (it == by_task_.end() || !it->second.armed) return;
   it->second.armed = false;
-  std::erase_if(deadlines_,
-                [&](const auto& d) { return d.first.second == task_id; });
+  deadlines_.erase({it->second.deadline, task_id});
 }
 
 void OverduePredictor::OnTask(const v1::Task& task) {
@@ -35,7 +36,7 @@ void OverduePredictor::OnTask(const v1::Task& task) {
   Watch& w = it->second;
   if (!inserted && w.attempt == attempt && w.due_at == due) return;
   OnAttempt(id);  // the old deadline no longer holds
-  w = Watch{attempt, due, true};
+  w = Watch{attempt, due, 0, true};
   PredictedAlert alert;
   if (task.kind() == v1::Task::CALLBACK && attempt == 1) {
     alert = {absl::StrCat("sla:", id), v1::Alert::CALLBACK_SLA_BREACH, due};
@@ -43,6 +44,7 @@ void OverduePredictor::OnTask(const v1::Task& task) {
     alert = {absl::StrCat("overdue:", id, ":", attempt),
              v1::Alert::TASK_OVERDUE, due + kOverdueAfter};
   }
+  w.deadline = alert.at;
   deadlines_.emplace(std::make_pair(alert.at, id), alert);
 }
 

@@ -57,7 +57,8 @@ class OverduePredictor {
   struct Watch {
     uint32_t attempt = 0;
     TimeNs due_at = 0;
-    bool armed = false;  // false once tried or raised
+    TimeNs deadline = 0;  // its key in deadlines_ while armed
+    bool armed = false;   // false once tried or raised
   };
   void Fire(TimeNs limit);
 
