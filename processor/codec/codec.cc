@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -27,6 +28,49 @@ std::string Print(const google::protobuf::Message& message, bool pretty) {
   return absl::StrCat("{\"json_error\":", quoted, "}");
 }
 
+// Protobuf's parse error, without the input it quotes: the error is logged
+// and put in DLQ records, and the input holds phone numbers and e-mails. It
+// keeps what is wrong and where ("(caller): invalid value for type
+// TYPE_STRING"), drops the offending text protobuf puts on the lines after
+// the first and the value it quotes, and blanks any digit run of 7 or more
+// and any word with an '@' that is left (e.g. a field name that is a phone
+// number).
+std::string WithoutInput(std::string reason) {
+  reason = reason.substr(0, reason.find('\n'));
+  constexpr std::string_view kValue = "invalid value ";
+  constexpr std::string_view kType = " for type ";
+  if (size_t v = reason.find(kValue); v != std::string::npos) {
+    if (size_t t = reason.rfind(kType); t != std::string::npos && t > v) {
+      reason.erase(v + kValue.size() - 1, t - (v + kValue.size() - 1));
+    }
+  }
+  std::string words;  // words with an '@' blanked
+  for (size_t i = 0; i < reason.size();) {
+    size_t end = reason.find_first_of(" \"'", i);
+    if (end == i) {
+      words += reason[i++];
+      continue;
+    }
+    if (end == std::string::npos) end = reason.size();
+    const std::string_view word(reason.data() + i, end - i);
+    words += word.find('@') == std::string_view::npos ? std::string(word)
+                                                      : "<email>";
+    i = end;
+  }
+  std::string out;  // and digit runs of 7 or more
+  for (size_t i = 0; i < words.size();) {
+    size_t j = i;
+    while (j < words.size() && absl::ascii_isdigit(words[j])) ++j;
+    if (j == i) {
+      out += words[i++];
+    } else {
+      out += j - i >= 7 ? std::string("<number>") : words.substr(i, j - i);
+      i = j;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event) {
@@ -37,11 +81,8 @@ absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event) {
       google::protobuf::StringPiece(line.data(), line.size()), event, options);
   if (status.ok()) return absl::OkStatus();
   event->Clear();
-  // Protobuf puts the offending text on extra lines: keep the error on one.
-  std::string reason = status.message().as_string();
-  std::replace(reason.begin(), reason.end(), '\n', ' ');
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid CallEvent JSON: ", reason));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid CallEvent JSON: ", WithoutInput(status.message().as_string())));
 }
 
 absl::Status ParseEventProto(std::string_view bytes, v1::CallEvent* event) {

@@ -164,8 +164,9 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
   }
   int64_t epoch = 0;
   if (!absl::SimpleAtoi(fields[kEpoch], &epoch) || epoch <= 0) {
-    return Malformed(absl::StrCat("field 1 (epoch) must be Unix seconds, got '",
-                                  fields[kEpoch], "'"));
+    // Not the field's text: a shifted line may put a phone number there.
+    return Malformed(absl::StrCat("field 1 (epoch) must be Unix seconds, got ",
+                                  fields[kEpoch].size(), " character(s)"));
   }
   const absl::string_view callid = fields[kCallId];
   const absl::string_view queue = fields[kQueue];

@@ -19,13 +19,15 @@ rules::Verdict RoutingCheck::Check(absl::string_view kafka_key,
   if (kafka_key != expected_key) {
     return rules::Verdict::Reject(
         v1::DeadLetter::MISROUTED,
+        // The keys are phone numbers: the DLQ record's key and payload
+        // carry them, the message does not (it is logged and shown).
         absl::StrCat(kafka_key.empty()
                          ? std::string("the record has no key")
-                         : absl::StrCat("the record's key '", kafka_key, "'"),
-                     " is not the event's key '", expected_key,
-                     "' (its normalized caller, or ~<call_id> for an "
-                     "anonymous one)",
-                     kFix));
+                         : absl::StrCat("the record's key (", kafka_key.size(),
+                                        " bytes)"),
+                     " is not the event's key (its normalized caller, or "
+                     "~<call_id> for an anonymous one, ",
+                     expected_key.size(), " bytes)", kFix));
   }
   if (options_.partitioner == Partitioner::kMurmur2 && partitions_ > 0) {
     const int32_t want = Murmur2Partition(kafka_key, partitions_);

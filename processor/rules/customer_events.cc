@@ -22,15 +22,27 @@ std::string TaskId(std::string_view prefix, const v1::CallerState& caller,
                       std::string(event_id));
 }
 
+// The two sides of a customer event: the reminder (true) and the follow-up.
+TimeNs DueOf(const CustomerEventState& ce, bool reminder) {
+  return reminder ? ce.reminder_due() : ce.follow_up_due();
+}
+int StatusOf(const CustomerEventState& ce, bool reminder) {
+  return reminder ? ce.reminder_status() : ce.follow_up_status();
+}
+bool AttemptedOf(const CustomerEventState& ce, bool reminder) {
+  return reminder ? ce.reminder_attempted() : ce.follow_up_attempted();
+}
+std::string SideTaskId(const v1::CallerState& caller,
+                       const CustomerEventState& ce, bool reminder) {
+  return TaskId(reminder ? "rem" : "fup", caller, ce.customer_event_id());
+}
+
 void EmitSide(RuleContext& ctx, const v1::CallerState& caller,
               const CustomerEventState& ce, bool reminder, Task::Status status,
               std::string_view reason) {
-  Task& t = StartTask(
-      ctx, caller,
-      TaskId(reminder ? "rem" : "fup", caller, ce.customer_event_id()),
-      reminder ? Task::REMINDER : Task::FOLLOW_UP, status, ce.line(),
-      reminder ? ce.reminder_due() : ce.follow_up_due(), ce.created_at(),
-      reason);
+  Task& t = StartTask(ctx, caller, SideTaskId(caller, ce, reminder),
+                      reminder ? Task::REMINDER : Task::FOLLOW_UP, status,
+                      ce.line(), DueOf(ce, reminder), ce.created_at(), reason);
   t.set_subject(ce.title());
   ctx.sink.EmitTask(t);
 }
@@ -56,9 +68,13 @@ void Schedule(RuleContext& ctx, const v1::CallerState& caller,
   ce.set_follow_up_due(starts_at + ctx.options.reminders.after);
   ce.set_reminder_attempted(false);
   ce.set_follow_up_attempted(false);
-  ctx.state.AddTimer(Timer{
-      ce.reminder_due() + ctx.options.callback.overdue_after,
-      TimerKind::kReminderOverdue, caller.caller(), ce.customer_event_id(), 0});
+  // R6: neither side may sit past its due time unnoticed.
+  for (bool reminder : {true, false}) {
+    ctx.state.AddTimer(Timer{
+        DueOf(ce, reminder) + ctx.options.callback.overdue_after,
+        reminder ? TimerKind::kReminderOverdue : TimerKind::kFollowUpOverdue,
+        caller.caller(), ce.customer_event_id(), 0});
+  }
 }
 
 CustomerEventState* Find(v1::CallerState& caller, std::string_view id) {
@@ -111,12 +127,10 @@ bool OnReminderAttempt(RuleContext& ctx, v1::CallerState& caller,
   (void)now;
   for (auto& ce : *caller.mutable_customer_events()) {
     for (bool reminder : {true, false}) {
-      if (TaskId(reminder ? "rem" : "fup", caller, ce.customer_event_id()) !=
-          task_id) {
+      if (SideTaskId(caller, ce, reminder) != task_id) {
         continue;
       }
-      int status = reminder ? ce.reminder_status() : ce.follow_up_status();
-      if (IsFinal(status)) return false;
+      if (IsFinal(StatusOf(ce, reminder))) return false;
       if (reminder) {
         ce.set_reminder_attempted(true);
       } else {
@@ -136,27 +150,29 @@ bool OnReminderAttempt(RuleContext& ctx, v1::CallerState& caller,
   return false;
 }
 
-void OnReminderTimer(RuleContext& ctx, v1::CallerState& caller,
-                     const Timer& timer) {
-  CustomerEventState* ce = Find(caller, timer.ref);
-  if (ce == nullptr || ce->cancelled() || IsFinal(ce->reminder_status()) ||
-      ce->reminder_attempted() ||
-      ce->reminder_due() + ctx.options.callback.overdue_after != timer.due) {
+void OnCustomerEventTimer(RuleContext& ctx, v1::CallerState& caller,
+                          const Timer& timer) {
+  const bool reminder = timer.kind == TimerKind::kReminderOverdue;
+  const CustomerEventState* ce = Find(caller, timer.ref);
+  if (ce == nullptr || ce->cancelled() || IsFinal(StatusOf(*ce, reminder)) ||
+      AttemptedOf(*ce, reminder) ||
+      DueOf(*ce, reminder) + ctx.options.callback.overdue_after != timer.due) {
     return;  // attempted, done, cancelled or moved since the timer was set
   }
-  std::string task_id = TaskId("rem", caller, ce->customer_event_id());
+  const TimeNs due = DueOf(*ce, reminder);
+  const std::string task_id = SideTaskId(caller, *ce, reminder);
   v1::Alert& a = StartAlert(ctx.alert, absl::StrCat("overdue:", task_id, ":1"),
                             v1::Alert::TASK_OVERDUE, v1::Alert::WARNING,
                             ce->line(), timer.due);
   a.set_task_id(task_id);
   a.set_caller(caller.caller());
   a.set_message(
-      absl::StrCat("reminder call overdue by ",
+      absl::StrCat(reminder ? "reminder" : "follow-up", " call overdue by ",
                    FormatDuration(ctx.options.callback.overdue_after)));
-  a.set_value(static_cast<double>(timer.due - ce->reminder_due()) / kSecond);
+  a.set_value(static_cast<double>(timer.due - due) / kSecond);
   a.set_threshold(static_cast<double>(ctx.options.callback.overdue_after) /
                   kSecond);
-  ToProto(ce->reminder_due(), a.mutable_window_start());
+  ToProto(due, a.mutable_window_start());
   ToProto(timer.due, a.mutable_window_end());
   ctx.sink.EmitAlert(a);
 }

@@ -11,7 +11,8 @@ namespace callflow::rules {
 
 // R3: a REMINDER (before) and a FOLLOW_UP (after) per customer event of a
 // caller, moved when the event moves, cancelled with it, done when the dialer
-// reaches the caller; an overdue reminder raises TASK_OVERDUE.
+// reaches the caller; a reminder or follow-up nobody tried by its due time +
+// overdue_after raises TASK_OVERDUE (R6).
 
 void OnCustomerEvent(RuleContext& ctx, v1::CallerState& caller,
                      const v1::CustomerEventScheduled& event,
@@ -23,8 +24,8 @@ bool OnReminderAttempt(RuleContext& ctx, v1::CallerState& caller,
                        std::string_view task_id,
                        v1::CallbackAttempt::AttemptResult result, TimeNs now);
 
-// kReminderOverdue timers.
-void OnReminderTimer(RuleContext& ctx, v1::CallerState& caller,
-                     const Timer& timer);
+// kReminderOverdue and kFollowUpOverdue timers.
+void OnCustomerEventTimer(RuleContext& ctx, v1::CallerState& caller,
+                          const Timer& timer);
 
 }  // namespace callflow::rules

@@ -291,7 +291,8 @@ int Engine::FireTimers(RuleContext& ctx, TimeNs limit) {
         OnCallbackTimer(ctx, record, *timer);
         break;
       case TimerKind::kReminderOverdue:
-        OnReminderTimer(ctx, record, *timer);
+      case TimerKind::kFollowUpOverdue:
+        OnCustomerEventTimer(ctx, record, *timer);
         break;
     }
   }

@@ -15,6 +15,7 @@ enum class TimerKind : uint8_t {
   kCallbackOverdue = 4,  // later attempt due_at + overdue_after passed
   kReminderOverdue = 5,  // reminder due_at + overdue_after passed
   kPurgeRecord = 6,      // drop a closed anonymous leg record
+  kFollowUpOverdue = 7,  // follow-up due_at + overdue_after passed
 };
 
 // A durable event-time timer. Timers are never cancelled: the engine checks,

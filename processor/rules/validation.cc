@@ -109,7 +109,13 @@ Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
       ts.nanos() < 0 || ts.nanos() >= 1000000000) {
     return Verdict::Reject(
         v1::DeadLetter::OUT_OF_RANGE,
-        absl::StrCat("occurred_at out of range (", ts.seconds(), "s)"));
+        // About the year, not the seconds: a field shifted by a connector
+        // may hold a phone number (the message is logged).
+        absl::StrCat("occurred_at out of range (about year ",
+                     1970 + ts.seconds() / 31556952,
+                     ts.nanos() < 0 || ts.nanos() >= 1000000000
+                         ? ", invalid nanos)"
+                         : ")"));
   }
   const TimeNs t = FromProto(ts);
   // Before the watermark check: a clock far ahead must not pass as skew

@@ -28,11 +28,19 @@ void CallbackPredictor::Emit(v1::Task& task, v1::Task::Status status,
                              TimeNs now) {
   task.set_status(status);
   dialer_->OnTask(task, now);
+  overdue_.OnTask(task);
 }
 
 void CallbackPredictor::Observe(const v1::CallEvent& e) {
   const TimeNs now = FromProto(e.occurred_at());
+  overdue_.Before(now);
+  Apply(e, now);
+  overdue_.After(now);
+}
+
+void CallbackPredictor::Apply(const v1::CallEvent& e, TimeNs now) {
   if (e.has_callback_attempt()) {
+    overdue_.OnAttempt(e.callback_attempt().task_id());
     OnAttempt(e, now);
     return;
   }

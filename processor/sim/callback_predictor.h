@@ -1,11 +1,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "callflow/v1/events.pb.h"
 #include "processor/rules/phone_normalizer.h"
 #include "processor/sim/dialer.h"
+#include "processor/sim/overdue_predictor.h"
 
 namespace callflow::sim {
 
@@ -19,6 +21,8 @@ namespace callflow::sim {
 // E.164 from the engine's own PhoneNormalizer, so the prediction is exact
 // for events in time order without stale legs or late events (the simulator
 // emits none of those). The Kafka demo feeds the Dialer real tasks instead.
+// The predicted tasks and attempts also drive an OverduePredictor: the SLA
+// breaches and overdue alerts the engine should raise.
 //
 // Lifecycle: one per simulation run; Observe() every emitted event once, in
 // emission order, duplicates excluded. Not thread-safe.
@@ -32,6 +36,11 @@ class CallbackPredictor {
   // Callback tasks currently predicted open.
   size_t open_callbacks() const { return callbacks_.size(); }
 
+  // SLA breaches and overdue alerts predicted so far.
+  const std::vector<PredictedAlert>& alerts() const {
+    return overdue_.alerts();
+  }
+
  private:
   struct Leg {
     std::string caller;  // E.164
@@ -44,6 +53,7 @@ class CallbackPredictor {
     int failures = 0;
   };
 
+  void Apply(const v1::CallEvent& e, TimeNs now);
   void Emit(v1::Task& task, v1::Task::Status status, TimeNs now);
   void OnCustomerEvent(const std::string& caller, const v1::CallEvent& e,
                        TimeNs now);
@@ -52,6 +62,7 @@ class CallbackPredictor {
   rules::PhoneNormalizer normalizer_;
   int max_attempts_;
   Dialer* dialer_;
+  OverduePredictor overdue_;
   absl::flat_hash_map<std::string, Leg> legs_;            // by call_id
   absl::flat_hash_map<std::string, Callback> callbacks_;  // by E.164
   // Reminder and follow-up tasks by task id.

@@ -91,6 +91,8 @@ class TrafficSimulator {
   TimeNs now() const { return now_; }
   const SimulatorStats& stats() const { return stats_; }
   const Dialer& dialer() const { return dialer_; }
+  // File mode: the task predictions (nullptr in demo mode).
+  const CallbackPredictor* predictor() const { return predictor_.get(); }
 
   // Names of the simulated lines.
   static std::vector<std::string> LineNames();

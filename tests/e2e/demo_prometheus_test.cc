@@ -2,17 +2,11 @@
 // Debian `prometheus` scraping it with ops/prometheus/rules.yml; once the
 // demo has drained, the recording rules Prometheus evaluates equal the
 // per-line KPIs of the demo's own summary (the numbers of its report).
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +14,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "processor/util/temp_dir.h"
+#include "tests/e2e/demo_process.h"
 #include "tests/processor/metrics/prometheus_process.h"
 #include "tests/processor/metrics/scrape.h"
 
@@ -31,80 +26,7 @@ using ::callflow::metrics::testing::FreePort;
 using ::callflow::metrics::testing::PrometheusProcess;
 using ::callflow::metrics::testing::ReadFile;
 using ::callflow::metrics::testing::Scrape;
-using Clock = std::chrono::steady_clock;
-
-// `callflow demo --serve` as a child process with its stderr in a file.
-// The destructor stops it (SIGTERM, SIGKILL after 20 s) and reaps it, so
-// every exit path of the test ends it. Not thread-safe.
-class DemoProcess {
- public:
-  DemoProcess(const std::filesystem::path& dir, int metrics_port)
-      : log_(dir / "demo.log"), summary_(dir / "summary.json") {
-    const std::string address = absl::StrCat("127.0.0.1:", metrics_port);
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* out = freopen(log_.c_str(), "w", stderr);
-      if (out == nullptr || freopen("/dev/null", "w", stdout) == nullptr) {
-        _exit(126);
-      }
-      execl(CALLFLOW_BINARY, CALLFLOW_BINARY, "demo", "--serve", "--duration",
-            "5s", "--metrics-address", address.c_str(), "--summary",
-            summary_.c_str(), nullptr);
-      _exit(127);
-    }
-  }
-
-  ~DemoProcess() {
-    if (pid_ <= 0 || Exited()) return;
-    kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + std::chrono::seconds(20);
-    while (!Exited() && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (!Exited()) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  // True once the child has exited (reaped here).
-  bool Exited() {
-    if (exited_) return true;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      exit_status_ = status;
-    }
-    return exited_;
-  }
-
-  // Waits for `text` in the log; false when the child exits first or
-  // `timeout` passes.
-  bool WaitForLog(const std::string& text, std::chrono::seconds timeout) {
-    const auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      if (Log().find(text) != std::string::npos) return true;
-      if (Exited()) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  }
-
-  std::string Log() const {
-    auto text = ReadFile(log_.string());
-    return text.ok() ? *text : "";
-  }
-  const std::filesystem::path& summary() const { return summary_; }
-  int exit_status() const { return exit_status_; }
-
- private:
-  std::filesystem::path log_;
-  std::filesystem::path summary_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int exit_status_ = 0;
-};
-
+using ::callflow::testing::DemoProcess;
 
 bool Close(double a, double b) {
   return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b));

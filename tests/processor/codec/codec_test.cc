@@ -59,6 +59,35 @@ TEST(ParseEventJson, RejectsUnknownEnumAndBrokenJson) {
       ParseEventJson(R"({"occurred_at":"yesterday"})", &e)));
 }
 
+// Issue 10: the error goes to logs and DLQ records; it names what is wrong
+// (the field) but never echoes the input's values (phone numbers, e-mails).
+TEST(ParseEventJson, ErrorsNameTheFieldButNeverEchoTheInput) {
+  struct Case {
+    const char* json;
+    const char* names;  // what the error still says
+  };
+  const Case cases[] = {
+      {R"({"event_id":"1","caller":74951230001})", "(caller)"},
+      {R"({"event_id":"2","direction":"+74951230002"})", "(direction)"},
+      {R"({"event_id":"3","occurred_at":"+74951230003"})", "(occurred_at)"},
+      {R"({"event_id":"4","contact":{"email":"ivan@example.com","name":7}})",
+       "(contact.name)"},
+      {R"({"event_id":"5","caller":"+74951230005",)", "JSON"},
+      {"x74951230006|c9|q|NONE|ENTERQUEUE|||+74951230006", "JSON"},
+      {R"({"event_id":"7","+74951230007":"x"})", "JSON"},
+  };
+  for (const Case& c : cases) {
+    v1::CallEvent e;
+    const absl::Status s = ParseEventJson(c.json, &e);
+    ASSERT_TRUE(absl::IsInvalidArgument(s)) << c.json;
+    const std::string message(s.message());
+    EXPECT_THAT(message, HasSubstr(c.names)) << c.json;
+    EXPECT_THAT(message, Not(HasSubstr("749512300"))) << message;
+    EXPECT_THAT(message, Not(HasSubstr("@"))) << message;
+    EXPECT_THAT(message, Not(HasSubstr("ivan"))) << message;
+  }
+}
+
 TEST(ParseEventJson, ClearsThePreviousEvent) {
   v1::CallEvent e;
   ASSERT_TRUE(ParseEventJson(R"({"event_id":"a","line":"x"})", &e).ok());

@@ -171,6 +171,11 @@ TEST_F(QueueLogAdapterTest, MalformedLinesSayWhatIsWrong) {
     EXPECT_NE(last_.error.find(c.error), std::string::npos)
         << c.line << " -> " << last_.error;
   }
+  // Issue 10: the error (logged, in the DLQ record) never quotes the line's
+  // fields: a shifted line puts the caller's number where the epoch goes.
+  Feed("+74951230006|c10|support|NONE|ENTERQUEUE||+7495|1",
+       LineOutcome::kMalformed);
+  EXPECT_EQ(last_.error.find("495123"), std::string::npos) << last_.error;
   // A malformed line does not end the call.
   EXPECT_EQ(Feed("1764549360|c12|support|NONE|ABANDON|1|1|60").size(), 1u);
 }

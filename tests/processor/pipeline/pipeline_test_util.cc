@@ -75,11 +75,12 @@ PipelineConfig TestConfig(const Topics& topics, const KafkaProperties& kafka,
 }
 
 PipelineThread::PipelineThread(const std::string& state_dir,
-                               const PipelineConfig& config) {
+                               const PipelineConfig& config,
+                               PipelineObserver* observer) {
   auto env = state::StateEnv::Create(StateAt(state_dir));
   EXPECT_TRUE(env.ok()) << env.status();
   env_ = *std::move(env);
-  auto p = Pipeline::Create(config, *env_);
+  auto p = Pipeline::Create(config, *env_, observer);
   EXPECT_TRUE(p.ok()) << p.status();
   pipeline_ = *std::move(p);
   thread_ = std::thread([this] { status_ = pipeline_->Run(); });

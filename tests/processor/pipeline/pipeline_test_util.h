@@ -62,7 +62,9 @@ PipelineConfig TestConfig(const Topics& topics, const KafkaProperties& kafka,
 // from construction until Stop() (or destruction).
 class PipelineThread {
  public:
-  PipelineThread(const std::string& state_dir, const PipelineConfig& config);
+  // `observer` (may be null) must outlive the thread.
+  PipelineThread(const std::string& state_dir, const PipelineConfig& config,
+                 PipelineObserver* observer = nullptr);
   ~PipelineThread() { Stop().IgnoreError(); }
   // Stops the pipeline, waits for Run, returns its status.
   absl::Status Stop();

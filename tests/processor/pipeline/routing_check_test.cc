@@ -34,6 +34,8 @@ TEST(RoutingCheckTest, AnyOtherKeyIsMisroutedAndTheMessageNamesTheFix) {
               std::string::npos)
         << v.message();
     EXPECT_NE(v.message().find("callflow produce"), std::string::npos);
+    // Issue 10: the message (DLQ `error`) names no number.
+    EXPECT_EQ(v.message().find("495"), std::string::npos) << v.message();
   }
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "processor/app/config.h"
 #include "processor/codec/codec.h"
 #include "processor/rules/time.h"
+#include "processor/rules/verdict.h"
 #include "state/partition_store.h"
 
 namespace callflow::replay {
@@ -204,6 +206,58 @@ TEST_F(ReplayTest, MalformedLinesGoToTheDlqAndTheRunGoesOn) {
   EXPECT_EQ(kpis->events().read, 4u);
   EXPECT_EQ(kpis->events().dead_letters, 2u);
   EXPECT_EQ(kpis->events().applied, 2u);
+}
+
+// Issue 10: every DLQ reason comes out of a real bad line, typed in
+// dlq.jsonl (the enum, not a parsed message). MISROUTED needs a Kafka key and
+// partition: the pipeline's DLQ reasons test covers it.
+TEST_F(ReplayTest, EveryReasonComesOutOfARealBadLine) {
+  auto line = [](const std::string& id, const std::string& at,
+                 const std::string& body) {
+    return R"({"event_id":")" + id + R"(","occurred_at":")" + at +
+           R"(","call_id":"c1","caller":"+74951230001","line":"l",)" +
+           R"("direction":"INBOUND",)" + body + "}\n";
+  };
+  const std::string input = WriteInput(
+      line("ok1", "2024-05-10T09:00:00Z", R"("started":{})") +
+      "{\"event_id\":\n" +  // UNDECODABLE
+      R"({"occurred_at":"2024-05-10T09:00:01Z","caller":"+74951230001","started":{}})"
+      "\n" +  // MISSING_FIELD
+      line("enum", "2024-05-10T09:00:02Z", R"("ended":{"reason":9})") +
+      line("range", "1999-12-31T23:59:59Z", R"("started":{})") +
+      line("skew", "2024-05-01T09:00:00Z", R"("started":{})") +
+      line("future", "2024-05-10T10:00:00Z", R"("started":{})") +
+      line("ok2", "2024-05-10T09:01:00Z",
+           R"("ended":{"reason":"COMPLETED","talk_seconds":50})"));
+  ReplayOptions options;
+  options.now = rules::ParseTime("2024-05-10T09:01:00Z").value();
+  auto kpis = Replay(input, "out", options);
+  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  const auto dlq = ReadLines(dir_ / "out" / "dlq.jsonl");
+  const std::vector<v1::DeadLetter::Reason> want = {
+      v1::DeadLetter::UNDECODABLE,    v1::DeadLetter::MISSING_FIELD,
+      v1::DeadLetter::UNKNOWN_ENUM,   v1::DeadLetter::OUT_OF_RANGE,
+      v1::DeadLetter::TIMESTAMP_SKEW, v1::DeadLetter::FUTURE};
+  ASSERT_EQ(dlq.size(), want.size());
+  std::set<v1::DeadLetter::Reason> seen;
+  for (size_t i = 0; i < dlq.size(); ++i) {
+    v1::DeadLetter letter;
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(dlq[i], &letter).ok())
+        << dlq[i];
+    EXPECT_EQ(letter.reason(), want[i]) << dlq[i];
+    EXPECT_EQ(letter.offset(), static_cast<int64_t>(i + 2)) << dlq[i];
+    EXPECT_THAT(dlq[i], HasSubstr("\"reason\":\"" +
+                                  v1::DeadLetter::Reason_Name(want[i]) + "\""));
+    seen.insert(letter.reason());
+  }
+  for (rules::RejectReason r : rules::AllRejectReasons()) {
+    if (r == v1::DeadLetter::MISROUTED) continue;
+    EXPECT_TRUE(seen.contains(r)) << v1::DeadLetter::Reason_Name(r);
+  }
+  // The good events around them were applied.
+  EXPECT_EQ(kpis->events().applied, 2u);
+  EXPECT_EQ(kpis->events().dead_letters, want.size());
 }
 
 // R6 + SPEC §5: --until moves the watermark at end of input, so the SLA of a

@@ -1,4 +1,7 @@
 // R6: alerts.
+#include <map>
+#include <string>
+
 #include "date/tz.h"
 #include "gtest/gtest.h"
 #include "tests/processor/rules/engine_test_harness.h"
@@ -94,6 +97,101 @@ TEST(AlertTest, ReminderOverdueWithoutAttempt) {
   EXPECT_EQ(h.sink().alerts[0].kind(), Alert::TASK_OVERDUE);
 }
 
+// A customer event "ev" of kCaller starting at `starts` (reminder due
+// `starts` - 48 h but not before `at`, follow-up due `starts` + 48 h).
+Verdict Schedule(EngineHarness& h, const std::string& id, const std::string& at,
+                 const std::string& starts) {
+  return h.Apply("{\"event_id\":\"" + id + "\",\"occurred_at\":\"" + at +
+                 "\",\"caller\":\"" + kCaller +
+                 "\",\"line\":\"sales\",\"customer_event\":{"
+                 "\"customer_event_id\":\"ev\",\"starts_at\":\"" +
+                 starts + "\"}}");
+}
+const std::string kRem = std::string("rem:") + kCaller + ":ev";
+const std::string kFup = std::string("fup:") + kCaller + ":ev";
+
+// A customer event whose follow-up is due 2024-05-03T07:30; its reminder is
+// done in time.
+void FollowUpDueAt0730(EngineHarness& h) {
+  ASSERT_TRUE(
+      Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z").ok());
+  ASSERT_TRUE(
+      h.Attempt("a1", "2024-04-29T10:05:00Z", kCaller, kRem, "REACHED").ok());
+}
+
+// Issue 10: a follow-up due at 07:30 and first tried at 13:15 raised nothing.
+TEST(AlertTest, FollowUpOverdueWhenFirstTriedLate) {
+  EngineHarness h;
+  FollowUpDueAt0730(h);
+  h.AdvanceTo("2024-05-03T09:29:59Z");
+  EXPECT_TRUE(h.sink().alerts.empty());
+  ASSERT_TRUE(
+      h.Attempt("a2", "2024-05-03T13:15:00Z", kCaller, kFup, "NO_ANSWER").ok());
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  const Alert& a = h.sink().alerts[0];
+  EXPECT_EQ(a.alert_id(), "overdue:" + kFup + ":1");
+  EXPECT_EQ(a.kind(), Alert::TASK_OVERDUE);
+  EXPECT_EQ(a.severity(), Alert::WARNING);
+  EXPECT_EQ(a.task_id(), kFup);
+  EXPECT_EQ(a.caller(), kCaller);
+  EXPECT_EQ(a.line(), "sales");
+  EXPECT_EQ(Ts(a.occurred_at()), "2024-05-03T09:30:00Z");
+  EXPECT_EQ(Ts(a.window_start()), "2024-05-03T07:30:00Z");
+  EXPECT_EQ(Ts(a.window_end()), "2024-05-03T09:30:00Z");
+  EXPECT_EQ(a.value(), 7200);
+  EXPECT_EQ(a.threshold(), 7200);
+  // Once: the failed attempt leaves the task open, but it was tried.
+  h.AdvanceTo("2024-05-09T00:00:00Z");
+  EXPECT_EQ(h.sink().alerts.size(), 1u);
+}
+
+TEST(AlertTest, NoFollowUpOverdueWhenTriedInTime) {
+  EngineHarness h;
+  FollowUpDueAt0730(h);
+  // Exactly at due + overdue_after still counts as in time.
+  ASSERT_TRUE(
+      h.Attempt("a2", "2024-05-03T09:30:00Z", kCaller, kFup, "NO_ANSWER").ok());
+  h.AdvanceTo("2024-05-09T00:00:00Z");
+  EXPECT_TRUE(h.sink().alerts.empty());
+}
+
+// A moved event moves the follow-up: overdue counts from the new due time,
+// and the timer of the old one raises nothing.
+TEST(AlertTest, MovedFollowUpIsOverdueFromItsNewDueTime) {
+  EngineHarness h;
+  FollowUpDueAt0730(h);
+  ASSERT_TRUE(
+      Schedule(h, "e2", "2024-04-30T10:00:00Z", "2024-05-02T07:30:00Z").ok());
+  h.AdvanceTo("2024-05-04T09:29:59Z");  // past the old due + 2 h
+  EXPECT_TRUE(h.sink().alerts.empty());
+  h.AdvanceTo("2024-05-04T09:30:00Z");
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  EXPECT_EQ(h.sink().alerts[0].alert_id(), "overdue:" + kFup + ":1");
+  EXPECT_EQ(Ts(h.sink().alerts[0].window_start()), "2024-05-04T07:30:00Z");
+}
+
+// Every task the dialer works has a due time and raises TASK_OVERDUE when
+// nobody tries it: the callback's later attempts, the reminder and the
+// follow-up. (Attempt 1 of a callback has its SLA breach instead.)
+TEST(AlertTest, EveryDialledTaskKindCanBeOverdue) {
+  EngineHarness h;
+  h.MissedCall("m1", "2024-04-29T09:00:00Z", "2024-04-29T09:00:30Z", "c1",
+               kCaller);
+  ASSERT_TRUE(
+      h.Attempt("a1", "2024-04-29T09:30:00Z", kCaller, kTask, "BUSY").ok());
+  ASSERT_TRUE(
+      Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z").ok());
+  h.AdvanceTo("2024-05-10T00:00:00Z");
+  std::map<std::string, int> by_id;
+  for (const Alert& a : h.sink().alerts) {
+    EXPECT_EQ(a.kind(), Alert::TASK_OVERDUE) << a.alert_id();
+    ++by_id[a.alert_id()];
+  }
+  EXPECT_EQ(by_id, (std::map<std::string, int>{{"overdue:" + kTask + ":2", 1},
+                                               {"overdue:" + kRem + ":1", 1},
+                                               {"overdue:" + kFup + ":1", 1}}));
+}
+
 void Calls(EngineHarness& h, int answered, int missed,
            const std::string& hhmm) {
   for (int i = 0; i < answered + missed; ++i) {
@@ -172,8 +270,8 @@ TEST(AlertTest, AddBusinessTimeSkipsNights) {
   // Overnight hours (22:00-06:00 Moscow = 19:00-03:00 UTC).
   line.business_open_minute = 22 * 60;
   line.business_close_minute = 6 * 60;
-  EXPECT_EQ(FormatTime(AddBusinessTime(line, T("2024-05-01T02:40:00Z"),
-                                       30 * kMinute)),
+  EXPECT_EQ(FormatTime(
+                AddBusinessTime(line, T("2024-05-01T02:40:00Z"), 30 * kMinute)),
             "2024-05-01T19:10:00Z");
   LineOptions always;
   EXPECT_EQ(AddBusinessTime(always, 0, kHour), kHour);

@@ -1,5 +1,6 @@
 #include "processor/sim/traffic_simulator.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "processor/rules/engine.h"
 #include "processor/rules/in_memory_state.h"
 #include "processor/rules/phone_normalizer.h"
+#include "processor/sim/callback_predictor.h"
 #include "processor/sim/jsonl_writer.h"
 
 namespace callflow::sim {
@@ -195,7 +197,14 @@ class TaskSink : public rules::OutputSink {
     }
     ids.insert(t.task_id());
   }
-  void EmitAlert(const v1::Alert& a) override { ++alerts[a.kind()]; }
+  void EmitAlert(const v1::Alert& a) override {
+    ++alerts[a.kind()];
+    if (a.kind() == v1::Alert::CALLBACK_SLA_BREACH ||
+        a.kind() == v1::Alert::TASK_OVERDUE) {
+      task_alerts.push_back(
+          {a.alert_id(), a.kind(), rules::FromProto(a.occurred_at())});
+    }
+  }
   void EmitContact(const v1::ContactContext&) override {}
   void EmitWindow(const rules::WindowPartial&) override {}
   void RecordFact(const rules::Fact& f) override {
@@ -206,6 +215,7 @@ class TaskSink : public rules::OutputSink {
   std::map<std::pair<int, int>, int> by_status;
   std::map<std::string, int> done_reason;
   std::map<int, int> alerts;
+  std::vector<PredictedAlert> task_alerts;  // SLA breaches and overdue tasks
   std::set<std::string> ids;
   int ignored_attempts = 0;
   int duplicates = 0;
@@ -241,6 +251,47 @@ TEST_F(SimulatedDay, EngineKnowsEveryTaskTheDialerWorks) {
   EXPECT_GT(sink.done_reason["client_called_back"], 0);
   EXPECT_GT(sink.alerts[v1::Alert::EMERGENCY], 0);
   EXPECT_GT(sink.alerts[v1::Alert::CALLBACK_SLA_BREACH], 0);
+}
+
+// No task sits past its due time unnoticed: the SLA breaches and overdue
+// alerts the engine raises are exactly those the simulator predicts from its
+// own tasks and attempts, for every kind of task the dialer works.
+TEST(TrafficSimulatorTest, EngineRaisesThePredictedTaskAlerts) {
+  TrafficSimulator sim(Options(12, 4000));
+  rules::EngineOptions options;
+  rules::Engine engine(options);
+  rules::InMemoryState state;
+  TaskSink sink;
+  CallEvent e;
+  while (sim.Next(&e)) {
+    ASSERT_TRUE(engine.Process(e, state, sink).ok()) << e.DebugString();
+  }
+  ASSERT_NE(sim.predictor(), nullptr);
+  const std::vector<PredictedAlert>& predicted = sim.predictor()->alerts();
+  auto by_id = [](std::vector<PredictedAlert> alerts) {
+    std::sort(alerts.begin(), alerts.end(),
+              [](const PredictedAlert& a, const PredictedAlert& b) {
+                return a.alert_id < b.alert_id;
+              });
+    return alerts;
+  };
+  const std::vector<PredictedAlert> want = by_id(predicted);
+  const std::vector<PredictedAlert> got = by_id(sink.task_alerts);
+  EXPECT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
+    EXPECT_EQ(got[i].alert_id, want[i].alert_id);
+    EXPECT_EQ(got[i].kind, want[i].kind) << want[i].alert_id;
+    EXPECT_EQ(got[i].at, want[i].at) << want[i].alert_id;
+  }
+  std::map<std::string, int> overdue_by_kind;  // "cb", "rem", "fup"
+  for (const PredictedAlert& a : predicted) {
+    if (a.kind != v1::Alert::TASK_OVERDUE) continue;
+    const std::string task = a.alert_id.substr(std::string("overdue:").size());
+    ++overdue_by_kind[task.substr(0, task.find(':'))];
+  }
+  EXPECT_GT(overdue_by_kind["cb"], 0);
+  EXPECT_GT(overdue_by_kind["rem"], 0);
+  EXPECT_GT(overdue_by_kind["fup"], 0);
 }
 
 TEST(TrafficSimulatorTest, EveryLineParsesExceptTheMalformedOnes) {

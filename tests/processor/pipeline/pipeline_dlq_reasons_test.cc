@@ -1,0 +1,133 @@
+// Issue 10: every dead-letter reason comes out of a real bad record in
+// `run`: typed in the DLQ record and counted under its label in
+// callflow_dead_letters_total, scraped over HTTP. The reason travels as the
+// enum from validation, decoding and the routing check; nothing parses it
+// back out of a message.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "processor/metrics/call_center_metrics.h"
+#include "processor/metrics/metrics_server.h"
+#include "processor/metrics/pipeline_metrics.h"
+#include "processor/pipeline/event_producer.h"
+#include "processor/pipeline/metrics_bridge.h"
+#include "processor/rules/verdict.h"
+#include "tests/processor/metrics/scrape.h"
+#include "tests/processor/pipeline/pipeline_test_util.h"
+
+namespace callflow::pipeline::testing {
+namespace {
+
+using v1::CallEvent;
+using v1::DeadLetter;
+
+CallEvent Started(const std::string& id, const std::string& caller,
+                  int64_t seconds) {
+  CallEvent e;
+  e.set_event_id(id);
+  e.mutable_occurred_at()->set_seconds(seconds);
+  e.set_call_id("call-" + id);
+  e.set_caller(caller);
+  e.set_line("sales");
+  e.set_direction(CallEvent::INBOUND);
+  e.mutable_started();
+  return e;
+}
+
+std::string Bytes(const CallEvent& e) {
+  std::string out;
+  e.SerializeToString(&out);
+  return out;
+}
+
+TEST(PipelineDlqReasonsTest, EveryReasonFromARealBadRecordIsTypedAndCounted) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(1);
+  ASSERT_TRUE(cluster.ok());
+  const Topics topics = MakeTopics(**cluster, "", 2);
+  const KafkaProperties kafka = MockKafka(**cluster);
+  rules::EngineOptions engine;
+
+  constexpr char kCaller[] = "+74951230001";
+  constexpr int64_t kMay10 = 1715331600;  // 2024-05-10T09:00:00Z
+  const int64_t tomorrow =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (std::chrono::system_clock::now() + std::chrono::hours(24))
+              .time_since_epoch())
+          .count();
+  // One bad record per reason, all keyed by the caller (its partition, after
+  // a good event that sets the watermark), but the misrouted one.
+  std::map<DeadLetter::Reason, std::string> bad;
+  const std::string good = Bytes(Started("good", kCaller, kMay10));
+  bad[DeadLetter::UNDECODABLE] = good.substr(0, good.size() - 1);
+  CallEvent e = Started("missing", kCaller, kMay10);
+  e.clear_event_id();
+  bad[DeadLetter::MISSING_FIELD] = Bytes(e);
+  e = Started("enum", kCaller, kMay10);
+  e.set_direction(static_cast<CallEvent::Direction>(9));
+  bad[DeadLetter::UNKNOWN_ENUM] = Bytes(e);
+  bad[DeadLetter::OUT_OF_RANGE] = Bytes(Started("range", kCaller, 100));
+  bad[DeadLetter::TIMESTAMP_SKEW] =
+      Bytes(Started("skew", kCaller, kMay10 - 9 * 86400));
+  bad[DeadLetter::FUTURE] = Bytes(Started("future", kCaller, tomorrow));
+  const std::string misrouted = Bytes(Started("misrouted", kCaller, kMay10));
+  for (rules::RejectReason r : rules::AllRejectReasons()) {
+    if (r != DeadLetter::MISROUTED) {
+      ASSERT_TRUE(bad.contains(r)) << DeadLetter::Reason_Name(r);
+    }
+  }
+  {
+    auto producer = EventProducer::Create(engine, kafka, topics.events);
+    ASSERT_TRUE(producer.ok());
+    ASSERT_TRUE((*producer)->Send(Started("good", kCaller, kMay10)).ok());
+    for (const auto& [reason, payload] : bad) {
+      ASSERT_TRUE((*producer)->SendRaw(kCaller, payload).ok());
+    }
+    ASSERT_TRUE((*producer)->SendRaw("+74950000000", misrouted).ok());
+    ASSERT_TRUE((*producer)->WaitAcknowledged(std::chrono::seconds(30)).ok());
+  }
+  bad[DeadLetter::MISROUTED] = misrouted;
+  const int64_t total = 1 + static_cast<int64_t>(bad.size());
+  ASSERT_EQ(EndOffsets(kafka, topics.events, 2), total);
+
+  auto server = metrics::MetricsServer::Start("127.0.0.1:0");
+  ASSERT_TRUE(server.ok()) << server.status();
+  metrics::CallCenterMetrics calls((*server)->registry(), engine);
+  metrics::PipelineMetrics pipeline_metrics((*server)->registry());
+  MetricsBridge bridge(calls, pipeline_metrics);
+  PipelineConfig config = TestConfig(topics, kafka);
+  config.engine = engine;
+  {
+    PipelineThread pipeline(dir.path(), config, &bridge);
+    ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
+    ASSERT_TRUE(pipeline.Stop().ok());
+  }
+
+  const Outputs got = ReadOutputs(kafka, topics);
+  std::map<DeadLetter::Reason, int> by_reason;
+  for (const DeadLetter& d : got.dead_letters) {
+    ++by_reason[d.reason()];
+    ASSERT_TRUE(bad.contains(d.reason())) << d.ShortDebugString();
+    EXPECT_EQ(d.payload(), bad.at(d.reason()))
+        << DeadLetter::Reason_Name(d.reason()) << ": " << d.error();
+  }
+  auto scraped = metrics::testing::Scrape((*server)->port());
+  ASSERT_TRUE(scraped.ok()) << scraped.status();
+  for (rules::RejectReason r : rules::AllRejectReasons()) {
+    EXPECT_EQ(by_reason[r], 1) << DeadLetter::Reason_Name(r);
+    EXPECT_EQ(scraped->Value("callflow_dead_letters_total",
+                             {{"reason", std::string(rules::ReasonLabel(r))}}),
+              1.0)
+        << rules::ReasonLabel(r);
+  }
+  EXPECT_EQ(got.dead_letters.size(), bad.size());
+  EXPECT_EQ(got.contacts.size(), 1u);  // the good event ran
+}
+
+}  // namespace
+}  // namespace callflow::pipeline::testing
