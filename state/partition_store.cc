@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "processor/rules/stable_hash.h"
 #include "rocksdb/comparator.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
@@ -541,9 +542,10 @@ class PartitionStore::Impl {
     if (!caller.record.ParseFromArray(value.data(),
                                       static_cast<int>(value.size()))) {
       caller.record.Clear();
-      Fail(absl::DataLossError(absl::StrCat("record of caller '", caller.key,
-                                            "' in '", path_,
-                                            "' does not parse")));
+      // The caller key is a phone number: logs name its hash only.
+      Fail(absl::DataLossError(absl::StrCat(
+          "record of caller #", absl::Hex(rules::StableHash(caller.key)),
+          " (FNV-1a of the key) in '", path_, "' does not parse")));
     }
   }
 

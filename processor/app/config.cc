@@ -360,6 +360,8 @@ class Schema {
     Add("pipeline.allowed_lateness",
         DurationKey(&c->pipeline.allowed_lateness_ns, 0));
     Add("pipeline.idle_after", DurationKey(&c->pipeline.idle_after_ns, 0));
+    Add("pipeline.shutdown_timeout",
+        DurationKey(&c->pipeline.shutdown_timeout_ns, 0));
     Add("input.partitioner", PartitionerKey(&c->input.partitioner));
     Add("topics.events", StringKey(&c->topics.events));
     Add("topics.tasks", StringKey(&c->topics.tasks));

@@ -1,4 +1,6 @@
 // `callflow run`: the production processor against real Kafka (SPEC §8).
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 #include <memory>
 #include <string>
@@ -38,7 +40,17 @@ int RunRunCommand(const RunFlags& flags) {
                                .kafka = config->kafka},
       config->state, config->metrics_address);
   if (!runtime.ok()) return Fail(runtime.status());
-  signals.OnStop([rt = runtime->get()] { rt->Stop(); });
+  // The first signal stops cleanly (within [pipeline] shutdown_timeout);
+  // a second one stops at once, committing only acknowledged cycles.
+  signals.OnStop([rt = runtime->get(), stopping = false]() mutable {
+    if (stopping) {
+      spdlog::warn("second stop signal: stopping now");
+      rt->Abort();
+    } else {
+      stopping = true;
+      rt->Stop();
+    }
+  });
   std::cerr << "callflow run: group " << config->pipeline.group_id << ", topic "
             << config->topics.events << ", state in " << config->state.dir
             << ", metrics at http://" << config->metrics_address << "/metrics"

@@ -120,6 +120,12 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry, Clock clock)
                                  "deliver.")
                            .Register(registry)
                            .Add({})),
+      unproducible_(prometheus::BuildCounter()
+                        .Name("callflow_unproducible_total")
+                        .Help("Output records that can never be produced "
+                              "(too large, topic not authorized, rejected), "
+                              "skipped after counting, by topic and reason.")
+                        .Register(registry)),
       block_cache_usage_(GaugeFamily(registry,
                                      "callflow_state_block_cache_usage_bytes",
                                      "RocksDB shared block cache usage, bytes.")
@@ -240,6 +246,13 @@ void PipelineMetrics::ObserveCommitDuration(double seconds) {
 }
 
 void PipelineMetrics::CountDeliveryError() { delivery_errors_.Increment(); }
+
+void PipelineMetrics::AddUnproducible(const std::string& topic,
+                                      std::string_view reason,
+                                      uint64_t records) {
+  unproducible_.Add({{"topic", topic}, {"reason", std::string(reason)}})
+      .Increment(static_cast<double>(records));
+}
 
 void PipelineMetrics::SetBlockCacheUsage(size_t bytes) {
   block_cache_usage_.Set(static_cast<double>(bytes));

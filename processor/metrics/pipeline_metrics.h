@@ -6,6 +6,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "processor/rules/time.h"
@@ -75,6 +77,10 @@ class PipelineMetrics {
   // One commit cycle: WriteBatch + offsets.
   void ObserveCommitDuration(double seconds);
   void CountDeliveryError();
+  // Output records skipped because they can never be produced
+  // (callflow_unproducible_total{topic,reason}).
+  void AddUnproducible(const std::string& topic, std::string_view reason,
+                       uint64_t records);
   // StateEnv::block_cache_usage().
   void SetBlockCacheUsage(size_t bytes);
 
@@ -114,6 +120,7 @@ class PipelineMetrics {
   prometheus::Histogram& processing_latency_;
   prometheus::Histogram& commit_duration_;
   prometheus::Counter& delivery_errors_;
+  prometheus::Family<prometheus::Counter>& unproducible_;
   prometheus::Gauge& block_cache_usage_;
   prometheus::Gauge& resident_memory_;
 

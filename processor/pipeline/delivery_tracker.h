@@ -48,6 +48,17 @@ class DeliveryTracker {
     return first_failure;
   }
 
+  // Records one output that can never be produced (a permanent refusal):
+  // done, not failed, so the cycle commits past it; the producer counts it
+  // on the unproducible path.
+  void OnUnproducible() {
+    {
+      std::lock_guard lock(mu_);
+      unproducible_.fetch_add(1, std::memory_order_relaxed);
+    }
+    cv_.notify_all();
+  }
+
   bool records_offsets() const { return record_offsets_; }
   // From the delivery-report thread, before OnDelivered(true).
   void OnOffset(int32_t partition, int64_t offset) {
@@ -73,20 +84,22 @@ class DeliveryTracker {
     std::unique_lock lock(mu_);
     const uint64_t target = produced_.load();
     return cv_.wait_for(lock, timeout, [&] {
-      return acked_.load() + failed_.load() >= target;
+      return acked_.load() + failed_.load() + unproducible_.load() >= target;
     });
   }
 
   uint64_t produced() const { return produced_.load(); }
   uint64_t acked() const { return acked_.load(); }
   uint64_t failed() const { return failed_.load(); }
+  uint64_t unproducible() const { return unproducible_.load(); }
   // Why the first failed record failed ("" when none failed).
   std::string first_error() const {
     std::lock_guard lock(mu_);
     return first_error_;
   }
   uint64_t outstanding() const {
-    return produced_.load() - acked_.load() - failed_.load();
+    return produced_.load() - acked_.load() - failed_.load() -
+           unproducible_.load();
   }
 
  private:
@@ -98,6 +111,7 @@ class DeliveryTracker {
   std::atomic<uint64_t> produced_{0};
   std::atomic<uint64_t> acked_{0};
   std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> unproducible_{0};
   std::string first_error_;  // guarded by mu_
 };
 

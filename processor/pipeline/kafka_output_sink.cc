@@ -1,5 +1,10 @@
 #include "processor/pipeline/kafka_output_sink.h"
 
+#include <optional>
+#include <type_traits>
+
+#include "processor/pipeline/output_limits.h"
+
 namespace callflow::pipeline {
 namespace {
 
@@ -40,19 +45,66 @@ void KafkaOutputSink::Send(const std::string& topic, std::string_view key,
 }
 
 void KafkaOutputSink::EmitTask(const v1::Task& task) {
+  if (holding_) {
+    held_.emplace_back(task);
+  } else {
+    ProduceTask(task);
+  }
+}
+
+void KafkaOutputSink::EmitAlert(const v1::Alert& alert) {
+  if (holding_) {
+    held_.emplace_back(alert);
+  } else {
+    ProduceAlert(alert);
+  }
+}
+
+void KafkaOutputSink::EmitContact(const v1::ContactContext& contact) {
+  if (holding_) {
+    held_.emplace_back(contact);
+  } else {
+    ProduceContact(contact);
+  }
+}
+
+void KafkaOutputSink::EndHold(bool produce) {
+  holding_ = false;
+  if (produce) {
+    for (const auto& output : held_) {
+      std::visit(
+          [this](const auto& o) {
+            using T = std::decay_t<decltype(o)>;
+            if constexpr (std::is_same_v<T, v1::Task>) {
+              ProduceTask(o);
+            } else if constexpr (std::is_same_v<T, v1::Alert>) {
+              ProduceAlert(o);
+            } else {
+              ProduceContact(o);
+            }
+          },
+          output);
+    }
+  }
+  held_.clear();
+}
+
+void KafkaOutputSink::ProduceTask(const v1::Task& task) {
   Send(topics_.tasks, task.task_id(), task, /*urgent=*/false);
   stats_.tasks.fetch_add(1, std::memory_order_relaxed);
   if (observer_ != nullptr) observer_->OnTask(shard_, task);
 }
 
-void KafkaOutputSink::EmitAlert(const v1::Alert& alert) {
-  Send(topics_.alerts, alert.alert_id(), alert,
+void KafkaOutputSink::ProduceAlert(const v1::Alert& alert) {
+  // Alert text can quote input (line names, ...): keep it producible.
+  const std::optional<v1::Alert> capped = LimitAlert(alert);
+  Send(topics_.alerts, alert.alert_id(), capped ? *capped : alert,
        /*urgent=*/alert.kind() == v1::Alert::EMERGENCY);
   stats_.alerts.fetch_add(1, std::memory_order_relaxed);
   if (observer_ != nullptr) observer_->OnAlert(shard_, alert);
 }
 
-void KafkaOutputSink::EmitContact(const v1::ContactContext& contact) {
+void KafkaOutputSink::ProduceContact(const v1::ContactContext& contact) {
   Send(topics_.contacts, contact.caller(), contact, /*urgent=*/false);
   stats_.contacts.fetch_add(1, std::memory_order_relaxed);
 }

@@ -3,10 +3,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "callflow/v1/outputs.pb.h"
-#include "processor/pipeline/delivery_tracker.h"
 #include "callflow/v1/state.pb.h"
+#include "processor/pipeline/delivery_tracker.h"
 #include "processor/pipeline/output_producer.h"
 #include "processor/pipeline/pipeline_observer.h"
 #include "processor/pipeline/pipeline_options.h"
@@ -35,6 +37,14 @@ class KafkaOutputSink : public rules::OutputSink {
   void EmitWindow(const rules::WindowPartial& window) override;
   void RecordFact(const rules::Fact& fact) override;
 
+  // Holds the tasks, alerts and contacts emitted from now on until
+  // EndHold: the shard holds one engine call's outputs until it knows the
+  // call read its state without error.
+  void BeginHold() { holding_ = true; }
+  // Produces the held outputs (`produce`) or drops them (the engine saw a
+  // state read error: nothing decided on a default record may go out).
+  void EndHold(bool produce);
+
   // Produces `dead_letter` (its `reason` set) and counts it by reason.
   void EmitDeadLetter(const v1::DeadLetter& dead_letter);
 
@@ -53,6 +63,9 @@ class KafkaOutputSink : public rules::OutputSink {
  private:
   void Send(const std::string& topic, std::string_view key,
             const google::protobuf::MessageLite& message, bool urgent);
+  void ProduceTask(const v1::Task& task);
+  void ProduceAlert(const v1::Alert& alert);
+  void ProduceContact(const v1::ContactContext& contact);
 
   const int shard_;
   const Topics& topics_;
@@ -64,6 +77,8 @@ class KafkaOutputSink : public rules::OutputSink {
   std::string buffer_;  // reused serialization buffer
   int32_t partition_ = 0;
   std::map<int32_t, v1::LineUpdate> line_updates_;
+  bool holding_ = false;
+  std::vector<std::variant<v1::Task, v1::Alert, v1::ContactContext>> held_;
 };
 
 }  // namespace callflow::pipeline

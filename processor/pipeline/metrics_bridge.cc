@@ -1,5 +1,7 @@
 #include "processor/pipeline/metrics_bridge.h"
 
+#include "processor/pipeline/output_limits.h"
+
 namespace callflow::pipeline {
 
 void MetricsBridge::OnFact(int, const rules::Fact& fact) {
@@ -74,6 +76,19 @@ void MetricsBridge::Sample(const PipelineStats& stats, size_t ring_capacity) {
   for (; delivery_errors_ < errors; ++delivery_errors_) {
     pipeline_.CountDeliveryError();
   }
+  for (int t = 0; t < kNumOutputTopics; ++t) {
+    for (int r = 0; r < kNumUnproducibleReasons; ++r) {
+      const uint64_t n = stats.unproducible[t][r].load();
+      // Every series from the first scrape at 0, so increase() sees the
+      // first unproducible record.
+      if (n == unproducible_[t][r] && unproducible_exported_) continue;
+      pipeline_.AddUnproducible(stats.output_topics[t],
+                                UnproducibleLabel(static_cast<Unproducible>(r)),
+                                n - unproducible_[t][r]);
+      unproducible_[t][r] = n;
+    }
+  }
+  unproducible_exported_ = true;
 }
 
 }  // namespace callflow::pipeline

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -50,6 +51,10 @@ class MetricsBridge : public PipelineObserver {
   std::set<int32_t> exported_;  // partitions with series now
   uint64_t restore_records_ = 0;  // restore records already counted
   uint64_t delivery_errors_ = 0;
+  // Unproducible records already counted, by output topic and reason.
+  std::array<std::array<uint64_t, kNumUnproducibleReasons>, kNumOutputTopics>
+      unproducible_{};
+  bool unproducible_exported_ = false;
 };
 
 }  // namespace callflow::pipeline

@@ -89,6 +89,24 @@ absl::Status MockCluster::SetBrokerRtt(int32_t broker_id, int rtt_ms) {
                      absl::StrCat("set broker ", broker_id, " rtt"));
 }
 
+void MockCluster::PushBrokerRequestErrors(int32_t broker_id, int16_t api_key,
+                                          const std::vector<int>& errors) {
+  for (int error : errors) {
+    rd_kafka_mock_broker_push_request_error_rtts(
+        cluster_, broker_id, api_key, 1,
+        static_cast<rd_kafka_resp_err_t>(error), 0);
+  }
+}
+
+absl::Status MockCluster::SetPartitionLeader(const std::string& topic,
+                                             int32_t partition,
+                                             int32_t broker_id) {
+  return KafkaStatus(
+      rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(), partition,
+                                         broker_id),
+      absl::StrCat("move the leader of ", topic, " [", partition, "]"));
+}
+
 absl::Status MockCluster::SetGroupCoordinator(const std::string& group,
                                               int32_t broker_id) {
   return KafkaStatus(rd_kafka_mock_coordinator_set(cluster_, "group",

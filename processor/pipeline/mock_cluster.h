@@ -55,6 +55,12 @@ class MockCluster {
   absl::Status SetBrokerUp(int32_t broker_id);
   // Delays every response of the broker by `rtt_ms` (0: none).
   absl::Status SetBrokerRtt(int32_t broker_id, int rtt_ms);
+  // As PushRequestErrors, for the requests to broker `broker_id` only.
+  void PushBrokerRequestErrors(int32_t broker_id, int16_t api_key,
+                               const std::vector<int>& errors);
+  // Moves the leadership of `topic` [`partition`] to `broker_id`.
+  absl::Status SetPartitionLeader(const std::string& topic, int32_t partition,
+                                  int32_t broker_id);
   // Makes `broker_id` the coordinator of consumer group `group`.
   absl::Status SetGroupCoordinator(const std::string& group, int32_t broker_id);
 

@@ -3,16 +3,52 @@
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "processor/pipeline/changelog_records.h"
 
 namespace callflow::pipeline {
 namespace {
 
+// A record's opaque: its tracker, with the low bit set for an output record
+// (Produce), whose permanent refusal makes it unproducible instead of failed.
+void* Opaque(DeliveryTracker* tracker, bool output) {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(tracker) |
+                                 (output ? 1 : 0));
+}
+DeliveryTracker* TrackerOf(void* opaque) {
+  return reinterpret_cast<DeliveryTracker*>(
+      reinterpret_cast<uintptr_t>(opaque) & ~uintptr_t{1});
+}
+bool IsOutput(void* opaque) {
+  return (reinterpret_cast<uintptr_t>(opaque) & 1) != 0;
+}
+
+// A refusal of this one record that no retry or restart can undo.
+std::optional<Unproducible> PermanentRecordError(RdKafka::ErrorCode err) {
+  switch (err) {
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+    case RdKafka::ERR_INVALID_MSG_SIZE:
+      return Unproducible::kTooLarge;
+    case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
+      return Unproducible::kNotAuthorized;
+    case RdKafka::ERR_INVALID_RECORD:
+    case RdKafka::ERR_POLICY_VIOLATION:
+      return Unproducible::kRejected;
+    default:
+      return std::nullopt;
+  }
+}
+
 class TrackerReport : public RdKafka::DeliveryReportCb {
  public:
+  explicit TrackerReport(OutputProducer& producer) : producer_(producer) {}
+
   void dr_cb(RdKafka::Message& message) override {
-    auto* tracker = static_cast<DeliveryTracker*>(message.msg_opaque());
+    DeliveryTracker* tracker = TrackerOf(message.msg_opaque());
     const bool ok = message.err() == RdKafka::ERR_NO_ERROR;
     if (ok && tracker != nullptr && tracker->records_offsets()) {
       tracker->OnOffset(message.partition(), message.offset());
@@ -22,6 +58,12 @@ class TrackerReport : public RdKafka::DeliveryReportCb {
       return;
     }
     const std::string error = message.errstr();
+    if (const auto permanent = PermanentRecordError(message.err());
+        permanent && tracker != nullptr && IsOutput(message.msg_opaque())) {
+      producer_.ReportUnproducible(message.topic_name(), *permanent, error,
+                                   tracker);
+      return;
+    }
     // One line per tracker; its owner reports the count (no log flood when
     // a broker is down).
     if (tracker == nullptr || tracker->OnDelivered(false, error)) {
@@ -29,6 +71,9 @@ class TrackerReport : public RdKafka::DeliveryReportCb {
                     message.partition(), error);
     }
   }
+
+ private:
+  OutputProducer& producer_;
 };
 
 absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
@@ -62,9 +107,10 @@ KafkaProperties ProducerDefaults(const char* linger_ms) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OutputProducer>> OutputProducer::Create(
-    const KafkaProperties& overrides) {
+    const KafkaProperties& overrides, UnproducibleFn on_unproducible) {
   std::unique_ptr<OutputProducer> p(new OutputProducer());
-  p->report_cb_ = std::make_unique<TrackerReport>();
+  p->on_unproducible_ = std::move(on_unproducible);
+  p->report_cb_ = std::make_unique<TrackerReport>(*p);
   auto bulk =
       MakeProducer(ProducerDefaults("5"), overrides, p->report_cb_.get());
   if (!bulk.ok()) return bulk.status();
@@ -81,7 +127,7 @@ absl::StatusOr<std::unique_ptr<OutputProducer>> OutputProducer::Create(
 }
 
 OutputProducer::~OutputProducer() {
-  absl::Status flushed = Flush(std::chrono::seconds(10));
+  absl::Status flushed = Flush(close_timeout_);
   if (!flushed.ok()) spdlog::warn("producer close: {}", flushed.ToString());
   stop_ = true;
   if (poller_.joinable()) poller_.join();
@@ -105,7 +151,7 @@ absl::Status OutputProducer::Produce(const std::string& topic,
     RdKafka::ErrorCode err = producer->produce(
         topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
         const_cast<char*>(payload.data()), payload.size(), key.data(),
-        key.size(), 0, tracker);
+        key.size(), 0, Opaque(tracker, /*output=*/true));
     if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
     if (err == RdKafka::ERR__QUEUE_FULL) {
       // The poll thread serves reports; wait for room.
@@ -113,6 +159,11 @@ absl::Status OutputProducer::Produce(const std::string& topic,
       continue;
     }
     absl::Status status = KafkaStatus(err, absl::StrCat("produce to ", topic));
+    if (const auto permanent = PermanentRecordError(err)) {
+      ReportUnproducible(topic, *permanent, std::string(status.message()),
+                         tracker);
+      return status;
+    }
     const std::string error(status.message());
     if (tracker->OnDelivered(false, error)) spdlog::error("{}", error);
     return status;
@@ -134,7 +185,7 @@ absl::Status OutputProducer::ProduceTo(const std::string& topic,
         topic, partition, RdKafka::Producer::RK_MSG_COPY,
         payload == nullptr ? nullptr : const_cast<char*>(payload->data()),
         payload == nullptr ? 0 : payload->size(), key.data(), key.size(), 0,
-        headers, tracker);
+        headers, Opaque(tracker, /*output=*/false));
     if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();  // owns headers
     delete headers;
     if (err == RdKafka::ERR__QUEUE_FULL) {
@@ -159,6 +210,24 @@ absl::Status OutputProducer::Flush(std::chrono::milliseconds timeout) {
     if (err != RdKafka::ERR_NO_ERROR) return KafkaStatus(err, "producer flush");
   }
   return absl::OkStatus();
+}
+
+void OutputProducer::ReportUnproducible(std::string_view topic,
+                                        Unproducible reason,
+                                        std::string_view error,
+                                        DeliveryTracker* tracker) {
+  tracker->OnUnproducible();
+  if (on_unproducible_) on_unproducible_(topic, reason);
+  // The first one and then at powers of two: a topic refusing everything
+  // must not flood the log (the metric has the exact count).
+  const uint64_t n = unproducible_.fetch_add(1) + 1;
+  if ((n & (n - 1)) == 0) {
+    spdlog::error(
+        "output record to {} can never be produced ({}: {}); skipped and "
+        "counted in callflow_unproducible_total ({} so far), see "
+        "CallflowUnproducibleOutputs in docs/OPERATIONS.md",
+        topic, UnproducibleLabel(reason), error, n);
+  }
 }
 
 int OutputProducer::OutQueueLength() const {

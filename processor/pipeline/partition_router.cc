@@ -65,6 +65,10 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
   PendingShard& pending = pending_[s];
   if (pending.queue.empty() && channel.TryPush(e)) return;
   pending.queue.push_back(e);
+  std::atomic<uint64_t>& peak = stats_.shards[s].pending_peak;
+  if (pending.queue.size() > peak.load(std::memory_order_relaxed)) {
+    peak.store(pending.queue.size(), std::memory_order_relaxed);
+  }
   if (pending.paused.empty()) Pause(s);
 }
 
@@ -152,9 +156,9 @@ void PartitionRouter::PushControl(size_t shard, Envelope* e) {
   }
 }
 
-void PartitionRouter::Assign(int32_t partition,
+bool PartitionRouter::Assign(int32_t partition,
                              std::unique_ptr<state::PartitionStore> store,
-                             uint64_t owner) {
+                             uint64_t owner, int64_t start_offset) {
   const size_t s = ShardOf(partition);
   // Messages pending for this shard were consumed before the assignment and
   // belong to other partitions; keep their order ahead of the control.
@@ -173,12 +177,19 @@ void PartitionRouter::Assign(int32_t partition,
   done.wait();
   assigned_.insert(partition);
   active_[partition] = 1;
-  next_offset_.erase(partition);
+  // Resume() seeks here when the partition was held paused.
+  next_offset_[partition] = start_offset;
+  if (pending_[s].paused.empty()) return false;
+  // Its shard is back-pressured: a partition resumed now would fill the
+  // pending queue without bound.
+  pending_[s].paused.insert(partition);
+  stats_.partitions[partition].paused = true;
+  return true;
 }
 
 void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
-  std::vector<std::pair<size_t, Envelope*>> sent;
   std::vector<std::future<void>> waits;
+  std::vector<RdKafka::TopicPartition*> unpause;
   for (int32_t p : partitions) {
     if (!assigned_.contains(p)) continue;
     const size_t s = ShardOf(p);
@@ -192,7 +203,9 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
         ++it;
       }
     }
-    pending_[s].paused.erase(p);
+    if (pending_[s].paused.erase(p) > 0) {
+      unpause.push_back(RdKafka::TopicPartition::create(topic_, p));
+    }
     stats_.partitions[p].paused = false;
     while (!q.empty()) {
       PushControl(s, q.front());
@@ -207,6 +220,14 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
     assigned_.erase(p);
     active_[p] = 0;
     next_offset_.erase(p);
+  }
+  // Messages fetched from now on are dropped (not active).
+  if (!unpause.empty()) {
+    RdKafka::ErrorCode err = consumer_.resume(unpause);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      spdlog::warn("resume revoked partitions: {}", RdKafka::err2str(err));
+    }
+    DeleteAll(unpause);
   }
   for (auto& w : waits) w.wait();
 }

@@ -45,12 +45,17 @@ class PartitionRouter {
   void UpdateLag();
 
   // Hands `store` to the partition's shard (ordered before its messages).
-  // `owner`: the changelog ownership token (0: changelog off).
-  void Assign(int32_t partition, std::unique_ptr<state::PartitionStore> store,
-              uint64_t owner);
+  // `owner`: the changelog ownership token (0: changelog off);
+  // `start_offset`: where the partition is consumed from. Returns true when
+  // the shard is paused by back-pressure: the partition (paused while it
+  // loaded) must stay paused, and is resumed with the shard.
+  bool Assign(int32_t partition, std::unique_ptr<state::PartitionStore> store,
+              uint64_t owner, int64_t start_offset);
   // Revokes partitions: drops their pending messages (not committed, so the
-  // next owner reads them again), has their shards commit and close them,
-  // and waits for that.
+  // next owner reads them again), resumes those this router paused
+  // (librdkafka keeps the application's pause on a partition across
+  // unassign and assign), has their shards commit and close them, and waits
+  // for that.
   void Revoke(const std::vector<int32_t>& partitions);
   // Stops every shard after a final commit, and waits.
   void StopShards();

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <thread>
 
@@ -24,6 +25,8 @@ namespace {
 constexpr int64_t kDefaultMessageTimeoutMs = 300000;
 // How long a clean stop waits for the lines topic to be merged.
 constexpr auto kLinesDrainTimeout = std::chrono::seconds(10);
+// How long a clean stop waits for the producer's last records.
+constexpr auto kProducerFlushTimeout = std::chrono::milliseconds(10000);
 // How long a seek of a newly ready partition may take.
 constexpr int kSeekTimeoutMs = 10000;
 
@@ -94,8 +97,18 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   std::unique_ptr<Pipeline> p(new Pipeline(std::move(config), env));
   const PipelineConfig& c = p->config_;
   p->stats_ = std::make_unique<PipelineStats>(c.options.shards);
+  p->stats_->output_topics = {c.topics.tasks, c.topics.alerts,
+                              c.topics.contacts, c.topics.dlq};
 
-  auto producer = OutputProducer::Create(c.kafka);
+  auto producer = OutputProducer::Create(
+      c.kafka,
+      [stats = p->stats_.get()](std::string_view topic, Unproducible reason) {
+        for (int t = 0; t < kNumOutputTopics; ++t) {
+          if (stats->output_topics[t] != topic) continue;
+          stats->unproducible[t][static_cast<int>(reason)].fetch_add(1);
+          return;
+        }
+      });
   if (!producer.ok()) return producer.status();
   p->producer_ = *std::move(producer);
 
@@ -132,19 +145,20 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
 
   for (uint32_t s = 0; s < c.options.shards; ++s) {
     p->shards_.push_back(std::make_unique<Shard>(
-        static_cast<int>(s),
-        ShardContext{.engine_options = c.engine,
-                     .options = c.options,
-                     .topics = c.topics,
-                     .producer = *p->producer_,
-                     .consumer = *p->consumer_,
-                     .lines = p->lines_,
-                     .routing = p->routing_,
-                     .stats = *p->stats_,
-                     .observer = observer,
-                     .on_fatal = [raw = p.get()](absl::Status s) {
-                       raw->OnFatal(std::move(s));
-                     }}));
+        static_cast<int>(s), ShardContext{.engine_options = c.engine,
+                                          .options = c.options,
+                                          .topics = c.topics,
+                                          .producer = *p->producer_,
+                                          .consumer = *p->consumer_,
+                                          .lines = p->lines_,
+                                          .routing = p->routing_,
+                                          .stats = *p->stats_,
+                                          .observer = observer,
+                                          .on_fatal =
+                                              [raw = p.get()](absl::Status s) {
+                                                raw->OnFatal(std::move(s));
+                                              },
+                                          .abort = p->abort_}));
   }
   p->router_ = std::make_unique<PartitionRouter>(p->shards_, *p->consumer_,
                                                  c.topics.events, *p->stats_);
@@ -216,10 +230,12 @@ void Pipeline::FinishAssign(LoadedPartition& loaded) {
   const bool stored = loaded.store->next_offset().has_value();
   std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
       config_.topics.events, p, loaded.start_offset));
-  router_->Assign(p, std::move(loaded.store), loaded.owner);
+  const bool held = router_->Assign(p, std::move(loaded.store), loaded.owner,
+                                    loaded.start_offset);
   absl::Status s = KafkaStatus(consumer_->seek(*tp, kSeekTimeoutMs), "seek");
   std::vector<RdKafka::TopicPartition*> tps = {tp.get()};
-  if (s.ok()) s = KafkaStatus(consumer_->resume(tps), "resume");
+  // Held: its shard is back-pressured; the router resumes it with the shard.
+  if (s.ok() && !held) s = KafkaStatus(consumer_->resume(tps), "resume");
   if (!s.ok()) {
     OnFatal(absl::Status(s.code(),
                          absl::StrCat("partition ", p, ": ", s.message())));
@@ -335,8 +351,30 @@ absl::Status Pipeline::Run() {
       last_lag = now;
     }
   }
+  Shutdown();
+  std::lock_guard lock(fatal_mu_);
+  return fatal_;
+}
+
+void Pipeline::Shutdown() {
   spdlog::info("pipeline stopping: committing and leaving the group");
-  if (fatal_ok() && stats_->partitions[0].owned.load()) {
+  // The deadline: past it, stop without waiting for acknowledgements.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  const auto timeout =
+      std::chrono::nanoseconds(config_.options.shutdown_timeout_ns);
+  std::thread deadline([&] {
+    std::unique_lock lock(mu);
+    if (cv.wait_for(lock, timeout, [&] { return done; })) return;
+    if (abort_.load()) return;
+    spdlog::error(
+        "shutdown_timeout ({} s) passed: stopping without committing cycles "
+        "whose outputs are not acknowledged",
+        std::chrono::duration_cast<std::chrono::seconds>(timeout).count());
+    Abort();
+  });
+  if (fatal_ok() && !abort_.load() && stats_->partitions[0].owned.load()) {
     // The owner of partition 0 emits the line alerts: let the last cycles'
     // line updates (every shard's) reach the merger, so the revocation's
     // final cycle emits what they decide.
@@ -351,10 +389,24 @@ absl::Status Pipeline::Run() {
   absl::Status closed = KafkaStatus(consumer_->close(), "consumer close");
   if (!closed.ok()) spdlog::warn("{}", closed.ToString());
   router_->StopShards();
-  absl::Status flushed = producer_->Flush(std::chrono::seconds(10));
+  // Aborted: what is still queued is not waited for (nothing committed
+  // depends on it).
+  producer_->set_close_timeout(abort_.load() ? std::chrono::milliseconds(0)
+                                             : kProducerFlushTimeout);
+  absl::Status flushed = producer_->Flush(
+      abort_.load() ? std::chrono::milliseconds(0) : kProducerFlushTimeout);
   if (!flushed.ok()) spdlog::warn("{}", flushed.ToString());
-  std::lock_guard lock(fatal_mu_);
-  return fatal_;
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  deadline.join();
+  if (abort_.load()) {
+    spdlog::warn(
+        "pipeline stopped early: only acknowledged cycles are "
+        "committed");
+  }
 }
 
 }  // namespace callflow::pipeline

@@ -53,7 +53,8 @@ struct PipelineConfig {
 // for the line alerts.
 //
 // Lifecycle: Create, Run (blocks), Stop from any thread or a signal handler
-// (only sets a flag), destroy after Run returned. stats() is readable from
+// (only sets a flag), Abort likewise to cut the stop short, destroy after
+// Run returned. stats() is readable from
 // any thread at any time.
 class Pipeline {
  public:
@@ -71,6 +72,14 @@ class Pipeline {
   absl::Status Run();
   // Async-signal-safe.
   void Stop() { stop_.store(true, std::memory_order_relaxed); }
+  // Stops without waiting any longer for acknowledgements: cycles whose
+  // outputs are not all acknowledged are dropped uncommitted (their events
+  // are processed again by the next owner). What the shutdown deadline
+  // does; a second stop signal calls it. Async-signal-safe.
+  void Abort() {
+    abort_.store(true, std::memory_order_relaxed);
+    stop_.store(true, std::memory_order_relaxed);
+  }
 
   PipelineStats& stats() { return *stats_; }
   int shard_count() const { return static_cast<int>(shards_.size()); }
@@ -89,6 +98,9 @@ class Pipeline {
   absl::Status CheckTopics();
   // A partition the loader made ready: hand it to its shard and resume it.
   void FinishAssign(LoadedPartition& loaded);
+  // Run()'s stop: final cycles, commit, leave the group, stop the shards;
+  // aborted (Abort) when it outlasts options.shutdown_timeout_ns.
+  void Shutdown();
 
   PipelineConfig config_;
   state::StateEnv& env_;
@@ -106,6 +118,7 @@ class Pipeline {
   std::unique_ptr<PartitionLoader> loader_;
   int events_partitions_ = 0;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> abort_{false};
   std::mutex fatal_mu_;
   absl::Status fatal_;
 };

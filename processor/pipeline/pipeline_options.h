@@ -69,6 +69,12 @@ struct PipelineOptions {
   // changelog). false: single host; a partition whose store is missing while
   // the group has progress for it is an error. Default true.
   bool changelog = true;
+  // How long a stop (SIGTERM) may wait for the last cycles' outputs to be
+  // acknowledged. Past it, or on a second stop signal, the pipeline stops
+  // without committing any cycle whose outputs are not all acknowledged.
+  // Keep it below the service manager's stop timeout (systemd
+  // TimeoutStopSec). Default "45s".
+  int64_t shutdown_timeout_ns = int64_t{45} * 1000 * 1000 * 1000;
 };
 
 }  // namespace callflow::pipeline

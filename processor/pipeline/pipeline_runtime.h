@@ -32,6 +32,7 @@ class PipelineRuntime {
 
   absl::Status Run() { return pipeline_->Run(); }
   void Stop() { pipeline_->Stop(); }
+  void Abort() { pipeline_->Abort(); }
   Pipeline& pipeline() { return *pipeline_; }
   int metrics_port() const { return server_->port(); }
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "callflow/v1/outputs.pb.h"
 
@@ -12,6 +13,10 @@ namespace callflow::pipeline {
 // Dead letters are counted by rules::RejectReason (the DeadLetter record's
 // `reason`), indexed by its value.
 inline constexpr int kNumDlqReasons = v1::DeadLetter::Reason_ARRAYSIZE;
+// Output topics (tasks, alerts, contacts, dlq) and the reasons an output can
+// never be produced (Unproducible in output_limits.h).
+inline constexpr int kNumOutputTopics = 4;
+inline constexpr int kNumUnproducibleReasons = 3;
 
 // Counters of one partition of the events topic. Written by the poll thread
 // (consumed, lag, paused, owned) and by the owning shard (watermark,
@@ -20,20 +25,24 @@ inline constexpr int kNumDlqReasons = v1::DeadLetter::Reason_ARRAYSIZE;
 enum class PartitionPhase : int { kNone = 0, kRestoring = 1, kActive = 2 };
 
 struct PartitionCounters {
-  std::atomic<bool> owned{false};      // assigned to this process now
-  std::atomic<bool> paused{false};     // fetching paused (its ring was full)
-  std::atomic<uint64_t> consumed{0};   // messages taken from Kafka
-  std::atomic<int64_t> lag{0};         // high watermark - next offset
+  std::atomic<bool> owned{false};        // assigned to this process now
+  std::atomic<bool> paused{false};       // fetching paused (its ring was full)
+  std::atomic<uint64_t> consumed{0};     // messages taken from Kafka
+  std::atomic<int64_t> lag{0};           // high watermark - next offset
   std::atomic<int64_t> watermark_ns{0};  // event-time watermark (0 = none)
   std::atomic<int64_t> committed_offset{-1};  // next offset in RocksDB
-  std::atomic<int> phase{0};               // PartitionPhase
-  std::atomic<int64_t> restore_lag{0};     // changelog records left to read
+  std::atomic<int> phase{0};                  // PartitionPhase
+  std::atomic<int64_t> restore_lag{0};        // changelog records left to read
 };
 
 // Counters of one shard thread. Written by that shard (and the producer's
 // delivery callbacks for delivery_errors); read by anyone.
 struct ShardCounters {
   std::atomic<uint64_t> ring_occupancy{0};   // envelopes waiting in its ring
+  // Most messages ever waiting in the poll thread's pending queue for this
+  // shard (its ring full): bounded while back-pressure pauses every
+  // partition of the shard.
+  std::atomic<uint64_t> pending_peak{0};
   std::atomic<uint64_t> processed{0};        // events handed to the engine
   std::atomic<uint64_t> duplicates{0};       // events the engine ignored
   std::atomic<uint64_t> outputs{0};          // records produced
@@ -57,6 +66,12 @@ struct PipelineStats {
   std::unique_ptr<ShardCounters[]> shards;
   std::array<PartitionCounters, kMaxPartitions> partitions;
   std::array<std::atomic<uint64_t>, kNumDlqReasons> dead_letters{};
+  // Output records that could never be produced, skipped after counting, by
+  // output topic and reason; output_topics names them (set before Run).
+  std::array<std::array<std::atomic<uint64_t>, kNumUnproducibleReasons>,
+             kNumOutputTopics>
+      unproducible{};
+  std::array<std::string, kNumOutputTopics> output_topics;
   std::atomic<uint64_t> tasks{0};     // Task records produced
   std::atomic<uint64_t> alerts{0};    // Alert records produced
   std::atomic<uint64_t> contacts{0};  // ContactContext records produced

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/changelog_records.h"
+#include "processor/pipeline/output_limits.h"
 #include "processor/rules/time.h"
 #include "processor/rules/validation.h"
 
@@ -21,11 +22,27 @@ constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
 // How often the owned partitions' RocksDB offsets are stored for the group
 // again (librdkafka's auto-commit sends what differs from the committed).
 constexpr auto kStoreOffsetsEvery = std::chrono::seconds(5);
+// While waiting for acknowledgements: how often an abort is noticed, and how
+// often the wait is logged.
+constexpr auto kAbortCheckEvery = std::chrono::milliseconds(100);
+constexpr auto kDeliveryWarnEvery = std::chrono::seconds(5);
 
 bool IsControl(const Envelope& e) {
   return e.kind == Envelope::Kind::kAssign ||
-         e.kind == Envelope::Kind::kRevoke ||
-         e.kind == Envelope::Kind::kStop || e.kind == Envelope::Kind::kFlush;
+         e.kind == Envelope::Kind::kRevoke || e.kind == Envelope::Kind::kStop ||
+         e.kind == Envelope::Kind::kFlush;
+}
+
+// A state read error of `partition`: the pipeline stops before anything
+// decided on the default record the engine saw is produced or committed.
+absl::Status ReadError(int32_t partition, const absl::Status& read) {
+  return absl::Status(
+      read.code(),
+      absl::StrCat("partition ", partition,
+                   ": state read failed, stopping "
+                   "before the event's outputs (nothing committed past it; "
+                   "see \"State read errors\" in docs/OPERATIONS.md): ",
+                   read.message()));
 }
 
 rules::TimeNs WallClockNow() {
@@ -127,7 +144,12 @@ void Shard::PrefetchBatch() {
     std::sort(list.begin(), list.end());
     list.erase(std::unique(list.begin(), list.end()), list.end());
     absl::Status s = it->second.store->Prefetch(list);
-    if (!s.ok()) spdlog::warn("prefetch p{}: {}", partition, s.ToString());
+    if (!s.ok()) {
+      // Nothing of the batch is processed: the engine would see a default
+      // record and decide outputs on it.
+      Fail(ReadError(partition, s));
+      return;
+    }
   }
 }
 
@@ -167,7 +189,15 @@ void Shard::HandleEvent(Envelope& e) {
     verdict = ctx_.routing.Check(e.key, engine_.KeyFor(e.event), e.partition);
   }
   if (verdict.ok()) {
+    // The event's outputs wait until its state reads are known to be good.
+    sink_.BeginHold();
     verdict = engine_.Process(e.event, *owned.store, sink_, e.timestamp_ns);
+    const bool read_ok = owned.store->status().ok();
+    sink_.EndHold(/*produce=*/read_ok);
+    if (!read_ok) {
+      Fail(ReadError(e.partition, owned.store->status()));
+      return;
+    }
   }
   owned.last_event = std::chrono::steady_clock::now();
   owned.max_event_time = owned.store->partition_record().max_event_time();
@@ -206,6 +236,7 @@ void Shard::DeadLetter(const Envelope& e, const rules::Verdict& verdict) {
   dl.set_error(verdict.message());
   dl.set_reason(verdict.reason());
   rules::ToProto(WallClockNow(), dl.mutable_received_at());
+  LimitDeadLetter(dl);  // an input near message.max.bytes must not stop us
   sink_.EmitDeadLetter(dl);
 }
 
@@ -351,10 +382,7 @@ bool Shard::FinishSealed(bool block) {
   // owner would start after outputs nobody acknowledged).
   if (!sealed_.changelog_records.empty()) {
     for (DeliveryTracker* t : {&tracker, &changelog}) {
-      while (!t->WaitAll(std::chrono::seconds(5))) {
-        spdlog::warn("shard {}: waiting for {} deliveries before commit",
-                     index_, t->outstanding());
-      }
+      if (!WaitDelivered(*t)) return false;
     }
     if (tracker.failed() == 0 && changelog.failed() == 0) {
       EndChangelogCycles();
@@ -362,10 +390,7 @@ bool Shard::FinishSealed(bool block) {
     }
   }
   for (DeliveryTracker* t : {&tracker, &changelog}) {
-    while (!t->WaitAll(std::chrono::seconds(5))) {
-      spdlog::warn("shard {}: waiting for {} deliveries before commit",
-                   index_, t->outstanding());
-    }
+    if (!WaitDelivered(*t)) return false;
     if (t->failed() > 0) {
       Fail(absl::UnavailableError(
           absl::StrCat("shard ", index_, ": ", t->failed(),
@@ -427,6 +452,27 @@ bool Shard::FinishSealed(bool block) {
   counters_.last_commit_us.store(us, std::memory_order_relaxed);
   counters_.commit_us_total.fetch_add(us, std::memory_order_relaxed);
   if (ctx_.observer != nullptr) ctx_.observer->OnCommit(index_, us / 1e6);
+  return true;
+}
+
+bool Shard::WaitDelivered(DeliveryTracker& tracker) {
+  const auto started = std::chrono::steady_clock::now();
+  auto next_warning = started + kDeliveryWarnEvery;
+  while (!tracker.WaitAll(kAbortCheckEvery)) {
+    if (ctx_.abort.load(std::memory_order_relaxed)) {
+      Fail(absl::DeadlineExceededError(absl::StrCat(
+          "shard ", index_, ": stopped with ", tracker.outstanding(),
+          " record(s) of a cycle not acknowledged (shutdown_timeout passed "
+          "or a second stop signal); that cycle's state and offsets are not "
+          "committed, its events are processed again by the next owner")));
+      return false;
+    }
+    if (std::chrono::steady_clock::now() >= next_warning) {
+      spdlog::warn("shard {}: waiting for {} deliveries before commit", index_,
+                   tracker.outstanding());
+      next_warning += kDeliveryWarnEvery;
+    }
+  }
   return true;
 }
 
@@ -525,7 +571,14 @@ void Shard::AdvanceIdle() {
                                     ctx_.engine_options.allowed_lateness;
     if (watermark <= owned.store->partition_record().watermark()) continue;
     sink_.set_partition(p);
+    sink_.BeginHold();
     engine_.AdvanceWatermark(watermark, *owned.store, sink_);
+    const bool read_ok = owned.store->status().ok();
+    sink_.EndHold(/*produce=*/read_ok);
+    if (!read_ok) {
+      Fail(ReadError(p, owned.store->status()));
+      return;
+    }
     touched_.push_back(p);
   }
   PublishWatermarks();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -44,6 +45,10 @@ struct ShardContext {
   // Called once when the shard cannot go on (a failed delivery or commit);
   // the pipeline then stops without committing past the failure.
   std::function<void(absl::Status)> on_fatal;
+  // Set when a stop must not wait any longer (shutdown deadline, second
+  // signal): a cycle whose outputs are not all acknowledged is dropped
+  // uncommitted instead of waited for.
+  const std::atomic<bool>& abort;
 };
 
 // One shard thread: owns the PartitionStores of its partitions and a
@@ -135,6 +140,9 @@ class Shard {
   // `block`, waits for them. True when nothing failed (written or still
   // pending).
   bool FinishSealed(bool block);
+  // Waits until `tracker` has every report; false (and the shard failed)
+  // when the stop is aborted first.
+  bool WaitDelivered(DeliveryTracker& tracker);
   // Seal and write everything processed so far (revoke, stop).
   bool Commit();
   void Fail(absl::Status status);

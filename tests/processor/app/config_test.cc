@@ -106,6 +106,7 @@ commit_interval_ms = 100
 commit_max_events = 2000
 ring_capacity = 1024
 allowed_lateness = "5s"
+shutdown_timeout = "20s"
 [input]
 partitioner = "any"
 [topics]
@@ -157,6 +158,7 @@ max_silence = "30m"
   EXPECT_EQ(c->pipeline.commit_max_events, 2000u);
   EXPECT_EQ(c->pipeline.ring_capacity, 1024u);
   EXPECT_EQ(c->pipeline.allowed_lateness_ns, 5 * kSecond);
+  EXPECT_EQ(c->pipeline.shutdown_timeout_ns, 20 * kSecond);
   EXPECT_EQ(c->input.partitioner, pipeline::Partitioner::kAny);
   EXPECT_EQ(c->topics.events, "e");
   EXPECT_EQ(c->topics.tasks, "t");
@@ -176,6 +178,23 @@ max_silence = "30m"
   EXPECT_EQ(sales.business_open_minute, 9 * 60 + 30);
   EXPECT_EQ(sales.business_close_minute, 18 * 60);
   EXPECT_EQ(sales.max_silence, 30 * kMinute);
+}
+
+// systemd sends SIGKILL TimeoutStopSec after SIGTERM: the default shutdown
+// deadline must end the stop before that.
+TEST_F(ConfigTest, DefaultShutdownTimeoutIsBelowTheUnitsStopTimeout) {
+  std::ifstream in("ops/systemd/callflow.service");
+  ASSERT_TRUE(in.good());
+  std::stringstream unit;
+  unit << in.rdbuf();
+  std::smatch m;
+  const std::string text = unit.str();
+  ASSERT_TRUE(
+      std::regex_search(text, m, std::regex(R"(TimeoutStopSec=(\d+))")));
+  auto c = LoadConfig("", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_LT(c->pipeline.shutdown_timeout_ns + 5 * kSecond,
+            std::stoll(m[1]) * kSecond);
 }
 
 TEST_F(ConfigTest, LineDefaultsResolveTheTimeZone) {

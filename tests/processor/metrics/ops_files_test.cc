@@ -122,6 +122,7 @@ TEST(OperationsDocTest, EveryDocumentedMetricIsExposedWithItsLabels) {
   pipeline.AddConsumed(0, 10);
   pipeline.SetPartitionState(0, {});
   pipeline.SetRingOccupancy(0, 1);
+  pipeline.AddUnproducible("callflow.tasks", "too_large", 0);
 
   auto scraped = Scrape((*server)->port());
   ASSERT_TRUE(scraped.ok()) << scraped.status();

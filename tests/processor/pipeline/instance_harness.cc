@@ -62,6 +62,7 @@ void WriteChildConfig(const ChildConfig& config, const std::string& state_dir,
       << "commit_interval_ms = " << config.commit_interval_ms << "\n"
       << "shards = " << config.shards << "\n";
   if (config.scale_out) out << "idle_after = \"0s\"\n";
+  out << config.pipeline_toml;
   const Topics& t = config.topics;
   out << "\n[topics]\n"
       << "events = " << Quoted(t.events) << "\n"
@@ -180,6 +181,16 @@ std::string CallflowRun::LogTail(int lines) const {
 }
 
 ::testing::AssertionResult CallflowRun::Kill() { return Reap(SIGKILL); }
+
+void CallflowRun::Signal(int signal) {
+  ASSERT_GT(pid_, 0);
+  kill(pid_, signal);
+}
+
+std::optional<int> CallflowRun::WaitExit(std::chrono::seconds guard) {
+  if (!WaitFor([&] { return !Running(); }, guard)) return std::nullopt;
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+}
 
 void CallflowRun::Pause() {
   ASSERT_GT(pid_, 0);
@@ -440,7 +451,9 @@ void ScaleOutRun::Produce(size_t from, size_t to) {
                      .topics = topics_,
                      .group_id = group_,
                      .scale_out = ScaleOutKeys(),
-                     .extra_toml = kLinesToml};
+                     .extra_toml = kLinesToml,
+                     .pipeline_toml = tuning_pipeline_};
+  for (const auto& [k, v] : tuning_kafka_) config.kafka[k] = v;
   // Debugging aid: CALLFLOW_TEST_KAFKA_DEBUG=cgrp,... sets librdkafka's
   // `debug` in every instance.
   if (const char* debug = getenv("CALLFLOW_TEST_KAFKA_DEBUG")) {
@@ -455,6 +468,12 @@ void ScaleOutRun::Produce(size_t from, size_t to) {
   slot =
       std::make_unique<CallflowRun>(path, home + "/state", home + "/run.log");
   return slot->WaitStarted() << " (instance " << name << ")";
+}
+
+void ScaleOutRun::SetChildTuning(KafkaProperties kafka,
+                                 std::string pipeline_toml) {
+  tuning_kafka_ = std::move(kafka);
+  tuning_pipeline_ = std::move(pipeline_toml);
 }
 
 CallflowRun& ScaleOutRun::instance(const std::string& name) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ struct ChildConfig {
   bool scale_out = false;
   // TOML tables appended as they are (engine options, e.g. [lines.default]).
   std::string extra_toml;
+  // Lines added to [pipeline] as they are (e.g. shutdown_timeout = "3s").
+  std::string pipeline_toml;
 };
 // Writes `config` to `path`, with [state] dir = `state_dir`.
 void WriteChildConfig(const ChildConfig& config, const std::string& state_dir,
@@ -67,6 +70,11 @@ class CallflowRun {
   ::testing::AssertionResult Stop();
   // SIGKILL, then waits: success when the signal ended the child.
   ::testing::AssertionResult Kill();
+  // Sends `signal` and returns at once.
+  void Signal(int signal);
+  // Waits for the child to exit: its exit code, -1 when a signal killed it,
+  // nullopt when it still runs after `guard` (a hang guard).
+  std::optional<int> WaitExit(std::chrono::seconds guard);
   // SIGSTOP / SIGCONT.
   void Pause();
   void Resume();
@@ -139,6 +147,9 @@ class ScaleOutRun {
   // start-up line. A name can be started again once its child has ended.
   ::testing::AssertionResult Start(const std::string& name,
                                    const std::string& dir = "");
+  // Children started from now on get `kafka` on top of the cluster's
+  // settings and `pipeline_toml` in [pipeline] (ChildConfig).
+  void SetChildTuning(KafkaProperties kafka, std::string pipeline_toml);
   CallflowRun& instance(const std::string& name);
 
   // Sums of the group's committed offsets and of the end offsets.
@@ -164,6 +175,8 @@ class ScaleOutRun {
   KafkaProperties kafka_;
   Topics topics_;  // <prefix>events, ..., changelog (8 partitions), lines (1)
   std::string group_ = "scale-out";
+  KafkaProperties tuning_kafka_;
+  std::string tuning_pipeline_;
   std::map<std::string, std::unique_ptr<CallflowRun>> instances_;
 };
 

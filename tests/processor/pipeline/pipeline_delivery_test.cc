@@ -42,11 +42,13 @@ TEST(PipelineDeliveryTest, RefusedOutputsStopThePipelineUncommitted) {
   }
 
   // 2. The second half, while the broker refuses the next Produce requests
-  // with a permanent error (no retry helps).
+  // with a permanent error that is not about one record (no retry helps;
+  // the client is refused, not a record: a record refused for good would be
+  // skipped as unproducible, see pipeline_unproducible_test.cc).
   ProduceEvents(kafka, topics.events, {events.begin() + half, events.end()});
   (*cluster)->PushRequestErrors(
       kProduceApiKey,
-      std::vector<int>(5, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED));
+      std::vector<int>(5, RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED));
   {
     PipelineThread pipeline(state_dir, config);
     ASSERT_TRUE(
