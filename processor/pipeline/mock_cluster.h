@@ -57,6 +57,11 @@ class MockCluster {
   absl::Status SetBrokerRtt(int32_t broker_id, int rtt_ms);
   // Makes `broker_id` the coordinator of consumer group `group`.
   absl::Status SetGroupCoordinator(const std::string& group, int32_t broker_id);
+  // Moves the leadership of `topic`'s `partition` to `broker_id` (its log
+  // stays): clients sending to the old leader get NOT_LEADER_OR_FOLLOWER and
+  // look the new one up.
+  absl::Status SetPartitionLeader(const std::string& topic, int32_t partition,
+                                  int32_t broker_id);
 
  private:
   MockCluster() = default;

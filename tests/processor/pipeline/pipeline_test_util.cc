@@ -82,7 +82,10 @@ PipelineThread::PipelineThread(const std::string& state_dir,
   auto p = Pipeline::Create(config, *env_);
   EXPECT_TRUE(p.ok()) << p.status();
   pipeline_ = *std::move(p);
-  thread_ = std::thread([this] { status_ = pipeline_->Run(); });
+  thread_ = std::thread([this] {
+    status_ = pipeline_->Run();
+    done_.store(true);
+  });
 }
 
 absl::Status PipelineThread::Stop() {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -68,6 +69,8 @@ class PipelineThread {
   absl::Status Stop();
   // Waits for Run to end on its own (a fatal error) and returns its status.
   absl::Status Join();
+  // True until Run returned (Stop, or a fatal error).
+  bool Running() const { return !done_.load(); }
   // Partitions this instance owns now.
   int Owned() const;
   const PipelineStats& stats() const { return pipeline_->stats(); }
@@ -77,6 +80,7 @@ class PipelineThread {
   std::unique_ptr<Pipeline> pipeline_;
   std::thread thread_;
   absl::Status status_;
+  std::atomic<bool> done_{false};
 };
 
 // Polls `condition` until it holds; false after `timeout` (a generous guard
