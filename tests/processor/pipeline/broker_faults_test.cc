@@ -12,6 +12,10 @@
 // watch RocksDB (the truth) run ahead of the group's committed offsets, and
 // the group catch up once the coordinator accepts commits again, with no new
 // event to carry the commit.
+//
+// And one fault it cannot ride out (OutputBrokersDownTest): output brokers
+// down past message.timeout.ms stop it with an error, nothing committed past
+// the acknowledged outputs.
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -57,7 +61,7 @@ class BrokerFaultsTest : public ::testing::Test {
     EXPECT_TRUE(run_.WaitConsumed());
     EXPECT_TRUE(run_.instance("a").Running()) << run_.instance("a").LogTail();
     run_.StopAll();
-    EXPECT_TRUE(run_.OutputsEqualReplay());
+    EXPECT_TRUE(run_.OutputsEqualReplay()) << run_.instance("a").LogTail(40);
   }
 
   ScaleOutRun run_;
@@ -186,6 +190,70 @@ TEST(CoordinatorRefusesCommitsTest, GroupOffsetsCatchUpWhenItRecovers) {
   EXPECT_EQ(CommittedSum(pipeline.stats()), total);
   ASSERT_TRUE(pipeline.Stop().ok());
 
+  const Outputs got = ReadOutputs(kafka, topics);
+  EXPECT_EQ(Distinct(got.tasks), Distinct(expected.tasks));
+  EXPECT_EQ(Distinct(got.contacts), Distinct(expected.contacts));
+  EXPECT_EQ(PerCallerAlerts(got.alerts), PerCallerAlerts(expected.alerts));
+}
+
+// A fault it cannot ride out: the brokers that lead the output topics stay
+// down longer than message.timeout.ms while input keeps coming from another
+// broker. The outputs expire, the pipeline stops with an error naming it,
+// and neither RocksDB nor the group holds an offset past the last
+// acknowledged cycle; once the brokers are back, a restart redoes the rest.
+TEST(OutputBrokersDownTest, ExpiredOutputsStopThePipelineUncommitted) {
+  constexpr int32_t kInputBroker = 1;
+  constexpr int32_t kOutputBroker = 2;
+  TempDir dir;
+  const auto events = SimulatedEvents(kCalls, kSeed);
+  const std::string input = dir.path() + "/input.jsonl";
+  WriteJsonl(events, input);
+  const Outputs expected = ReplayOutputs(input, dir.path() + "/replay");
+
+  auto cluster = MockCluster::Start(kBrokers);
+  ASSERT_TRUE(cluster.ok());
+  const Topics topics = MakeTopics(**cluster, "", 1);
+  for (const std::string& t : {topics.events, topics.changelog, topics.lines}) {
+    ASSERT_TRUE((*cluster)->SetPartitionLeader(t, 0, kInputBroker).ok());
+  }
+  for (const std::string& t :
+       {topics.tasks, topics.alerts, topics.contacts, topics.dlq}) {
+    ASSERT_TRUE((*cluster)->SetPartitionLeader(t, 0, kOutputBroker).ok());
+  }
+  KafkaProperties kafka = MockKafka(**cluster);
+  PipelineConfig config = TestConfig(topics, kafka);
+  ASSERT_TRUE((*cluster)
+                  ->SetGroupCoordinator(config.options.group_id, kInputBroker)
+                  .ok());
+  config.kafka["message.timeout.ms"] = "5000";
+  const std::string state_dir = dir.path() + "/state";
+  const int64_t half = static_cast<int64_t>(events.size() / 2);
+  const int64_t total = static_cast<int64_t>(events.size());
+
+  ProduceEvents(kafka, topics.events, {events.begin(), events.begin() + half});
+  {
+    PipelineThread pipeline(state_dir, config);
+    ASSERT_TRUE(WaitCommitted(pipeline.stats(), half));
+    ASSERT_TRUE((*cluster)->SetBrokerDown(kOutputBroker).ok());
+    ProduceEvents(kafka, topics.events, {events.begin() + half, events.end()});
+    const absl::Status failed = pipeline.Join();
+    EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+    EXPECT_NE(failed.message().find("were not delivered"),
+              absl::string_view::npos)
+        << failed;
+    EXPECT_NE(failed.message().find("timed out"), absl::string_view::npos)
+        << failed;
+    EXPECT_LT(CommittedSum(pipeline.stats()), total);
+  }
+  EXPECT_LT(GroupCommitted(kafka, config.options.group_id, topics.events, 1),
+            total);
+
+  ASSERT_TRUE((*cluster)->SetBrokerUp(kOutputBroker).ok());
+  {
+    PipelineThread pipeline(state_dir, config);
+    ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
+    ASSERT_TRUE(pipeline.Stop().ok());
+  }
   const Outputs got = ReadOutputs(kafka, topics);
   EXPECT_EQ(Distinct(got.tasks), Distinct(expected.tasks));
   EXPECT_EQ(Distinct(got.contacts), Distinct(expected.contacts));
