@@ -656,27 +656,46 @@ absl::StatusOr<std::vector<int64_t>> Preload(const E2eArgs& args,
   return ends;
 }
 
-int RunE2e(const E2eArgs& args) {
-  spdlog::set_level(spdlog::level::warn);
-  const std::string topic = "callflow.events";
+// A mock cluster (one broker) with the bench topics and `args.events`
+// simulated events preloaded into the events topic.
+struct Backlog {
+  std::unique_ptr<pipeline::MockCluster> cluster;
+  std::string brokers;
+  int partitions = 0;
+  std::vector<int64_t> ends;  // end offset per partition
+  uint64_t total = 0;
+};
+absl::StatusOr<Backlog> StartBacklog(const E2eArgs& args,
+                                     const std::string& topic) {
   sim::SimulatorOptions so;
   so.seed = args.seed;
   so.caller_pool = args.callers;
   so.zipf_exponent = args.zipf;
-
-  const int partitions = EventPartitions(args, so);
+  Backlog b;
+  b.partitions = EventPartitions(args, so);
   auto cluster = pipeline::MockCluster::Start(1);
-  if (!cluster.ok()) return Fail(cluster.status().ToString());
-  const std::string brokers = (*cluster)->bootstraps();
-  if (absl::Status s = CreateBenchTopics(**cluster, topic, partitions);
+  if (!cluster.ok()) return cluster.status();
+  b.cluster = *std::move(cluster);
+  b.brokers = b.cluster->bootstraps();
+  if (absl::Status s = CreateBenchTopics(*b.cluster, topic, b.partitions);
       !s.ok()) {
-    return Fail(s.ToString());
+    return s;
   }
-  auto preloaded = Preload(args, so, brokers, topic, partitions);
-  if (!preloaded.ok()) return Fail(preloaded.status().ToString());
-  const std::vector<int64_t>& ends = *preloaded;
-  uint64_t total = 0;
-  for (int64_t end : ends) total += static_cast<uint64_t>(end);
+  auto ends = Preload(args, so, b.brokers, topic, b.partitions);
+  if (!ends.ok()) return ends.status();
+  b.ends = *std::move(ends);
+  for (int64_t end : b.ends) b.total += static_cast<uint64_t>(end);
+  return b;
+}
+
+int RunE2e(const E2eArgs& args) {
+  spdlog::set_level(spdlog::level::warn);
+  const std::string topic = "callflow.events";
+  auto backlog = StartBacklog(args, topic);
+  if (!backlog.ok()) return Fail(backlog.status().ToString());
+  const std::string& brokers = backlog->brokers;
+  const int partitions = backlog->partitions;
+  const uint64_t total = backlog->total;
 
   // 2. The ceiling: a bare consumer reading everything, doing nothing.
   double raw_rate = 0;
@@ -755,6 +774,8 @@ int RunE2e(const E2eArgs& args) {
 struct RssArgs {
   E2eArgs e2e;
   std::string callflow = "build/processor/app/callflow";
+  std::vector<std::string> kafka;  // extra [kafka] properties, KEY=VALUE
+  uint32_t ring_capacity = 0;      // [pipeline] ring_capacity (0: default)
 };
 
 // A field of /proc/<pid>/status in MiB ("VmHWM", "VmRSS"); -1 once gone.
@@ -791,22 +812,11 @@ int RunRss(const RssArgs& rss) {
   spdlog::set_level(spdlog::level::warn);
   const std::string topic = "callflow.events";
   const std::string group = "callflow-rss";
-  sim::SimulatorOptions so;
-  so.seed = args.seed;
-  so.caller_pool = args.callers;
-  so.zipf_exponent = args.zipf;
-  const int partitions = EventPartitions(args, so);
-  auto cluster = pipeline::MockCluster::Start(1);
-  if (!cluster.ok()) return Fail(cluster.status().ToString());
-  const std::string brokers = (*cluster)->bootstraps();
-  if (absl::Status s = CreateBenchTopics(**cluster, topic, partitions);
-      !s.ok()) {
-    return Fail(s.ToString());
-  }
-  auto preloaded = Preload(args, so, brokers, topic, partitions);
-  if (!preloaded.ok()) return Fail(preloaded.status().ToString());
-  int64_t total = 0;
-  for (int64_t end : *preloaded) total += end;
+  auto backlog = StartBacklog(args, topic);
+  if (!backlog.ok()) return Fail(backlog.status().ToString());
+  const std::string& brokers = backlog->brokers;
+  const int partitions = backlog->partitions;
+  const int64_t total = static_cast<int64_t>(backlog->total);
 
   const bool own_dir = args.state_dir.empty();
   const std::string dir = own_dir ? MakeTempDir("rss") : args.state_dir;
@@ -823,11 +833,20 @@ int RunRss(const RssArgs& rss) {
   {
     std::ofstream out(config);
     out << "[kafka]\n\"bootstrap.servers\" = \"" << brokers << "\"\n"
-        << "\"session.timeout.ms\" = \"6000\"\n"
-        << "[pipeline]\ngroup_id = \"" << group << "\"\n"
+        << "\"session.timeout.ms\" = \"6000\"\n";
+    for (const std::string& kv : rss.kafka) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos) return Fail("--kafka wants KEY=VALUE");
+      out << "\"" << kv.substr(0, eq) << "\" = \"" << kv.substr(eq + 1)
+          << "\"\n";
+    }
+    out << "[pipeline]\ngroup_id = \"" << group << "\"\n"
         << "shards = " << args.shards << "\n"
-        << "commit_interval_ms = " << args.commit_interval_ms << "\n"
-        << "[state]\ndir = \"" << dir << "/state\"\n"
+        << "commit_interval_ms = " << args.commit_interval_ms << "\n";
+    if (rss.ring_capacity > 0) {
+      out << "ring_capacity = " << rss.ring_capacity << "\n";
+    }
+    out << "[state]\ndir = \"" << dir << "/state\"\n"
         << "memory_budget_mb = " << args.memory_budget_mb << "\n"
         << "changelog = false\n";
   }
@@ -1268,6 +1287,10 @@ int main(int argc, char** argv) {
   m->add_option("--memory-budget-mb", rss.e2e.memory_budget_mb,
                 "[state] memory_budget_mb of the child")
       ->capture_default_str();
+  m->add_option("--ring-capacity", rss.ring_capacity,
+                "[pipeline] ring_capacity of the child (0: its default)");
+  m->add_option("--kafka", rss.kafka,
+                "Extra [kafka] property of the child, KEY=VALUE (repeatable)");
   m->add_option("--state-dir", rss.e2e.state_dir,
                 "Work dir (default: a temp dir, removed after a clean run)");
 
