@@ -180,6 +180,21 @@ Outputs ReplayOutputs(const std::string& input, const std::string& out_dir) {
   return ReadReplayOutputs(out_dir);
 }
 
+Outputs ReplayOracle(const std::vector<v1::CallEvent>& events,
+                     const std::string& dir) {
+  const std::string input = dir + "/input.jsonl";
+  WriteJsonl(events, input);
+  Outputs expected = ReplayOutputs(input, dir + "/replay");
+  EXPECT_FALSE(expected.tasks.empty());
+  return expected;
+}
+
+void ExpectReplayOutputs(const Outputs& got, const Outputs& expected) {
+  EXPECT_EQ(Distinct(got.tasks), Distinct(expected.tasks));
+  EXPECT_EQ(Distinct(got.contacts), Distinct(expected.contacts));
+  EXPECT_EQ(PerCallerAlerts(got.alerts), PerCallerAlerts(expected.alerts));
+}
+
 std::set<std::string> Distinct(const std::multiset<std::string>& m) {
   return std::set<std::string>(m.begin(), m.end());
 }

@@ -115,6 +115,15 @@ Outputs ReadReplayOutputs(const std::string& dir);
 // same events on one partition.
 Outputs ReplayOutputs(const std::string& input, const std::string& out_dir);
 
+// Writes `events` as JSONL into `dir` and replays them there: the oracle
+// for a one-partition Kafka run over the same events.
+Outputs ReplayOracle(const std::vector<v1::CallEvent>& events,
+                     const std::string& dir);
+// Expects `got` (a one-partition Kafka run, read back) to equal `expected`
+// (ReplayOracle): every task and screen-pop (repeats are identical records)
+// and the per-caller alerts.
+void ExpectReplayOutputs(const Outputs& got, const Outputs& expected);
+
 // Distinct values of a multiset.
 std::set<std::string> Distinct(const std::multiset<std::string>& m);
 
