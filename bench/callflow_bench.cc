@@ -24,6 +24,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -859,10 +860,16 @@ int RunRss(const RssArgs& rss) {
   std::vector<char*> argv;
   for (std::string& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Sampling starts once the child has exec'd: before that it is a copy of
+  // this process and its VmHWM counts this process's pages. The pipe's
+  // write end closes on exec, which ends the parent's read.
+  int exec_pipe[2];
+  if (pipe2(exec_pipe, O_CLOEXEC) != 0) return Fail("pipe2 failed");
   const auto start = Clock::now();
   const pid_t pid = fork();
   if (pid < 0) return Fail("fork failed");
   if (pid == 0) {
+    close(exec_pipe[0]);
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       dup2(fd, 1);
@@ -871,6 +878,11 @@ int RunRss(const RssArgs& rss) {
     execv(argv[0], argv.data());
     _exit(127);
   }
+  close(exec_pipe[1]);
+  char byte;
+  while (read(exec_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  close(exec_pipe[0]);
   Progress("callflow run pid {} over {} events, {} callers in state", pid,
            total, distinct);
   double peak = 0, first_commit_s = -1;
