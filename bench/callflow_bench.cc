@@ -6,21 +6,30 @@
 //   callflow-bench e2e     --events N --callers C
 //                          raw librdkafka consume vs the full pipeline over
 //                          the same messages in the librdkafka mock cluster
+//   callflow-bench rss     --events N --callers C
+//                          peak RSS of `callflow run` as its own process
+//                          over a backlog, against its memory budget
 //   callflow-bench latency --rate R           steady load: event -> committed
 //                          latency and EMERGENCY alert latency
 
+#include <fcntl.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <malloc.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -396,9 +405,7 @@ struct E2eArgs {
   int partitions = 0;  // 0: from the data size
   uint32_t shards = 0;
   uint32_t commit_interval_ms = 200;
-  size_t cached_callers_per_partition = 50000;
-  size_t block_cache_mb = 64;
-  size_t write_buffer_mb = 64;
+  size_t memory_budget_mb = 256;  // [state] memory_budget_mb
   std::string state_dir;
   bool skip_raw = false;
   // "on", "off" or "both" (two pipeline passes over the same topic, the
@@ -447,8 +454,9 @@ uint64_t PopulateState(state::StateEnv& env, const E2eArgs& args,
   std::vector<uint32_t> pending(partitions, 0);
   // Commit at the cache budget, so writing the state does not itself lift
   // the process's peak RSS above what the pipeline needs.
-  const uint32_t commit_every = static_cast<uint32_t>(
-      std::max<size_t>(1000, args.cached_callers_per_partition));
+  const uint32_t commit_every = static_cast<uint32_t>(std::max<size_t>(
+      1000, (args.memory_budget_mb << 20) / 2 / std::max(1, partitions) /
+                state::StateEnv::kCachedCallerBytes));
   const rules::TimeNs seen = 1717390800LL * rules::kSecond - 30 * rules::kDay;
   const auto start = Clock::now();
   for (size_t i = 0; i < pool.size(); ++i) {
@@ -507,10 +515,7 @@ PipelinePass RunPipelinePass(const E2eArgs& args,
   state_options.dir =
       own_dir ? MakeTempDir("e2e")
               : PassTopic(absl::StrCat(args.state_dir, "/state"), spec);
-  state_options.block_cache_bytes = args.block_cache_mb << 20;
-  state_options.write_buffer_bytes = args.write_buffer_mb << 20;
-  state_options.cached_callers_per_partition =
-      args.cached_callers_per_partition;
+  state_options.memory_budget_bytes = args.memory_budget_mb << 20;
   auto env = state::StateEnv::Create(state_options);
   if (!env.ok()) {
     pass.status = env.status();
@@ -615,82 +620,122 @@ std::string JoinRates(const std::vector<double>& rates) {
   return out;
 }
 
-int RunE2e(const E2eArgs& args) {
-  spdlog::set_level(spdlog::level::warn);
-  const std::string topic = "callflow.events";
+// Partitions of the events topic: `args.partitions`, or enough for the
+// mock's ~5 MiB per partition to keep every preloaded message.
+int EventPartitions(const E2eArgs& args, const sim::SimulatorOptions& so) {
+  if (args.partitions != 0) return args.partitions;
+  sim::TrafficSimulator probe(so);
+  v1::CallEvent e;
+  uint64_t bytes = 0, n = 0;
+  while (n < 20000 && probe.Next(&e)) {
+    bytes += e.ByteSizeLong() + 13 + 40;  // key + record overhead
+    ++n;
+  }
+  const double total = static_cast<double>(bytes) / n * args.events;
+  return std::clamp(static_cast<int>(std::ceil(total / (3.0 * (1 << 20)))), 8,
+                    1000);
+}
+
+// The topics of a bench run on `cluster`: `topic` with `partitions`, the
+// outputs with 8, the changelogs and lines topics (CreateStateTopics).
+absl::Status CreateBenchTopics(pipeline::MockCluster& cluster,
+                               const std::string& topic, int partitions) {
+  if (absl::Status s = cluster.CreateTopic(topic, partitions); !s.ok()) {
+    return s;
+  }
+  for (const char* t : {"callflow.tasks", "callflow.alerts",
+                        "callflow.contacts", "callflow.dlq"}) {
+    if (absl::Status s = cluster.CreateTopic(t, 8); !s.ok()) return s;
+  }
+  return CreateStateTopics(cluster, partitions);
+}
+
+// Preload: `args.events` simulated events, keyed like `callflow produce`,
+// spread by murmur2 over the partitions (as the processor checks, SPEC
+// §9.3). Returns the end offset of each partition.
+absl::StatusOr<std::vector<int64_t>> Preload(const E2eArgs& args,
+                                             const sim::SimulatorOptions& so,
+                                             const std::string& brokers,
+                                             const std::string& topic,
+                                             int partitions) {
+  Progress("preloading {} events into {} partitions", args.events, partitions);
+  std::vector<int64_t> ends(partitions, 0);
+  auto producer = MakeProducer(brokers, "5", args.compression);
+  rules::EngineOptions key_options;
+  rules::Engine keys(key_options);
+  sim::TrafficSimulator simulator(so);
+  v1::CallEvent e;
+  std::string payload;
+  const auto start = Clock::now();
+  uint64_t n = 0;
+  while (n < args.events && simulator.Next(&e)) {
+    const std::string key = keys.KeyFor(e);
+    const int32_t p = pipeline::Murmur2Partition(key, partitions);
+    e.SerializeToString(&payload);
+    ProduceOne(*producer, topic, p, key, payload);
+    ++ends[p];
+    ++n;
+    if (n % 500000 == 0) Progress("produced {}", n);
+  }
+  if (producer->flush(120000) != RdKafka::ERR_NO_ERROR) {
+    return absl::DeadlineExceededError("preload: flush timed out");
+  }
+  Progress("preloaded {} events in {:.1f} s ({:.0f}/s, simulation included)", n,
+           SecondsSince(start), n / SecondsSince(start));
+  // The mock drops the oldest data beyond ~5 MiB per partition: check.
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    producer->query_watermark_offsets(topic, p, &low, &high, 5000);
+    if (low != 0 || high != ends[p]) {
+      return absl::OutOfRangeError(absl::StrFormat(
+          "partition %d holds [%d, %d), expected [0, %d): use more "
+          "--partitions",
+          p, low, high, ends[p]));
+    }
+  }
+  return ends;
+}
+
+// A mock cluster (one broker) with the bench topics and `args.events`
+// simulated events preloaded into the events topic.
+struct Backlog {
+  std::unique_ptr<pipeline::MockCluster> cluster;
+  std::string brokers;
+  int partitions = 0;
+  std::vector<int64_t> ends;  // end offset per partition
+  uint64_t total = 0;
+};
+absl::StatusOr<Backlog> StartBacklog(const E2eArgs& args,
+                                     const std::string& topic) {
   sim::SimulatorOptions so;
   so.seed = args.seed;
   so.caller_pool = args.callers;
   so.zipf_exponent = args.zipf;
-
-  // Size the topic so the mock's ~5 MiB per partition keeps every message.
-  int partitions = args.partitions;
-  if (partitions == 0) {
-    sim::TrafficSimulator probe(so);
-    v1::CallEvent e;
-    uint64_t bytes = 0, n = 0;
-    while (n < 20000 && probe.Next(&e)) {
-      bytes += e.ByteSizeLong() + 13 + 40;  // key + record overhead
-      ++n;
-    }
-    const double total = static_cast<double>(bytes) / n * args.events;
-    partitions = std::clamp(
-        static_cast<int>(std::ceil(total / (3.0 * (1 << 20)))), 8, 1000);
-  }
+  Backlog b;
+  b.partitions = EventPartitions(args, so);
   auto cluster = pipeline::MockCluster::Start(1);
-  if (!cluster.ok()) return Fail(cluster.status().ToString());
-  const std::string brokers = (*cluster)->bootstraps();
-  if (absl::Status s = (*cluster)->CreateTopic(topic, partitions); !s.ok()) {
-    return Fail(s.ToString());
+  if (!cluster.ok()) return cluster.status();
+  b.cluster = *std::move(cluster);
+  b.brokers = b.cluster->bootstraps();
+  if (absl::Status s = CreateBenchTopics(*b.cluster, topic, b.partitions);
+      !s.ok()) {
+    return s;
   }
-  for (const char* t : {"callflow.tasks", "callflow.alerts",
-                        "callflow.contacts", "callflow.dlq"}) {
-    if (absl::Status s = (*cluster)->CreateTopic(t, 8); !s.ok()) {
-      return Fail(s.ToString());
-    }
-  }
+  auto ends = Preload(args, so, b.brokers, topic, b.partitions);
+  if (!ends.ok()) return ends.status();
+  b.ends = *std::move(ends);
+  for (int64_t end : b.ends) b.total += static_cast<uint64_t>(end);
+  return b;
+}
 
-  // 1. Preload: simulated events, keyed like `callflow produce`, spread by
-  // murmur2 over the partitions (as the processor checks, SPEC §9.3).
-  Progress("preloading {} events into {} partitions", args.events, partitions);
-  std::vector<int64_t> ends(partitions, 0);
-  {
-    auto producer = MakeProducer(brokers, "5", args.compression);
-    rules::EngineOptions key_options;
-    rules::Engine keys(key_options);
-    sim::TrafficSimulator simulator(so);
-    v1::CallEvent e;
-    std::string payload;
-    const auto start = Clock::now();
-    uint64_t n = 0;
-    while (n < args.events && simulator.Next(&e)) {
-      const std::string key = keys.KeyFor(e);
-      const int32_t p = pipeline::Murmur2Partition(key, partitions);
-      e.SerializeToString(&payload);
-      ProduceOne(*producer, topic, p, key, payload);
-      ++ends[p];
-      ++n;
-      if (n % 500000 == 0) Progress("produced {}", n);
-    }
-    if (producer->flush(120000) != RdKafka::ERR_NO_ERROR) {
-      return Fail("preload: flush timed out");
-    }
-    Progress("preloaded {} events in {:.1f} s ({:.0f}/s, simulation included)",
-             n, SecondsSince(start), n / SecondsSince(start));
-    // The mock drops the oldest data beyond ~5 MiB per partition: check.
-    for (int p = 0; p < partitions; ++p) {
-      int64_t low = 0, high = 0;
-      producer->query_watermark_offsets(topic, p, &low, &high, 5000);
-      if (low != 0 || high != ends[p]) {
-        return Fail(absl::StrFormat(
-            "partition %d holds [%d, %d), expected [0, %d): use more "
-            "--partitions",
-            p, low, high, ends[p]));
-      }
-    }
-  }
-  uint64_t total = 0;
-  for (int64_t end : ends) total += static_cast<uint64_t>(end);
+int RunE2e(const E2eArgs& args) {
+  spdlog::set_level(spdlog::level::warn);
+  const std::string topic = "callflow.events";
+  auto backlog = StartBacklog(args, topic);
+  if (!backlog.ok()) return Fail(backlog.status().ToString());
+  const std::string& brokers = backlog->brokers;
+  const int partitions = backlog->partitions;
+  const uint64_t total = backlog->total;
 
   // 2. The ceiling: a bare consumer reading everything, doing nothing.
   double raw_rate = 0;
@@ -737,7 +782,7 @@ int RunE2e(const E2eArgs& args) {
     if (round % 2 == 1) std::reverse(specs.begin(), specs.end());
     for (const PassSpec& spec : specs) {
       PipelinePass pass =
-          RunPipelinePass(args, **cluster, partitions, total, spec);
+          RunPipelinePass(args, *backlog->cluster, partitions, total, spec);
       if (!pass.status.ok()) return Fail(pass.status.ToString());
       passes[{spec.changelog, spec.key_check}].push_back(std::move(pass));
     }
@@ -793,12 +838,8 @@ int RunE2e(const E2eArgs& args) {
                    .Int("shards", main.shards)
                    .Num("processed_events_per_s", main.processed_rate)
                    .Num("rss_before_pipeline_mb", main.rss_before)
-                   .Int("cached_callers_per_partition",
-                        static_cast<int64_t>(args.cached_callers_per_partition))
-                   .Int("block_cache_mb",
-                        static_cast<int64_t>(args.block_cache_mb))
-                   .Int("write_buffer_mb",
-                        static_cast<int64_t>(args.write_buffer_mb))
+                   .Int("memory_budget_mb",
+                        static_cast<int64_t>(args.memory_budget_mb))
                    .Int("commit_interval_ms", args.commit_interval_ms)
                    .Int("commits", static_cast<int64_t>(main.commits))
                    .Num("commit_seconds_total", main.commit_us / 1e6)
@@ -807,6 +848,173 @@ int RunE2e(const E2eArgs& args) {
                    .ToString()
             << std::endl;
   return 0;
+}
+
+// --------------------------------------------------------------- rss --
+// `callflow run` as a process of its own over a backlog: the state is
+// populated with `--callers` callers and `--events` events wait in the
+// events topic (the mock cluster lives in this bench process); the child's
+// VmHWM (/proc/<pid>/status) is its peak RSS, compared with its
+// [state] memory_budget_mb.
+
+struct RssArgs {
+  E2eArgs e2e;
+  std::string callflow = "build/processor/app/callflow";
+  std::vector<std::string> kafka;  // extra [kafka] properties, KEY=VALUE
+  uint32_t ring_capacity = 0;      // [pipeline] ring_capacity (0: default)
+};
+
+// A field of /proc/<pid>/status in MiB ("VmHWM", "VmRSS"); -1 once gone.
+double ProcStatusMb(pid_t pid, const std::string& field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) {
+      return std::strtod(line.c_str() + field.size() + 1, nullptr) / 1024.0;
+    }
+  }
+  return -1;
+}
+
+// The group's committed offsets summed over `partitions`.
+int64_t GroupCommittedSum(const std::string& brokers, const std::string& group,
+                          const std::string& topic, int partitions) {
+  auto consumer = MakeConsumer(brokers, group);
+  std::vector<RdKafka::TopicPartition*> tps;
+  for (int p = 0; p < partitions; ++p) {
+    tps.push_back(RdKafka::TopicPartition::create(topic, p));
+  }
+  int64_t sum = 0;
+  if (consumer->committed(tps, 10000) == RdKafka::ERR_NO_ERROR) {
+    for (auto* tp : tps) sum += std::max<int64_t>(0, tp->offset());
+  }
+  for (auto* tp : tps) delete tp;
+  consumer->close();
+  return sum;
+}
+
+int RunRss(const RssArgs& rss) {
+  const E2eArgs& args = rss.e2e;
+  spdlog::set_level(spdlog::level::warn);
+  const std::string topic = "callflow.events";
+  const std::string group = "callflow-rss";
+  auto backlog = StartBacklog(args, topic);
+  if (!backlog.ok()) return Fail(backlog.status().ToString());
+  const std::string& brokers = backlog->brokers;
+  const int partitions = backlog->partitions;
+  const int64_t total = static_cast<int64_t>(backlog->total);
+
+  const bool own_dir = args.state_dir.empty();
+  const std::string dir = own_dir ? MakeTempDir("rss") : args.state_dir;
+  uint64_t distinct = 0;
+  {
+    state::StateOptions state_options;
+    state_options.dir = dir + "/state";
+    state_options.memory_budget_bytes = args.memory_budget_mb << 20;
+    auto env = state::StateEnv::Create(state_options);
+    if (!env.ok()) return Fail(env.status().ToString());
+    distinct = PopulateState(**env, args, partitions);
+  }
+  const std::string config = dir + "/callflow.toml";
+  {
+    std::ofstream out(config);
+    out << "[kafka]\n\"bootstrap.servers\" = \"" << brokers << "\"\n"
+        << "\"session.timeout.ms\" = \"6000\"\n";
+    for (const std::string& kv : rss.kafka) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos) return Fail("--kafka wants KEY=VALUE");
+      out << "\"" << kv.substr(0, eq) << "\" = \"" << kv.substr(eq + 1)
+          << "\"\n";
+    }
+    out << "[pipeline]\ngroup_id = \"" << group << "\"\n"
+        << "shards = " << args.shards << "\n"
+        << "commit_interval_ms = " << args.commit_interval_ms << "\n";
+    if (rss.ring_capacity > 0) {
+      out << "ring_capacity = " << rss.ring_capacity << "\n";
+    }
+    out << "[state]\ndir = \"" << dir << "/state\"\n"
+        << "memory_budget_mb = " << args.memory_budget_mb << "\n"
+        << "changelog = false\n";
+  }
+
+  // The child: its output to <dir>/run.log.
+  const std::string log = dir + "/run.log";
+  std::vector<std::string> argv_s = {rss.callflow,        "run",
+                                     "--config",          config,
+                                     "--metrics-address", "127.0.0.1:0"};
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  // Sampling starts once the child has exec'd: before that it is a copy of
+  // this process and its VmHWM counts this process's pages. The pipe's
+  // write end closes on exec, which ends the parent's read.
+  int exec_pipe[2];
+  if (pipe2(exec_pipe, O_CLOEXEC) != 0) return Fail("pipe2 failed");
+  const auto start = Clock::now();
+  const pid_t pid = fork();
+  if (pid < 0) return Fail("fork failed");
+  if (pid == 0) {
+    close(exec_pipe[0]);
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(exec_pipe[1]);
+  char byte;
+  while (read(exec_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  close(exec_pipe[0]);
+  Progress("callflow run pid {} over {} events, {} callers in state", pid,
+           total, distinct);
+  double peak = 0, first_commit_s = -1;
+  int64_t committed = 0;
+  auto next_check = Clock::now();
+  int status = 0;
+  bool exited = false;
+  while (committed < total && SecondsSince(start) < 1800) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;
+      break;
+    }
+    peak = std::max(peak, ProcStatusMb(pid, "VmHWM"));
+    if (Clock::now() >= next_check) {
+      next_check += std::chrono::seconds(1);
+      committed = GroupCommittedSum(brokers, group, topic, partitions);
+      if (committed > 0 && first_commit_s < 0)
+        first_commit_s = SecondsSince(start);
+      Progress("committed {} of {}, rss {:.0f} MiB, peak {:.0f} MiB", committed,
+               total, ProcStatusMb(pid, "VmRSS"), peak);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const double seconds = SecondsSince(start);
+  if (!exited) {
+    peak = std::max(peak, ProcStatusMb(pid, "VmHWM"));
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+  }
+  const int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  Progress("callflow run exited with {} after {:.1f} s; log {}", exit_code,
+           seconds, log);
+  if (own_dir && exit_code == 0) std::filesystem::remove_all(dir);
+  std::cout << JsonLine()
+                   .Num("peak_rss_mb", peak)
+                   .Int("memory_budget_mb",
+                        static_cast<int64_t>(args.memory_budget_mb))
+                   .Int("events", total)
+                   .Int("committed", committed)
+                   .Int("callers", static_cast<int64_t>(distinct))
+                   .Int("partitions", partitions)
+                   .Num("seconds_to_commit_all", seconds)
+                   .Num("events_per_s", total / seconds)
+                   .Int("exit_code", exit_code)
+                   .ToString()
+            << "\n";
+  return committed == total && exit_code == 0 ? 0 : 1;
 }
 
 // ----------------------------------------------------------- latency --
@@ -1113,13 +1321,8 @@ int main(int argc, char** argv) {
   x->add_option("--commit-interval-ms", e2e.commit_interval_ms,
                 "Commit cycle interval")
       ->capture_default_str();
-  x->add_option("--cached-callers", e2e.cached_callers_per_partition,
-                "Caller records cached per partition")
-      ->capture_default_str();
-  x->add_option("--block-cache-mb", e2e.block_cache_mb, "RocksDB block cache")
-      ->capture_default_str();
-  x->add_option("--write-buffer-mb", e2e.write_buffer_mb,
-                "RocksDB memtable budget")
+  x->add_option("--memory-budget-mb", e2e.memory_budget_mb,
+                "The state's memory budget ([state] memory_budget_mb)")
       ->capture_default_str();
   x->add_option("--state-dir", e2e.state_dir,
                 "State directory (default: a temp dir, removed after)");
@@ -1170,6 +1373,35 @@ int main(int argc, char** argv) {
                 "fetch.wait.max.ms of the consumers (0: librdkafka's 500)")
       ->capture_default_str();
 
+  RssArgs rss;
+  auto* m = app.add_subcommand(
+      "rss",
+      "Peak RSS of `callflow run` as its own process over a backlog, "
+      "against its [state] memory_budget_mb");
+  m->add_option("--callflow", rss.callflow, "The callflow binary")
+      ->capture_default_str();
+  m->add_option("--events", rss.e2e.events, "Events waiting in the topic")
+      ->capture_default_str();
+  m->add_option("--callers", rss.e2e.callers,
+                "Caller pool (the state is populated with it)")
+      ->capture_default_str();
+  m->add_option("--seed", rss.e2e.seed, "Simulator seed")
+      ->capture_default_str();
+  m->add_option("--partitions", rss.e2e.partitions,
+                "Events partitions (0: enough for the mock's ~5 MiB each)")
+      ->capture_default_str();
+  m->add_option("--shards", rss.e2e.shards, "[pipeline] shards (0: cores)")
+      ->capture_default_str();
+  m->add_option("--memory-budget-mb", rss.e2e.memory_budget_mb,
+                "[state] memory_budget_mb of the child")
+      ->capture_default_str();
+  m->add_option("--ring-capacity", rss.ring_capacity,
+                "[pipeline] ring_capacity of the child (0: its default)");
+  m->add_option("--kafka", rss.kafka,
+                "Extra [kafka] property of the child, KEY=VALUE (repeatable)");
+  m->add_option("--state-dir", rss.e2e.state_dir,
+                "Work dir (default: a temp dir, removed after a clean run)");
+
   RestoreArgs restore;
   CLI::App* r = AddRestoreCommand(app, restore);
   IngestArgs ingest;
@@ -1180,5 +1412,6 @@ int main(int argc, char** argv) {
   if (i->parsed()) return RunIngestBench(ingest);
   if (e->parsed()) return RunEngine(engine);
   if (x->parsed()) return RunE2e(e2e);
+  if (m->parsed()) return RunRss(rss);
   return RunLatency(latency);
 }

@@ -37,13 +37,30 @@ std::string PartitionPath(const std::string& root, int32_t partition) {
   return absl::StrCat(root, "/p-", partition);
 }
 
+// A store opens with the smallest memtable and takes its share of the
+// budget right after (ApplyMemoryShare): a memtable keeps the size (and
+// bloom, and arena block) it was created with, so stores opened one after
+// the other never hold the large first memtables of a count that was
+// smaller then.
+constexpr size_t kInitialWriteBufferBytes = size_t{64} << 10;
+
+// The arena's allocation unit for a memtable of `write_buffer_size`: the
+// first write to an idle store allocates one.
+size_t ArenaBlockBytes(size_t write_buffer_size) {
+  const size_t block = std::min<size_t>(write_buffer_size / 8, size_t{1} << 20);
+  return std::max<size_t>(4096, block / 4096 * 4096);
+}
+
 rocksdb::Options DbOptions(const StateEnv& env) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.write_buffer_manager = env.write_buffers();
-  options.write_buffer_size = std::clamp<size_t>(
-      env.options().write_buffer_bytes / 4, size_t{1} << 20, size_t{64} << 20);
-  // Memtable bloom: most misses are new callers, answered without a search.
+  options.write_buffer_size = kInitialWriteBufferBytes;
+  options.arena_block_size = ArenaBlockBytes(kInitialWriteBufferBytes);
+  options.listeners.push_back(env.flush_listener());
+  // Memtable bloom (2 % of the memtable, so all of them stay within 2 % of
+  // the memtables' share): most misses are new callers, answered without a
+  // search.
   options.memtable_prefix_bloom_size_ratio = 0.02;
   options.memtable_whole_key_filtering = true;
   options.keep_log_file_num = 3;
@@ -94,18 +111,44 @@ class NullLogger : public rocksdb::Logger {
 // and the unread disk range starting at `disk_next_key_`.
 class PartitionStore::Impl {
  public:
-  Impl(const StateEnv& env, int32_t partition, std::string path,
+  Impl(StateEnv& env, int32_t partition, std::string path,
        std::unique_ptr<rocksdb::DB> db)
       : env_(env),
         partition_(partition),
         path_(std::move(path)),
         db_(std::move(db)) {
+    env_.StoreOpened();
     // Survives a process crash (WAL), not a power loss (no fsync per commit).
     write_options_.sync = false;
     write_options_.disableWAL = false;
     timer_upper_bound_ = ToSlice(keys::kTimersEnd);
     timer_read_options_ = read_options_;
     timer_read_options_.iterate_upper_bound = &timer_upper_bound_;
+  }
+
+  ~Impl() {
+    db_.reset();
+    env_.StoreClosed();
+  }
+
+  // Takes this store's share of the memtable budget for its next memtables
+  // when the share moved by more than a quarter since last applied (stores
+  // opened or closed), so a burst of opens costs each store a few changes.
+  absl::Status ApplyMemoryShare() {
+    const size_t target = env_.write_buffer_size_per_store();
+    if (applied_write_buffer_ != 0 && target * 4 < applied_write_buffer_ * 5 &&
+        target * 5 > applied_write_buffer_ * 4) {
+      return absl::OkStatus();
+    }
+    rocksdb::Status s = db_->SetOptions(
+        {{"write_buffer_size", std::to_string(target)},
+         {"arena_block_size", std::to_string(ArenaBlockBytes(target))}});
+    if (!s.ok()) {
+      return FromRocksDb(s,
+                         absl::StrCat("sizing the memtable of '", path_, "'"));
+    }
+    applied_write_buffer_ = target;
+    return absl::OkStatus();
   }
 
   absl::Status Load() {
@@ -158,7 +201,8 @@ class PartitionStore::Impl {
     struct Visitor : rocksdb::WriteBatch::Handler {
       const std::function<void(std::string_view, const std::string*)>* fn;
       size_t count = 0;
-      void Put(const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+      void Put(const rocksdb::Slice& key,
+               const rocksdb::Slice& value) override {
         value_.assign(value.data(), value.size());
         (*fn)(std::string_view(key.data(), key.size()), &value_);
         ++count;
@@ -423,6 +467,10 @@ class PartitionStore::Impl {
   absl::Status WriteSealed() {
     if (!status_.ok()) return status_;
     if (!sealed_) return absl::OkStatus();
+    if (absl::Status s = ApplyMemoryShare(); !s.ok()) {
+      Fail(std::move(s));
+      return status_;
+    }
     rocksdb::Status s = db_->Write(write_options_, &batch_);
     if (!s.ok()) {
       // The sealed changes are no longer buffered anywhere: this store is
@@ -607,7 +655,7 @@ class PartitionStore::Impl {
   // Evicts least recently used clean callers down to the budget (dirty ones
   // hold changes made after a seal).
   void TrimCallers() {
-    const size_t budget = env_.options().cached_callers_per_partition;
+    const size_t budget = env_.cached_callers_per_store();
     auto it = callers_.end();
     while (callers_.size() > budget && it != callers_.begin()) {
       --it;
@@ -617,7 +665,7 @@ class PartitionStore::Impl {
     }
   }
 
-  const StateEnv& env_;
+  StateEnv& env_;
   const int32_t partition_;
   const std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -626,6 +674,7 @@ class PartitionStore::Impl {
   rocksdb::Slice timer_upper_bound_;
   rocksdb::ReadOptions timer_read_options_;  // bounded to the timer range
   absl::Status status_;  // first read error; fails every later Commit()
+  size_t applied_write_buffer_ = 0;  // memtable size set by ApplyMemoryShare
 
   CallerList callers_;  // most recently used first
   absl::flat_hash_map<std::string_view, CallerList::iterator> index_;
@@ -676,6 +725,9 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
   auto impl = std::make_unique<Impl>(env, partition, std::move(path),
                                      std::unique_ptr<rocksdb::DB>(raw));
   if (absl::Status status = impl->Load(); !status.ok()) return status;
+  if (absl::Status status = impl->ApplyMemoryShare(); !status.ok()) {
+    return status;
+  }
   return std::unique_ptr<PartitionStore>(new PartitionStore(std::move(impl)));
 }
 
@@ -700,16 +752,15 @@ absl::Status PartitionStore::WriteSealed() { return impl_->WriteSealed(); }
 bool PartitionStore::sealed() const { return impl_->sealed(); }
 bool PartitionStore::dirty() const { return impl_->dirty(); }
 size_t PartitionStore::ForEachSealedChange(
-    const std::function<void(std::string_view, const std::string*)>& fn)
-    const {
+    const std::function<void(std::string_view, const std::string*)>& fn) const {
   return impl_->ForEachSealedChange(fn);
 }
 absl::Status PartitionStore::SetSealedChangelogPosition(
     const v1::ChangelogPosition& pos) {
   return impl_->SetSealedChangelogPosition(pos);
 }
-const std::optional<v1::ChangelogPosition>&
-PartitionStore::changelog_position() const {
+const std::optional<v1::ChangelogPosition>& PartitionStore::changelog_position()
+    const {
   return impl_->changelog_position();
 }
 absl::Status PartitionStore::ApplyRestored(const std::vector<Change>& changes,

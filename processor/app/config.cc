@@ -342,12 +342,8 @@ class Schema {
     Add("metrics.short_abandon", DurationKey(&e.short_abandon, 0));
     Add("metrics.address", StringKey(&c->metrics_address));
     Add("state.dir", StringKey(&c->state.dir));
-    Add("state.block_cache_mb",
-        IntegerKey(&c->state.block_cache_bytes, 1, 1 << 20, 1 << 20));
-    Add("state.write_buffer_mb",
-        IntegerKey(&c->state.write_buffer_bytes, 1, 1 << 20, 1 << 20));
-    Add("state.cached_callers_per_partition",
-        IntegerKey(&c->state.cached_callers_per_partition, 1, kMaxU32));
+    Add("state.memory_budget_mb",
+        IntegerKey(&c->state.memory_budget_bytes, 8, 1 << 24, 1 << 20));
     Add("state.changelog", BoolKey(&c->pipeline.changelog));
     Add("pipeline.group_id", StringKey(&c->pipeline.group_id));
     Add("pipeline.shards", IntegerKey(&c->pipeline.shards, 0, 1024));
@@ -417,8 +413,14 @@ absl::Status Apply(const Schema& schema, const std::string& key,
                    const RawValue& value, absl::string_view origin = "") {
   const Setter* set = schema.Find(key);
   if (set == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config: unknown key '", key, "'", origin));
+    const bool sized_by_budget = key == "state.block_cache_mb" ||
+                                 key == "state.write_buffer_mb" ||
+                                 key == "state.cached_callers_per_partition";
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: unknown key '", key, "'", origin,
+        sized_by_budget ? "; the state's memory is one budget now: set "
+                          "[state] memory_budget_mb instead"
+                        : ""));
   }
   absl::Status s = (*set)(value);
   if (s.ok()) return s;

@@ -44,7 +44,7 @@ absl::Status MockCluster::CreateTopic(const std::string& topic, int partitions,
 }
 
 absl::Status MockCluster::CreateCallflowTopics(const Topics& topics,
-                                              int partitions) {
+                                               int partitions) {
   absl::Status s = CreateTopics({topics.events, topics.tasks, topics.alerts,
                                  topics.contacts, topics.dlq, topics.changelog},
                                 partitions);
@@ -98,20 +98,20 @@ void MockCluster::PushBrokerRequestErrors(int32_t broker_id, int16_t api_key,
   }
 }
 
-absl::Status MockCluster::SetPartitionLeader(const std::string& topic,
-                                             int32_t partition,
-                                             int32_t broker_id) {
-  return KafkaStatus(
-      rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(), partition,
-                                         broker_id),
-      absl::StrCat("move the leader of ", topic, " [", partition, "]"));
-}
-
 absl::Status MockCluster::SetGroupCoordinator(const std::string& group,
                                               int32_t broker_id) {
   return KafkaStatus(rd_kafka_mock_coordinator_set(cluster_, "group",
                                                    group.c_str(), broker_id),
                      absl::StrCat("set the coordinator of group ", group));
+}
+
+absl::Status MockCluster::SetPartitionLeader(const std::string& topic,
+                                             int32_t partition,
+                                             int32_t broker_id) {
+  return KafkaStatus(rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(),
+                                                        partition, broker_id),
+                     absl::StrCat("move the leader of ", topic, "[", partition,
+                                  "] to broker ", broker_id));
 }
 
 std::string MockCluster::bootstraps() const {

@@ -58,11 +58,13 @@ class MockCluster {
   // As PushRequestErrors, for the requests to broker `broker_id` only.
   void PushBrokerRequestErrors(int32_t broker_id, int16_t api_key,
                                const std::vector<int>& errors);
-  // Moves the leadership of `topic` [`partition`] to `broker_id`.
-  absl::Status SetPartitionLeader(const std::string& topic, int32_t partition,
-                                  int32_t broker_id);
   // Makes `broker_id` the coordinator of consumer group `group`.
   absl::Status SetGroupCoordinator(const std::string& group, int32_t broker_id);
+  // Moves the leadership of `topic`'s `partition` to `broker_id` (its log
+  // stays): clients sending to the old leader get NOT_LEADER_OR_FOLLOWER and
+  // look the new one up.
+  absl::Status SetPartitionLeader(const std::string& topic, int32_t partition,
+                                  int32_t broker_id);
 
  private:
   MockCluster() = default;

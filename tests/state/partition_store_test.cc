@@ -58,8 +58,7 @@ class PartitionStoreTest : public ::testing::Test {
     store_.reset();
     StateOptions options;
     options.dir = dir_ + "/state";
-    options.block_cache_bytes = 1 << 20;
-    options.write_buffer_bytes = 4 << 20;
+    options.memory_budget_bytes = StateEnv::kMinBudgetBytes;
     options.cached_callers_per_partition = cached_callers;
     absl::StatusOr<std::unique_ptr<StateEnv>> env = StateEnv::Create(options);
     ASSERT_TRUE(env.ok()) << env.status();
@@ -553,15 +552,12 @@ TEST(StateEnvTest, RejectsUnusableOptions) {
   EXPECT_EQ(StateEnv::Create(options).status().code(),
             absl::StatusCode::kInvalidArgument);
   options.dir = "/tmp/callflow-unused";
-  options.block_cache_bytes = 0;
-  EXPECT_EQ(StateEnv::Create(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  options.block_cache_bytes = 1 << 20;
-  options.write_buffer_bytes = 0;
-  EXPECT_EQ(StateEnv::Create(options).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  options.memory_budget_bytes = StateEnv::kMinBudgetBytes - 1;
+  absl::StatusOr<std::unique_ptr<StateEnv>> small = StateEnv::Create(options);
+  EXPECT_EQ(small.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(small.status().message(), HasSubstr("memory_budget_mb"));
   options.dir = "/proc/callflow-cannot-create";
-  options.write_buffer_bytes = 1 << 20;
+  options.memory_budget_bytes = StateEnv::kMinBudgetBytes;
   absl::StatusOr<std::unique_ptr<StateEnv>> env = StateEnv::Create(options);
   EXPECT_EQ(env.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(env.status().message(),
@@ -581,14 +577,15 @@ TEST_F(PartitionStoreTest, SealedChangesRebuildAnEqualStore) {
   FillCaller(store_->MutableCaller("+74951112233"), "+74951112233", 3);
   FillCaller(store_->MutableCaller("+74951112244"), "+74951112244", 1);
   store_->MutablePartition().set_watermark(5000);
-  store_->AddTimer(Timer{7000, TimerKind::kCallbackSla, "+74951112233", "r", 0});
+  store_->AddTimer(
+      Timer{7000, TimerKind::kCallbackSla, "+74951112233", "r", 0});
   ASSERT_TRUE(store_->Seal(41).ok());
   std::vector<PartitionStore::Change> changes;
   const size_t n = store_->ForEachSealedChange(
       [&](std::string_view key, const std::string* value) {
-        changes.push_back({std::string(key),
-                           value ? std::optional<std::string>(*value)
-                                 : std::nullopt});
+        changes.push_back(
+            {std::string(key),
+             value ? std::optional<std::string>(*value) : std::nullopt});
       });
   EXPECT_EQ(n, changes.size());
   EXPECT_EQ(n, 5u);  // two callers, the timer, the partition, the offset
@@ -605,14 +602,13 @@ TEST_F(PartitionStoreTest, SealedChangesRebuildAnEqualStore) {
   ASSERT_TRUE(store_->Seal(42).ok());
   store_->ForEachSealedChange(
       [&](std::string_view key, const std::string* value) {
-        changes.push_back({std::string(key),
-                           value ? std::optional<std::string>(*value)
-                                 : std::nullopt});
+        changes.push_back(
+            {std::string(key),
+             value ? std::optional<std::string>(*value) : std::nullopt});
       });
   ASSERT_TRUE(store_->WriteSealed().ok());
-  EXPECT_TRUE(std::any_of(changes.begin(), changes.end(), [](const auto& c) {
-    return !c.value.has_value();
-  }));
+  EXPECT_TRUE(std::any_of(changes.begin(), changes.end(),
+                          [](const auto& c) { return !c.value.has_value(); }));
 
   auto copy = OpenStore(1);
   ASSERT_NE(copy, nullptr);

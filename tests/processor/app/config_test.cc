@@ -96,9 +96,7 @@ address = "127.0.0.1:9000"
 short_abandon = "10s"
 [state]
 dir = "/var/lib/callflow"
-block_cache_mb = 128
-write_buffer_mb = 32
-cached_callers_per_partition = 1000
+memory_budget_mb = 512
 [pipeline]
 group_id = "g"
 shards = 4
@@ -149,9 +147,7 @@ max_silence = "30m"
   EXPECT_EQ(c->metrics_address, "127.0.0.1:9000");
   EXPECT_EQ(e.short_abandon, 10 * kSecond);
   EXPECT_EQ(c->state.dir, "/var/lib/callflow");
-  EXPECT_EQ(c->state.block_cache_bytes, 128u << 20);
-  EXPECT_EQ(c->state.write_buffer_bytes, 32u << 20);
-  EXPECT_EQ(c->state.cached_callers_per_partition, 1000u);
+  EXPECT_EQ(c->state.memory_budget_bytes, 512u << 20);
   EXPECT_EQ(c->pipeline.group_id, "g");
   EXPECT_EQ(c->pipeline.shards, 4u);
   EXPECT_EQ(c->pipeline.commit_interval_ms, 100u);
@@ -298,6 +294,9 @@ TEST_F(ConfigTest, UnknownKeysAreErrorsNamingTheKey) {
   EXPECT_THAT(Error("[lines.sales]\ntariff = 1\n"),
               HasSubstr("config: unknown key 'lines.sales.tariff'"));
   EXPECT_THAT(Error("[sound]\n"), HasSubstr("config: unknown key 'sound'"));
+  // The sizes the memory budget replaced say what to set instead.
+  EXPECT_THAT(Error("[state]\nblock_cache_mb = 64\n"),
+              HasSubstr("set [state] memory_budget_mb instead"));
   EXPECT_THAT(Error("[callback.first_due]\nx = 1\n"),
               HasSubstr("config: callback.first_due: expected a string, got "
                         "a table"));
@@ -428,10 +427,7 @@ TEST_F(ConfigTest, ExampleConfigUncommentedGivesTheDefaults) {
   EXPECT_EQ(c->input.partitioner, d->input.partitioner);
   EXPECT_EQ(c->metrics_address, d->metrics_address);
   EXPECT_EQ(c->state.dir, d->state.dir);
-  EXPECT_EQ(c->state.block_cache_bytes, d->state.block_cache_bytes);
-  EXPECT_EQ(c->state.write_buffer_bytes, d->state.write_buffer_bytes);
-  EXPECT_EQ(c->state.cached_callers_per_partition,
-            d->state.cached_callers_per_partition);
+  EXPECT_EQ(c->state.memory_budget_bytes, d->state.memory_budget_bytes);
   EXPECT_EQ(c->pipeline.group_id, d->pipeline.group_id);
   EXPECT_EQ(c->pipeline.shards, d->pipeline.shards);
   EXPECT_EQ(c->pipeline.commit_interval_ms, d->pipeline.commit_interval_ms);

@@ -138,6 +138,7 @@ class ScaleOutRun {
 
   MockCluster& cluster() { return *cluster_; }
   const std::string& group() const { return group_; }
+  const Topics& topics() const { return topics_; }
   size_t size() const { return events_.size(); }
 
   // Produces input events [from, to) and waits for their acks.

@@ -83,7 +83,10 @@ PipelineThread::PipelineThread(const std::string& state_dir,
   auto p = Pipeline::Create(config, *env_, observer);
   EXPECT_TRUE(p.ok()) << p.status();
   pipeline_ = *std::move(p);
-  thread_ = std::thread([this] { status_ = pipeline_->Run(); });
+  thread_ = std::thread([this] {
+    status_ = pipeline_->Run();
+    done_.store(true);
+  });
 }
 
 absl::Status PipelineThread::Stop() {
@@ -176,6 +179,21 @@ Outputs ReplayOutputs(const std::string& input, const std::string& out_dir) {
   auto kpis = replay::RunReplay(engine, state, options, nullptr);
   EXPECT_TRUE(kpis.ok()) << kpis.status();
   return ReadReplayOutputs(out_dir);
+}
+
+Outputs ReplayOracle(const std::vector<v1::CallEvent>& events,
+                     const std::string& dir) {
+  const std::string input = dir + "/input.jsonl";
+  WriteJsonl(events, input);
+  Outputs expected = ReplayOutputs(input, dir + "/replay");
+  EXPECT_FALSE(expected.tasks.empty());
+  return expected;
+}
+
+void ExpectReplayOutputs(const Outputs& got, const Outputs& expected) {
+  EXPECT_EQ(Distinct(got.tasks), Distinct(expected.tasks));
+  EXPECT_EQ(Distinct(got.contacts), Distinct(expected.contacts));
+  EXPECT_EQ(PerCallerAlerts(got.alerts), PerCallerAlerts(expected.alerts));
 }
 
 std::set<std::string> Distinct(const std::multiset<std::string>& m) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -70,6 +71,8 @@ class PipelineThread {
   absl::Status Stop();
   // Waits for Run to end on its own (a fatal error) and returns its status.
   absl::Status Join();
+  // True until Run returned (Stop, or a fatal error).
+  bool Running() const { return !done_.load(); }
   // Partitions this instance owns now.
   int Owned() const;
   const PipelineStats& stats() const { return pipeline_->stats(); }
@@ -79,6 +82,7 @@ class PipelineThread {
   std::unique_ptr<Pipeline> pipeline_;
   std::thread thread_;
   absl::Status status_;
+  std::atomic<bool> done_{false};
 };
 
 // Polls `condition` until it holds; false after `timeout` (a generous guard
@@ -112,6 +116,15 @@ Outputs ReadReplayOutputs(const std::string& dir);
 // into `out_dir` and returns its outputs: the oracle for Kafka runs over the
 // same events on one partition.
 Outputs ReplayOutputs(const std::string& input, const std::string& out_dir);
+
+// Writes `events` as JSONL into `dir` and replays them there: the oracle
+// for a one-partition Kafka run over the same events.
+Outputs ReplayOracle(const std::vector<v1::CallEvent>& events,
+                     const std::string& dir);
+// Expects `got` (a one-partition Kafka run, read back) to equal `expected`
+// (ReplayOracle): every task and screen-pop (repeats are identical records)
+// and the per-caller alerts.
+void ExpectReplayOutputs(const Outputs& got, const Outputs& expected);
 
 // Distinct values of a multiset.
 std::set<std::string> Distinct(const std::multiset<std::string>& m);
