@@ -46,8 +46,8 @@ void CheckJsonRoundTrip(const v1::CallEvent& event) {
             "\n  back: " + codec::ToJson(back));
 }
 
-void ApplyToEngine(const std::vector<v1::CallEvent>& events) {
-  const rules::EngineOptions options;
+void ApplyToEngine(const std::vector<v1::CallEvent>& events,
+                   const rules::EngineOptions& options) {
   rules::Engine engine(options);
   rules::InMemoryState state;
   rules::CountingSink sink;

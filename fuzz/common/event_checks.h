@@ -4,6 +4,7 @@
 
 #include "absl/strings/string_view.h"
 #include "callflow/v1/events.pb.h"
+#include "processor/rules/options.h"
 
 namespace callflow::fuzz {
 
@@ -23,10 +24,11 @@ void QuietProtobufLog();
 // JSON mapping cannot express) or decodes back to `event` itself.
 void CheckJsonRoundTrip(const v1::CallEvent& event);
 
-// Applies `events` in order to a fresh engine (default options) and an empty
+// Applies `events` in order to a fresh engine with `options` and an empty
 // partition, as a shard would, with a fixed reference time for the FUTURE
 // check; then moves the watermark past every timer and window. Every event
 // is either applied (a fact is recorded) or rejected with a typed reason.
-void ApplyToEngine(const std::vector<v1::CallEvent>& events);
+void ApplyToEngine(const std::vector<v1::CallEvent>& events,
+                   const rules::EngineOptions& options = {});
 
 }  // namespace callflow::fuzz
