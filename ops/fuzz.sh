@@ -56,11 +56,19 @@ for target in "${TARGETS[@]}"; do
   flags=(-max_total_time="$SECONDS_PER_TARGET" -timeout=30 -rss_limit_mb=2048
     -print_final_stats=1 -artifact_prefix="$artifacts/")
   dict="$ROOT/fuzz/$target/$target.dict"
-  [[ -f "$dict" ]] && flags+=(-dict="$dict")
+  if [[ -f "$dict" ]]; then flags+=(-dict="$dict"); fi
+  # fuzz/<target>/<target>.options: "name = value" lines of libFuzzer flags
+  # (the [libfuzzer] section of OSS-Fuzz's format).
+  options="$ROOT/fuzz/$target/$target.options"
+  if [[ -f "$options" ]]; then
+    while read -r flag; do flags+=("$flag"); done < <(
+      awk -F' *= *' '/^[a-z_]+ *=/ { print "-" $1 "=" $2 }' "$options")
+  fi
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s (log: $log)"
   if "$binary" "${flags[@]}" "$work" "$ROOT/fuzz/corpus/$target" >"$log" 2>&1; then
     # libFuzzer's last status line: coverage edges, features, corpus, speed.
-    grep -E '^#[0-9]+ +DONE' "$log" | tail -1 | sed "s/^/fuzz: $target: /"
+    grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 |
+      sed "s/^/fuzz: $target: /" || true
   else
     echo "fuzz: $target FAILED; the end of its log:" >&2
     tail -n 60 "$log" >&2
