@@ -52,6 +52,7 @@ for target in "${TARGETS[@]}"; do
   work="$BUILD_DIR/corpus/$target"  # new inputs land here, not in the repo
   artifacts="$BUILD_DIR/artifacts/$target"
   log="$BUILD_DIR/logs/$target.log"
+  rm -rf "$artifacts"  # only this run's failing input is listed
   mkdir -p "$work" "$artifacts" "$(dirname "$log")"
   flags=(-max_total_time="$SECONDS_PER_TARGET" -timeout=30 -rss_limit_mb=2048
     -print_final_stats=1 -artifact_prefix="$artifacts/")
@@ -77,7 +78,9 @@ for target in "${TARGETS[@]}"; do
     continue
   fi
   if [[ "${FUZZ_MERGE:-0}" == 1 ]]; then
-    "$binary" -merge=1 "$ROOT/fuzz/corpus/$target" "$work" >>"$log" 2>&1
+    # New coverage edges only (not hit counts): keeps the corpus small.
+    "$binary" -merge=1 -use_counters=0 "$ROOT/fuzz/corpus/$target" "$work" \
+      >>"$log" 2>&1
     echo "fuzz: $target: corpus now $(find "$ROOT/fuzz/corpus/$target" -type f | wc -l) inputs"
   fi
 done

@@ -46,6 +46,17 @@ void CheckJsonRoundTrip(const v1::CallEvent& event) {
             "\n  back: " + codec::ToJson(back));
 }
 
+void CheckWireRoundTrip(const v1::CallEvent& event) {
+  v1::CallEvent back;
+  const absl::Status s =
+      codec::ParseEventProto(event.SerializeAsString(), &back);
+  Check(s.ok(), "the serialized event does not decode: " + s.ToString() +
+                    "\n  event: " + event.ShortDebugString());
+  Check(google::protobuf::util::MessageDifferencer::Equals(event, back),
+        "the serialized event decodes to another event\n  event: " +
+            event.ShortDebugString() + "\n  back: " + back.ShortDebugString());
+}
+
 void ApplyToEngine(const std::vector<v1::CallEvent>& events,
                    const rules::EngineOptions& options) {
   rules::Engine engine(options);

@@ -24,6 +24,10 @@ void QuietProtobufLog();
 // JSON mapping cannot express) or decodes back to `event` itself.
 void CheckJsonRoundTrip(const v1::CallEvent& event);
 
+// `event` serializes to a Kafka payload that codec::ParseEventProto decodes
+// back to the same event (protobuf refuses strings that are not UTF-8).
+void CheckWireRoundTrip(const v1::CallEvent& event);
+
 // Applies `events` in order to a fresh engine with `options` and an empty
 // partition, as a shard would, with a fixed reference time for the FUTURE
 // check; then moves the watermark past every timer and window. Every event

@@ -1,8 +1,8 @@
 // libFuzzer target: Asterisk queue_log lines through ingest::QueueLogAdapter
 // (`callflow ingest --format asterisk-queue-log`), and the events it builds
-// through the JSON round trip and the rules engine. The input is a queue_log
-// file; it is converted twice: with the default options, and with DID lines
-// as the call's line and memory bounds of 3 open and 2 closed calls, so
+// through the Kafka payload round trip and the rules engine. The input is a
+// queue_log file; it is converted twice: with the default options, and with DID
+// lines as the call's line and memory bounds of 3 open and 2 closed calls, so
 // eviction runs on short inputs.
 #include <cstddef>
 #include <cstdint>
@@ -36,7 +36,7 @@ void Convert(absl::string_view text,
           "more open calls than max_open_calls");
   }
   for (const callflow::v1::CallEvent& event : events) {
-    callflow::fuzz::CheckJsonRoundTrip(event);
+    callflow::fuzz::CheckWireRoundTrip(event);
   }
   callflow::fuzz::ApplyToEngine(events);
 }
