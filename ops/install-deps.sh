@@ -11,6 +11,7 @@ PACKAGES=(
   libboost-dev libabsl-dev libtomlplusplus-dev libcli11-dev libspdlog-dev
   libfmt-dev libhowardhinnant-date-dev tzdata kcat libbenchmark-dev
   libgtest-dev libgmock-dev googletest git curl procps
+  clang libclang-rt-14-dev  # ops/fuzz.sh: libFuzzer and the sanitizers
 )
 
 missing=()

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds Release and runs every test with ctest.
+# Installs dependencies, builds Release and runs every test with ctest, then
+# runs each fuzz target for FUZZ_SECONDS (default 45; 0 skips it) with
+# ops/fuzz.sh, in its own build directory (build-fuzz/).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,4 +11,8 @@ JOBS="${JOBS:-2}"
 "$ROOT/ops/build.sh" Release
 echo "test: ctest -j$JOBS"
 ctest --test-dir "$ROOT/build" --output-on-failure -j "$JOBS" --timeout 600
+FUZZ_SECONDS="${FUZZ_SECONDS:-45}"
+if [[ "$FUZZ_SECONDS" != 0 ]]; then
+  JOBS="$JOBS" "$ROOT/ops/fuzz.sh" "$FUZZ_SECONDS"
+fi
 echo "test: all tests passed"

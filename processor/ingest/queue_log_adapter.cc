@@ -60,6 +60,44 @@ const rules::EngineOptions& NoOptions() {
   return *kOptions;
 }
 
+// Whether `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), which protobuf requires of every
+// string field when it decodes a CallEvent.
+bool IsUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = [&](size_t at) {
+      return static_cast<unsigned char>(text[at]);
+    };
+    const unsigned char c = byte(i);
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) low = 0xA0;   // overlong
+      if (c == 0xED) high = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) low = 0x90;   // overlong
+      if (c == 0xF4) high = 0x8F;  // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    if (byte(i + 1) < low || byte(i + 1) > high) return false;
+    for (size_t k = 2; k < length; ++k) {
+      if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 LineResult Malformed(std::string error) {
   return {LineOutcome::kMalformed, std::move(error)};
 }
@@ -173,6 +211,10 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
   const absl::string_view verb_name = fields[kVerb];
   const Verb verb = VerbOf(verb_name);
   if (verb == Verb::kOther) return {LineOutcome::kIgnored, ""};
+  if (!IsUtf8(text)) {
+    return Malformed(absl::StrCat(
+        verb_name, ": not valid UTF-8 (event fields must be UTF-8)"));
+  }
   if (callid.empty() || callid == "NONE") {
     return Malformed(absl::StrCat(verb_name, ": field 2 (callid) is empty"));
   }

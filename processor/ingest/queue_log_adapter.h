@@ -32,10 +32,12 @@ namespace callflow::ingest {
 // event_id `aq:<callid>:<VERB>:<epoch>` (`aq:<callid>:QUEUED:<epoch>` for the
 // queued event), so converting the same line twice gives the same event.
 // A CONNECT or end verb of a call whose ENTERQUEUE was not seen (or that
-// already ended) is an orphan. A call is remembered from its ENTERQUEUE to
-// its end verb (at most IngestOptions::max_open_calls; past it the oldest
-// is forgotten, counted as evicted), and its ENTERQUEUE count (for
-// `callid#N`) and DID a while longer (the last max_closed_calls ones).
+// already ended) is an orphan. A line with a mapped verb (or DID) that is
+// not valid UTF-8 is malformed: CallEvent strings must be UTF-8. A call is
+// remembered from its ENTERQUEUE to its end verb (at most
+// IngestOptions::max_open_calls; past it the oldest is forgotten, counted as
+// evicted), and its ENTERQUEUE count (for `callid#N`) and DID a while longer
+// (the last max_closed_calls ones).
 //
 // Lifecycle: one per queue_log stream. Not thread-safe.
 class QueueLogAdapter : public LineAdapter {

@@ -8,6 +8,10 @@
 
 namespace callflow::rules {
 
+namespace {
+constexpr std::string_view kTooLong = "longer than 3650d";
+}  // namespace
+
 absl::StatusOr<DurationNs> ParseDuration(std::string_view text) {
   auto bad = [&](std::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -24,9 +28,9 @@ absl::StatusOr<DurationNs> ParseDuration(std::string_view text) {
     if (i == start) return bad("expected a number");
     if (i == text.size()) return bad("missing unit");
     int64_t n = 0;
-    if (!absl::SimpleAtoi(std::string(text.substr(start, i - start)), &n) ||
-        n > 1000000000)
-      return bad("number too large");
+    if (!absl::SimpleAtoi(std::string(text.substr(start, i - start)), &n)) {
+      return bad(kTooLong);
+    }
     DurationNs unit = 0;
     switch (text[i]) {
       case 's':
@@ -45,6 +49,7 @@ absl::StatusOr<DurationNs> ParseDuration(std::string_view text) {
         return bad("unknown unit");
     }
     ++i;
+    if (n > (kMaxDuration - total) / unit) return bad(kTooLong);
     total += n * unit;
   }
   return total;

@@ -34,7 +34,12 @@ inline void ToProto(TimeNs t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(nanos));
 }
 
-// Parses "90s", "5m", "4h", "2d" (also "1h30m", "0s"). Errors name the value.
+// The longest duration ParseDuration accepts: 3650 days. An event time (at
+// most year 2100) plus a few of them still fits in int64 nanoseconds.
+inline constexpr DurationNs kMaxDuration = 3650 * kDay;
+
+// Parses "90s", "5m", "4h", "2d" (also "1h30m", "0s"), at most kMaxDuration.
+// Errors name the value.
 absl::StatusOr<DurationNs> ParseDuration(std::string_view text);
 
 // Formats a duration the way the config accepts it ("1h30m", "0s").

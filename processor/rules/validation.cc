@@ -34,6 +34,24 @@ Verdict CheckEnum(int value, IsValid is_valid, const char* field,
   return Verdict::Accept();
 }
 
+// A time in [2000, 2100) with valid nanos: one the engine's int64
+// nanoseconds hold, and that no genuine event or appointment is outside of.
+bool InRange(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() >= kMinSeconds && ts.seconds() < kMaxSeconds &&
+         ts.nanos() >= 0 && ts.nanos() < 1000000000;
+}
+
+Verdict OutOfRange(const char* field, const google::protobuf::Timestamp& ts) {
+  const bool bad_nanos = ts.nanos() < 0 || ts.nanos() >= 1000000000;
+  return Verdict::Reject(
+      v1::DeadLetter::OUT_OF_RANGE,
+      // About the year, not the seconds: a field shifted by a connector may
+      // hold a phone number (the message is logged).
+      absl::StrCat(field, " out of range (about year ",
+                   1970 + ts.seconds() / 31556952,
+                   bad_nanos ? ", invalid nanos)" : ")"));
+}
+
 Verdict ValidateBody(const CallEvent& e) {
   switch (e.body_case()) {
     case CallEvent::kEnded:
@@ -57,6 +75,9 @@ Verdict ValidateBody(const CallEvent& e) {
       }
       if (!ce.cancelled() && !ce.has_starts_at()) {
         return Missing("missing customer_event.starts_at");
+      }
+      if (ce.has_starts_at() && !InRange(ce.starts_at())) {
+        return OutOfRange("customer_event.starts_at", ce.starts_at());
       }
       return Verdict::Accept();
     }
@@ -105,18 +126,7 @@ Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
     return Missing("missing body (e.g. started, ended)");
   }
   const auto& ts = e.occurred_at();
-  if (ts.seconds() < kMinSeconds || ts.seconds() >= kMaxSeconds ||
-      ts.nanos() < 0 || ts.nanos() >= 1000000000) {
-    return Verdict::Reject(
-        v1::DeadLetter::OUT_OF_RANGE,
-        // About the year, not the seconds: a field shifted by a connector
-        // may hold a phone number (the message is logged).
-        absl::StrCat("occurred_at out of range (about year ",
-                     1970 + ts.seconds() / 31556952,
-                     ts.nanos() < 0 || ts.nanos() >= 1000000000
-                         ? ", invalid nanos)"
-                         : ")"));
-  }
+  if (!InRange(ts)) return OutOfRange("occurred_at", ts);
   const TimeNs t = FromProto(ts);
   // Before the watermark check: a clock far ahead must not pass as skew
   // (nor, as the partition's first event, set an absurd watermark).

@@ -12,7 +12,8 @@ namespace callflow::rules {
 // SPEC §6: rejects events that belong in the dead-letter queue — missing
 // event_id / occurred_at / body, a leg event without call_id or direction
 // (MISSING_FIELD), unknown enum values (UNKNOWN_ENUM), an occurred_at no
-// genuine event has (OUT_OF_RANGE), one more than max_future_skew ahead of
+// genuine event has, or a customer_event.starts_at no genuine appointment has
+// (OUT_OF_RANGE), one more than max_future_skew ahead of
 // `reference` (FUTURE; `reference` 0 = no such check) or absurdly far from
 // the watermark (TIMESTAMP_SKEW). Pure.
 Verdict ValidateEvent(const v1::CallEvent& event,

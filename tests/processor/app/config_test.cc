@@ -274,6 +274,26 @@ TEST_F(ConfigTest, BadEnvironmentValueNamesTheVariableAndKey) {
                 "CALLFLOW_CALLBACK_MAX_ATTEMPTS): expected an integer"));
 }
 
+// Found by fuzz/config_toml: "106752d" overflowed int64 nanoseconds while
+// it was parsed (undefined behaviour; in practice a negative or absurdly
+// small duration). Durations are at most 3650 days, so that the engine's
+// sums of a time and a few durations fit too.
+TEST_F(ConfigTest, DurationsLongerThanTenYearsAreRefused) {
+  for (const std::string duration :
+       {"106752d", "3651d", "1000000000d", "3650d1s", "2000d2000d"}) {
+    EXPECT_THAT(Error("[callback]\nretry_every = \"" + duration + "\"\n"),
+                HasSubstr("callback.retry_every: bad duration '" + duration +
+                          "': longer than 3650d"));
+    auto c = LoadConfig("", {{"CALLFLOW_CALLBACK_FIRST_DUE", duration}});
+    ASSERT_FALSE(c.ok()) << duration;
+    EXPECT_THAT(std::string(c.status().message()),
+                HasSubstr("longer than 3650d"));
+  }
+  auto c = Load("[callback]\nretry_every = \"3650d\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->engine.callback.retry_every, 3650 * rules::kDay);
+}
+
 TEST_F(ConfigTest, UnknownEnvironmentVariableIsAnError) {
   auto c = LoadConfig("", {{"CALLFLOW_CALLBACK_FIST_DUE", "1h"}});
   ASSERT_FALSE(c.ok());

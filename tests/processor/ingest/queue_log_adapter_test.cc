@@ -180,6 +180,32 @@ TEST_F(QueueLogAdapterTest, MalformedLinesSayWhatIsWrong) {
   EXPECT_EQ(Feed("1764549360|c12|support|NONE|ABANDON|1|1|60").size(), 1u);
 }
 
+// Found by fuzz/queue_log: bytes that are not UTF-8 (a callerid name in
+// CP1251) went into CallEvent string fields, which protobuf refuses to
+// decode, so the processor dead-lettered the whole call as undecodable.
+TEST_F(QueueLogAdapterTest, LinesThatAreNotUtf8AreMalformed) {
+  Enter("1764549300", "c20", "+74951110020");
+  const std::vector<std::string> lines = {
+      "1764549310|c21|support|NONE|ENTERQUEUE||\xcf\xe5\xf2\xf0 "
+      "<84951110021>|1",
+      "1764549310|c22|supp\xffort|NONE|ENTERQUEUE||+74951110022|1",
+      "1764549310|c2\xc3|support|NONE|ENTERQUEUE||+74951110023|1",
+      "1764549320|c20|support|SIP/\xe0\x80\x80|CONNECT|10|c20.1|1",
+      "1764549320|c20|support|NONE|DID|+7495\xed\xa0\x80",
+  };
+  for (const std::string& line : lines) {
+    EXPECT_TRUE(Feed(line, LineOutcome::kMalformed).empty()) << line;
+    EXPECT_NE(last_.error.find("UTF-8"), std::string::npos) << last_.error;
+  }
+  EXPECT_EQ(adapter_.open_calls(), 1u);
+  // UTF-8 is fine, and a line the adapter ignores is not checked.
+  Enter("1764549330", "c24", "Пётр <+74951110024>", "поддержка");
+  Feed("1764549330|NONE|NONE|SIP/\xcf|PAUSEALL|", LineOutcome::kIgnored);
+  auto ended = Feed("1764549390|c24|поддержка|NONE|ABANDON|1|1|60");
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].line(), "поддержка");
+}
+
 TEST_F(QueueLogAdapterTest, DidLineGivesTheLineWhenConfigured) {
   options_.line = LineFrom::kDid;
   QueueLogAdapter did(options_);

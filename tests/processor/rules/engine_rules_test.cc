@@ -308,6 +308,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadEvent{R"({"event_id":"x","occurred_at":"1999-05-01T10:00:00Z",
             "call_id":"c","direction":"INBOUND","started":{}})",
                  v1::DeadLetter::OUT_OF_RANGE, "occurred_at out of range"},
+        // Found by fuzz/callevent_json: a start in year 4048 overflowed the
+        // engine's int64 nanoseconds (undefined behaviour).
+        BadEvent{R"({"event_id":"x","occurred_at":"2024-05-01T10:00:00Z",
+            "caller":"+74951234567","customer_event":{"customer_event_id":"ev",
+            "starts_at":"4048-05-04T12:00:00Z","title":"Delivery"}})",
+                 v1::DeadLetter::OUT_OF_RANGE,
+                 "customer_event.starts_at out of range"},
         // 10 min 1 s after the reference time (10:05): from the future.
         BadEvent{R"({"event_id":"x","occurred_at":"2024-05-01T10:15:01Z",
             "call_id":"c","direction":"INBOUND","started":{}})",
