@@ -36,10 +36,16 @@
 // - JoinMidStream: B (own dir) joins while A is consuming. Partitions that
 //   move to B restore A's state; windows close only when every partition's
 //   watermark passed them, whichever instance owns it.
-// - PausedOwnerWritesLateThenNewHostJoins: A is SIGSTOPped past its session
-//   timeout while it holds partitions and input; B takes over; A resumes
-//   and may write a late cycle as a zombie; then C joins on an empty dir.
-//   Fencing: a restore ignores the zombie's stale epoch.
+// - PausedOwnerComesBackThenNewHostJoins: A is SIGSTOPped past its session
+//   timeout while it holds partitions; B takes over; A resumes as a zombie
+//   (it still thinks it owns its partitions until its next heartbeat), then
+//   C joins on an empty dir. A is stopped once its input is processed: an
+//   instance frozen with consumed but unprocessed events can, when it
+//   resumes, produce outputs for them before it learns it lost its
+//   partitions, and such a late output can land after the new owner's newer
+//   one for the same task (at-least-once outputs; docs/OPERATIONS.md, "Frozen
+//   instances"). The changelog side of a zombie's late writes (ignored by a
+//   restore) is ChangelogRestoreTest.ZombieWritesAndTornCyclesAreIgnored.
 // - KilledRepeatedly: one instance, one dir, SIGKILLed 4 times mid-stream.
 //   Nothing is lost or duplicated differently, line alerts included (durable
 //   window partials, silence clock read back).
@@ -116,13 +122,14 @@ TEST_F(ScaleOutTest, JoinMidStream) {
   FinishAndCompare();
 }
 
-TEST_F(ScaleOutTest, PausedOwnerWritesLateThenNewHostJoins) {
+TEST_F(ScaleOutTest, PausedOwnerComesBackThenNewHostJoins) {
   run_.Produce(0, Part(1, 3));
   ASSERT_TRUE(run_.Start("a"));
   ASSERT_TRUE(run_.WaitCommittedAbove(0));
   ASSERT_TRUE(run_.Start("b"));
-  // A holds partitions and fresh input when it stops answering.
+  // A holds partitions (its input processed) when it stops answering.
   run_.Produce(Part(1, 3), Part(2, 3));
+  EXPECT_TRUE(run_.WaitConsumed());
   run_.instance("a").Pause();
   std::this_thread::sleep_for(kPastSessionTimeout);
   EXPECT_TRUE(run_.WaitConsumed());  // B took A's partitions over
