@@ -32,8 +32,9 @@ endfunction()
 # Helper: a gtest executable registered with ctest, one ctest test per gtest
 # case. TIMEOUT (seconds, optional) applies to each case.
 function(callflow_test name)
-  # SERIAL: the test runs with no other test beside it (multi-process
-  # tests whose group sessions time out when the 2 cores are shared).
+  # SERIAL: the test runs with no other SERIAL test beside it (multi-process
+  # tests: several `callflow run` children and a mock cluster each); one
+  # ordinary test may run next to it, so the 2 cores stay busy.
   cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
@@ -44,7 +45,7 @@ function(callflow_test name)
     list(APPEND properties TIMEOUT ${ARG_TIMEOUT})
   endif()
   if(ARG_SERIAL)
-    list(APPEND properties RUN_SERIAL TRUE)
+    list(APPEND properties RESOURCE_LOCK callflow_multi_process)
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES ${properties}

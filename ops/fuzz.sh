@@ -10,7 +10,8 @@
 #   seconds-per-target  default 60
 #   target              callevent_json, callevent_proto, config_toml,
 #                       queue_log (default: all)
-# JOBS sets the build parallelism (default 2). FUZZ_MERGE=1 adds the inputs
+# JOBS sets the build parallelism and how many targets fuzz at once
+# (default 2: one per core). FUZZ_MERGE=1 adds the inputs
 # that reached new coverage to fuzz/corpus/<target>/ afterwards.
 set -euo pipefail
 
@@ -46,42 +47,60 @@ echo "fuzz: building with -j$JOBS"
 cmake --build "$BUILD_DIR" -j "$JOBS" \
   --target "${TARGETS[@]/%/_fuzzer}"
 
-failed=()
-for target in "${TARGETS[@]}"; do
-  binary="$BUILD_DIR/fuzz/$target/${target}_fuzzer"
-  work="$BUILD_DIR/corpus/$target"  # new inputs land here, not in the repo
-  artifacts="$BUILD_DIR/artifacts/$target"
-  log="$BUILD_DIR/logs/$target.log"
-  rm -rf "$artifacts"  # only this run's failing input is listed
-  mkdir -p "$work" "$artifacts" "$(dirname "$log")"
-  flags=(-max_total_time="$SECONDS_PER_TARGET" -timeout=30 -rss_limit_mb=2048
-    -print_final_stats=1 -artifact_prefix="$artifacts/")
-  dict="$ROOT/fuzz/$target/$target.dict"
+# One target's run; its verdict goes to $BUILD_DIR/status/<target>.
+run_target() {
+  local target="$1"
+  local binary="$BUILD_DIR/fuzz/$target/${target}_fuzzer"
+  local work="$BUILD_DIR/corpus/$target"  # new inputs land here, not in the repo
+  local artifacts="$BUILD_DIR/artifacts/$target"
+  local log="$BUILD_DIR/logs/$target.log"
+  local status="$BUILD_DIR/status/$target"
+  rm -rf "$artifacts" "$status"  # only this run's failing input is listed
+  mkdir -p "$work" "$artifacts" "$(dirname "$log")" "$(dirname "$status")"
+  local flags=(-max_total_time="$SECONDS_PER_TARGET" -timeout=30
+    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/")
+  local dict="$ROOT/fuzz/$target/$target.dict"
   if [[ -f "$dict" ]]; then flags+=(-dict="$dict"); fi
-  # fuzz/<target>/<target>.options: "name = value" lines of libFuzzer flags
-  # (the [libfuzzer] section of OSS-Fuzz's format).
-  options="$ROOT/fuzz/$target/$target.options"
+  local options="$ROOT/fuzz/$target/$target.options"
   if [[ -f "$options" ]]; then
     while read -r flag; do flags+=("$flag"); done < <(
       awk -F' *= *' '/^[a-z_]+ *=/ { print "-" $1 "=" $2 }' "$options")
   fi
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s (log: $log)"
   if "$binary" "${flags[@]}" "$work" "$ROOT/fuzz/corpus/$target" >"$log" 2>&1; then
-    # libFuzzer's last status line: coverage edges, features, corpus, speed.
     grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 |
       sed "s/^/fuzz: $target: /" || true
   else
     echo "fuzz: $target FAILED; the end of its log:" >&2
     tail -n 60 "$log" >&2
     find "$artifacts" -type f -printf 'fuzz: input: %p\n' >&2
-    failed+=("$target")
-    continue
+    echo failed >"$status"
+    return
   fi
   if [[ "${FUZZ_MERGE:-0}" == 1 ]]; then
-    # New coverage edges only (not hit counts): keeps the corpus small.
     "$binary" -merge=1 -use_counters=0 "$ROOT/fuzz/corpus/$target" "$work" \
       >>"$log" 2>&1
     echo "fuzz: $target: corpus now $(find "$ROOT/fuzz/corpus/$target" -type f | wc -l) inputs"
+  fi
+  echo ok >"$status"
+}
+
+# $JOBS targets at a time, each on its own core.
+running=0
+for target in "${TARGETS[@]}"; do
+  if ((running >= JOBS)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_target "$target" &
+  running=$((running + 1))
+done
+wait || true
+
+failed=()
+for target in "${TARGETS[@]}"; do
+  if [[ "$(cat "$BUILD_DIR/status/$target" 2>/dev/null)" != ok ]]; then
+    failed+=("$target")
   fi
 done
 

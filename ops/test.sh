@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds Release and runs every test with ctest, then
-# runs each fuzz target for FUZZ_SECONDS (default 45; 0 skips it) with
+# runs each fuzz target for FUZZ_SECONDS (default 60; 0 skips it; two at a time) with
 # ops/fuzz.sh, in its own build directory (build-fuzz/).
 set -euo pipefail
 
@@ -11,7 +11,7 @@ JOBS="${JOBS:-2}"
 "$ROOT/ops/build.sh" Release
 echo "test: ctest -j$JOBS"
 ctest --test-dir "$ROOT/build" --output-on-failure -j "$JOBS" --timeout 600
-FUZZ_SECONDS="${FUZZ_SECONDS:-45}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 if [[ "$FUZZ_SECONDS" != 0 ]]; then
   JOBS="$JOBS" "$ROOT/ops/fuzz.sh" "$FUZZ_SECONDS"
 fi
