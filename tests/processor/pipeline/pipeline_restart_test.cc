@@ -43,6 +43,9 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   child.topics = topics;
   child.group_id = "restarted";
   child.commit_interval_ms = 20;
+  // Group commits as often as cycles, so the first one is seen (and the
+  // child killed) long before it has processed everything.
+  child.kafka["auto.commit.interval.ms"] = "20";
   WriteChildConfig(child, state_dir, config);
   auto committed = [&] {
     return GroupCommitted(kafka, "restarted", topics.events, kPartitions);
@@ -58,7 +61,10 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   {
     CallflowRun stopped(config, state_dir, log);
     ASSERT_TRUE(WaitFor([&] { return committed() > after_kill; },
-                        std::chrono::seconds(60)));
+                        std::chrono::seconds(60)))
+        << "group offsets " << committed() << ", after the kill " << after_kill
+        << "\n"
+        << stopped.LogTail(30);
     ASSERT_TRUE(stopped.Stop());
   }
   CallflowRun finished(config, state_dir, log);
