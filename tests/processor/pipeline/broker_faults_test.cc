@@ -43,9 +43,24 @@ std::vector<v1::CallEvent> Input() {
   return events;
 }
 
+// One produce request in flight per connection in these runs. The mock
+// cluster checks idempotent sequence numbers only for transactional
+// producers (librdkafka's rd_kafka_mock_validate_records, 2.0.2 to today).
+// With several requests in flight, a request behind a refused one is
+// appended by the mock, where a real broker answers
+// OUT_OF_ORDER_SEQUENCE_NUMBER; librdkafka then takes the refused request's
+// messages as written ("R1 failed, R2 succeeded": rd_kafka_dr_implicit_ack)
+// and acknowledges records that are in no log. With retriable produce
+// errors that lost 1-6 acknowledged outputs in about 3 runs of 10 (1117
+// tasks acknowledged, 1115 in the topic); with one request in flight, none
+// in 28. A leader move makes the mock refuse requests the same way
+// (NOT_LEADER_FOR_PARTITION), which fits the one LeadersMoveDuringProcessing
+// run in about 11 that lost a line update.
 class BrokerFaultsTest : public ::testing::Test {
  protected:
-  BrokerFaultsTest() : run_(Input()) {}
+  BrokerFaultsTest() : run_(Input()) {
+    run_.SetChildTuning({{"max.in.flight.requests.per.connection", "1"}}, "");
+  }
 
   size_t Part(size_t n, size_t parts) const { return run_.size() * n / parts; }
 
@@ -107,13 +122,7 @@ TEST_F(BrokerFaultsTest, LeadersMoveDuringProcessing) {
 
 // The instance's produce requests (outputs, changelog, dead letters) get
 // retriable errors: the producer retries them, nothing is lost or reordered.
-// Disabled at the end of 2026-12-01's session: in 1 of 4 clean-clone CI runs
-// one CALLBACK_SLA_BREACH alert (sla:cb:...) was missing from Kafka while
-// every task and screen-pop equalled replay. Possibly an output lost under
-// retriable produce errors, possibly the oracle's end-of-input watermark;
-// not investigated yet (issue 10). Run it with
-// --gtest_also_run_disabled_tests.
-TEST_F(BrokerFaultsTest, DISABLED_RetriableProduceErrors) {
+TEST_F(BrokerFaultsTest, RetriableProduceErrors) {
   StartAndConsumeFirstThird();
   // The whole input is in before the errors are pushed: the instance's
   // producer is the only one left to meet them.
