@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/changelog_records.h"
+#include "processor/pipeline/watermark_query.h"
 
 namespace callflow::pipeline {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 // Changes written to RocksDB per WriteBatch while restoring.
 constexpr size_t kApplyBatch = 50000;
 constexpr int kConsumeTimeoutMs = 200;
-constexpr int kWatermarkTimeoutMs = 10000;
+constexpr auto kWatermarkTimeout = std::chrono::seconds(10);
 
 // Records of a read that diverged from the store's history.
 struct Diverged {};
@@ -80,9 +81,10 @@ class Restore {
     const std::optional<uint64_t> owner = OwnerOf(m);
     const std::string* key = m.key();
     if (!owner || key == nullptr) {
-      spdlog::warn("restore p{}: record at offset {} has no owner or key; "
-                   "skipped",
-                   partition_, m.offset());
+      spdlog::warn(
+          "restore p{}: record at offset {} has no owner or key; "
+          "skipped",
+          partition_, m.offset());
       return absl::OkStatus();
     }
     if (key->compare(0, kOwnerKeyPrefix.size(), kOwnerKeyPrefix) == 0) {
@@ -177,8 +179,8 @@ absl::StatusOr<RestoreResult> RestoreFromChangelog(
     const std::atomic<bool>& cancel, const RestoreProgressFn& progress) {
   auto reader = ChangelogReader::Create(kafka);
   if (!reader.ok()) return reader.status();
-  return RestoreFromChangelog(**reader, topic, partition, end, new_owner,
-                              store, cancel, progress);
+  return RestoreFromChangelog(**reader, topic, partition, end, new_owner, store,
+                              cancel, progress);
 }
 
 absl::StatusOr<RestoreResult> RestoreFromChangelog(
@@ -187,16 +189,13 @@ absl::StatusOr<RestoreResult> RestoreFromChangelog(
     const std::atomic<bool>& cancel, const RestoreProgressFn& progress) {
   RdKafka::KafkaConsumer* consumer = &reader.consumer();
   int64_t low = 0, high = 0;
-  if (absl::Status s = KafkaStatus(
-          consumer->query_watermark_offsets(topic, partition, &low, &high,
-                                            kWatermarkTimeoutMs),
-          absl::StrCat("changelog ", topic, " [", partition, "] offsets"));
+  if (absl::Status s = QueryWatermarks(*consumer, topic, partition,
+                                       kWatermarkTimeout, &low, &high);
       !s.ok()) {
     return s;
   }
   RestoreResult result;
-  const std::optional<v1::ChangelogPosition>& pos =
-      store.changelog_position();
+  const std::optional<v1::ChangelogPosition>& pos = store.changelog_position();
   int64_t start = low;
   uint64_t owner = 0;
   bool from_position = false;

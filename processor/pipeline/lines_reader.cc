@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
+#include "processor/pipeline/watermark_query.h"
 
 namespace callflow::pipeline {
 
@@ -16,8 +17,7 @@ LinesReader::LinesReader(const rules::EngineOptions& options, int partitions,
 
 absl::StatusOr<std::unique_ptr<LinesReader>> LinesReader::Start(
     const KafkaProperties& kafka, const std::string& topic,
-    const rules::EngineOptions& options, int partitions,
-    PipelineStats& stats) {
+    const rules::EngineOptions& options, int partitions, PipelineStats& stats) {
   auto conf = MakeKafkaConf({{"group.id", "callflow-lines-reader"},
                              {"enable.auto.commit", "false"},
                              {"enable.partition.eof", "false"}},
@@ -57,9 +57,10 @@ void LinesReader::Run() {
       continue;
     }
     if (!update.ParseFromArray(m->payload(), static_cast<int>(m->len()))) {
-      spdlog::warn("lines topic {}: record at offset {} does not parse; "
-                   "skipped",
-                   topic_, m->offset());
+      spdlog::warn(
+          "lines topic {}: record at offset {} does not parse; "
+          "skipped",
+          topic_, m->offset());
       continue;
     }
     std::lock_guard lock(mu_);
@@ -69,13 +70,14 @@ void LinesReader::Run() {
 }
 
 bool LinesReader::WaitCaughtUp(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   int64_t low = 0, high = 0;
-  if (consumer_->query_watermark_offsets(topic_, 0, &low, &high,
-                                         static_cast<int>(timeout.count())) !=
-      RdKafka::ERR_NO_ERROR) {
+  if (absl::Status s =
+          QueryWatermarks(*consumer_, topic_, 0, timeout, &low, &high);
+      !s.ok()) {
+    spdlog::warn("lines topic: {}", s.ToString());
     return false;
   }
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(mu_);

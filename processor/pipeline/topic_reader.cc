@@ -6,8 +6,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "processor/pipeline/watermark_query.h"
 
 namespace callflow::pipeline {
+namespace {
+
+constexpr auto kWatermarkTimeout = std::chrono::seconds(10);
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
     const KafkaProperties& kafka, const std::string& topic) {
@@ -83,9 +89,8 @@ absl::Status TopicReader::ReadToEnd(
   std::vector<int64_t> high(partitions_), next(partitions_, 0);
   for (int p = 0; p < partitions_; ++p) {
     int64_t low = 0;
-    absl::Status s = KafkaStatus(
-        consumer_->query_watermark_offsets(topic_, p, &low, &high[p], 10000),
-        "watermarks");
+    absl::Status s = QueryWatermarks(*consumer_, topic_, p, kWatermarkTimeout,
+                                     &low, &high[p]);
     if (!s.ok()) return s;
   }
   auto done = [&] {
