@@ -212,6 +212,12 @@ absl::Status OutputProducer::Flush(std::chrono::milliseconds timeout) {
   return absl::OkStatus();
 }
 
+void OutputProducer::PurgeQueued() {
+  for (RdKafka::Producer* p : {bulk_.get(), urgent_.get()}) {
+    p->purge(RdKafka::Producer::PURGE_QUEUE);
+  }
+}
+
 void OutputProducer::ReportUnproducible(std::string_view topic,
                                         Unproducible reason,
                                         std::string_view error,

@@ -64,6 +64,9 @@ class OutputProducer {
 
   // Waits until every queued record has a delivery report.
   absl::Status Flush(std::chrono::milliseconds timeout);
+  // Drops every record not sent to a broker yet (their delivery reports say
+  // so); requests already sent complete as usual.
+  void PurgeQueued();
   // How long the destructor flushes (default 10 s); 0 when stopping at once.
   void set_close_timeout(std::chrono::milliseconds timeout) {
     close_timeout_ = timeout;

@@ -25,6 +25,8 @@ namespace {
 constexpr int64_t kDefaultMessageTimeoutMs = 300000;
 // How long a clean stop waits for the lines topic to be merged.
 constexpr auto kLinesDrainTimeout = std::chrono::seconds(10);
+// librdkafka's session.timeout.ms default, should the conf not answer.
+constexpr int64_t kDefaultSessionTimeoutMs = 45000;
 // How long a clean stop waits for the producer's last records.
 constexpr auto kProducerFlushTimeout = std::chrono::milliseconds(10000);
 // How long a seek of a newly ready partition may take.
@@ -142,36 +144,47 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   if (p->consumer_ == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
   }
+  // Standing still longer than the session hands the partitions to others.
+  std::string session_ms;
+  int64_t session = 0;
+  if ((*conf)->get("session.timeout.ms", session_ms) !=
+          RdKafka::Conf::CONF_OK ||
+      !absl::SimpleAtoi(session_ms, &session) || session <= 0) {
+    session = kDefaultSessionTimeoutMs;
+  }
+  p->freeze_watch_ =
+      std::make_unique<FreezeWatch>(std::chrono::milliseconds(session));
 
   for (uint32_t s = 0; s < c.options.shards; ++s) {
     p->shards_.push_back(std::make_unique<Shard>(
-        static_cast<int>(s), ShardContext{.engine_options = c.engine,
-                                          .options = c.options,
-                                          .topics = c.topics,
-                                          .producer = *p->producer_,
-                                          .consumer = *p->consumer_,
-                                          .lines = p->lines_,
-                                          .routing = p->routing_,
-                                          .stats = *p->stats_,
-                                          .observer = observer,
-                                          .on_fatal =
-                                              [raw = p.get()](absl::Status s) {
-                                                raw->OnFatal(std::move(s));
-                                              },
-                                          .abort = p->abort_}));
+        static_cast<int>(s),
+        ShardContext{
+            .engine_options = c.engine,
+            .options = c.options,
+            .topics = c.topics,
+            .producer = *p->producer_,
+            .consumer = *p->consumer_,
+            .lines = p->lines_,
+            .routing = p->routing_,
+            .stats = *p->stats_,
+            .observer = observer,
+            .on_fatal =
+                [raw = p.get()](absl::Status s) { raw->OnFatal(std::move(s)); },
+            .abort = p->abort_,
+            .freeze_watch = p->freeze_watch_.get()}));
   }
   p->router_ = std::make_unique<PartitionRouter>(p->shards_, *p->consumer_,
                                                  c.topics.events, *p->stats_);
-  p->loader_ = std::make_unique<PartitionLoader>(PartitionLoader::Context{
-      .env = p->env_,
-      .options = c.options,
-      .topics = c.topics,
-      .kafka = c.kafka,
-      .producer = *p->producer_,
-      .consumer = *p->consumer_,
-      .stats = *p->stats_,
-      .stop = p->stop_,
-      .open_timeout = OpenTimeout(c.kafka)});
+  p->loader_ = std::make_unique<PartitionLoader>(
+      PartitionLoader::Context{.env = p->env_,
+                               .options = c.options,
+                               .topics = c.topics,
+                               .kafka = c.kafka,
+                               .producer = *p->producer_,
+                               .consumer = *p->consumer_,
+                               .stats = *p->stats_,
+                               .stop = p->stop_,
+                               .open_timeout = OpenTimeout(c.kafka)});
   return p;
 }
 
@@ -192,9 +205,8 @@ void Pipeline::OnAssign(
   for (RdKafka::TopicPartition* tp : partitions) {
     if (tp->partition() >= PipelineStats::kMaxPartitions) {
       OnFatal(absl::OutOfRangeError(absl::StrCat(
-          "partition ", tp->partition(), " of ", tp->topic(),
-          " is beyond the ", PipelineStats::kMaxPartitions,
-          " partitions callflow supports")));
+          "partition ", tp->partition(), " of ", tp->topic(), " is beyond the ",
+          PipelineStats::kMaxPartitions, " partitions callflow supports")));
       continue;
     }
     accepted.push_back(tp);
@@ -285,8 +297,8 @@ absl::Status Pipeline::CheckTopics() {
   }
   std::vector<std::string> missing;
   const Topics& t = config_.topics;
-  std::vector<const std::string*> needed = {&t.events, &t.tasks,    &t.alerts,
-                                            &t.contacts, &t.dlq, &t.lines};
+  std::vector<const std::string*> needed = {&t.events,   &t.tasks, &t.alerts,
+                                            &t.contacts, &t.dlq,   &t.lines};
   if (config_.options.changelog) needed.push_back(&t.changelog);
   for (const std::string* name : needed) {
     if (!present.contains(*name)) missing.push_back(*name);
@@ -300,8 +312,7 @@ absl::Status Pipeline::CheckTopics() {
         "settings)"));
   }
   events_partitions_ = present[t.events];
-  if (config_.options.changelog &&
-      present[t.changelog] != events_partitions_) {
+  if (config_.options.changelog && present[t.changelog] != events_partitions_) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the changelog topic ", t.changelog, " has ", present[t.changelog],
         " partition(s) but the events topic ", t.events, " has ",
@@ -380,9 +391,15 @@ void Pipeline::Shutdown() {
     // final cycle emits what they decide.
     router_->FlushShards();
     if (!lines_->WaitCaughtUp(kLinesDrainTimeout)) {
-      spdlog::warn("line updates not all merged before stopping; the next "
-                   "owner of partition 0 emits what they decide");
+      spdlog::warn(
+          "line updates not all merged before stopping; the next "
+          "owner of partition 0 emits what they decide");
     }
+  }
+  if (freeze_watch_->FrozenFor(std::chrono::steady_clock::now()).count() > 0) {
+    // Frozen past the session: what the producer still queues is from
+    // cycles the new owners redo; it must not reach the topics after theirs.
+    Abort();
   }
   // close() revokes every partition through the rebalance callback, which
   // has the shards commit and close their stores.
@@ -391,6 +408,9 @@ void Pipeline::Shutdown() {
   router_->StopShards();
   // Aborted: what is still queued is not waited for (nothing committed
   // depends on it).
+  // Aborted: outputs still queued belong to uncommitted cycles, which the
+  // next owner redoes with the same ids; they are dropped, not sent.
+  if (abort_.load()) producer_->PurgeQueued();
   producer_->set_close_timeout(abort_.load() ? std::chrono::milliseconds(0)
                                              : kProducerFlushTimeout);
   absl::Status flushed = producer_->Flush(

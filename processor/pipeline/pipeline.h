@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "processor/pipeline/freeze_watch.h"
 #include "processor/pipeline/kafka_status.h"
 #include "processor/pipeline/pipeline_observer.h"
 #include "processor/pipeline/pipeline_options.h"
@@ -109,6 +110,7 @@ class Pipeline {
   std::unique_ptr<PipelineStats> stats_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<FreezeWatch> freeze_watch_;  // read by the shards
   // Shards before the producer: the producer's final flush delivers reports
   // into the shards' trackers, so it is destroyed (flushed) first.
   std::vector<std::unique_ptr<Shard>> shards_;

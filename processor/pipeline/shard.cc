@@ -154,9 +154,9 @@ void Shard::PrefetchBatch() {
 }
 
 void Shard::ProcessBatch() {
-  if (!failed_) PrefetchBatch();
+  if (!failed_ && CheckNotFrozen()) PrefetchBatch();
   for (Envelope* e : batch_) {
-    if (!failed_) {
+    if (!failed_ && CheckNotFrozen()) {
       if (e->kind == Envelope::Kind::kEvent) {
         HandleEvent(*e);
       } else {
@@ -316,7 +316,7 @@ bool Shard::CommitDue() const {
 bool Shard::Commit() { return Seal() && FinishSealed(/*block=*/true); }
 
 bool Shard::Seal() {
-  if (failed_) return false;
+  if (failed_ || !CheckNotFrozen()) return false;
   // At most one sealed cycle: the previous one is written first.
   if (!FinishSealed(/*block=*/true)) return false;
   const auto started = std::chrono::steady_clock::now();
@@ -343,8 +343,8 @@ bool Shard::Seal() {
                         absl::StrCat("commit p", p, ": ", s.message())));
       return false;
     }
-    if (const uint32_t n = WriteChangelog(p, owned); owned.owner != 0 &&
-                                                     owned.store->sealed()) {
+    if (const uint32_t n = WriteChangelog(p, owned);
+        owned.owner != 0 && owned.store->sealed()) {
       sealed_.changelog_records.emplace_back(p, n);
     }
     sealed_.partitions.emplace_back(p, next);
@@ -392,11 +392,10 @@ bool Shard::FinishSealed(bool block) {
   for (DeliveryTracker* t : {&tracker, &changelog}) {
     if (!WaitDelivered(*t)) return false;
     if (t->failed() > 0) {
-      Fail(absl::UnavailableError(
-          absl::StrCat("shard ", index_, ": ", t->failed(),
-                       " output record(s) were not delivered (first error: ",
-                       t->first_error(),
-                       "); state and offsets not committed past them")));
+      Fail(absl::UnavailableError(absl::StrCat(
+          "shard ", index_, ": ", t->failed(),
+          " output record(s) were not delivered (first error: ",
+          t->first_error(), "); state and offsets not committed past them")));
       return false;
     }
   }
@@ -508,8 +507,8 @@ void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
                                  record.watermark() == 0);
   update.SerializeToString(&buffer_);
   absl::Status s = ctx_.producer.ProduceTo(
-      ctx_.topics.lines, 0, absl::StrCat("p", partition), &buffer_,
-      owned.owner, &trackers_[current_]);
+      ctx_.topics.lines, 0, absl::StrCat("p", partition), &buffer_, owned.owner,
+      &trackers_[current_]);
   if (!s.ok()) return;  // counted as a failed delivery of this cycle
   owned.published_watermark = record.watermark();
   if (idle_news) owned.idle_published = true;
@@ -558,17 +557,16 @@ void Shard::AdvanceIdle() {
   for (auto& [p, owned] : owned_) {
     // A backlog never counts as idle.
     if (ctx_.stats.partitions[p].lag.load() > 0) continue;
-    const int64_t quiet =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now -
-                                                             owned.last_event)
-            .count();
+    const int64_t quiet = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              now - owned.last_event)
+                              .count();
     if (quiet < idle_after) continue;
     if (owned.max_event_time == 0) {
       owned.idle_without_events = true;
       continue;
     }
-    const rules::TimeNs watermark = owned.max_event_time + quiet -
-                                    ctx_.engine_options.allowed_lateness;
+    const rules::TimeNs watermark =
+        owned.max_event_time + quiet - ctx_.engine_options.allowed_lateness;
     if (watermark <= owned.store->partition_record().watermark()) continue;
     sink_.set_partition(p);
     sink_.BeginHold();
@@ -608,6 +606,24 @@ void Shard::StoreOffsets(std::vector<RdKafka::TopicPartition*>& offsets) {
   }
   for (auto* tp : offsets) delete tp;
   offsets.clear();
+}
+
+bool Shard::CheckNotFrozen() {
+  if (ctx_.freeze_watch == nullptr) return true;
+  const std::chrono::milliseconds frozen =
+      ctx_.freeze_watch->FrozenFor(std::chrono::steady_clock::now());
+  if (frozen.count() == 0) return true;
+  // What it consumed but did not process, and the cycle it did not commit,
+  // are the new owners' now; outputs made from them here would reach the
+  // topics after theirs, as older versions of the same tasks.
+  Fail(absl::AbortedError(absl::StrCat(
+      "this process stood still for ", frozen.count() / 1000.0,
+      " s (SIGSTOP? a paused VM?), longer than the group session "
+      "(session.timeout.ms ",
+      ctx_.freeze_watch->limit().count(),
+      "): its partitions belong to other instances now; stopping without "
+      "producing or committing anything more (restart it to rejoin)")));
+  return false;
 }
 
 void Shard::Fail(absl::Status status) {

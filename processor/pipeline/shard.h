@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "processor/pipeline/delivery_tracker.h"
+#include "processor/pipeline/freeze_watch.h"
 #include "processor/pipeline/kafka_output_sink.h"
 #include "processor/pipeline/lines_reader.h"
 #include "processor/pipeline/pipeline_options.h"
@@ -24,7 +25,7 @@
 namespace RdKafka {
 class KafkaConsumer;
 class TopicPartition;
-}
+}  // namespace RdKafka
 
 namespace callflow::pipeline {
 
@@ -49,6 +50,9 @@ struct ShardContext {
   // signal): a cycle whose outputs are not all acknowledged is dropped
   // uncommitted instead of waited for.
   const std::atomic<bool>& abort;
+  // Says when the process stood still longer than the group session (may be
+  // null): the shard then stops before processing anything more.
+  const FreezeWatch* freeze_watch = nullptr;
 };
 
 // One shard thread: owns the PartitionStores of its partitions and a
@@ -146,6 +150,9 @@ class Shard {
   // Seal and write everything processed so far (revoke, stop).
   bool Commit();
   void Fail(absl::Status status);
+  // False (and the shard failed) once the process stood still longer than
+  // the group session: its partitions are other instances' by now.
+  bool CheckNotFrozen();
 
   const int index_;
   ShardContext ctx_;

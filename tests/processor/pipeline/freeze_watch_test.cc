@@ -1,0 +1,35 @@
+// FreezeWatch: a process that keeps running is never taken for frozen; a
+// tick older than the limit (as right after SIGCONT, before the ticking
+// thread ran) is. The whole path, with a real SIGSTOP of a `callflow run`
+// child, is ScaleOutTest.PausedOwnerComesBackThenNewHostJoins.
+#include "processor/pipeline/freeze_watch.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace callflow::pipeline {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(FreezeWatchTest, RunningIsNotFrozen) {
+  FreezeWatch watch(milliseconds(500));
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    EXPECT_EQ(watch.FrozenFor(FreezeWatch::Clock::now()).count(), 0);
+  }
+  EXPECT_EQ(watch.limit(), milliseconds(500));
+}
+
+TEST(FreezeWatchTest, AStaleTickPastTheLimitIsAFreeze) {
+  FreezeWatch watch(milliseconds(500));
+  const auto later = FreezeWatch::Clock::now() + std::chrono::seconds(3);
+  EXPECT_GE(watch.FrozenFor(later), milliseconds(2500));
+  // Within the limit: still running.
+  const auto soon = FreezeWatch::Clock::now() + milliseconds(200);
+  EXPECT_EQ(watch.FrozenFor(soon).count(), 0);
+}
+
+}  // namespace
+}  // namespace callflow::pipeline
