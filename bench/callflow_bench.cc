@@ -528,7 +528,7 @@ PipelinePass RunPipelinePass(const E2eArgs& args,
 
   pipeline::PipelineConfig config;
   config.kafka = {{"bootstrap.servers", cluster.bootstraps()},
-                  {"session.timeout.ms", "6000"}};
+                  {"consumer.session.timeout.ms", "6000"}};
   config.options.shards = args.shards;
   config.options.commit_interval_ms = args.commit_interval_ms;
   config.options.group_id = PassTopic("callflow-bench", spec);
@@ -1080,7 +1080,7 @@ int RunLatency(const LatencyArgs& args) {
   if (!env.ok()) return Fail(env.status().ToString());
   pipeline::PipelineConfig config;
   config.kafka = {{"bootstrap.servers", brokers},
-                  {"session.timeout.ms", "6000"}};
+                  {"consumer.session.timeout.ms", "6000"}};
   if (args.fetch_wait_ms > 0) {
     config.kafka["fetch.wait.max.ms"] = absl::StrCat(args.fetch_wait_ms);
   }

@@ -63,12 +63,11 @@ absl::StatusOr<std::vector<int64_t>> Fill(pipeline::OutputProducer& producer,
                                           const RestoreArgs& args,
                                           int partitions) {
   pipeline::DeliveryTracker tracker(nullptr, /*record_offsets=*/true);
-  const std::string marker =
-      [] {
-        v1::ChangelogOwner m;
-        m.set_owner(kWriter);
-        return m.SerializeAsString();
-      }();
+  const std::string marker = [] {
+    v1::ChangelogOwner m;
+    m.set_owner(kWriter);
+    return m.SerializeAsString();
+  }();
   const std::string cycle_end = v1::ChangelogCycle().SerializeAsString();
   std::vector<uint64_t> in_cycle(partitions, 0);
   for (int p = 0; p < partitions; ++p) {
@@ -97,8 +96,8 @@ absl::StatusOr<std::vector<int64_t>> Fill(pipeline::OutputProducer& producer,
     }
   }
   for (int p = 0; p < partitions; ++p) {
-    if (auto s = producer.ProduceTo(kTopic, p, pipeline::kCycleKey,
-                                    &cycle_end, kWriter, &tracker);
+    if (auto s = producer.ProduceTo(kTopic, p, pipeline::kCycleKey, &cycle_end,
+                                    kWriter, &tracker);
         !s.ok()) {
       return s;
     }
@@ -115,7 +114,8 @@ absl::StatusOr<std::vector<int64_t>> Fill(pipeline::OutputProducer& producer,
     Say(fmt::format("filling: {} of {} records acknowledged", tracker.acked(),
                     tracker.produced()));
   }
-  if (tracker.failed() > 0) return absl::UnavailableError(tracker.first_error());
+  if (tracker.failed() > 0)
+    return absl::UnavailableError(tracker.first_error());
   for (int p = 0; p < partitions; ++p) {
     if (auto s = producer.ProduceTo(kTopic, p, pipeline::OwnerKey(kRestorer),
                                     &mine, kRestorer, &marker_tracker);
@@ -131,12 +131,13 @@ absl::StatusOr<std::vector<int64_t>> Fill(pipeline::OutputProducer& producer,
 // Reads every record up to `ends` with one bare consumer; records/s.
 absl::StatusOr<double> BareConsume(const pipeline::KafkaProperties& kafka,
                                    const std::vector<int64_t>& ends) {
-  auto conf = pipeline::MakeKafkaConf({{"group.id", "bench-raw"},
-                                       {"enable.auto.commit", "false"},
-                                       {"queued.min.messages", "1000000"},
-                                       {"queued.max.messages.kbytes",
-                                        "1048576"}},
-                                      kafka);
+  auto conf =
+      pipeline::MakeKafkaConf(pipeline::KafkaClient::kConsumer,
+                              {{"group.id", "bench-raw"},
+                               {"enable.auto.commit", "false"},
+                               {"queued.min.messages", "1000000"},
+                               {"queued.max.messages.kbytes", "1048576"}},
+                              kafka);
   if (!conf.ok()) return conf.status();
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> c(
@@ -155,7 +156,8 @@ absl::StatusOr<double> BareConsume(const pipeline::KafkaProperties& kafka,
   int64_t read = 0;
   while (read < total) {
     std::unique_ptr<RdKafka::Message> m(c->consume(500));
-    if (m->err() == RdKafka::ERR_NO_ERROR && m->offset() < ends[m->partition()]) {
+    if (m->err() == RdKafka::ERR_NO_ERROR &&
+        m->offset() < ends[m->partition()]) {
       ++read;
     }
     if (SecondsSince(start) > 600) return absl::DeadlineExceededError("raw");
@@ -232,8 +234,8 @@ int RunRestore(const RestoreArgs& args) {
   }
   const double seconds = SecondsSince(start);
   if (applied != static_cast<int64_t>(args.callers)) {
-    return Failed(fmt::format("restored {} callers, wrote {}", applied,
-                              args.callers));
+    return Failed(
+        fmt::format("restored {} callers, wrote {}", applied, args.callers));
   }
   const double rate = static_cast<double>(records) / seconds;
   std::cout << JsonLine()

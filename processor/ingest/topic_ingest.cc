@@ -179,6 +179,7 @@ absl::Status TopicRun::Run(const pipeline::KafkaProperties& kafka,
   fixed["enable.partition.eof"] = "true";
   fixed["partition.assignment.strategy"] = "range,roundrobin";
   auto conf = pipeline::MakeKafkaConf(
+      pipeline::KafkaClient::kConsumer,
       {{"auto.offset.reset", "earliest"},
        // librdkafka pauses fetching for 1 s past these: keep them high.
        {"queued.min.messages", "1000000"},

@@ -146,7 +146,8 @@ class Restore {
 
 absl::StatusOr<std::unique_ptr<ChangelogReader>> ChangelogReader::Create(
     const KafkaProperties& kafka) {
-  auto conf = MakeKafkaConf({{"group.id", "callflow-restore"},
+  auto conf = MakeKafkaConf(KafkaClient::kConsumer,
+                            {{"group.id", "callflow-restore"},
                              {"enable.auto.commit", "false"},
                              {"enable.partition.eof", "false"},
                              {"auto.offset.reset", "error"},

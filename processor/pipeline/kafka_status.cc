@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace callflow::pipeline {
@@ -43,16 +44,35 @@ absl::Status KafkaStatus(RdKafka::Error* error, absl::string_view what) {
 }
 
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeKafkaConf(
-    const KafkaProperties& defaults, const KafkaProperties& overrides) {
+    KafkaClient client, const KafkaProperties& defaults,
+    const KafkaProperties& overrides) {
   std::unique_ptr<RdKafka::Conf> conf(
       RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  auto set = [&](const std::string& key, const std::string& value,
+                 absl::string_view shown) -> absl::Status {
+    std::string err;
+    if (conf->set(key, value, err) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka property '", shown, "': ", err));
+    }
+    return absl::OkStatus();
+  };
+  const absl::string_view mine =
+      client == KafkaClient::kConsumer ? kConsumerPrefix : kProducerPrefix;
+  auto scoped = [](absl::string_view key) {
+    return absl::StartsWith(key, kConsumerPrefix) ||
+           absl::StartsWith(key, kProducerPrefix);
+  };
   for (const KafkaProperties* props : {&defaults, &overrides}) {
     for (const auto& [key, value] : *props) {
-      std::string err;
-      if (conf->set(key, value, err) != RdKafka::Conf::CONF_OK) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("kafka property '", key, "': ", err));
-      }
+      if (scoped(key)) continue;
+      if (absl::Status s = set(key, value, key); !s.ok()) return s;
+    }
+  }
+  for (const auto& [key, value] : overrides) {
+    if (!absl::StartsWith(key, mine)) continue;
+    if (absl::Status s = set(key.substr(mine.size()), value, key); !s.ok()) {
+      return s;
     }
   }
   return conf;

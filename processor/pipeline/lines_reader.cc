@@ -18,7 +18,8 @@ LinesReader::LinesReader(const rules::EngineOptions& options, int partitions,
 absl::StatusOr<std::unique_ptr<LinesReader>> LinesReader::Start(
     const KafkaProperties& kafka, const std::string& topic,
     const rules::EngineOptions& options, int partitions, PipelineStats& stats) {
-  auto conf = MakeKafkaConf({{"group.id", "callflow-lines-reader"},
+  auto conf = MakeKafkaConf(KafkaClient::kConsumer,
+                            {{"group.id", "callflow-lines-reader"},
                              {"enable.auto.commit", "false"},
                              {"enable.partition.eof", "false"}},
                             kafka);

@@ -79,7 +79,7 @@ class TrackerReport : public RdKafka::DeliveryReportCb {
 absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
     const KafkaProperties& defaults, const KafkaProperties& overrides,
     RdKafka::DeliveryReportCb* report_cb) {
-  auto conf = MakeKafkaConf(defaults, overrides);
+  auto conf = MakeKafkaConf(KafkaClient::kProducer, defaults, overrides);
   if (!conf.ok()) return conf.status();
   std::string err;
   if ((*conf)->set("dr_cb", report_cb, err) != RdKafka::Conf::CONF_OK) {

@@ -132,7 +132,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
       {"queued.min.messages", "1000000"},
       {"queued.max.messages.kbytes", "1048576"},
   };
-  auto conf = MakeKafkaConf(consumer_defaults, c.kafka);
+  auto conf = MakeKafkaConf(KafkaClient::kConsumer, consumer_defaults, c.kafka);
   if (!conf.ok()) return conf.status();
   p->rebalancer_ = std::make_unique<Rebalancer>(*p);
   std::string err;

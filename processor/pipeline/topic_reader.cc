@@ -18,7 +18,8 @@ constexpr auto kWatermarkTimeout = std::chrono::seconds(10);
 absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
     const KafkaProperties& kafka, const std::string& topic) {
   // group.id is required by the KafkaConsumer class even without a group.
-  auto conf = MakeKafkaConf({{"group.id", "callflow-topic-reader"},
+  auto conf = MakeKafkaConf(KafkaClient::kConsumer,
+                            {{"group.id", "callflow-topic-reader"},
                              {"enable.auto.commit", "false"},
                              {"enable.partition.eof", "false"}},
                             kafka);

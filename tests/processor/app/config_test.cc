@@ -221,6 +221,22 @@ messages.kbytes = 1048576
                             Pair("queued.max.messages.kbytes", "1048576")));
 }
 
+TEST_F(ConfigTest, KafkaConsumerAndProducerTablesKeepTheirScope) {
+  auto c = Load(R"(
+[kafka]
+bootstrap.servers = "x:1"
+[kafka.consumer]
+"fetch.wait.max.ms" = 10
+[kafka.producer]
+linger.ms = 20
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(c->kafka, UnorderedElementsAre(
+                            Pair("bootstrap.servers", "x:1"),
+                            Pair("consumer.fetch.wait.max.ms", "10"),
+                            Pair("producer.linger.ms", "20")));
+}
+
 TEST_F(ConfigTest, KafkaPropertySetTwiceIsAnError) {
   // Two spellings of one property: TOML accepts it, the loader must not.
   EXPECT_THAT(Error("[kafka]\n\"a.b\" = \"1\"\na.b = \"2\"\n"),

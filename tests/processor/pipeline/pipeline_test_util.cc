@@ -59,8 +59,9 @@ Topics MakeTopics(MockCluster& cluster, const std::string& prefix,
 
 KafkaProperties MockKafka(const MockCluster& cluster) {
   return {{"bootstrap.servers", cluster.bootstraps()},
-          {"session.timeout.ms", "6000"},
-          {"heartbeat.interval.ms", "500"},
+          // Consumer-only: the producers would warn about them.
+          {"consumer.session.timeout.ms", "6000"},
+          {"consumer.heartbeat.interval.ms", "500"},
           {"log_level", "3"}};
 }
 
@@ -302,7 +303,8 @@ CommandResult RunCallflow(const std::vector<std::string>& args) {
 
 int64_t EndOffsets(const KafkaProperties& kafka, const std::string& topic,
                    int partitions) {
-  auto conf = MakeKafkaConf({{"group.id", "callflow-test-offsets"}}, kafka);
+  auto conf = MakeKafkaConf(KafkaClient::kConsumer,
+                            {{"group.id", "callflow-test-offsets"}}, kafka);
   EXPECT_TRUE(conf.ok());
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> c(
@@ -333,7 +335,8 @@ bool WaitCommitted(const PipelineStats& stats, int64_t total,
 
 int64_t GroupCommitted(const KafkaProperties& kafka, const std::string& group,
                        const std::string& topic, int partitions) {
-  auto conf = MakeKafkaConf({{"group.id", group}}, kafka);
+  auto conf =
+      MakeKafkaConf(KafkaClient::kConsumer, {{"group.id", group}}, kafka);
   EXPECT_TRUE(conf.ok());
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> c(

@@ -26,7 +26,8 @@ TEST(WatermarkQueryTest, FindsTheNewLeaderAfterAMove) {
   const auto events = SimulatedEvents(20, 3);
   ProduceEvents(kafka, topic, events);
 
-  auto conf = MakeKafkaConf({{"group.id", "wm-test"}}, kafka);
+  auto conf =
+      MakeKafkaConf(KafkaClient::kConsumer, {{"group.id", "wm-test"}}, kafka);
   ASSERT_TRUE(conf.ok()) << conf.status();
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(

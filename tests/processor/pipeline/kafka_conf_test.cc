@@ -1,0 +1,54 @@
+// MakeKafkaConf: [kafka] goes to every client, [kafka.consumer] and
+// [kafka.producer] only to theirs and win over [kafka]; the operator's
+// overrides win over the built-in defaults.
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include "processor/pipeline/kafka_status.h"
+
+namespace callflow::pipeline {
+namespace {
+
+std::string Get(const RdKafka::Conf& conf, const std::string& key) {
+  std::string value;
+  if (conf.get(key, value) != RdKafka::Conf::CONF_OK) return "<unset>";
+  return value;
+}
+
+const KafkaProperties kOverrides = {
+    {"client.id", "both"},
+    {"linger.ms", "7"},
+    {"consumer.fetch.wait.max.ms", "10"},
+    {"consumer.client.id", "the-consumer"},
+    {"producer.linger.ms", "20"},
+};
+
+TEST(KafkaConfTest, ConsumerGetsItsScopeAndNotTheProducers) {
+  auto conf = MakeKafkaConf(KafkaClient::kConsumer,
+                            {{"fetch.wait.max.ms", "500"}}, kOverrides);
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  EXPECT_EQ(Get(**conf, "fetch.wait.max.ms"), "10");
+  EXPECT_EQ(Get(**conf, "client.id"), "the-consumer");
+  EXPECT_EQ(Get(**conf, "linger.ms"), "7");  // [kafka] applies to both
+}
+
+TEST(KafkaConfTest, ProducerGetsItsScopeAndNotTheConsumers) {
+  auto conf = MakeKafkaConf(KafkaClient::kProducer, {}, kOverrides);
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  EXPECT_EQ(Get(**conf, "linger.ms"), "20");
+  EXPECT_EQ(Get(**conf, "client.id"), "both");
+  // librdkafka's default, not the consumer's 10.
+  EXPECT_EQ(Get(**conf, "fetch.wait.max.ms"), "500");
+}
+
+TEST(KafkaConfTest, AnUnknownScopedPropertyIsNamedInFull) {
+  auto conf = MakeKafkaConf(KafkaClient::kConsumer, {},
+                            {{"consumer.no.such.property", "1"}});
+  ASSERT_FALSE(conf.ok());
+  EXPECT_NE(conf.status().message().find("consumer.no.such.property"),
+            std::string::npos)
+      << conf.status();
+}
+
+}  // namespace
+}  // namespace callflow::pipeline
