@@ -12,7 +12,7 @@ namespace callflow::bench {
 // one JSON line with both rates and their ratio.
 struct RestoreArgs {
   uint64_t callers = 1000000;
-  int partitions = 0;  // 0: enough to stay under the mock's 5 MiB each
+  int partitions = 0;     // 0: enough to stay under the mock's 5 MiB each
   uint64_t cycle = 5000;  // records per commit cycle
 };
 

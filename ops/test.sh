@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds Release and runs every test with ctest, then
+# Installs dependencies, checks formatting (ops/check-format.sh), builds
+# Release and runs every test with ctest, then
 # runs each fuzz target for FUZZ_SECONDS (default 60; 0 skips it; two at a time) with
 # ops/fuzz.sh, in its own build directory (build-fuzz/).
 set -euo pipefail
@@ -8,6 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOBS="${JOBS:-2}"
 
 "$ROOT/ops/install-deps.sh"
+"$ROOT/ops/check-format.sh"
 "$ROOT/ops/build.sh" Release
 echo "test: ctest -j$JOBS"
 ctest --test-dir "$ROOT/build" --output-on-failure -j "$JOBS" --timeout 600

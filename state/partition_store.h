@@ -69,8 +69,8 @@ class PartitionStore : public rules::StateView {
   // order (`value` null for a delete): what the changelog carries. Returns
   // how many. Nothing sealed: 0.
   size_t ForEachSealedChange(
-      const std::function<void(std::string_view key,
-                                const std::string* value)>& fn) const;
+      const std::function<void(std::string_view key, const std::string* value)>&
+          fn) const;
   // Adds the changelog position to the sealed batch (written with it).
   absl::Status SetSealedChangelogPosition(const v1::ChangelogPosition& pos);
   // The changelog position the written state reflects (nullopt: none).

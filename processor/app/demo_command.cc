@@ -22,10 +22,10 @@
 #include "processor/pipeline/mock_cluster.h"
 #include "processor/pipeline/pipeline_runtime.h"
 #include "processor/pipeline/stop_signals.h"
-#include "processor/util/temp_dir.h"
 #include "processor/pipeline/topic_reader.h"
 #include "processor/rules/kpis.h"
 #include "processor/sim/traffic_simulator.h"
+#include "processor/util/temp_dir.h"
 
 namespace callflow::app {
 namespace {

@@ -19,10 +19,10 @@ namespace callflow::pipeline {
 
 // What a restore did.
 struct RestoreResult {
-  int64_t start = 0;          // first changelog offset read
-  int64_t records_read = 0;   // changelog records consumed
+  int64_t start = 0;            // first changelog offset read
+  int64_t records_read = 0;     // changelog records consumed
   int64_t changes_applied = 0;  // keys written to the store
-  bool started_over = false;  // the local store was wiped first
+  bool started_over = false;    // the local store was wiped first
 };
 
 // The consumer restores read with (plain assign, no group), kept across

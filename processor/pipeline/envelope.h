@@ -42,7 +42,7 @@ struct Envelope {
   int64_t timestamp_ns = 0;
   std::unique_ptr<state::PartitionStore> store;  // kAssign
   uint64_t owner = 0;  // kAssign: changelog ownership token (0: no changelog)
-  std::promise<void> done;                        // kRevoke / kStop
+  std::promise<void> done;  // kRevoke / kStop
 };
 
 }  // namespace callflow::pipeline

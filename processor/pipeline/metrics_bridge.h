@@ -48,7 +48,7 @@ class MetricsBridge : public PipelineObserver {
   // Last sampled consumed count per partition ever seen (kept after a
   // revocation: PipelineStats counts on when the partition comes back).
   std::map<int32_t, uint64_t> consumed_;
-  std::set<int32_t> exported_;  // partitions with series now
+  std::set<int32_t> exported_;    // partitions with series now
   uint64_t restore_records_ = 0;  // restore records already counted
   uint64_t delivery_errors_ = 0;
   // Unproducible records already counted, by output topic and reason.

@@ -118,9 +118,10 @@ absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
           absl::StrCat("partition ", partition, ": open cancelled"));
     }
     if (now - last_log >= std::chrono::seconds(5)) {
-      spdlog::info("partition {}: waiting for the previous owner to release "
-                   "its state ({})",
-                   partition, std::string(store.status().message()));
+      spdlog::info(
+          "partition {}: waiting for the previous owner to release "
+          "its state ({})",
+          partition, std::string(store.status().message()));
       last_log = now;
     }
     std::this_thread::sleep_for(kOpenRetryDelay);
@@ -131,8 +132,9 @@ absl::StatusOr<int64_t> PartitionLoader::GroupOffset(int32_t partition) {
   std::unique_ptr<RdKafka::TopicPartition> tp(
       RdKafka::TopicPartition::create(ctx_.topics.events, partition));
   std::vector<RdKafka::TopicPartition*> tps = {tp.get()};
-  absl::Status s = KafkaStatus(ctx_.consumer.committed(tps, kCommittedTimeoutMs),
-                               "reading the group's committed offsets");
+  absl::Status s =
+      KafkaStatus(ctx_.consumer.committed(tps, kCommittedTimeoutMs),
+                  "reading the group's committed offsets");
   if (!s.ok()) return s;
   return tp->offset() >= 0 ? tp->offset() : -1;
 }
@@ -161,7 +163,8 @@ absl::Status PartitionLoader::CheckWithoutChangelog(
     return absl::FailedPreconditionError(absl::StrCat(
         "partition ", store.partition(), " of ", ctx_.topics.events,
         " has no local state in ", ctx_.env.options().dir, "/p-",
-        store.partition(), " but the group has already consumed it up to "
+        store.partition(),
+        " but the group has already consumed it up to "
         "offset ",
         tp->offset(),
         "; with [state] changelog = false its state cannot move between "
@@ -180,22 +183,23 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(int32_t partition,
   marker.set_instance(InstanceName());
   marker.set_taken_at(WallNs());
   const std::string value = marker.SerializeAsString();
-  absl::Status s = ctx_.producer.ProduceTo(ctx_.topics.changelog, partition,
-                                           OwnerKey(owner), &value, owner,
-                                           &tracker);
+  absl::Status s =
+      ctx_.producer.ProduceTo(ctx_.topics.changelog, partition, OwnerKey(owner),
+                              &value, owner, &tracker);
   if (!s.ok()) return s;
   while (!tracker.WaitAll(std::chrono::seconds(5))) {
     if (ctx_.stop.load() || cancel_current_) {
       return absl::CancelledError("owner marker not acknowledged");
     }
-    spdlog::warn("partition {}: waiting for the changelog to take the owner "
-                 "marker",
-                 partition);
+    spdlog::warn(
+        "partition {}: waiting for the changelog to take the owner "
+        "marker",
+        partition);
   }
   if (tracker.failed() > 0) {
     return absl::UnavailableError(absl::StrCat(
-        "the changelog record(s) of the owner marker of partition ",
-        partition, " were not delivered (first error: ", tracker.first_error(),
+        "the changelog record(s) of the owner marker of partition ", partition,
+        " were not delivered (first error: ", tracker.first_error(),
         "); nothing of this partition is processed without it"));
   }
   return tracker.MaxOffset(partition);
@@ -230,9 +234,10 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition) {
     pc.restore_lag = left;
     const auto now = std::chrono::steady_clock::now();
     if (left > 0 && now - last_log >= kProgressEvery) {
-      spdlog::info("partition {}: restoring, {} changelog records read, {} "
-                   "left",
-                   partition, read, left);
+      spdlog::info(
+          "partition {}: restoring, {} changelog records read, {} "
+          "left",
+          partition, read, left);
       last_log = now;
     }
   };
@@ -244,24 +249,25 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition) {
     }
     reader_ = *std::move(reader);
   }
-  auto result = RestoreFromChangelog(*reader_, ctx_.topics.changelog,
-                                     partition, *marker, out.owner, **store,
-                                     cancel_current_, progress);
+  auto result =
+      RestoreFromChangelog(*reader_, ctx_.topics.changelog, partition, *marker,
+                           out.owner, **store, cancel_current_, progress);
   pc.restore_lag = 0;
   if (!result.ok()) {
     out.status = result.status();
     return out;
   }
   ctx_.stats.restores.fetch_add(1);
-  const double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - started)
-                             .count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
   if (result->records_read > 0 || result->started_over) {
-    spdlog::info("partition {}: restored from changelog offset {} to {} ({} "
-                 "records, {} keys written{}) in {:.1f} s",
-                 partition, result->start, *marker, result->records_read,
-                 result->changes_applied,
-                 result->started_over ? ", local state rebuilt" : "", seconds);
+    spdlog::info(
+        "partition {}: restored from changelog offset {} to {} ({} "
+        "records, {} keys written{}) in {:.1f} s",
+        partition, result->start, *marker, result->records_read,
+        result->changes_applied,
+        result->started_over ? ", local state rebuilt" : "", seconds);
   }
   out.status = SetStart(out, std::move(*store));
   return out;

@@ -18,8 +18,7 @@ void DeleteAll(std::vector<RdKafka::TopicPartition*>& tps) {
 
 PartitionRouter::PartitionRouter(std::vector<std::unique_ptr<Shard>>& shards,
                                  RdKafka::KafkaConsumer& consumer,
-                                 const std::string& topic,
-                                 PipelineStats& stats)
+                                 const std::string& topic, PipelineStats& stats)
     : shards_(shards),
       consumer_(consumer),
       topic_(topic),
@@ -50,16 +49,14 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
   } else {
     e->key.clear();
   }
-  e->payload.assign(static_cast<const char*>(message.payload()),
-                    message.len());
+  e->payload.assign(static_cast<const char*>(message.payload()), message.len());
   if (e->event.ParseFromString(e->payload)) {
     e->kind = Envelope::Kind::kEvent;
   } else {
     e->kind = Envelope::Kind::kUndecodable;
     e->error = "payload is not a callflow.v1.CallEvent protobuf";
   }
-  stats_.partitions[partition].consumed.fetch_add(1,
-                                                  std::memory_order_relaxed);
+  stats_.partitions[partition].consumed.fetch_add(1, std::memory_order_relaxed);
   next_offset_[partition] = message.offset() + 1;
 
   PendingShard& pending = pending_[s];
@@ -232,8 +229,7 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
   for (auto& w : waits) w.wait();
 }
 
-void PartitionRouter::BroadcastControl(Envelope::Kind kind,
-                                       bool drop_pending) {
+void PartitionRouter::BroadcastControl(Envelope::Kind kind, bool drop_pending) {
   std::vector<std::future<void>> waits;
   for (size_t s = 0; s < shards_.size(); ++s) {
     auto& q = pending_[s].queue;

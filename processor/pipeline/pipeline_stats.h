@@ -38,7 +38,7 @@ struct PartitionCounters {
 // Counters of one shard thread. Written by that shard (and the producer's
 // delivery callbacks for delivery_errors); read by anyone.
 struct ShardCounters {
-  std::atomic<uint64_t> ring_occupancy{0};   // envelopes waiting in its ring
+  std::atomic<uint64_t> ring_occupancy{0};  // envelopes waiting in its ring
   // Most messages ever waiting in the poll thread's pending queue for this
   // shard (its ring full): bounded while back-pressure pauses every
   // partition of the shard.

@@ -61,8 +61,8 @@ void LineAggregator::AddWindow(const WindowPartial& partial) {
   w.end = partial.window_end;
 }
 
-void LineAggregator::OnInboundStarted(std::string_view line,
-                                      TimeNs started_at, OutputSink& sink) {
+void LineAggregator::OnInboundStarted(std::string_view line, TimeNs started_at,
+                                      OutputSink& sink) {
   const LineOptions& opts = options_.Line(line);
   if (opts.max_silence <= 0) return;
   auto [it, inserted] = silence_.try_emplace(std::string(line));

@@ -31,8 +31,7 @@ LineMerger::LineMerger(const EngineOptions& options, int partitions)
       first_watermarks_(partitions, 0),
       idle_without_events_(partitions, false) {}
 
-void LineMerger::Start(const std::string& line, TimeNs at,
-                       OutputSink& sink) {
+void LineMerger::Start(const std::string& line, TimeNs at, OutputSink& sink) {
   aggregator_.OnInboundStarted(line, at, sink);
   TimeNs& last = last_inbound_[line];
   last = std::max(last, at);
@@ -69,8 +68,7 @@ void LineMerger::Apply(const v1::LineUpdate& update, int64_t offset) {
        update.first_watermark() < first_watermarks_[p])) {
     first_watermarks_[p] = update.first_watermark();
   }
-  idle_without_events_[p] =
-      update.idle_without_events() && watermarks_[p] == 0;
+  idle_without_events_[p] = update.idle_without_events() && watermarks_[p] == 0;
   const TimeNs min = MinWatermark();
   if (min > merged_) AdvanceTo(min, offset);
 }
@@ -125,11 +123,9 @@ void LineMerger::AdvanceTo(TimeNs watermark, int64_t offset) {
 
 std::vector<v1::Alert> LineMerger::DecidedFrom(int64_t from) const {
   std::vector<v1::Alert> out;
-  auto it = std::lower_bound(
-      decided_.begin(), decided_.end(), from,
-      [](const std::pair<int64_t, v1::Alert>& d, int64_t o) {
-        return d.first < o;
-      });
+  auto it = std::lower_bound(decided_.begin(), decided_.end(), from,
+                             [](const std::pair<int64_t, v1::Alert>& d,
+                                int64_t o) { return d.first < o; });
   for (; it != decided_.end(); ++it) out.push_back(it->second);
   return out;
 }

@@ -231,10 +231,10 @@ bootstrap.servers = "x:1"
 linger.ms = 20
 )");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_THAT(c->kafka, UnorderedElementsAre(
-                            Pair("bootstrap.servers", "x:1"),
-                            Pair("consumer.fetch.wait.max.ms", "10"),
-                            Pair("producer.linger.ms", "20")));
+  EXPECT_THAT(c->kafka,
+              UnorderedElementsAre(Pair("bootstrap.servers", "x:1"),
+                                   Pair("consumer.fetch.wait.max.ms", "10"),
+                                   Pair("producer.linger.ms", "20")));
 }
 
 TEST_F(ConfigTest, KafkaPropertySetTwiceIsAnError) {

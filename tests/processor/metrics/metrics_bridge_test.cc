@@ -46,8 +46,8 @@ class MetricsBridgeTest : public ::testing::Test {
 // What the shard sets when it takes (or gives up) a partition.
 void Own(PipelineStats& stats, int32_t p, bool owned) {
   stats.partitions[p].owned = owned;
-  stats.partitions[p].phase = static_cast<int>(
-      owned ? PartitionPhase::kActive : PartitionPhase::kNone);
+  stats.partitions[p].phase =
+      static_cast<int>(owned ? PartitionPhase::kActive : PartitionPhase::kNone);
 }
 
 TEST_F(MetricsBridgeTest, PartitionSeriesFollowTheHandOver) {

@@ -39,8 +39,8 @@ class ChangelogRestoreTest : public ::testing::Test {
   int64_t Put(uint64_t owner, const std::string& key,
               const std::string* value) {
     DeliveryTracker tracker(nullptr, /*record_offsets=*/true);
-    EXPECT_TRUE(producer_->ProduceTo(kTopic, 0, key, value, owner, &tracker)
-                    .ok());
+    EXPECT_TRUE(
+        producer_->ProduceTo(kTopic, 0, key, value, owner, &tracker).ok());
     EXPECT_TRUE(tracker.WaitAll(std::chrono::seconds(30)));
     EXPECT_EQ(tracker.failed(), 0u);
     return tracker.MaxOffset(0);
@@ -151,10 +151,10 @@ TEST_F(ChangelogRestoreTest, DivergedStoreStartsOver) {
   v1::ChangelogPosition pos;
   pos.set_owner(kA);
   pos.set_next(zombie_end + 1);
-  ASSERT_TRUE(store->ApplyRestored(
-                       {{state::keys::CallerKey("+70000000009"),
-                         z.SerializeAsString()}},
-                       pos)
+  ASSERT_TRUE(store
+                  ->ApplyRestored({{state::keys::CallerKey("+70000000009"),
+                                    z.SerializeAsString()}},
+                                  pos)
                   .ok());
   CycleEnd(kB);
   const int64_t c = Marker(kC);

@@ -20,8 +20,7 @@ TEST(PipelineSingleHostTest, MissingStateWithoutChangelogIsAnError) {
   config.options.changelog = false;
   {
     PipelineThread a(a_dir.path() + "/state", config);
-    ASSERT_TRUE(
-        WaitCommitted(a.stats(), static_cast<int64_t>(events.size())));
+    ASSERT_TRUE(WaitCommitted(a.stats(), static_cast<int64_t>(events.size())));
     ASSERT_TRUE(a.Stop().ok());
   }
   ASSERT_GT(GroupCommitted(kafka, config.options.group_id, topics.events, 1),

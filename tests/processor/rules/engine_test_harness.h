@@ -67,9 +67,7 @@ class EngineHarness {
   explicit EngineHarness(EngineOptions options = {})
       : options_(std::move(options)), engine_(options_), sink_(options_) {}
 
-  Verdict Apply(const std::string& json) {
-    return engine_process(Event(json));
-  }
+  Verdict Apply(const std::string& json) { return engine_process(Event(json)); }
   // Process() of a built event, then the aggregator (as replay does).
   Verdict engine_process(const v1::CallEvent& event) {
     Verdict s = engine_.Process(event, state_, sink_);

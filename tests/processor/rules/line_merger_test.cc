@@ -48,15 +48,14 @@ std::vector<v1::CallEvent> Traffic(uint64_t seed) {
     const std::string call = "k" + std::to_string(++id);
     const bool missed = rng() % 10 < ((t / (20 * kMinute)) % 4 == 0 ? 6 : 1);
     const TimeNs end = t + (10 + rng() % 120) * kSecond;
-    legs.emplace_back(t, EngineHarness::Leg(call + "s", FormatTime(t), call,
-                                            caller, R"("started":{})",
-                                            "INBOUND", line));
+    legs.emplace_back(
+        t, EngineHarness::Leg(call + "s", FormatTime(t), call, caller,
+                              R"("started":{})", "INBOUND", line));
     if (!missed) {
       legs.emplace_back(
-          t + kSecond,
-          EngineHarness::Leg(call + "a", FormatTime(t + kSecond), call, caller,
-                             R"("answered":{"agent_id":"a1"})", "INBOUND",
-                             line));
+          t + kSecond, EngineHarness::Leg(
+                           call + "a", FormatTime(t + kSecond), call, caller,
+                           R"("answered":{"agent_id":"a1"})", "INBOUND", line));
     }
     legs.emplace_back(
         end, EngineHarness::Leg(
@@ -65,8 +64,9 @@ std::vector<v1::CallEvent> Traffic(uint64_t seed) {
                         : R"("ended":{"reason":"COMPLETED","talk_seconds":60})",
                  "INBOUND", line));
   }
-  std::stable_sort(legs.begin(), legs.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(legs.begin(), legs.end(), [](const auto& a, const auto& b) {
+    return a.first < b.first;
+  });
   std::vector<v1::CallEvent> events;
   for (const auto& [t, json] : legs) events.push_back(Event(json));
   return events;
@@ -94,8 +94,7 @@ class PartitionSink : public OutputSink {
   v1::LineUpdate update;
 };
 
-std::set<std::string> Ids(const std::vector<v1::Alert>& alerts,
-                          TimeNs until) {
+std::set<std::string> Ids(const std::vector<v1::Alert>& alerts, TimeNs until) {
   std::set<std::string> ids;
   for (const v1::Alert& a : alerts) {
     if (a.kind() != v1::Alert::MISSED_RATE_HIGH &&

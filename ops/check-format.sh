@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Checks that every C++ file in the repository is formatted as .clang-format
+# says (Google style). Prints the files that are not, and how to fix them.
+# Exit 0: all formatted; 1: some are not.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+mapfile -t files < <(git ls-files '*.cc' '*.h')
+bad=()
+for f in "${files[@]}"; do
+  if ! clang-format --dry-run -Werror "$f" >/dev/null 2>&1; then
+    bad+=("$f")
+  fi
+done
+if [[ ${#bad[@]} -gt 0 ]]; then
+  echo "format: ${#bad[@]} file(s) differ from .clang-format:" >&2
+  printf '  %s\n' "${bad[@]}" >&2
+  echo "format: fix with: clang-format -i ${bad[*]}" >&2
+  exit 1
+fi
+echo "format: ${#files[@]} files formatted as .clang-format says"
