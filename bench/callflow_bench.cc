@@ -411,8 +411,8 @@ struct E2eArgs {
   // "on", "off" or "both" (two pipeline passes over the same topic, the
   // changelog's cost as their ratio).
   std::string changelog = "both";
-  // The same for the key check (SPEC §9.3): "both" runs each pass with and
-  // without it, the check's cost as their ratio.
+  // The same for the key check (docs/RULES.md §9.3): "both" runs each pass with
+  // and without it, the check's cost as their ratio.
   std::string key_check = "on";
   // Rounds of passes; the order of a round's passes alternates so a drift
   // of the machine's load does not favour one of them. Costs are medians of
@@ -658,7 +658,7 @@ absl::Status CreateBenchTopics(pipeline::MockCluster& cluster,
 }
 
 // Preload: `args.events` simulated events, keyed like `callflow produce`,
-// spread by murmur2 over the partitions (as the processor checks, SPEC
+// spread by murmur2 over the partitions (as the processor checks, docs/RULES.md
 // §9.3). Returns the end offset of each partition.
 absl::StatusOr<std::vector<int64_t>> Preload(const E2eArgs& args,
                                              const sim::SimulatorOptions& so,
@@ -1340,10 +1340,11 @@ int main(int argc, char** argv) {
                 "both, one after the other over the same topic")
       ->check(CLI::IsMember({"on", "off", "both"}))
       ->capture_default_str();
-  x->add_option("--key-check", e2e.key_check,
-                "Pipeline passes: with the key check of SPEC 9.3 (on), "
-                "without (off, bench only), or both; key_check_cost = "
-                "1 - on/off")
+  x->add_option(
+       "--key-check", e2e.key_check,
+       "Pipeline passes: with the key check of docs/RULES.md §9.3 (on), "
+       "without (off, bench only), or both; key_check_cost = "
+       "1 - on/off")
       ->check(CLI::IsMember({"on", "off", "both"}))
       ->capture_default_str();
   x->add_option("--rounds", e2e.rounds,

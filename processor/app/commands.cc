@@ -40,10 +40,11 @@ absl::StatusOr<int64_t> ParseTimeFlag(absl::string_view flag,
 
 CLI::Option* AddConfigFlag(CLI::App& command, std::string* path) {
   return command
-      .add_option("--config", *path,
-                  "TOML config file (SPEC §7; see ops/callflow.example.toml). "
-                  "Every key is optional; CALLFLOW_<SECTION>_<KEY> "
-                  "environment variables override it")
+      .add_option(
+          "--config", *path,
+          "TOML config file (docs/RULES.md §7; see ops/callflow.example.toml). "
+          "Every key is optional; CALLFLOW_<SECTION>_<KEY> "
+          "environment variables override it")
       ->check(CLI::ExistingFile);
 }
 

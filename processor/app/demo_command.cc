@@ -1,6 +1,6 @@
-// `callflow demo`: the whole loop on an embedded Kafka (SPEC §8): librdkafka's
-// mock cluster, the traffic simulator, a simulated dialer working the
-// callback tasks, the processor and the metrics endpoint.
+// `callflow demo`: the whole loop on an embedded Kafka (docs/RULES.md §8):
+// librdkafka's mock cluster, the traffic simulator, a simulated dialer working
+// the callback tasks, the processor and the metrics endpoint.
 #include <unistd.h>
 
 #include <chrono>
@@ -36,7 +36,8 @@ constexpr int kPartitions = 8;
 // Default cap on simulated seconds per wall second. The dialer reacts to a
 // task after a commit cycle, a produce and a consume (0.3-1 s of wall time);
 // at this speed that is 6-20 simulated minutes, well inside the hour a first
-// callback attempt has (SPEC R2), and 30 s of demo cover a business day.
+// callback attempt has (docs/RULES.md R2), and 30 s of demo cover a business
+// day.
 constexpr double kDefaultSimSpeed = 1200;
 
 struct DemoFlags {
@@ -391,8 +392,8 @@ void AddDemoCommand(CLI::App& app, CommandRun& run) {
   cmd->add_option("--seed", flags->seed, "simulator seed (default 1)");
   AddConfigFlag(*cmd, &flags->config)
       ->description(
-          "TOML config (SPEC §7); default: the embedded demo configuration "
-          "(see --print-config)");
+          "TOML config (docs/RULES.md §7); default: the embedded demo "
+          "configuration (see --print-config)");
   cmd->callback(
       [flags, &run] { run = [flags] { return RunDemoCommand(*flags); }; });
 }

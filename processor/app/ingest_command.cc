@@ -1,5 +1,5 @@
 // `callflow ingest`: a PBX's own log or a badly keyed feed -> keyed
-// CallEvents in a JSONL file or the events topic (SPEC §9).
+// CallEvents in a JSONL file or the events topic (docs/RULES.md §9).
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -37,7 +37,7 @@ struct IngestFlags {
   std::string now;
 };
 
-// The flag combinations SPEC §9's synopsis allows; "" when fine.
+// The flag combinations the synopsis in docs/RULES.md §9 allows; "" when fine.
 std::string CheckFlags(const IngestFlags& f) {
   if (f.input.empty() == f.from_topic.empty()) {
     return "give exactly one input: --input PATH|- or --from-topic TOPIC";
@@ -125,8 +125,8 @@ int RunIngestCommand(const IngestFlags& flags) {
               << "/metrics\n";
   }
 
-  // SPEC §6's FUTURE check: live input against the wall clock, a file
-  // read to its end against --now (none without it, like replay).
+  // The FUTURE check of docs/RULES.md §6: live input against the wall clock, a
+  // file read to its end against --now (none without it, like replay).
   ingest::FutureCheck future;
   if (flags.follow || !flags.from_topic.empty()) {
     future = ingest::FutureCheck::WallClock(config->engine.max_future_skew);

@@ -1,4 +1,5 @@
-// `callflow produce`: loads CallEvent JSONL into the events topic (SPEC §8).
+// `callflow produce`: loads CallEvent JSONL into the events topic
+// (docs/RULES.md §8).
 #include <chrono>
 #include <fstream>
 #include <iostream>

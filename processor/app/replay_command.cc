@@ -1,4 +1,4 @@
-// `callflow replay`: the deterministic file mode (SPEC §5).
+// `callflow replay`: the deterministic file mode (docs/RULES.md §5).
 #include <iostream>
 #include <memory>
 #include <optional>

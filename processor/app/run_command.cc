@@ -1,4 +1,5 @@
-// `callflow run`: the production processor against real Kafka (SPEC §8).
+// `callflow run`: the production processor against real Kafka (docs/RULES.md
+// §8).
 #include <spdlog/spdlog.h>
 
 #include <iostream>

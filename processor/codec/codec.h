@@ -9,8 +9,8 @@
 
 namespace callflow::codec {
 
-// Decoding and encoding of the SPEC §2 messages. Free functions, stateless and
-// thread-safe.
+// Decoding and encoding of the docs/RULES.md §2 messages. Free functions,
+// stateless and thread-safe.
 
 // Parses one CallEvent in canonical proto3 JSON (snake_case or
 // lowerCamelCase field names, enums by name or number). Unknown fields are an

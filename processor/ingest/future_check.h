@@ -6,8 +6,8 @@
 
 namespace callflow::ingest {
 
-// `callflow ingest`'s side of the FUTURE rule (SPEC §6): an event whose
-// occurred_at is more than max_future_skew ahead of the reference time is
+// `callflow ingest`'s side of the FUTURE rule (docs/RULES.md §6): an event
+// whose occurred_at is more than max_future_skew ahead of the reference time is
 // not written (IngestWriter counts, reports and dead-letters it), so one
 // PBX with a wrong clock cannot move a partition's watermark. The
 // reference is the wall clock while following a file or reading a topic

@@ -22,9 +22,9 @@ namespace callflow::metrics {
 // every fact or output not tied to a line) is counted under.
 inline constexpr std::string_view kOtherLine = "other";
 
-// The call-center KPIs of SPEC §1 as Prometheus metrics: folded from the
-// rules engine's Facts (the same Facts the replay summary and the demo report
-// fold), plus the tasks, alerts and dead letters the processor emits.
+// The call-center KPIs of docs/RULES.md §1 as Prometheus metrics: folded from
+// the rules engine's Facts (the same Facts the replay summary and the demo
+// report fold), plus the tasks, alerts and dead letters the processor emits.
 //
 // Every family with a `line` label has exactly one series per configured line
 // (the keys of EngineOptions::lines except "default") plus `other`; every

@@ -18,11 +18,11 @@
 namespace callflow::pipeline {
 
 // A shard's rules::OutputSink: serializes each output and produces it keyed
-// as SPEC §2 says (tasks by task_id, alerts by alert_id, contacts by caller,
-// dead letters by the original key); EMERGENCY alerts go through the urgent
-// producer. Every record is counted in the DeliveryTracker of the shard's
-// current commit cycle, which the cycle waits on. Window partials and inbound
-// starts are collected for the LineAggregatorHub.
+// as docs/RULES.md §2 says (tasks by task_id, alerts by alert_id, contacts by
+// caller, dead letters by the original key); EMERGENCY alerts go through the
+// urgent producer. Every record is counted in the DeliveryTracker of the
+// shard's current commit cycle, which the cycle waits on. Window partials and
+// inbound starts are collected for the LineAggregatorHub.
 //
 // One per shard, used only on that shard's thread.
 class KafkaOutputSink : public rules::OutputSink {

@@ -16,7 +16,7 @@ namespace callflow::pipeline {
 
 // librdkafka's in-process mock Kafka cluster (rdkafka_mock.h): real brokers
 // speaking the Kafka protocol on loopback, used by `callflow demo` and the
-// integration tests. Its limits (DESIGN.md, platform facts): ~5 MiB of log
+// integration tests. Its limits: ~5 MiB of log
 // per partition, no transactions, rebalances take ~session.timeout.ms.
 //
 // Lifecycle: Start, CreateTopic, hand bootstraps() to clients (also to other

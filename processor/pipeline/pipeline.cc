@@ -128,7 +128,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       // librdkafka 2.0.2 pauses fetching for 1 s whenever the prefetch queue
-      // passes these (DESIGN.md, platform facts): keep them high.
+      // passes these: keep them high.
       {"queued.min.messages", "1000000"},
       {"queued.max.messages.kbytes", "1048576"},
   };

@@ -43,7 +43,7 @@ struct PipelineConfig {
   KafkaProperties kafka;
 };
 
-// The Kafka stream processor (DESIGN.md data flow; docs/ARCHITECTURE.md
+// The Kafka stream processor (docs/ARCHITECTURE.md
 // "## Pipeline"): a KafkaConsumer in the configured group (cooperative-sticky)
 // polled by the thread that calls Run(), S shard threads running the rules
 // engine on RocksDB partition stores, and an idempotent producer for the

@@ -7,7 +7,7 @@
 
 namespace callflow::pipeline {
 
-// Topic names ([topics] in the config). Defaults are SPEC §2's.
+// Topic names ([topics] in the config). Defaults as in docs/RULES.md §2.
 struct Topics {
   std::string events = "callflow.events";
   std::string tasks = "callflow.tasks";
@@ -34,8 +34,8 @@ enum class Partitioner : uint8_t {
 struct InputOptions {
   // The partitioner the events topic's producers use. Default "murmur2".
   Partitioner partitioner = Partitioner::kMurmur2;
-  // Check every event's key and partition (SPEC §9.3). Not in the config
-  // file: the processor always checks; false exists only so that
+  // Check every event's key and partition (docs/RULES.md §9.3). Not in the
+  // config file: the processor always checks; false exists only so that
   // `callflow-bench e2e --key-check both` can measure what the check costs.
   bool check_keys = true;
 };

@@ -9,8 +9,8 @@
 
 namespace callflow::pipeline {
 
-// SPEC §9.3, the processor trusts no key: an event belongs to the partition
-// its key hashes to, under the key `callflow produce` gives it
+// docs/RULES.md §9.3, the processor trusts no key: an event belongs to the
+// partition its key hashes to, under the key `callflow produce` gives it
 // (rules::Engine::KeyFor: the normalized caller, "~" + call_id for an
 // anonymous one). An event whose Kafka key or partition is anything else is
 // misrouted: its caller's state lives elsewhere (or would be split), so it

@@ -131,7 +131,7 @@ void Shard::TakeBatch() {
 }
 
 // Reads the batch's callers that are not cached with one MultiGet per
-// partition (DESIGN.md: random point reads are the store's bottleneck).
+// partition (random point reads are the store's bottleneck).
 void Shard::PrefetchBatch() {
   absl::flat_hash_map<int32_t, std::vector<std::string>> keys;
   for (const Envelope* e : batch_) {

@@ -12,7 +12,7 @@
 
 namespace callflow::replay {
 
-// What `callflow replay` is asked to do (SPEC §5).
+// What `callflow replay` is asked to do (docs/RULES.md §5).
 struct ReplayOptions {
   // CallEvent JSONL; also the DeadLetter source_topic.
   std::string input;
@@ -21,7 +21,7 @@ struct ReplayOptions {
   std::string out_dir;
   // At end of input the watermark moves here when set.
   std::optional<rules::TimeNs> until;
-  // The reference time of the FUTURE check (SPEC §6): an event whose
+  // The reference time of the FUTURE check (docs/RULES.md §6): an event whose
   // occurred_at is more than max_future_skew after it goes to dlq.jsonl.
   // Unset (default): no such check.
   std::optional<rules::TimeNs> now;

@@ -14,8 +14,8 @@
 
 namespace callflow::rules {
 
-// The product's logic (SPEC §3-§4, rules R1-R7): applies one event to one
-// partition's state and emits tasks, alerts, contexts and facts. Pure: no
+// The product's logic (docs/RULES.md §3-§4, rules R1-R7): applies one event to
+// one partition's state and emits tasks, alerts, contexts and facts. Pure: no
 // I/O, no clock, no globals, so replay and the Kafka pipeline run the same
 // code and get the same outputs.
 //

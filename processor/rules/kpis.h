@@ -42,7 +42,7 @@ struct EventKpis {
 };
 
 // Folds the engine's facts and outputs, plus the driver's counters, into the
-// SPEC §5 summary.json and the human KPI report. Pure.
+// docs/RULES.md §5 summary.json and the human KPI report. Pure.
 //
 // Lifecycle: one per run; Add*() while the run goes, then SummaryJson() /
 // FormatKpiReport(). Memory: per line, and one entry per open callback task
@@ -72,7 +72,7 @@ class KpiAccumulator {
   uint64_t ignored_attempts() const { return ignored_attempts_; }
 
   // summary.json: pretty-printed, keys sorted, byte-for-byte deterministic.
-  // Keys: events, totals, lines, tasks, alerts (SPEC §5) and callbacks
+  // Keys: events, totals, lines, tasks, alerts (docs/RULES.md §5) and callbacks
   // {opened, reached, client_called_back, retried, unreachable, emails,
   // attempts{<RESULT>: n}, ignored_attempts}.
   std::string SummaryJson() const;

@@ -9,19 +9,19 @@
 
 namespace callflow::rules {
 
-// SPEC §6: rejects events that belong in the dead-letter queue — missing
-// event_id / occurred_at / body, a leg event without call_id or direction
-// (MISSING_FIELD), unknown enum values (UNKNOWN_ENUM), an occurred_at no
-// genuine event has, or a customer_event.starts_at no genuine appointment has
-// (OUT_OF_RANGE), one more than max_future_skew ahead of
-// `reference` (FUTURE; `reference` 0 = no such check) or absurdly far from
-// the watermark (TIMESTAMP_SKEW). Pure.
+// docs/RULES.md §6: rejects events that belong in the dead-letter queue —
+// missing event_id / occurred_at / body, a leg event without call_id or
+// direction (MISSING_FIELD), unknown enum values (UNKNOWN_ENUM), an occurred_at
+// no genuine event has, or a customer_event.starts_at no genuine appointment
+// has (OUT_OF_RANGE), one more than max_future_skew ahead of `reference`
+// (FUTURE; `reference` 0 = no such check) or absurdly far from the watermark
+// (TIMESTAMP_SKEW). Pure.
 Verdict ValidateEvent(const v1::CallEvent& event,
                       const v1::PartitionState& partition,
                       const EngineOptions& options, TimeNs reference = 0);
 
-// The FUTURE part of ValidateEvent alone (SPEC §6), for a reference time
-// other than the record's (`callflow ingest`: the wall clock, --now): an
+// The FUTURE part of ValidateEvent alone (docs/RULES.md §6), for a reference
+// time other than the record's (`callflow ingest`: the wall clock, --now): an
 // `occurred_at` more than `max_future_skew` ahead of `reference` is
 // rejected with a message naming the reference ("the record's time", "the
 // wall clock"). `reference` 0 = no check. Pure.

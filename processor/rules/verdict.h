@@ -9,9 +9,10 @@
 
 namespace callflow::rules {
 
-// Why an event goes to the dead-letter queue (SPEC §6). One enum, shared by
-// the DeadLetter record (its `reason` field), the dead-letter metric's
-// `reason` label (ReasonLabel) and the tests; never parsed out of a message.
+// Why an event goes to the dead-letter queue (docs/RULES.md §6). One enum,
+// shared by the DeadLetter record (its `reason` field), the dead-letter
+// metric's `reason` label (ReasonLabel) and the tests; never parsed out of a
+// message.
 using RejectReason = v1::DeadLetter::Reason;
 
 // The metric label of `reason`: its enum name in lower case

@@ -11,9 +11,9 @@ using rules::FromProto;
 using rules::kHour;
 using rules::ToProto;
 
-constexpr TimeNs kReminderBefore = 48 * kHour;  // SPEC R3 defaults
+constexpr TimeNs kReminderBefore = 48 * kHour;  // docs/RULES.md R3 defaults
 constexpr TimeNs kFollowUpAfter = 48 * kHour;
-constexpr TimeNs kFirstDue = kHour;  // SPEC R2 defaults
+constexpr TimeNs kFirstDue = kHour;  // docs/RULES.md R2 defaults
 constexpr TimeNs kRetryEvery = 24 * kHour;
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace callflow::sim {
 
 // File mode only (`callflow simulate`): there is no engine to read tasks
 // from, so the simulator predicts the tasks the engine will open from the
-// events it emits, mirroring SPEC R2 (callback tasks: open on a missed
+// events it emits, mirroring docs/RULES.md R2 (callback tasks: open on a missed
 // inbound call, keep on further misses, retry after failed attempts, close on
 // REACHED / a call answered / the last failure) and R3 (reminder and
 // follow-up per customer event), and hands them to the Dialer. Ids are the

@@ -1,6 +1,6 @@
-// Events from the future (SPEC §6) in `callflow ingest`: an event more than
-// max_future_skew ahead of the reference time (--now for a file read to its
-// end, the wall clock when following) is not written; it is counted,
+// Events from the future (docs/RULES.md §6) in `callflow ingest`: an event more
+// than max_future_skew ahead of the reference time (--now for a file read to
+// its end, the wall clock when following) is not written; it is counted,
 // reported with its line and, in Kafka mode, dead-lettered (see
 // ingest_topic_test.cc). What is written equals the input without it.
 #include <gtest/gtest.h>

@@ -339,8 +339,8 @@ TEST(IngestTopicTest, UnkeyedQueueLogLinesAreMergedInEventTimeOrder) {
   EXPECT_EQ(ReadLines(out), ReadLines(reference));
 }
 
-// SPEC §6 from a raw topic: the reference is the wall clock. An event a day
-// ahead of it is not produced; it is a FUTURE dead letter, counted in the
+// docs/RULES.md §6 from a raw topic: the reference is the wall clock. An event
+// a day ahead of it is not produced; it is a FUTURE dead letter, counted in the
 // summary; the rest reach the events topic.
 TEST(IngestTopicTest, FromTopicAnEventAheadOfTheWallClockIsAFutureDeadLetter) {
   TempDir dir;

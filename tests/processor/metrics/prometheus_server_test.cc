@@ -76,7 +76,7 @@ TEST(PrometheusServerTest, RecordingRulesEqualTheKpiReport) {
 
   const rules::LineKpis& sales = kpis.lines().at("sales");
   const rules::LineKpis& support = kpis.lines().at("support");
-  ASSERT_DOUBLE_EQ(sales.conversion_rate(), 0.2);  // SPEC R4's example
+  ASSERT_DOUBLE_EQ(sales.conversion_rate(), 0.2);  // docs/RULES.md R4's example
   ASSERT_EQ(sales.billable_minutes, 14);
 
   auto matches = [](double sales_v, double support_v) {

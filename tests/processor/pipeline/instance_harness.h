@@ -4,7 +4,7 @@
 // instance is the real `callflow run` binary in a child process with its own
 // config file, state dir and log, driven with real signals (SIGTERM, SIGKILL,
 // SIGSTOP, SIGCONT). Outputs are read back with kcat and compared with
-// `callflow replay` of the same input (SPEC §10).
+// `callflow replay` of the same input (docs/RULES.md §10).
 
 #include <sys/types.h>
 
@@ -24,11 +24,11 @@
 
 namespace callflow::pipeline::testing {
 
-// True when child configs carry the SPEC §10 keys ([pipeline] idle_after,
-// [topics] changelog and lines, [state] changelog). The one switch to run the
-// harness against a binary that predates them: set the environment variable
-// CALLFLOW_TEST_LEGACY_CONFIG=1 (the children then run today's single-host
-// mode with the same topics and traffic).
+// True when child configs carry the keys of docs/RULES.md §10 ([pipeline]
+// idle_after, [topics] changelog and lines, [state] changelog). The one switch
+// to run the harness against a binary that predates them: set the environment
+// variable CALLFLOW_TEST_LEGACY_CONFIG=1 (the children then run today's
+// single-host mode with the same topics and traffic).
 bool ScaleOutKeys();
 
 // What a child's TOML config says.
@@ -39,7 +39,7 @@ struct ChildConfig {
   uint32_t commit_interval_ms = 50;
   uint32_t shards = 2;
   // Writes [topics] changelog and lines, [state] changelog = true and
-  // [pipeline] idle_after = "0s" (SPEC §10).
+  // [pipeline] idle_after = "0s" (docs/RULES.md §10).
   bool scale_out = false;
   // TOML tables appended as they are (engine options, e.g. [lines.default]).
   std::string extra_toml;
@@ -104,13 +104,13 @@ class CallflowRun {
 // run is compared; nothing is filtered out.
 void AppendClosingEvents(int partitions, std::vector<v1::CallEvent>* events);
 
-// What is compared with replay (SPEC §10): the last message per task_id, the
-// set of alert_ids, the screen-pop (ContactContext) per call_id, the last one.
-// Alerts are compared by id and content: ids are deterministic and so is
-// every field (a line alert's times are its window's), so the copies of one
-// id must all equal replay's, e.g. a MISSED_RATE_HIGH window fired twice with
-// other counts is a difference. Messages are canonical JSON (codec::ToJson),
-// mapped from their id.
+// What is compared with replay (docs/RULES.md §10): the last message per
+// task_id, the set of alert_ids, the screen-pop (ContactContext) per call_id,
+// the last one. Alerts are compared by id and content: ids are deterministic
+// and so is every field (a line alert's times are its window's), so the copies
+// of one id must all equal replay's, e.g. a MISSED_RATE_HIGH window fired twice
+// with other counts is a difference. Messages are canonical JSON
+// (codec::ToJson), mapped from their id.
 struct OutputView {
   std::map<std::string, std::string> tasks;
   std::map<std::string, std::string> alerts;

@@ -82,9 +82,9 @@ TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
   EXPECT_FALSE(got.tasks.empty());  // the good events after them ran
 }
 
-// SPEC §6 in `run`: the reference time is the Kafka record's timestamp (the
-// producer's clock, here now). An event dated a day after it goes to the DLQ
-// as FUTURE; the simulated events (dated 2024) are applied as always.
+// docs/RULES.md §6 in `run`: the reference time is the Kafka record's timestamp
+// (the producer's clock, here now). An event dated a day after it goes to the
+// DLQ as FUTURE; the simulated events (dated 2024) are applied as always.
 TEST(PipelineDlqTest, EventAheadOfItsRecordTimeGoesToTheDlqAsFuture) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);

@@ -1,6 +1,6 @@
-// SPEC §9.3, the processor trusts no key: feeds written by an outside client
-// (kcat) that are not keyed by the normalized caller are misrouted. Every
-// event goes to the DLQ with reason MISROUTED; no task, contact, alert or
+// docs/RULES.md §9.3, the processor trusts no key: feeds written by an outside
+// client (kcat) that are not keyed by the normalized caller are misrouted.
+// Every event goes to the DLQ with reason MISROUTED; no task, contact, alert or
 // caller state is made, and no watermark moves.
 #include <gtest/gtest.h>
 

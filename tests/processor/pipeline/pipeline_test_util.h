@@ -51,7 +51,7 @@ Topics MakeTopics(MockCluster& cluster, const std::string& prefix,
                   const std::string& events = "callflow.events");
 
 // Kafka client settings for the mock cluster (short session timeout for
-// group tests, DESIGN.md platform facts).
+// group tests: rebalances take ~session.timeout.ms).
 KafkaProperties MockKafka(const MockCluster& cluster);
 
 // A pipeline config for the tests: `topics`, `kafka`, `shards` shards, a

@@ -1,5 +1,5 @@
-// RoutingCheck (SPEC §9.3): the key must be the event's key, the partition
-// murmur2(key) mod partitions unless the partitioner is "any".
+// RoutingCheck (docs/RULES.md §9.3): the key must be the event's key, the
+// partition murmur2(key) mod partitions unless the partitioner is "any".
 #include "processor/pipeline/routing_check.h"
 
 #include <gtest/gtest.h>

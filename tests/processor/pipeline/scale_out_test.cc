@@ -1,7 +1,7 @@
-// SPEC §10, scale-out: whatever the number of instances, their starts, clean
-// stops, SIGKILLs, pauses and broker outages, the outputs equal
-// `callflow replay` of the same input once everything is consumed. The rows
-// of issue 8's table, one test each, plus the 3-instance case.
+// docs/RULES.md §10, scale-out: whatever the number of instances, their starts,
+// clean stops, SIGKILLs, pauses and broker outages, the outputs equal `callflow
+// replay` of the same input once everything is consumed. The rows of issue 8's
+// table, one test each, plus the 3-instance case.
 //
 // Every instance is the real `callflow run` binary in a child process with
 // its own config and its own state dir (as on its own host); the test process

@@ -260,8 +260,8 @@ TEST_F(ReplayTest, EveryReasonComesOutOfARealBadLine) {
   EXPECT_EQ(kpis->events().dead_letters, want.size());
 }
 
-// R6 + SPEC §5: --until moves the watermark at end of input, so the SLA of a
-// callback task nobody attempted is breached.
+// R6 + docs/RULES.md §5: --until moves the watermark at end of input, so the
+// SLA of a callback task nobody attempted is breached.
 TEST_F(ReplayTest, UntilFiresWhatIsDueByThen) {
   const std::string input = WriteInput(
       R"({"event_id":"s","occurred_at":"2024-05-01T09:00:00Z","call_id":"c1","caller":"+74951230001","line":"l","direction":"INBOUND","started":{}})"

@@ -53,7 +53,7 @@ TEST(KpiAccumulator, CountsCallsPerLineAndInTotal) {
   EXPECT_EQ(k.totals().answered, 8u);
   EXPECT_EQ(k.totals().missed, 2u);
   EXPECT_DOUBLE_EQ(k.totals().missed_rate(), 0.2);
-  // SPEC R4: 10 calls, 2 contracts = 20 %.
+  // docs/RULES.md R4: 10 calls, 2 contracts = 20 %.
   EXPECT_DOUBLE_EQ(k.totals().conversion_rate(), 0.2);
   EXPECT_EQ(k.totals().refusals, 1u);
   EXPECT_EQ(k.totals().billable_minutes, 5);
