@@ -52,6 +52,7 @@
 #include "processor/pipeline/mock_cluster.h"
 #include "processor/pipeline/murmur2.h"
 #include "processor/pipeline/pipeline.h"
+#include "processor/pipeline/topic_partition_list.h"
 #include "processor/rules/counting_sink.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/in_memory_state.h"
@@ -311,12 +312,9 @@ std::unique_ptr<RdKafka::KafkaConsumer> MakeConsumer(const std::string& brokers,
 
 void AssignAll(RdKafka::KafkaConsumer& consumer, const std::string& topic,
                int partitions, int64_t offset) {
-  std::vector<RdKafka::TopicPartition*> tps;
-  for (int p = 0; p < partitions; ++p) {
-    tps.push_back(RdKafka::TopicPartition::create(topic, p, offset));
-  }
-  consumer.assign(tps);
-  for (auto* tp : tps) delete tp;
+  pipeline::TopicPartitionList tps;
+  for (int p = 0; p < partitions; ++p) tps.Add(topic, p, offset);
+  consumer.assign(tps.get());
 }
 
 // Tracks, per partition, when the pipeline's poll thread consumed each offset
@@ -888,15 +886,12 @@ double ProcStatusMb(pid_t pid, const std::string& field) {
 int64_t GroupCommittedSum(const std::string& brokers, const std::string& group,
                           const std::string& topic, int partitions) {
   auto consumer = MakeConsumer(brokers, group);
-  std::vector<RdKafka::TopicPartition*> tps;
-  for (int p = 0; p < partitions; ++p) {
-    tps.push_back(RdKafka::TopicPartition::create(topic, p));
-  }
+  pipeline::TopicPartitionList tps;
+  for (int p = 0; p < partitions; ++p) tps.Add(topic, p);
   int64_t sum = 0;
-  if (consumer->committed(tps, 10000) == RdKafka::ERR_NO_ERROR) {
+  if (consumer->committed(tps.get(), 10000) == RdKafka::ERR_NO_ERROR) {
     for (auto* tp : tps) sum += std::max<int64_t>(0, tp->offset());
   }
-  for (auto* tp : tps) delete tp;
   consumer->close();
   return sum;
 }

@@ -19,6 +19,7 @@
 #include "processor/pipeline/changelog_restore.h"
 #include "processor/pipeline/mock_cluster.h"
 #include "processor/pipeline/output_producer.h"
+#include "processor/pipeline/topic_partition_list.h"
 #include "processor/util/temp_dir.h"
 #include "state/keys.h"
 #include "state/partition_store.h"
@@ -143,15 +144,13 @@ absl::StatusOr<double> BareConsume(const pipeline::KafkaProperties& kafka,
   std::unique_ptr<RdKafka::KafkaConsumer> c(
       RdKafka::KafkaConsumer::create(conf->get(), err));
   if (c == nullptr) return absl::InternalError(err);
-  std::vector<RdKafka::TopicPartition*> tps;
+  pipeline::TopicPartitionList tps;
   int64_t total = 0;
   for (size_t p = 0; p < ends.size(); ++p) {
-    tps.push_back(RdKafka::TopicPartition::create(
-        kTopic, static_cast<int32_t>(p), RdKafka::Topic::OFFSET_BEGINNING));
+    tps.Add(kTopic, static_cast<int32_t>(p), RdKafka::Topic::OFFSET_BEGINNING);
     total += ends[p];
   }
-  c->assign(tps);
-  for (auto* tp : tps) delete tp;
+  c->assign(tps.get());
   const auto start = Clock::now();
   int64_t read = 0;
   while (read < total) {

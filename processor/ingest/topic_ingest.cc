@@ -11,6 +11,7 @@
 #include "processor/ingest/ingest_writer.h"
 #include "processor/ingest/partition_merger.h"
 #include "processor/ingest/queue_log_adapter.h"
+#include "processor/pipeline/topic_partition_list.h"
 #include "processor/rules/time.h"
 
 namespace callflow::ingest {
@@ -111,14 +112,14 @@ absl::Status TopicRun::Commit() {
     metrics_->Publish(writer_.counts(), queue_log_.open_calls(),
                       merger_.TotalBuffered());
   }
-  TopicPartitions tps;
+  pipeline::TopicPartitionList tps;
   for (const auto& [p, offset] : merger_.CommitOffsets()) {
     auto it = committed_.find(p);
     if (it != committed_.end() && it->second == offset) continue;
-    tps.push_back(RdKafka::TopicPartition::create(options_.topic, p, offset));
+    tps.Add(options_.topic, p, offset);
   }
   if (tps.empty()) return absl::OkStatus();
-  const RdKafka::ErrorCode err = consumer_->commitSync(tps);
+  const RdKafka::ErrorCode err = consumer_->commitSync(tps.get());
   if (err == RdKafka::ERR_NO_ERROR) {
     for (auto* tp : tps) committed_[tp->partition()] = tp->offset();
   } else {
@@ -126,7 +127,6 @@ absl::Status TopicRun::Commit() {
     log_ << "ingest: committing offsets of " << options_.topic
          << " failed: " << RdKafka::err2str(err) << "\n";
   }
-  RdKafka::TopicPartition::destroy(tps);
   return absl::OkStatus();
 }
 
@@ -156,15 +156,15 @@ void TopicRun::Backpressure() {
     const size_t n = merger_.Buffered(p);
     const bool paused = paused_.count(p) > 0;
     if (paused == (n >= cap) || (paused && n >= cap / 2)) continue;
-    TopicPartitions tps{RdKafka::TopicPartition::create(options_.topic, p)};
+    pipeline::TopicPartitionList tps;
+    tps.Add(options_.topic, p);
     if (paused) {
-      consumer_->resume(tps);
+      consumer_->resume(tps.get());
       paused_.erase(p);
     } else {
-      consumer_->pause(tps);
+      consumer_->pause(tps.get());
       paused_.insert(p);
     }
-    RdKafka::TopicPartition::destroy(tps);
   }
 }
 

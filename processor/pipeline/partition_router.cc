@@ -6,15 +6,9 @@
 #include <future>
 #include <thread>
 
+#include "processor/pipeline/topic_partition_list.h"
+
 namespace callflow::pipeline {
-namespace {
-
-void DeleteAll(std::vector<RdKafka::TopicPartition*>& tps) {
-  for (auto* tp : tps) delete tp;
-  tps.clear();
-}
-
-}  // namespace
 
 PartitionRouter::PartitionRouter(std::vector<std::unique_ptr<Shard>>& shards,
                                  RdKafka::KafkaConsumer& consumer,
@@ -84,32 +78,29 @@ void PartitionRouter::DrainPending() {
 }
 
 void PartitionRouter::Pause(size_t shard) {
-  std::vector<RdKafka::TopicPartition*> tps;
+  TopicPartitionList tps;
   for (int32_t p : assigned_) {
     if (ShardOf(p) != shard) continue;
-    tps.push_back(RdKafka::TopicPartition::create(topic_, p));
+    tps.Add(topic_, p);
     pending_[shard].paused.insert(p);
     stats_.partitions[p].paused = true;
   }
   if (tps.empty()) return;
-  RdKafka::ErrorCode err = consumer_.pause(tps);
+  RdKafka::ErrorCode err = consumer_.pause(tps.get());
   if (err != RdKafka::ERR_NO_ERROR) {
     spdlog::warn("pause shard {}: {}", shard, RdKafka::err2str(err));
   }
-  DeleteAll(tps);
 }
 
 void PartitionRouter::Resume(size_t shard) {
-  std::vector<RdKafka::TopicPartition*> tps;
+  TopicPartitionList tps;
   for (int32_t p : pending_[shard].paused) {
     stats_.partitions[p].paused = false;
-    if (assigned_.contains(p)) {
-      tps.push_back(RdKafka::TopicPartition::create(topic_, p));
-    }
+    if (assigned_.contains(p)) tps.Add(topic_, p);
   }
   pending_[shard].paused.clear();
   if (tps.empty()) return;
-  RdKafka::ErrorCode err = consumer_.resume(tps);
+  RdKafka::ErrorCode err = consumer_.resume(tps.get());
   if (err != RdKafka::ERR_NO_ERROR) {
     spdlog::warn("resume shard {}: {}", shard, RdKafka::err2str(err));
   }
@@ -125,7 +116,6 @@ void PartitionRouter::Resume(size_t shard) {
                    it->second, RdKafka::err2str(err));
     }
   }
-  DeleteAll(tps);
 }
 
 void PartitionRouter::UpdateLag() {
@@ -186,7 +176,7 @@ bool PartitionRouter::Assign(int32_t partition,
 
 void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
   std::vector<std::future<void>> waits;
-  std::vector<RdKafka::TopicPartition*> unpause;
+  TopicPartitionList unpause;
   for (int32_t p : partitions) {
     if (!assigned_.contains(p)) continue;
     const size_t s = ShardOf(p);
@@ -201,7 +191,7 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
       }
     }
     if (pending_[s].paused.erase(p) > 0) {
-      unpause.push_back(RdKafka::TopicPartition::create(topic_, p));
+      unpause.Add(topic_, p);
     }
     stats_.partitions[p].paused = false;
     while (!q.empty()) {
@@ -220,11 +210,10 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
   }
   // Messages fetched from now on are dropped (not active).
   if (!unpause.empty()) {
-    RdKafka::ErrorCode err = consumer_.resume(unpause);
+    RdKafka::ErrorCode err = consumer_.resume(unpause.get());
     if (err != RdKafka::ERR_NO_ERROR) {
       spdlog::warn("resume revoked partitions: {}", RdKafka::err2str(err));
     }
-    DeleteAll(unpause);
   }
   for (auto& w : waits) w.wait();
 }

@@ -406,7 +406,7 @@ bool Shard::FinishSealed(bool block) {
   sealed_.polled.clear();
 
   // 2. The sealed WriteBatches (a partition revoked since was written then).
-  std::vector<RdKafka::TopicPartition*> offsets;
+  TopicPartitionList offsets;
   for (const auto& [p, next] : sealed_.partitions) {
     auto it = owned_.find(p);
     if (it == owned_.end()) continue;
@@ -420,7 +420,6 @@ bool Shard::FinishSealed(bool block) {
     }
     if (s.ok()) s = owned.store->WriteSealed();
     if (!s.ok()) {
-      for (auto* tp : offsets) delete tp;
       Fail(absl::Status(s.code(),
                         absl::StrCat("commit p", p, ": ", s.message())));
       return false;
@@ -430,8 +429,7 @@ bool Shard::FinishSealed(bool block) {
     }
     if (next) {
       ctx_.stats.partitions[p].committed_offset = *next;
-      offsets.push_back(
-          RdKafka::TopicPartition::create(ctx_.topics.events, p, *next));
+      offsets.Add(ctx_.topics.events, p, *next);
     }
   }
   sealed_.partitions.clear();
@@ -586,26 +584,23 @@ void Shard::StoreGroupOffsets() {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_offsets_store_ < kStoreOffsetsEvery || failed_) return;
   last_offsets_store_ = now;
-  std::vector<RdKafka::TopicPartition*> offsets;
+  TopicPartitionList offsets;
   for (const auto& [p, owned] : owned_) {
     if (std::optional<int64_t> next = owned.store->next_offset()) {
-      offsets.push_back(
-          RdKafka::TopicPartition::create(ctx_.topics.events, p, *next));
+      offsets.Add(ctx_.topics.events, p, *next);
     }
   }
   StoreOffsets(offsets);
 }
 
-void Shard::StoreOffsets(std::vector<RdKafka::TopicPartition*>& offsets) {
+void Shard::StoreOffsets(TopicPartitionList& offsets) {
   if (offsets.empty()) return;
   // Fails (harmlessly) for a partition no longer assigned to this consumer.
-  RdKafka::ErrorCode err = ctx_.consumer.offsets_store(offsets);
+  RdKafka::ErrorCode err = ctx_.consumer.offsets_store(offsets.get());
   if (err != RdKafka::ERR_NO_ERROR) {
     spdlog::debug("shard {}: group offsets store: {}", index_,
                   RdKafka::err2str(err));
   }
-  for (auto* tp : offsets) delete tp;
-  offsets.clear();
 }
 
 bool Shard::CheckNotFrozen() {

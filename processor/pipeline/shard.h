@@ -19,6 +19,7 @@
 #include "processor/pipeline/pipeline_options.h"
 #include "processor/pipeline/routing_check.h"
 #include "processor/pipeline/shard_channel.h"
+#include "processor/pipeline/topic_partition_list.h"
 #include "processor/rules/engine.h"
 #include "state/partition_store.h"
 
@@ -133,8 +134,8 @@ class Shard {
   // then, so the group catches up even when nothing new arrives (a previous
   // owner may have stopped before its offsets reached the group).
   void StoreGroupOffsets();
-  // Stores `offsets` (deleted, then cleared) for librdkafka's auto-commit.
-  void StoreOffsets(std::vector<RdKafka::TopicPartition*>& offsets);
+  // Stores `offsets` for librdkafka's auto-commit.
+  void StoreOffsets(TopicPartitionList& offsets);
   bool CommitDue() const;
   // Seals the current cycle (first writing the pending sealed one, waiting
   // for its acknowledgements if need be). False (and fatal reported) when

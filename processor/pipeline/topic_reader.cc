@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "processor/pipeline/topic_partition_list.h"
 #include "processor/pipeline/watermark_query.h"
 
 namespace callflow::pipeline {
@@ -43,13 +44,11 @@ absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(
     return absl::NotFoundError(absl::StrCat("topic ", topic, " not found"));
   }
   r->partitions_ = static_cast<int>(md->topics()->at(0)->partitions()->size());
-  std::vector<RdKafka::TopicPartition*> tps;
+  TopicPartitionList tps;
   for (int p = 0; p < r->partitions_; ++p) {
-    tps.push_back(RdKafka::TopicPartition::create(
-        topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+    tps.Add(topic, p, RdKafka::Topic::OFFSET_BEGINNING);
   }
-  s = KafkaStatus(r->consumer_->assign(tps), "assign");
-  for (auto* tp : tps) delete tp;
+  s = KafkaStatus(r->consumer_->assign(tps.get()), "assign");
   if (!s.ok()) return s;
   return r;
 }

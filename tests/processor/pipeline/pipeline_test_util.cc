@@ -15,6 +15,7 @@
 
 #include "processor/codec/codec.h"
 #include "processor/pipeline/event_producer.h"
+#include "processor/pipeline/topic_partition_list.h"
 #include "processor/pipeline/topic_reader.h"
 #include "processor/replay/replay.h"
 #include "processor/sim/traffic_simulator.h"
@@ -341,15 +342,12 @@ int64_t GroupCommitted(const KafkaProperties& kafka, const std::string& group,
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> c(
       RdKafka::KafkaConsumer::create(conf->get(), err));
-  std::vector<RdKafka::TopicPartition*> tps;
-  for (int p = 0; p < partitions; ++p) {
-    tps.push_back(RdKafka::TopicPartition::create(topic, p));
-  }
+  TopicPartitionList tps;
+  for (int p = 0; p < partitions; ++p) tps.Add(topic, p);
   int64_t total = 0;
-  if (c->committed(tps, 10000) == RdKafka::ERR_NO_ERROR) {
+  if (c->committed(tps.get(), 10000) == RdKafka::ERR_NO_ERROR) {
     for (auto* tp : tps) total += std::max<int64_t>(tp->offset(), 0);
   }
-  for (auto* tp : tps) delete tp;
   c->close();
   return total;
 }
