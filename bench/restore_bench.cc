@@ -15,10 +15,10 @@
 
 #include "bench/bench_util.h"
 #include "callflow/v1/state.pb.h"
-#include "processor/pipeline/changelog_records.h"
-#include "processor/pipeline/changelog_restore.h"
+#include "processor/pipeline/internal/changelog_records.h"
+#include "processor/pipeline/internal/changelog_restore.h"
+#include "processor/pipeline/internal/output_producer.h"
 #include "processor/pipeline/mock_cluster.h"
-#include "processor/pipeline/output_producer.h"
 #include "processor/pipeline/topic_partition_list.h"
 #include "processor/util/temp_dir.h"
 #include "state/keys.h"

@@ -20,6 +20,14 @@ add_library(callflow_phonenumber INTERFACE)
 target_link_libraries(callflow_phonenumber INTERFACE ${PHONENUMBER_LIBRARY})
 target_include_directories(callflow_phonenumber INTERFACE ${PHONENUMBER_INCLUDE_DIR})
 
+# atomic_queue (libatomic-queue-dev) is header-only, in /usr/include.
+find_path(ATOMIC_QUEUE_INCLUDE_DIR atomic_queue/atomic_queue.h REQUIRED)
+add_library(callflow_atomic_queue INTERFACE)
+target_include_directories(callflow_atomic_queue INTERFACE
+  ${ATOMIC_QUEUE_INCLUDE_DIR})
+
+include(${CMAKE_CURRENT_LIST_DIR}/ModuleDeps.cmake)
+
 # Helper: a project library with the project's warnings and include root.
 function(callflow_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
@@ -27,6 +35,7 @@ function(callflow_library name)
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
   target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
   target_link_libraries(${name} PUBLIC ${ARG_DEPS})
+  callflow_module(${name})
 endfunction()
 
 # Helper: a gtest executable registered with ctest, one ctest test per gtest

@@ -8,9 +8,9 @@
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "processor/codec/codec.h"
-#include "processor/rules/counting_sink.h"
 #include "processor/rules/engine.h"
-#include "processor/rules/in_memory_state.h"
+#include "processor/rules/testing/counting_sink.h"
+#include "processor/rules/testing/in_memory_state.h"
 #include "processor/rules/time.h"
 
 namespace callflow::fuzz {

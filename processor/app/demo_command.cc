@@ -20,10 +20,10 @@
 #include "processor/app/demo_config.h"
 #include "processor/pipeline/event_producer.h"
 #include "processor/pipeline/mock_cluster.h"
-#include "processor/pipeline/pipeline_runtime.h"
 #include "processor/pipeline/stop_signals.h"
 #include "processor/pipeline/topic_reader.h"
 #include "processor/rules/kpis.h"
+#include "processor/runtime/pipeline_runtime.h"
 #include "processor/sim/traffic_simulator.h"
 #include "processor/util/temp_dir.h"
 
@@ -228,7 +228,7 @@ int RunDemoCommand(const DemoFlags& flags) {
   config->state.dir = state_dir->path();
 
   DemoKpis kpis;
-  auto runtime = pipeline::PipelineRuntime::Create(
+  auto runtime = runtime::PipelineRuntime::Create(
       pipeline::PipelineConfig{.engine = config->engine,
                                .options = config->pipeline,
                                .topics = config->topics,
@@ -236,7 +236,7 @@ int RunDemoCommand(const DemoFlags& flags) {
                                .kafka = config->kafka},
       config->state, config->metrics_address, &kpis);
   if (!runtime.ok()) return Fail(runtime.status());
-  pipeline::PipelineRuntime& rt = **runtime;
+  runtime::PipelineRuntime& rt = **runtime;
   std::atomic<bool> stop{false};
   signals.OnStop([&] { stop = true; });
 

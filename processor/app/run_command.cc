@@ -7,8 +7,8 @@
 #include <string>
 
 #include "processor/app/commands.h"
-#include "processor/pipeline/pipeline_runtime.h"
 #include "processor/pipeline/stop_signals.h"
+#include "processor/runtime/pipeline_runtime.h"
 
 namespace callflow::app {
 namespace {
@@ -33,7 +33,7 @@ int RunRunCommand(const RunFlags& flags) {
   if (!flags.metrics_address.empty()) {
     config->metrics_address = flags.metrics_address;
   }
-  auto runtime = pipeline::PipelineRuntime::Create(
+  auto runtime = runtime::PipelineRuntime::Create(
       pipeline::PipelineConfig{.engine = config->engine,
                                .options = config->pipeline,
                                .topics = config->topics,

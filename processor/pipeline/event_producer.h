@@ -7,9 +7,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "callflow/v1/events.pb.h"
-#include "processor/pipeline/delivery_tracker.h"
+#include "processor/pipeline/internal/delivery_tracker.h"
+#include "processor/pipeline/internal/output_producer.h"
 #include "processor/pipeline/kafka_status.h"
-#include "processor/pipeline/output_producer.h"
 #include "processor/rules/engine.h"
 
 namespace callflow::pipeline {

@@ -11,11 +11,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "processor/pipeline/lines_reader.h"
-#include "processor/pipeline/output_producer.h"
-#include "processor/pipeline/partition_loader.h"
-#include "processor/pipeline/partition_router.h"
-#include "processor/pipeline/shard.h"
+#include "processor/pipeline/internal/lines_reader.h"
+#include "processor/pipeline/internal/output_producer.h"
+#include "processor/pipeline/internal/partition_loader.h"
+#include "processor/pipeline/internal/partition_router.h"
+#include "processor/pipeline/internal/shard.h"
 #include "state/partition_store.h"
 
 namespace callflow::pipeline {

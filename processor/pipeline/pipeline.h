@@ -8,12 +8,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "processor/pipeline/freeze_watch.h"
+#include "processor/pipeline/internal/freeze_watch.h"
+#include "processor/pipeline/internal/routing_check.h"
 #include "processor/pipeline/kafka_status.h"
 #include "processor/pipeline/pipeline_observer.h"
 #include "processor/pipeline/pipeline_options.h"
 #include "processor/pipeline/pipeline_stats.h"
-#include "processor/pipeline/routing_check.h"
 #include "processor/rules/options.h"
 #include "state/state_env.h"
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "callflow/v1/outputs.pb.h"
+#include "processor/pipeline/unproducible.h"
 
 namespace callflow::pipeline {
 
@@ -14,9 +15,8 @@ namespace callflow::pipeline {
 // `reason`), indexed by its value.
 inline constexpr int kNumDlqReasons = v1::DeadLetter::Reason_ARRAYSIZE;
 // Output topics (tasks, alerts, contacts, dlq) and the reasons an output can
-// never be produced (Unproducible in output_limits.h).
+// never be produced (Unproducible in unproducible.h).
 inline constexpr int kNumOutputTopics = 4;
-inline constexpr int kNumUnproducibleReasons = 3;
 
 // Counters of one partition of the events topic. Written by the poll thread
 // (consumed, lag, paused, owned) and by the owning shard (watermark,

@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "processor/pipeline/internal/watermark_query.h"
 #include "processor/pipeline/topic_partition_list.h"
-#include "processor/pipeline/watermark_query.h"
 
 namespace callflow::pipeline {
 namespace {

@@ -9,9 +9,9 @@
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "processor/codec/codec.h"
-#include "processor/rules/counting_sink.h"
 #include "processor/rules/engine.h"
-#include "processor/rules/in_memory_state.h"
+#include "processor/rules/testing/counting_sink.h"
+#include "processor/rules/testing/in_memory_state.h"
 
 namespace callflow::codec {
 namespace {

@@ -1,15 +1,15 @@
 // The changelog's applying rule, on the mock cluster: owner markers, cycle
 // ends, a zombie's late cycle, a torn cycle, and a local store whose history
 // diverged from the log.
-#include "processor/pipeline/changelog_restore.h"
+#include "processor/pipeline/internal/changelog_restore.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 
 #include "callflow/v1/state.pb.h"
-#include "processor/pipeline/changelog_records.h"
-#include "processor/pipeline/output_producer.h"
+#include "processor/pipeline/internal/changelog_records.h"
+#include "processor/pipeline/internal/output_producer.h"
 #include "state/keys.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
 

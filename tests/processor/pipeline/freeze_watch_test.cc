@@ -2,7 +2,7 @@
 // tick older than the limit (as right after SIGCONT, before the ticking
 // thread ran) is. The whole path, with a real SIGSTOP of a `callflow run`
 // child, is ScaleOutTest.PausedOwnerComesBackThenNewHostJoins.
-#include "processor/pipeline/freeze_watch.h"
+#include "processor/pipeline/internal/freeze_watch.h"
 
 #include <gtest/gtest.h>
 

@@ -15,8 +15,8 @@
 #include "processor/metrics/metrics_server.h"
 #include "processor/metrics/pipeline_metrics.h"
 #include "processor/pipeline/event_producer.h"
-#include "processor/pipeline/metrics_bridge.h"
 #include "processor/rules/verdict.h"
+#include "processor/runtime/metrics_bridge.h"
 #include "tests/processor/metrics/scrape.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
 
@@ -99,7 +99,7 @@ TEST(PipelineDlqReasonsTest, EveryReasonFromARealBadRecordIsTypedAndCounted) {
   ASSERT_TRUE(server.ok()) << server.status();
   metrics::CallCenterMetrics calls((*server)->registry(), engine);
   metrics::PipelineMetrics pipeline_metrics((*server)->registry());
-  MetricsBridge bridge(calls, pipeline_metrics);
+  runtime::MetricsBridge bridge(calls, pipeline_metrics);
   PipelineConfig config = TestConfig(topics, kafka);
   config.engine = engine;
   {

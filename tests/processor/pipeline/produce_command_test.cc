@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "processor/codec/codec.h"
-#include "processor/pipeline/murmur2.h"
+#include "processor/pipeline/internal/murmur2.h"
 #include "processor/rules/engine.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
 

@@ -1,10 +1,10 @@
 // RoutingCheck (docs/RULES.md §9.3): the key must be the event's key, the
 // partition murmur2(key) mod partitions unless the partitioner is "any".
-#include "processor/pipeline/routing_check.h"
+#include "processor/pipeline/internal/routing_check.h"
 
 #include <gtest/gtest.h>
 
-#include "processor/pipeline/murmur2.h"
+#include "processor/pipeline/internal/murmur2.h"
 
 namespace callflow::pipeline {
 namespace {

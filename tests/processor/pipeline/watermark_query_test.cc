@@ -2,7 +2,7 @@
 // query keeps asking the old leader (NOT_LEADER_FOR_PARTITION); ours finds
 // the new one. This is what made a clean stop miss the last line alerts
 // after a leader move of the lines topic (BrokerFaultsTest).
-#include "processor/pipeline/watermark_query.h"
+#include "processor/pipeline/internal/watermark_query.h"
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>

@@ -7,8 +7,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "processor/rules/engine.h"
-#include "processor/rules/in_memory_state.h"
 #include "processor/rules/line_aggregator.h"
+#include "processor/rules/testing/in_memory_state.h"
 
 namespace callflow::rules::testing {
 

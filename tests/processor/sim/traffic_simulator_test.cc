@@ -11,8 +11,8 @@
 #include "gtest/gtest.h"
 #include "processor/codec/codec.h"
 #include "processor/rules/engine.h"
-#include "processor/rules/in_memory_state.h"
 #include "processor/rules/phone_normalizer.h"
+#include "processor/rules/testing/in_memory_state.h"
 #include "processor/sim/callback_predictor.h"
 #include "processor/sim/jsonl_writer.h"
 

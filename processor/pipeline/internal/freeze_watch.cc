@@ -1,0 +1,48 @@
+#include "processor/pipeline/internal/freeze_watch.h"
+
+#include <algorithm>
+
+namespace callflow::pipeline {
+namespace {
+
+constexpr auto kTick = std::chrono::milliseconds(100);
+
+}  // namespace
+
+FreezeWatch::FreezeWatch(std::chrono::milliseconds limit)
+    : limit_(limit), last_tick_ms_(Ms(Clock::now())) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+FreezeWatch::~FreezeWatch() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+int64_t FreezeWatch::Ms(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             t.time_since_epoch())
+      .count();
+}
+
+void FreezeWatch::Run() {
+  while (!stop_.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_for(kTick);
+    const int64_t now = Ms(Clock::now());
+    const int64_t gap = now - last_tick_ms_.load(std::memory_order_relaxed);
+    if (gap > limit_.count() &&
+        gap > frozen_ms_.load(std::memory_order_relaxed)) {
+      frozen_ms_.store(gap, std::memory_order_relaxed);
+    }
+    last_tick_ms_.store(now, std::memory_order_relaxed);
+  }
+}
+
+std::chrono::milliseconds FreezeWatch::FrozenFor(Clock::time_point now) const {
+  const int64_t stale = Ms(now) - last_tick_ms_.load(std::memory_order_relaxed);
+  const int64_t seen = frozen_ms_.load(std::memory_order_relaxed);
+  if (seen > 0) return std::chrono::milliseconds(seen);
+  return std::chrono::milliseconds(stale > limit_.count() ? stale : 0);
+}
+
+}  // namespace callflow::pipeline

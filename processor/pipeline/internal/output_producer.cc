@@ -1,0 +1,243 @@
+#include "processor/pipeline/internal/output_producer.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "processor/pipeline/internal/changelog_records.h"
+
+namespace callflow::pipeline {
+namespace {
+
+// A record's opaque: its tracker, with the low bit set for an output record
+// (Produce), whose permanent refusal makes it unproducible instead of failed.
+void* Opaque(DeliveryTracker* tracker, bool output) {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(tracker) |
+                                 (output ? 1 : 0));
+}
+DeliveryTracker* TrackerOf(void* opaque) {
+  return reinterpret_cast<DeliveryTracker*>(
+      reinterpret_cast<uintptr_t>(opaque) & ~uintptr_t{1});
+}
+bool IsOutput(void* opaque) {
+  return (reinterpret_cast<uintptr_t>(opaque) & 1) != 0;
+}
+
+// A refusal of this one record that no retry or restart can undo.
+std::optional<Unproducible> PermanentRecordError(RdKafka::ErrorCode err) {
+  switch (err) {
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+    case RdKafka::ERR_INVALID_MSG_SIZE:
+      return Unproducible::kTooLarge;
+    case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
+      return Unproducible::kNotAuthorized;
+    case RdKafka::ERR_INVALID_RECORD:
+    case RdKafka::ERR_POLICY_VIOLATION:
+      return Unproducible::kRejected;
+    default:
+      return std::nullopt;
+  }
+}
+
+class TrackerReport : public RdKafka::DeliveryReportCb {
+ public:
+  explicit TrackerReport(OutputProducer& producer) : producer_(producer) {}
+
+  void dr_cb(RdKafka::Message& message) override {
+    DeliveryTracker* tracker = TrackerOf(message.msg_opaque());
+    const bool ok = message.err() == RdKafka::ERR_NO_ERROR;
+    if (ok && tracker != nullptr && tracker->records_offsets()) {
+      tracker->OnOffset(message.partition(), message.offset());
+    }
+    if (ok) {
+      if (tracker != nullptr) tracker->OnDelivered(true);
+      return;
+    }
+    const std::string error = message.errstr();
+    if (const auto permanent = PermanentRecordError(message.err());
+        permanent && tracker != nullptr && IsOutput(message.msg_opaque())) {
+      producer_.ReportUnproducible(message.topic_name(), *permanent, error,
+                                   tracker);
+      return;
+    }
+    // One line per tracker; its owner reports the count (no log flood when
+    // a broker is down).
+    if (tracker == nullptr || tracker->OnDelivered(false, error)) {
+      spdlog::error("delivery to {} [{}] failed: {}", message.topic_name(),
+                    message.partition(), error);
+    }
+  }
+
+ private:
+  OutputProducer& producer_;
+};
+
+absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
+    const KafkaProperties& defaults, const KafkaProperties& overrides,
+    RdKafka::DeliveryReportCb* report_cb) {
+  auto conf = MakeKafkaConf(KafkaClient::kProducer, defaults, overrides);
+  if (!conf.ok()) return conf.status();
+  std::string err;
+  if ((*conf)->set("dr_cb", report_cb, err) != RdKafka::Conf::CONF_OK) {
+    return absl::InternalError(err);
+  }
+  std::unique_ptr<RdKafka::Producer> producer(
+      RdKafka::Producer::create(conf->get(), err));
+  if (producer == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka producer: ", err));
+  }
+  return producer;
+}
+
+KafkaProperties ProducerDefaults(const char* linger_ms) {
+  return {
+      {"enable.idempotence", "true"},
+      {"compression.type", "lz4"},
+      {"partitioner", "murmur2_random"},
+      {"linger.ms", linger_ms},
+      {"queue.buffering.max.messages", "1000000"},
+      {"queue.buffering.max.kbytes", "1048576"},
+  };
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OutputProducer>> OutputProducer::Create(
+    const KafkaProperties& overrides, UnproducibleFn on_unproducible) {
+  std::unique_ptr<OutputProducer> p(new OutputProducer());
+  p->on_unproducible_ = std::move(on_unproducible);
+  p->report_cb_ = std::make_unique<TrackerReport>(*p);
+  auto bulk =
+      MakeProducer(ProducerDefaults("5"), overrides, p->report_cb_.get());
+  if (!bulk.ok()) return bulk.status();
+  p->bulk_ = *std::move(bulk);
+  auto urgent =
+      MakeProducer(ProducerDefaults("0"), overrides, p->report_cb_.get());
+  if (!urgent.ok()) return urgent.status();
+  p->urgent_ = *std::move(urgent);
+  p->poller_ =
+      std::thread([raw = p.get()] { raw->PollLoop(raw->bulk_.get()); });
+  p->urgent_poller_ =
+      std::thread([raw = p.get()] { raw->PollLoop(raw->urgent_.get()); });
+  return p;
+}
+
+OutputProducer::~OutputProducer() {
+  absl::Status flushed = Flush(close_timeout_);
+  if (!flushed.ok()) spdlog::warn("producer close: {}", flushed.ToString());
+  stop_ = true;
+  if (poller_.joinable()) poller_.join();
+  if (urgent_poller_.joinable()) urgent_poller_.join();
+}
+
+// One thread per producer: poll() returns on the first report, so a shared
+// thread blocked in one producer's poll(50) would delay the other's reports
+// (and so the commit of EMERGENCY alerts) by up to 50 ms.
+void OutputProducer::PollLoop(RdKafka::Producer* producer) {
+  while (!stop_.load()) producer->poll(50);
+}
+
+absl::Status OutputProducer::Produce(const std::string& topic,
+                                     std::string_view key,
+                                     std::string_view payload,
+                                     DeliveryTracker* tracker, bool urgent) {
+  RdKafka::Producer* producer = urgent ? urgent_.get() : bulk_.get();
+  tracker->OnProduced();
+  while (true) {
+    RdKafka::ErrorCode err = producer->produce(
+        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(payload.data()), payload.size(), key.data(),
+        key.size(), 0, Opaque(tracker, /*output=*/true));
+    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      // The poll thread serves reports; wait for room.
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    absl::Status status = KafkaStatus(err, absl::StrCat("produce to ", topic));
+    if (const auto permanent = PermanentRecordError(err)) {
+      ReportUnproducible(topic, *permanent, std::string(status.message()),
+                         tracker);
+      return status;
+    }
+    const std::string error(status.message());
+    if (tracker->OnDelivered(false, error)) spdlog::error("{}", error);
+    return status;
+  }
+}
+
+absl::Status OutputProducer::ProduceTo(const std::string& topic,
+                                       int32_t partition, std::string_view key,
+                                       const std::string* payload,
+                                       uint64_t owner,
+                                       DeliveryTracker* tracker) {
+  tracker->OnProduced();
+  const std::string owner_value = EncodeOwner(owner);
+  while (true) {
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    headers->add(std::string(kOwnerHeader), owner_value.data(),
+                 owner_value.size());
+    RdKafka::ErrorCode err = bulk_->produce(
+        topic, partition, RdKafka::Producer::RK_MSG_COPY,
+        payload == nullptr ? nullptr : const_cast<char*>(payload->data()),
+        payload == nullptr ? 0 : payload->size(), key.data(), key.size(), 0,
+        headers, Opaque(tracker, /*output=*/false));
+    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();  // owns headers
+    delete headers;
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    absl::Status status = KafkaStatus(
+        err, absl::StrCat("produce to ", topic, " [", partition, "]"));
+    const std::string error(status.message());
+    if (tracker->OnDelivered(false, error)) spdlog::error("{}", error);
+    return status;
+  }
+}
+
+absl::Status OutputProducer::Flush(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (RdKafka::Producer* p : {bulk_.get(), urgent_.get()}) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    RdKafka::ErrorCode err =
+        p->flush(static_cast<int>(std::max<int64_t>(left.count(), 0)));
+    if (err != RdKafka::ERR_NO_ERROR) return KafkaStatus(err, "producer flush");
+  }
+  return absl::OkStatus();
+}
+
+void OutputProducer::PurgeQueued() {
+  for (RdKafka::Producer* p : {bulk_.get(), urgent_.get()}) {
+    p->purge(RdKafka::Producer::PURGE_QUEUE);
+  }
+}
+
+void OutputProducer::ReportUnproducible(std::string_view topic,
+                                        Unproducible reason,
+                                        std::string_view error,
+                                        DeliveryTracker* tracker) {
+  tracker->OnUnproducible();
+  if (on_unproducible_) on_unproducible_(topic, reason);
+  // The first one and then at powers of two: a topic refusing everything
+  // must not flood the log (the metric has the exact count).
+  const uint64_t n = unproducible_.fetch_add(1) + 1;
+  if ((n & (n - 1)) == 0) {
+    spdlog::error(
+        "output record to {} can never be produced ({}: {}); skipped and "
+        "counted in callflow_unproducible_total ({} so far), see "
+        "CallflowUnproducibleOutputs in docs/OPERATIONS.md",
+        topic, UnproducibleLabel(reason), error, n);
+  }
+}
+
+int OutputProducer::OutQueueLength() const {
+  return bulk_->outq_len() + urgent_->outq_len();
+}
+
+}  // namespace callflow::pipeline

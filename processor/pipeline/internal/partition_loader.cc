@@ -1,0 +1,285 @@
+#include "processor/pipeline/internal/partition_loader.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "callflow/v1/state.pb.h"
+#include "processor/pipeline/internal/changelog_records.h"
+#include "processor/pipeline/internal/changelog_restore.h"
+
+namespace callflow::pipeline {
+namespace {
+
+constexpr auto kOpenRetryDelay = std::chrono::milliseconds(250);
+constexpr int kCommittedTimeoutMs = 10000;
+constexpr auto kProgressEvery = std::chrono::seconds(2);
+
+int64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string InstanceName() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return absl::StrCat(host, "/", getpid());
+}
+
+}  // namespace
+
+PartitionLoader::PartitionLoader(Context context)
+    : ctx_(std::move(context)), thread_([this] { Work(); }) {}
+
+PartitionLoader::~PartitionLoader() {
+  {
+    std::lock_guard lock(mu_);
+    quit_ = true;
+    cancel_current_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void PartitionLoader::Load(int32_t partition) {
+  ctx_.stats.partitions[partition].phase =
+      static_cast<int>(PartitionPhase::kRestoring);
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(partition);
+  }
+  cv_.notify_all();
+}
+
+void PartitionLoader::Cancel(int32_t partition) {
+  std::unique_lock lock(mu_);
+  std::erase(queue_, partition);
+  if (loading_ == partition) {
+    cancel_current_ = true;
+    cv_.wait(lock, [&] { return loading_ != partition; });
+  }
+  std::erase_if(ready_, [&](const LoadedPartition& l) {
+    return l.partition == partition;
+  });
+  ctx_.stats.partitions[partition].phase =
+      static_cast<int>(PartitionPhase::kNone);
+  ctx_.stats.partitions[partition].restore_lag = 0;
+}
+
+std::vector<LoadedPartition> PartitionLoader::TakeReady() {
+  std::lock_guard lock(mu_);
+  return std::exchange(ready_, {});
+}
+
+size_t PartitionLoader::busy() const {
+  std::lock_guard lock(mu_);
+  return queue_.size() + (loading_ >= 0 ? 1 : 0);
+}
+
+void PartitionLoader::Work() {
+  while (true) {
+    int32_t partition = -1;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return quit_ || !queue_.empty(); });
+      if (quit_) return;
+      partition = queue_.front();
+      queue_.pop_front();
+      loading_ = partition;
+      cancel_current_ = false;
+    }
+    LoadedPartition loaded = LoadOne(partition);
+    {
+      std::lock_guard lock(mu_);
+      if (!cancel_current_) ready_.push_back(std::move(loaded));
+      loading_ = -1;
+    }
+    cv_.notify_all();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
+    int32_t partition) {
+  // On a shared state dir the previous owner may still be finishing its
+  // last cycle (up to message.timeout.ms) before it releases the lock.
+  const auto deadline = std::chrono::steady_clock::now() + ctx_.open_timeout;
+  auto last_log = std::chrono::steady_clock::time_point();
+  while (true) {
+    auto store = state::PartitionStore::Open(ctx_.env, partition);
+    if (store.ok() || !absl::IsFailedPrecondition(store.status())) {
+      return store;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return store;
+    if (cancel_current_ || ctx_.stop.load()) {
+      return absl::CancelledError(
+          absl::StrCat("partition ", partition, ": open cancelled"));
+    }
+    if (now - last_log >= std::chrono::seconds(5)) {
+      spdlog::info(
+          "partition {}: waiting for the previous owner to release "
+          "its state ({})",
+          partition, std::string(store.status().message()));
+      last_log = now;
+    }
+    std::this_thread::sleep_for(kOpenRetryDelay);
+  }
+}
+
+absl::StatusOr<int64_t> PartitionLoader::GroupOffset(int32_t partition) {
+  std::unique_ptr<RdKafka::TopicPartition> tp(
+      RdKafka::TopicPartition::create(ctx_.topics.events, partition));
+  std::vector<RdKafka::TopicPartition*> tps = {tp.get()};
+  absl::Status s =
+      KafkaStatus(ctx_.consumer.committed(tps, kCommittedTimeoutMs),
+                  "reading the group's committed offsets");
+  if (!s.ok()) return s;
+  return tp->offset() >= 0 ? tp->offset() : -1;
+}
+
+absl::StatusOr<int64_t> PartitionLoader::StartOffset(
+    const state::PartitionStore& store) {
+  if (std::optional<int64_t> next = store.next_offset()) return *next;
+  auto group = GroupOffset(store.partition());
+  if (!group.ok()) return group.status();
+  if (*group >= 0) return *group;
+  auto reset = ctx_.kafka.find("auto.offset.reset");
+  const bool latest = reset != ctx_.kafka.end() &&
+                      (reset->second == "latest" || reset->second == "end" ||
+                       reset->second == "largest");
+  return latest ? RdKafka::Topic::OFFSET_END : RdKafka::Topic::OFFSET_BEGINNING;
+}
+
+absl::Status PartitionLoader::CheckWithoutChangelog(
+    const state::PartitionStore& store) {
+  if (store.next_offset().has_value()) return absl::OkStatus();
+  auto group = GroupOffset(store.partition());
+  if (!group.ok()) return group.status();
+  if (*group >= 0) {
+    std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
+        ctx_.topics.events, store.partition(), *group));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "partition ", store.partition(), " of ", ctx_.topics.events,
+        " has no local state in ", ctx_.env.options().dir, "/p-",
+        store.partition(),
+        " but the group has already consumed it up to "
+        "offset ",
+        tp->offset(),
+        "; with [state] changelog = false its state cannot move between "
+        "hosts: give this instance the previous owner's state dir, or turn "
+        "the changelog on"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> PartitionLoader::WriteMarker(int32_t partition,
+                                                     uint64_t owner) {
+  DeliveryTracker tracker(&ctx_.stats.marker_delivery_errors,
+                          /*record_offsets=*/true);
+  v1::ChangelogOwner marker;
+  marker.set_owner(owner);
+  marker.set_instance(InstanceName());
+  marker.set_taken_at(WallNs());
+  const std::string value = marker.SerializeAsString();
+  absl::Status s =
+      ctx_.producer.ProduceTo(ctx_.topics.changelog, partition, OwnerKey(owner),
+                              &value, owner, &tracker);
+  if (!s.ok()) return s;
+  while (!tracker.WaitAll(std::chrono::seconds(5))) {
+    if (ctx_.stop.load() || cancel_current_) {
+      return absl::CancelledError("owner marker not acknowledged");
+    }
+    spdlog::warn(
+        "partition {}: waiting for the changelog to take the owner "
+        "marker",
+        partition);
+  }
+  if (tracker.failed() > 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "the changelog record(s) of the owner marker of partition ", partition,
+        " were not delivered (first error: ", tracker.first_error(),
+        "); nothing of this partition is processed without it"));
+  }
+  return tracker.MaxOffset(partition);
+}
+
+LoadedPartition PartitionLoader::LoadOne(int32_t partition) {
+  LoadedPartition out;
+  out.partition = partition;
+  PartitionCounters& pc = ctx_.stats.partitions[partition];
+  auto store = Open(partition);
+  if (!store.ok()) {
+    out.status = store.status();
+    return out;
+  }
+  if (!ctx_.options.changelog) {
+    out.status = CheckWithoutChangelog(**store);
+    if (out.status.ok()) out.status = SetStart(out, std::move(*store));
+    return out;
+  }
+  out.owner = NewOwnerToken();
+  auto marker = WriteMarker(partition, out.owner);
+  if (!marker.ok()) {
+    out.status = marker.status();
+    return out;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto last_log = started;
+  int64_t last_read = 0;
+  auto progress = [&](int64_t read, int64_t left) {
+    ctx_.stats.restore_records.fetch_add(read - last_read);
+    last_read = read;
+    pc.restore_lag = left;
+    const auto now = std::chrono::steady_clock::now();
+    if (left > 0 && now - last_log >= kProgressEvery) {
+      spdlog::info(
+          "partition {}: restoring, {} changelog records read, {} "
+          "left",
+          partition, read, left);
+      last_log = now;
+    }
+  };
+  if (reader_ == nullptr) {
+    auto reader = ChangelogReader::Create(ctx_.kafka);
+    if (!reader.ok()) {
+      out.status = reader.status();
+      return out;
+    }
+    reader_ = *std::move(reader);
+  }
+  auto result =
+      RestoreFromChangelog(*reader_, ctx_.topics.changelog, partition, *marker,
+                           out.owner, **store, cancel_current_, progress);
+  pc.restore_lag = 0;
+  if (!result.ok()) {
+    out.status = result.status();
+    return out;
+  }
+  ctx_.stats.restores.fetch_add(1);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
+  if (result->records_read > 0 || result->started_over) {
+    spdlog::info(
+        "partition {}: restored from changelog offset {} to {} ({} "
+        "records, {} keys written{}) in {:.1f} s",
+        partition, result->start, *marker, result->records_read,
+        result->changes_applied,
+        result->started_over ? ", local state rebuilt" : "", seconds);
+  }
+  out.status = SetStart(out, std::move(*store));
+  return out;
+}
+
+absl::Status PartitionLoader::SetStart(
+    LoadedPartition& out, std::unique_ptr<state::PartitionStore> store) {
+  auto start = StartOffset(*store);
+  if (!start.ok()) return start.status();
+  out.start_offset = *start;
+  out.store = std::move(store);
+  return absl::OkStatus();
+}
+
+}  // namespace callflow::pipeline

@@ -1,0 +1,103 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "processor/pipeline/internal/changelog_restore.h"
+#include "processor/pipeline/internal/output_producer.h"
+#include "processor/pipeline/kafka_status.h"
+#include "processor/pipeline/pipeline_options.h"
+#include "processor/pipeline/pipeline_stats.h"
+#include "state/partition_store.h"
+#include "state/state_env.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+}
+
+namespace callflow::pipeline {
+
+// A partition made ready for its shard.
+struct LoadedPartition {
+  int32_t partition = -1;
+  absl::Status status;  // not OK: the partition cannot be processed here
+  std::unique_ptr<state::PartitionStore> store;
+  uint64_t owner = 0;  // this instance's ownership token in the changelog
+  // Where to consume from: the store's offset, else the group's committed
+  // offset, else auto.offset.reset (a logical offset).
+  int64_t start_offset = -1;
+};
+
+// Gets newly assigned partitions ready off the poll thread, so the group
+// session and max.poll.interval.ms survive slow hand-overs and long
+// restores: opens the partition's RocksDB (waiting while the previous owner
+// on a shared state dir still holds its lock), and with the changelog on,
+// writes this instance's owner marker and restores the store from the
+// changelog up to it (changelog_restore.h). With the changelog off, a
+// partition without local state that the group has already consumed is an
+// error, never an empty state.
+//
+// Lifecycle: construct, Load() per assigned partition from the poll thread,
+// TakeReady() from the poll thread, Cancel() on revocation, destroy (stops
+// the worker). Thread-safe.
+class PartitionLoader {
+ public:
+  struct Context {
+    state::StateEnv& env;
+    const PipelineOptions& options;
+    const Topics& topics;
+    const KafkaProperties& kafka;
+    OutputProducer& producer;
+    RdKafka::KafkaConsumer& consumer;  // committed() only
+    PipelineStats& stats;
+    const std::atomic<bool>& stop;
+    // How long to wait for a previous owner's RocksDB lock.
+    std::chrono::milliseconds open_timeout;
+  };
+  explicit PartitionLoader(Context context);
+  ~PartitionLoader();
+
+  void Load(int32_t partition);
+  // Stops loading `partition` (revoked before it was ready) and drops it,
+  // ready or not; returns once the worker no longer touches it.
+  void Cancel(int32_t partition);
+  // Partitions whose load finished since the last call.
+  std::vector<LoadedPartition> TakeReady();
+  // Partitions queued or loading.
+  size_t busy() const;
+
+ private:
+  void Work();
+  LoadedPartition LoadOne(int32_t partition);
+  absl::StatusOr<std::unique_ptr<state::PartitionStore>> Open(
+      int32_t partition);
+  absl::Status CheckWithoutChangelog(const state::PartitionStore& store);
+  // The group's committed offset of `partition`, or -1 when none.
+  absl::StatusOr<int64_t> GroupOffset(int32_t partition);
+  absl::StatusOr<int64_t> StartOffset(const state::PartitionStore& store);
+  absl::Status SetStart(LoadedPartition& out,
+                        std::unique_ptr<state::PartitionStore> store);
+  absl::StatusOr<int64_t> WriteMarker(int32_t partition, uint64_t owner);
+
+  Context ctx_;
+  std::unique_ptr<ChangelogReader> reader_;  // worker thread only
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<int32_t> queue_;
+  int32_t loading_ = -1;
+  std::atomic<bool> cancel_current_{false};
+  std::vector<LoadedPartition> ready_;
+  bool quit_ = false;
+  std::thread thread_;
+};
+
+}  // namespace callflow::pipeline

@@ -1,0 +1,631 @@
+#include "processor/pipeline/internal/shard.h"
+
+#include <librdkafka/rdkafkacpp.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "callflow/v1/state.pb.h"
+#include "processor/pipeline/internal/changelog_records.h"
+#include "processor/pipeline/internal/output_limits.h"
+#include "processor/rules/time.h"
+#include "processor/rules/validation.h"
+
+namespace callflow::pipeline {
+namespace {
+
+constexpr size_t kMaxBatch = 512;
+// How often idle partitions are checked (their watermark moves by this).
+constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
+// How often the owned partitions' RocksDB offsets are stored for the group
+// again (librdkafka's auto-commit sends what differs from the committed).
+constexpr auto kStoreOffsetsEvery = std::chrono::seconds(5);
+// While waiting for acknowledgements: how often an abort is noticed, and how
+// often the wait is logged.
+constexpr auto kAbortCheckEvery = std::chrono::milliseconds(100);
+constexpr auto kDeliveryWarnEvery = std::chrono::seconds(5);
+
+bool IsControl(const Envelope& e) {
+  return e.kind == Envelope::Kind::kAssign ||
+         e.kind == Envelope::Kind::kRevoke || e.kind == Envelope::Kind::kStop ||
+         e.kind == Envelope::Kind::kFlush;
+}
+
+// A state read error of `partition`: the pipeline stops before anything
+// decided on the default record the engine saw is produced or committed.
+absl::Status ReadError(int32_t partition, const absl::Status& read) {
+  return absl::Status(
+      read.code(),
+      absl::StrCat("partition ", partition,
+                   ": state read failed, stopping "
+                   "before the event's outputs (nothing committed past it; "
+                   "see \"State read errors\" in docs/OPERATIONS.md): ",
+                   read.message()));
+}
+
+rules::TimeNs WallClockNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Shard::Shard(int index, ShardContext context)
+    : index_(index),
+      ctx_(std::move(context)),
+      counters_(ctx_.stats.shards[index]),
+      channel_(ctx_.options.ring_capacity),
+      trackers_{DeliveryTracker(&counters_.delivery_errors),
+                DeliveryTracker(&counters_.delivery_errors)},
+      changelog_trackers_{
+          DeliveryTracker(&counters_.delivery_errors, /*record_offsets=*/true),
+          DeliveryTracker(&counters_.delivery_errors,
+                          /*record_offsets=*/true)},
+      sink_(index, ctx_.topics, ctx_.producer, trackers_[0], ctx_.stats,
+            ctx_.observer),
+      engine_(ctx_.engine_options) {
+  batch_.reserve(kMaxBatch);
+}
+
+Shard::~Shard() { Join(); }
+
+void Shard::Start() {
+  last_commit_ = std::chrono::steady_clock::now();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Shard::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Shard::Run() {
+  int idle_rounds = 0;
+  while (true) {
+    Envelope* e =
+        held_ != nullptr ? std::exchange(held_, nullptr) : channel_.TryPop();
+    if (e == nullptr) {
+      counters_.ring_occupancy.store(0, std::memory_order_relaxed);
+      FinishSealed(/*block=*/false);
+      AdvanceIdle();
+      StoreGroupOffsets();
+      if (CommitDue()) Seal();
+      // Back off gently: a short spin, then 1 ms naps.
+      if (++idle_rounds < 64) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      continue;
+    }
+    idle_rounds = 0;
+    if (IsControl(*e)) {
+      const bool stop = e->kind == Envelope::Kind::kStop;
+      HandleControl(*e);  // fulfils its promise
+      channel_.Recycle(e);
+      if (stop) return;
+      continue;
+    }
+    batch_.push_back(e);
+    TakeBatch();
+    counters_.ring_occupancy.store(channel_.size(), std::memory_order_relaxed);
+    ProcessBatch();
+    FinishSealed(/*block=*/false);
+    AdvanceIdle();
+    if (CommitDue()) Seal();
+  }
+}
+
+void Shard::TakeBatch() {
+  while (batch_.size() < kMaxBatch) {
+    Envelope* e = channel_.TryPop();
+    if (e == nullptr) return;
+    if (IsControl(*e)) {
+      held_ = e;
+      return;
+    }
+    batch_.push_back(e);
+  }
+}
+
+// Reads the batch's callers that are not cached with one MultiGet per
+// partition (random point reads are the store's bottleneck).
+void Shard::PrefetchBatch() {
+  absl::flat_hash_map<int32_t, std::vector<std::string>> keys;
+  for (const Envelope* e : batch_) {
+    if (e->kind != Envelope::Kind::kEvent) continue;
+    keys[e->partition].push_back(engine_.KeyFor(e->event));
+  }
+  for (auto& [partition, list] : keys) {
+    auto it = owned_.find(partition);
+    if (it == owned_.end()) continue;
+    std::sort(list.begin(), list.end());
+    list.erase(std::unique(list.begin(), list.end()), list.end());
+    absl::Status s = it->second.store->Prefetch(list);
+    if (!s.ok()) {
+      // Nothing of the batch is processed: the engine would see a default
+      // record and decide outputs on it.
+      Fail(ReadError(partition, s));
+      return;
+    }
+  }
+}
+
+void Shard::ProcessBatch() {
+  if (!failed_ && CheckNotFrozen()) PrefetchBatch();
+  for (Envelope* e : batch_) {
+    if (!failed_ && CheckNotFrozen()) {
+      if (e->kind == Envelope::Kind::kEvent) {
+        HandleEvent(*e);
+      } else {
+        HandleUndecodable(*e);
+      }
+    }
+    channel_.Recycle(e);
+  }
+  batch_.clear();
+  if (failed_) return;
+  PublishWatermarks();
+}
+
+void Shard::HandleEvent(Envelope& e) {
+  auto it = owned_.find(e.partition);
+  if (it == owned_.end()) {
+    // Cannot happen: assignment precedes the partition's messages.
+    Fail(absl::InternalError(absl::StrCat(
+        "shard ", index_, ": event for unowned partition ", e.partition)));
+    return;
+  }
+  Owned& owned = it->second;
+  sink_.set_partition(e.partition);
+  // A bad event keeps its own reason; a good one must be where it belongs
+  // before the engine touches state.
+  rules::Verdict verdict =
+      rules::ValidateEvent(e.event, owned.store->MutablePartition(),
+                           ctx_.engine_options, e.timestamp_ns);
+  if (verdict.ok() && ctx_.routing.enabled()) {
+    verdict = ctx_.routing.Check(e.key, engine_.KeyFor(e.event), e.partition);
+  }
+  if (verdict.ok()) {
+    // The event's outputs wait until its state reads are known to be good.
+    sink_.BeginHold();
+    verdict = engine_.Process(e.event, *owned.store, sink_, e.timestamp_ns);
+    const bool read_ok = owned.store->status().ok();
+    sink_.EndHold(/*produce=*/read_ok);
+    if (!read_ok) {
+      Fail(ReadError(e.partition, owned.store->status()));
+      return;
+    }
+  }
+  owned.last_event = std::chrono::steady_clock::now();
+  owned.max_event_time = owned.store->partition_record().max_event_time();
+  if (!verdict.ok()) DeadLetter(e, verdict);
+  owned.next_offset = e.offset + 1;
+  owned.advanced = true;
+  if (ctx_.observer != nullptr) polled_.push_back(e.polled_at);
+  if (touched_.empty() || touched_.back() != e.partition) {
+    touched_.push_back(e.partition);
+  }
+  ++events_since_commit_;
+  counters_.processed.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Shard::HandleUndecodable(Envelope& e) {
+  auto it = owned_.find(e.partition);
+  if (it == owned_.end()) {
+    Fail(absl::InternalError(absl::StrCat(
+        "shard ", index_, ": payload for unowned partition ", e.partition)));
+    return;
+  }
+  DeadLetter(e, rules::Verdict::Reject(v1::DeadLetter::UNDECODABLE, e.error));
+  it->second.next_offset = e.offset + 1;
+  it->second.advanced = true;
+  if (ctx_.observer != nullptr) polled_.push_back(e.polled_at);
+  ++events_since_commit_;
+}
+
+void Shard::DeadLetter(const Envelope& e, const rules::Verdict& verdict) {
+  v1::DeadLetter dl;
+  dl.set_source_topic(ctx_.topics.events);
+  dl.set_partition(e.partition);
+  dl.set_offset(e.offset);
+  dl.set_key(e.key);
+  dl.set_payload(e.payload);
+  dl.set_error(verdict.message());
+  dl.set_reason(verdict.reason());
+  rules::ToProto(WallClockNow(), dl.mutable_received_at());
+  LimitDeadLetter(dl);  // an input near message.max.bytes must not stop us
+  sink_.EmitDeadLetter(dl);
+}
+
+void Shard::PublishWatermarks() {
+  std::sort(touched_.begin(), touched_.end());
+  touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
+  for (int32_t p : touched_) {
+    auto it = owned_.find(p);
+    if (it == owned_.end()) continue;
+    ctx_.stats.partitions[p].watermark_ns.store(
+        it->second.store->partition_record().watermark(),
+        std::memory_order_relaxed);
+  }
+  touched_.clear();
+}
+
+void Shard::HandleControl(Envelope& e) {
+  PartitionCounters& pc = ctx_.stats.partitions[e.partition];
+  switch (e.kind) {
+    case Envelope::Kind::kAssign: {
+      Owned owned;
+      owned.store = std::move(e.store);
+      owned.owner = e.owner;
+      owned.last_event = std::chrono::steady_clock::now();
+      owned.max_event_time = owned.store->partition_record().max_event_time();
+      pc.watermark_ns = owned.store->partition_record().watermark();
+      pc.phase = static_cast<int>(PartitionPhase::kActive);
+      pc.committed_offset = owned.store->next_offset().value_or(-1);
+      if (std::optional<int64_t> stored = owned.store->next_offset()) {
+        // Publish RocksDB's offset to the group at the next cycle even if
+        // nothing is left to consume: a previous owner may have stopped
+        // between its RocksDB write and its (asynchronous) group commit, and
+        // lag tools read the group's offsets.
+        owned.next_offset = *stored;
+        owned.advanced = true;
+      }
+      pc.owned = true;
+      owned_[e.partition] = std::move(owned);
+      e.done.set_value();
+      break;
+    }
+    case Envelope::Kind::kRevoke:
+      Commit();
+      owned_.erase(e.partition);  // closes the partition's RocksDB
+      pc.owned = false;
+      pc.watermark_ns = 0;
+      pc.lag = 0;
+      pc.phase = static_cast<int>(PartitionPhase::kNone);
+      e.done.set_value();
+      break;
+    case Envelope::Kind::kFlush:
+      Commit();
+      e.done.set_value();
+      break;
+    case Envelope::Kind::kStop:
+      Commit();
+      for (auto& [p, owned] : owned_) {
+        ctx_.stats.partitions[p].owned = false;
+        ctx_.stats.partitions[p].phase =
+            static_cast<int>(PartitionPhase::kNone);
+      }
+      owned_.clear();
+      e.done.set_value();
+      break;
+    default:
+      break;
+  }
+}
+
+bool Shard::CommitDue() const {
+  if (failed_) return false;
+  if (events_since_commit_ >= ctx_.options.commit_max_events) return true;
+  return std::chrono::steady_clock::now() - last_commit_ >=
+         std::chrono::milliseconds(ctx_.options.commit_interval_ms);
+}
+
+bool Shard::Commit() { return Seal() && FinishSealed(/*block=*/true); }
+
+bool Shard::Seal() {
+  if (failed_ || !CheckNotFrozen()) return false;
+  // At most one sealed cycle: the previous one is written first.
+  if (!FinishSealed(/*block=*/true)) return false;
+  const auto started = std::chrono::steady_clock::now();
+  last_commit_ = started;
+  DeliveryTracker& tracker = trackers_[current_];
+  EmitLineAlerts();
+  for (auto& [p, owned] : owned_) PublishLineUpdate(p, owned);
+  bool dirty = events_since_commit_ > 0 || tracker.outstanding() > 0;
+  for (const auto& [p, owned] : owned_) {
+    dirty = dirty || owned.advanced || owned.store->dirty();
+  }
+  if (!dirty) return true;
+
+  // State, timers, watermark and offset: one sealed WriteBatch per
+  // partition, written once this cycle's outputs are acknowledged.
+  sealed_.partitions.clear();
+  for (auto& [p, owned] : owned_) {
+    if (!owned.advanced && !owned.store->dirty()) continue;
+    std::optional<int64_t> next;
+    if (owned.advanced) next = owned.next_offset;
+    absl::Status s = owned.store->Seal(next);
+    if (!s.ok()) {
+      Fail(absl::Status(s.code(),
+                        absl::StrCat("commit p", p, ": ", s.message())));
+      return false;
+    }
+    if (const uint32_t n = WriteChangelog(p, owned);
+        owned.owner != 0 && owned.store->sealed()) {
+      sealed_.changelog_records.emplace_back(p, n);
+    }
+    sealed_.partitions.emplace_back(p, next);
+    owned.advanced = false;
+  }
+  sealed_.pending = true;
+  sealed_.tracker = &tracker;
+  sealed_.changelog = &changelog_trackers_[current_];
+  sealed_.polled.swap(polled_);
+  polled_.clear();
+  current_ = 1 - current_;
+  sink_.set_tracker(&trackers_[current_]);
+  changelog_trackers_[current_].ClearOffsets();
+  events_since_commit_ = 0;
+  sealed_.busy_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+  return FinishSealed(/*block=*/false);
+}
+
+bool Shard::FinishSealed(bool block) {
+  if (failed_) return false;
+  if (!sealed_.pending) return true;
+  DeliveryTracker& tracker = *sealed_.tracker;
+  DeliveryTracker& changelog = *sealed_.changelog;
+  if ((tracker.outstanding() > 0 || changelog.outstanding() > 0) && !block) {
+    return true;
+  }
+  const auto started = std::chrono::steady_clock::now();
+
+  // 1. Every output and changelog record of the sealed cycle is
+  // acknowledged (or failed). Only then may the changelog's cycle-end
+  // records go out: a restore applies a cycle once its end is read, so the
+  // end must never be in the log before the cycle's outputs are (a new
+  // owner would start after outputs nobody acknowledged).
+  if (!sealed_.changelog_records.empty()) {
+    for (DeliveryTracker* t : {&tracker, &changelog}) {
+      if (!WaitDelivered(*t)) return false;
+    }
+    if (tracker.failed() == 0 && changelog.failed() == 0) {
+      EndChangelogCycles();
+      if (!block && changelog.outstanding() > 0) return true;
+    }
+  }
+  for (DeliveryTracker* t : {&tracker, &changelog}) {
+    if (!WaitDelivered(*t)) return false;
+    if (t->failed() > 0) {
+      Fail(absl::UnavailableError(absl::StrCat(
+          "shard ", index_, ": ", t->failed(),
+          " output record(s) were not delivered (first error: ",
+          t->first_error(), "); state and offsets not committed past them")));
+      return false;
+    }
+  }
+  if (ctx_.observer != nullptr && !sealed_.polled.empty()) {
+    ctx_.observer->OnAcknowledged(index_, std::chrono::steady_clock::now(),
+                                  sealed_.polled);
+  }
+  sealed_.polled.clear();
+
+  // 2. The sealed WriteBatches (a partition revoked since was written then).
+  TopicPartitionList offsets;
+  for (const auto& [p, next] : sealed_.partitions) {
+    auto it = owned_.find(p);
+    if (it == owned_.end()) continue;
+    Owned& owned = it->second;
+    absl::Status s;
+    if (owned.owner != 0 && owned.store->sealed()) {
+      v1::ChangelogPosition pos;
+      pos.set_owner(owned.owner);
+      pos.set_next(changelog.MaxOffset(p) + 1);
+      s = owned.store->SetSealedChangelogPosition(pos);
+    }
+    if (s.ok()) s = owned.store->WriteSealed();
+    if (!s.ok()) {
+      Fail(absl::Status(s.code(),
+                        absl::StrCat("commit p", p, ": ", s.message())));
+      return false;
+    }
+    if (ctx_.observer != nullptr) {
+      ctx_.observer->OnPartitionCommitted(index_, p, owned.store->Stats());
+    }
+    if (next) {
+      ctx_.stats.partitions[p].committed_offset = *next;
+      offsets.Add(ctx_.topics.events, p, *next);
+    }
+  }
+  sealed_.partitions.clear();
+  sealed_.pending = false;
+
+  // 3. The group's offsets (RocksDB stays the truth): stored for
+  // librdkafka's auto-commit, which sends them only while the group is
+  // stable.
+  StoreOffsets(offsets);
+  // Commit time = time the shard spent on the cycle (sealing, waiting for
+  // acknowledgements it could not overlap, writing).
+  const uint64_t us =
+      sealed_.busy_us + std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+  counters_.commits.fetch_add(1, std::memory_order_relaxed);
+  counters_.last_commit_us.store(us, std::memory_order_relaxed);
+  counters_.commit_us_total.fetch_add(us, std::memory_order_relaxed);
+  if (ctx_.observer != nullptr) ctx_.observer->OnCommit(index_, us / 1e6);
+  return true;
+}
+
+bool Shard::WaitDelivered(DeliveryTracker& tracker) {
+  const auto started = std::chrono::steady_clock::now();
+  auto next_warning = started + kDeliveryWarnEvery;
+  while (!tracker.WaitAll(kAbortCheckEvery)) {
+    if (ctx_.abort.load(std::memory_order_relaxed)) {
+      Fail(absl::DeadlineExceededError(absl::StrCat(
+          "shard ", index_, ": stopped with ", tracker.outstanding(),
+          " record(s) of a cycle not acknowledged (shutdown_timeout passed "
+          "or a second stop signal); that cycle's state and offsets are not "
+          "committed, its events are processed again by the next owner")));
+      return false;
+    }
+    if (std::chrono::steady_clock::now() >= next_warning) {
+      spdlog::warn("shard {}: waiting for {} deliveries before commit", index_,
+                   tracker.outstanding());
+      next_warning += kDeliveryWarnEvery;
+    }
+  }
+  return true;
+}
+
+void Shard::EmitLineAlerts() {
+  auto it = owned_.find(0);
+  if (it == owned_.end() || ctx_.lines == nullptr) return;
+  state::PartitionStore& store = *it->second.store;
+  const int64_t from = store.partition_record().lines_emitted();
+  auto [alerts, next] = ctx_.lines->DecidedFrom(from);
+  if (next == from) return;
+  for (const v1::Alert& alert : alerts) sink_.EmitAlert(alert);
+  store.MutablePartition().set_lines_emitted(next);
+}
+
+void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
+  auto& updates = sink_.line_updates();
+  auto it = updates.find(partition);
+  const v1::PartitionState& record = owned.store->partition_record();
+  const bool idle_news = owned.idle_without_events && !owned.idle_published;
+  if (it == updates.end() && record.watermark() == owned.published_watermark &&
+      !idle_news) {
+    return;
+  }
+  v1::LineUpdate update;
+  if (it != updates.end()) {
+    update = std::move(it->second);
+    updates.erase(it);
+  }
+  update.set_source_partition(partition);
+  update.set_watermark(record.watermark());
+  update.set_first_watermark(record.first_watermark());
+  update.set_idle_without_events(owned.idle_without_events &&
+                                 record.watermark() == 0);
+  update.SerializeToString(&buffer_);
+  absl::Status s = ctx_.producer.ProduceTo(
+      ctx_.topics.lines, 0, absl::StrCat("p", partition), &buffer_, owned.owner,
+      &trackers_[current_]);
+  if (!s.ok()) return;  // counted as a failed delivery of this cycle
+  owned.published_watermark = record.watermark();
+  if (idle_news) owned.idle_published = true;
+}
+
+uint32_t Shard::WriteChangelog(int32_t partition, const Owned& owned) {
+  if (owned.owner == 0 || !owned.store->sealed()) return 0;
+  DeliveryTracker* tracker = &changelog_trackers_[current_];
+  // A refused record is counted as a failed delivery of this cycle, whose
+  // wait then stops the shard before anything is written; stop producing.
+  bool ok = true;
+  const size_t n = owned.store->ForEachSealedChange(
+      [&](std::string_view key, const std::string* value) {
+        if (ok) {
+          ok = ctx_.producer
+                   .ProduceTo(ctx_.topics.changelog, partition, key, value,
+                              owned.owner, tracker)
+                   .ok();
+        }
+      });
+  return static_cast<uint32_t>(n);
+}
+
+void Shard::EndChangelogCycles() {
+  for (const auto& [p, records] : sealed_.changelog_records) {
+    auto it = owned_.find(p);
+    if (it == owned_.end()) continue;
+    v1::ChangelogCycle cycle;
+    cycle.set_owner(it->second.owner);
+    cycle.set_records(records);
+    cycle.SerializeToString(&buffer_);
+    ctx_.producer
+        .ProduceTo(ctx_.topics.changelog, p, kCycleKey, &buffer_,
+                   it->second.owner, sealed_.changelog)
+        .IgnoreError();  // counted by the tracker
+  }
+  sealed_.changelog_records.clear();
+}
+
+void Shard::AdvanceIdle() {
+  const int64_t idle_after = ctx_.options.idle_after_ns;
+  if (idle_after <= 0 || failed_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_idle_check_ < kIdleCheckEvery) return;
+  last_idle_check_ = now;
+  for (auto& [p, owned] : owned_) {
+    // A backlog never counts as idle.
+    if (ctx_.stats.partitions[p].lag.load() > 0) continue;
+    const int64_t quiet = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              now - owned.last_event)
+                              .count();
+    if (quiet < idle_after) continue;
+    if (owned.max_event_time == 0) {
+      owned.idle_without_events = true;
+      continue;
+    }
+    const rules::TimeNs watermark =
+        owned.max_event_time + quiet - ctx_.engine_options.allowed_lateness;
+    if (watermark <= owned.store->partition_record().watermark()) continue;
+    sink_.set_partition(p);
+    sink_.BeginHold();
+    engine_.AdvanceWatermark(watermark, *owned.store, sink_);
+    const bool read_ok = owned.store->status().ok();
+    sink_.EndHold(/*produce=*/read_ok);
+    if (!read_ok) {
+      Fail(ReadError(p, owned.store->status()));
+      return;
+    }
+    touched_.push_back(p);
+  }
+  PublishWatermarks();
+}
+
+void Shard::StoreGroupOffsets() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_offsets_store_ < kStoreOffsetsEvery || failed_) return;
+  last_offsets_store_ = now;
+  TopicPartitionList offsets;
+  for (const auto& [p, owned] : owned_) {
+    if (std::optional<int64_t> next = owned.store->next_offset()) {
+      offsets.Add(ctx_.topics.events, p, *next);
+    }
+  }
+  StoreOffsets(offsets);
+}
+
+void Shard::StoreOffsets(TopicPartitionList& offsets) {
+  if (offsets.empty()) return;
+  // Fails (harmlessly) for a partition no longer assigned to this consumer.
+  RdKafka::ErrorCode err = ctx_.consumer.offsets_store(offsets.get());
+  if (err != RdKafka::ERR_NO_ERROR) {
+    spdlog::debug("shard {}: group offsets store: {}", index_,
+                  RdKafka::err2str(err));
+  }
+}
+
+bool Shard::CheckNotFrozen() {
+  if (ctx_.freeze_watch == nullptr) return true;
+  const std::chrono::milliseconds frozen =
+      ctx_.freeze_watch->FrozenFor(std::chrono::steady_clock::now());
+  if (frozen.count() == 0) return true;
+  // What it consumed but did not process, and the cycle it did not commit,
+  // are the new owners' now; outputs made from them here would reach the
+  // topics after theirs, as older versions of the same tasks.
+  Fail(absl::AbortedError(absl::StrCat(
+      "this process stood still for ", frozen.count() / 1000.0,
+      " s (SIGSTOP? a paused VM?), longer than the group session "
+      "(session.timeout.ms ",
+      ctx_.freeze_watch->limit().count(),
+      "): its partitions belong to other instances now; stopping without "
+      "producing or committing anything more (restart it to rejoin)")));
+  return false;
+}
+
+void Shard::Fail(absl::Status status) {
+  if (failed_) return;
+  failed_ = true;
+  spdlog::error("shard {} stops committing: {}", index_, status.ToString());
+  ctx_.on_fatal(std::move(status));
+}
+
+}  // namespace callflow::pipeline

@@ -1,0 +1,199 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "processor/pipeline/internal/delivery_tracker.h"
+#include "processor/pipeline/internal/freeze_watch.h"
+#include "processor/pipeline/internal/kafka_output_sink.h"
+#include "processor/pipeline/internal/lines_reader.h"
+#include "processor/pipeline/internal/routing_check.h"
+#include "processor/pipeline/internal/shard_channel.h"
+#include "processor/pipeline/pipeline_options.h"
+#include "processor/pipeline/topic_partition_list.h"
+#include "processor/rules/engine.h"
+#include "state/partition_store.h"
+
+namespace RdKafka {
+class KafkaConsumer;
+class TopicPartition;
+}  // namespace RdKafka
+
+namespace callflow::pipeline {
+
+// Everything a shard shares with the rest of the pipeline. All referenced
+// objects outlive the shard.
+struct ShardContext {
+  const rules::EngineOptions& engine_options;
+  const PipelineOptions& options;
+  const Topics& topics;
+  OutputProducer& producer;
+  RdKafka::KafkaConsumer& consumer;  // for the async offset commit only
+  // Set by the pipeline before the shards start; the owner of partition 0
+  // emits the line alerts it decides.
+  const std::unique_ptr<LinesReader>& lines;
+  const RoutingCheck& routing;  // checked before state is touched
+  PipelineStats& stats;
+  PipelineObserver* observer;  // may be null
+  // Called once when the shard cannot go on (a failed delivery or commit);
+  // the pipeline then stops without committing past the failure.
+  std::function<void(absl::Status)> on_fatal;
+  // Set when a stop must not wait any longer (shutdown deadline, second
+  // signal): a cycle whose outputs are not all acknowledged is dropped
+  // uncommitted instead of waited for.
+  const std::atomic<bool>& abort;
+  // Says when the process stood still longer than the group session (may be
+  // null): the shard then stops before processing anything more.
+  const FreezeWatch* freeze_watch = nullptr;
+};
+
+// One shard thread: owns the PartitionStores of its partitions and a
+// rules::Engine, takes envelopes from its ShardChannel in order, and commits
+// in two-phase cycles (see "Commit cycle" in docs/ARCHITECTURE.md):
+//   seal, every commit_interval_ms or commit_max_events: each partition's
+//     buffered changes and next offset become a sealed WriteBatch
+//     (PartitionStore::Seal); later outputs count in the other of two
+//     DeliveryTrackers; processing goes on at once;
+//   write, as soon as every output of the sealed cycle is acknowledged
+//     (checked between batches; waited for only when the next seal is due
+//     first, or on revoke/stop): the sealed batches are written
+//     (PartitionStore::WriteSealed), then the same offsets are stored in the
+//     consumer for librdkafka's auto-commit to the group (for lag tools).
+// With the changelog on, each sealed partition's changes go to its changelog
+// partition, ended by a cycle record, and the written batch records the
+// changelog position; each partition's LineUpdate (closed window partials,
+// inbound starts, watermark) goes to the lines topic in the same cycle.
+// Invariant: RocksDB never holds state, an offset or a changelog position
+// past an output, changelog or lines record that is not acknowledged. A
+// failed delivery stops the shard from writing anything after it.
+// Idle partitions (caught up, no event for idle_after) advance their
+// watermark with the wall clock (docs/ARCHITECTURE.md "Idle partitions").
+//
+// Lifecycle: construct, Start(), then the poll thread sends kAssign /
+// kRevoke / kStop envelopes; Join() after kStop. The channel is the only
+// thing the poll thread touches.
+class Shard {
+ public:
+  Shard(int index, ShardContext context);
+  ~Shard();
+
+  ShardChannel& channel() { return channel_; }
+  void Start();
+  void Join();
+
+ private:
+  struct Owned {
+    std::unique_ptr<state::PartitionStore> store;
+    int64_t next_offset = -1;  // -1: nothing consumed since assignment
+    bool advanced = false;     // next_offset moved since the last commit
+    uint64_t owner = 0;        // changelog ownership token
+    // The watermark of the last LineUpdate published (-1: none yet).
+    int64_t published_watermark = -1;
+    // Idle without any event ever: said once in a LineUpdate.
+    bool idle_without_events = false;
+    bool idle_published = false;
+    // For the idle watermark: when the last event was processed (or the
+    // partition assigned) and the highest event time then.
+    std::chrono::steady_clock::time_point last_event;
+    rules::TimeNs max_event_time = 0;
+  };
+
+  void Run();
+  // Adds envelopes to batch_ until it is full, the ring is empty or a control
+  // envelope comes (kept in held_ for the next round).
+  void TakeBatch();
+  void PrefetchBatch();
+  void ProcessBatch();
+  void HandleEvent(Envelope& e);
+  void HandleUndecodable(Envelope& e);
+  void DeadLetter(const Envelope& e, const rules::Verdict& verdict);
+  void HandleControl(Envelope& e);
+  void PublishWatermarks();
+  // Partition 0's owner: emits the line alerts decided since the offset its
+  // state records (into the current cycle).
+  void EmitLineAlerts();
+  // The partition's LineUpdate of this cycle, when anything changed.
+  void PublishLineUpdate(int32_t partition, Owned& owned);
+  // The sealed batch's changes to the changelog; returns how many.
+  uint32_t WriteChangelog(int32_t partition, const Owned& owned);
+  // The sealed cycle's cycle-end records, once its outputs and changelog
+  // records are acknowledged.
+  void EndChangelogCycles();
+  // Advances the watermark of idle partitions (every second at most).
+  void AdvanceIdle();
+  // Stores the owned partitions' RocksDB offsets in the consumer now and
+  // then, so the group catches up even when nothing new arrives (a previous
+  // owner may have stopped before its offsets reached the group).
+  void StoreGroupOffsets();
+  // Stores `offsets` for librdkafka's auto-commit.
+  void StoreOffsets(TopicPartitionList& offsets);
+  bool CommitDue() const;
+  // Seals the current cycle (first writing the pending sealed one, waiting
+  // for its acknowledgements if need be). False (and fatal reported) when
+  // it must not commit.
+  bool Seal();
+  // Writes the sealed cycle once all its outputs are acknowledged; with
+  // `block`, waits for them. True when nothing failed (written or still
+  // pending).
+  bool FinishSealed(bool block);
+  // Waits until `tracker` has every report; false (and the shard failed)
+  // when the stop is aborted first.
+  bool WaitDelivered(DeliveryTracker& tracker);
+  // Seal and write everything processed so far (revoke, stop).
+  bool Commit();
+  void Fail(absl::Status status);
+  // False (and the shard failed) once the process stood still longer than
+  // the group session: its partitions are other instances' by now.
+  bool CheckNotFrozen();
+
+  const int index_;
+  ShardContext ctx_;
+  ShardCounters& counters_;
+  ShardChannel channel_;
+  // Outputs of the current cycle count in trackers_[current_]; a sealed
+  // cycle's in the other one until it is written.
+  DeliveryTracker trackers_[2];
+  // The changelog records of the same cycles (they report offsets).
+  DeliveryTracker changelog_trackers_[2];
+  int current_ = 0;
+  KafkaOutputSink sink_;
+  rules::Engine engine_;
+  std::map<int32_t, Owned> owned_;
+  std::vector<Envelope*> batch_;
+  Envelope* held_ = nullptr;
+  std::vector<int32_t> touched_;
+  // Poll times of the messages consumed since the last commit (kept only
+  // with an observer, for the processing-latency histogram).
+  std::vector<std::chrono::steady_clock::time_point> polled_;
+  // The sealed cycle waiting for its acknowledgements.
+  struct SealedCycle {
+    bool pending = false;
+    DeliveryTracker* tracker = nullptr;
+    DeliveryTracker* changelog = nullptr;
+    // Partitions whose changelog cycle is still to be ended, with their
+    // record counts.
+    std::vector<std::pair<int32_t, uint32_t>> changelog_records;
+    std::vector<std::pair<int32_t, std::optional<int64_t>>> partitions;
+    std::vector<std::chrono::steady_clock::time_point> polled;
+    uint64_t busy_us = 0;  // time the shard spent sealing it
+  };
+  SealedCycle sealed_;
+  uint64_t events_since_commit_ = 0;
+  std::chrono::steady_clock::time_point last_commit_;
+  bool failed_ = false;
+  std::chrono::steady_clock::time_point last_idle_check_;
+  std::chrono::steady_clock::time_point last_offsets_store_;
+  std::string buffer_;  // reused serialization buffer
+  std::thread thread_;
+};
+
+}  // namespace callflow::pipeline
