@@ -16,12 +16,15 @@ namespace callflow::bench {
 // a count from offset 0 in a fresh topic) and when the shard committed it
 // (committed_offset: outputs acknowledged, state and offset written).
 // Latency = commit time - consume time, at the sampler's resolution (it is
-// only as fine as the caller's calls of Sample()).
+// only as fine as the caller's calls of Sample(), every kSamplePeriod).
 //
 // Not thread-safe: one thread calls Sample(), set_record() and reads the
 // results (the pipeline's counters it reads are atomics).
 class CommitLatencySampler {
  public:
+  // How often the benches call Sample(): the resolution of the latency.
+  static constexpr auto kSamplePeriod = std::chrono::milliseconds(1);
+
   CommitLatencySampler(pipeline::PipelineStats& stats, int partitions)
       : stats_(stats), parts_(partitions) {}
 

@@ -35,8 +35,7 @@ constexpr auto kRawConsumePoll = std::chrono::milliseconds(100);
 // How long a pipeline pass may take to commit the backlog before it counts
 // as stalled.
 constexpr auto kPassStallTimeout = std::chrono::minutes(30);
-// How often a pass samples the commit latency, and its RSS.
-constexpr auto kSamplePeriod = std::chrono::milliseconds(1);
+// How often a pass samples its RSS.
 constexpr auto kRssPeriod = std::chrono::milliseconds(100);
 
 // One pipeline pass of the e2e bench: with or without the changelog and the
@@ -150,7 +149,7 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
     if (Clock::now() - start > kPassStallTimeout) {
       return absl::DeadlineExceededError("pipeline: stalled");
     }
-    std::this_thread::sleep_for(kSamplePeriod);
+    std::this_thread::sleep_for(CommitLatencySampler::kSamplePeriod);
   }
   const double done_ms = CommitLatencySampler::NowMs();
   // Every thread of this process, the mock brokers' included: steadier than

@@ -34,8 +34,6 @@ using Clock = std::chrono::steady_clock;
 // partition, and how often that is checked.
 constexpr auto kGroupJoinTimeout = std::chrono::seconds(60);
 constexpr auto kGroupJoinPoll = std::chrono::milliseconds(10);
-// How often the commit latency is sampled: its resolution.
-constexpr auto kSamplePeriod = std::chrono::milliseconds(1);
 // The producing loop's tick: events due by then are produced each tick.
 constexpr auto kProduceTick = std::chrono::microseconds(500);
 // How long the producer may take to deliver what it holds after the load.
@@ -275,7 +273,7 @@ int RunLatency(const LatencyArgs& args) {
         sampler.set_record(true);
       }
       sampler.Sample();
-      std::this_thread::sleep_for(kSamplePeriod);
+      std::this_thread::sleep_for(CommitLatencySampler::kSamplePeriod);
     }
   });
 
