@@ -86,7 +86,7 @@ class WorkDir {
       : path_(std::move(path)), temp_(std::move(temp)) {}
 
   std::string path_;
-  std::optional<util::TempDir> temp_;  // set while we remove the dir
+  std::optional<util::TempDir> temp_;  // set while the dir is ours to remove
 };
 
 // One flat JSON object, keys in insertion order: the tool's result line.
