@@ -4,6 +4,7 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -48,6 +49,27 @@ std::string Escape(const std::string& s) {
 }
 
 }  // namespace
+
+int Fail(const std::string& what) {
+  Progress("error: {}", what);
+  std::cout << JsonLine().Str("error", what).ToString() << std::endl;
+  return 1;
+}
+
+absl::StatusOr<WorkDir> WorkDir::Create(const std::string& given,
+                                        std::string_view name) {
+  if (!given.empty()) return WorkDir(given, std::nullopt);
+  absl::StatusOr<util::TempDir> temp =
+      util::TempDir::Create(absl::StrCat("callflow-bench-", std::string(name)));
+  if (!temp.ok()) return temp.status();
+  std::string path = temp->path();
+  return WorkDir(std::move(path), *std::move(temp));
+}
+
+void WorkDir::Keep() {
+  if (temp_.has_value()) temp_->Release();
+  temp_.reset();
+}
 
 double RssMb() { return StatusFieldMb("VmRSS"); }
 double PeakRssMb() { return StatusFieldMb("VmHWM"); }

@@ -1,16 +1,36 @@
 #pragma once
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "processor/util/temp_dir.h"
+
 namespace callflow::bench {
 
 // Small helpers of the callflow-bench tool. Not thread-safe unless noted.
+
+// Prints "[callflow-bench] <formatted text>" on stderr (the progress of a
+// command) and flushes it.
+template <typename... Args>
+void Progress(fmt::format_string<Args...> format, Args&&... args) {
+  fmt::print(stderr, "[callflow-bench] {}\n",
+             fmt::format(format, std::forward<Args>(args)...));
+  std::fflush(stderr);
+}
+
+// A command's failure: "error: <what>" as progress, {"error": "<what>"} as
+// the result line on stdout; returns the exit code 1.
+int Fail(const std::string& what);
 
 // Resident set size of this process now / at its peak (VmRSS / VmHWM), MiB.
 double RssMb();
@@ -45,6 +65,28 @@ class LatencyRecorder {
   std::vector<std::pair<double, uint64_t>> samples_;
   uint64_t total_ = 0;
   bool sorted_ = false;
+};
+
+// The work directory of a command: the one the user named (`given`, kept),
+// or else a fresh temporary one ("<tmp>/callflow-bench-<name>-XXXXXX")
+// removed with everything in it when the WorkDir is destroyed, so that an
+// early return leaves nothing behind, unless Keep() was called. Movable,
+// not copyable; not thread-safe.
+class WorkDir {
+ public:
+  static absl::StatusOr<WorkDir> Create(const std::string& given,
+                                        std::string_view name);
+
+  const std::string& path() const { return path_; }
+  // Leaves a temporary directory on disk (e.g. the log of a failed run).
+  void Keep();
+
+ private:
+  WorkDir(std::string path, std::optional<util::TempDir> temp)
+      : path_(std::move(path)), temp_(std::move(temp)) {}
+
+  std::string path_;
+  std::optional<util::TempDir> temp_;  // set while the dir is ours to remove
 };
 
 // One flat JSON object, keys in insertion order: the tool's result line.

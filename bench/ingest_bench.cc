@@ -2,7 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -77,11 +76,6 @@ uint64_t WriteQueueLog(const IngestArgs& args, const std::string& path) {
   return lines;
 }
 
-void Progress(const std::string& text) {
-  std::fprintf(stderr, "[callflow-bench] %s\n", text.c_str());
-  std::fflush(stderr);
-}
-
 }  // namespace
 
 CLI::App* AddIngestBench(CLI::App& app, IngestArgs* args) {
@@ -101,15 +95,10 @@ CLI::App* AddIngestBench(CLI::App& app, IngestArgs* args) {
 }
 
 int RunIngestBench(const IngestArgs& args) {
-  auto fail = [](const std::string& what) {
-    Progress("error: " + what);
-    std::cout << JsonLine().Str("error", what).ToString() << std::endl;
-    return 1;
-  };
   util::TempDir dir = util::TempDir::CreateOrDie("callflow-bench-ingest");
   const std::string log = dir.path() + "/queue_log";
   const uint64_t lines = WriteQueueLog(args, log);
-  Progress(absl::StrCat("wrote ", lines, " queue_log lines"));
+  Progress("wrote {} queue_log lines", lines);
 
   // The adapter alone (parse + map), no output.
   ingest::IngestOptions options;
@@ -128,17 +117,17 @@ int RunIngestBench(const IngestArgs& args) {
   }
 
   auto cluster = pipeline::MockCluster::Start(1);
-  if (!cluster.ok()) return fail(std::string(cluster.status().message()));
+  if (!cluster.ok()) return Fail(std::string(cluster.status().message()));
   const std::string topic = "callflow.events";
   if (absl::Status s = (*cluster)->CreateTopic(topic, args.partitions);
       !s.ok()) {
-    return fail(std::string(s.message()));
+    return Fail(std::string(s.message()));
   }
   const rules::EngineOptions engine;
   auto sink = ingest::KafkaEventSink::Create(
       engine, {{"bootstrap.servers", (*cluster)->bootstraps()}}, topic,
       "callflow.dlq", std::chrono::seconds(120));
-  if (!sink.ok()) return fail(std::string(sink.status().message()));
+  if (!sink.ok()) return Fail(std::string(sink.status().message()));
   ingest::QueueLogAdapter adapter(options);
   ingest::FileIngestOptions file;
   file.input = log;
@@ -153,8 +142,8 @@ int RunIngestBench(const IngestArgs& args) {
   // All threads: the reader, the producer's, librdkafka's and the mock
   // broker's (which a real deployment runs elsewhere).
   const double cpu = ProcessCpuSeconds() - cpu_start;
-  if (!counts.ok()) return fail(std::string(counts.status().message()));
-  Progress(counts->Summary());
+  if (!counts.ok()) return Fail(std::string(counts.status().message()));
+  Progress("{}", counts->Summary());
   std::cout << JsonLine()
                    .Int("lines", static_cast<int64_t>(counts->lines))
                    .Int("events", static_cast<int64_t>(counts->events))

@@ -34,16 +34,6 @@ constexpr uint64_t kWriter = 1, kRestorer = 2;
 // Bytes a partition of the mock may hold before it drops its oldest data.
 constexpr double kMockPartitionBytes = 3.0 * (1 << 20);
 
-void Say(const std::string& what) {
-  fmt::print(stderr, "[callflow-bench] {}\n", what);
-}
-
-int Failed(const std::string& what) {
-  Say("error: " + what);
-  std::cout << JsonLine().Str("error", what).ToString() << std::endl;
-  return 1;
-}
-
 // A caller record of the size the pipeline stores for a repeat caller.
 std::string CallerValue(uint64_t i) {
   v1::CallerState c;
@@ -112,8 +102,8 @@ absl::StatusOr<std::vector<int64_t>> Fill(pipeline::OutputProducer& producer,
   std::vector<int64_t> ends(partitions);
   pipeline::DeliveryTracker marker_tracker(nullptr, /*record_offsets=*/true);
   while (!tracker.WaitAll(std::chrono::seconds(5))) {
-    Say(fmt::format("filling: {} of {} records acknowledged", tracker.acked(),
-                    tracker.produced()));
+    Progress("filling: {} of {} records acknowledged", tracker.acked(),
+             tracker.produced());
   }
   if (tracker.failed() > 0)
     return absl::UnavailableError(tracker.first_error());
@@ -193,47 +183,47 @@ int RunRestore(const RestoreArgs& args) {
         static_cast<int>(std::ceil(bytes / kMockPartitionBytes)), 1, 256);
   }
   auto cluster = pipeline::MockCluster::Start(1);
-  if (!cluster.ok()) return Failed(cluster.status().ToString());
+  if (!cluster.ok()) return Fail(cluster.status().ToString());
   if (auto s = (*cluster)->CreateTopic(kTopic, partitions); !s.ok()) {
-    return Failed(s.ToString());
+    return Fail(s.ToString());
   }
   const pipeline::KafkaProperties kafka = {
       {"bootstrap.servers", (*cluster)->bootstraps()}};
   auto producer = pipeline::OutputProducer::Create(kafka);
-  if (!producer.ok()) return Failed(producer.status().ToString());
-  Say(fmt::format("filling {} with {} caller records in {} partitions", kTopic,
-                  args.callers, partitions));
+  if (!producer.ok()) return Fail(producer.status().ToString());
+  Progress("filling {} with {} caller records in {} partitions", kTopic,
+           args.callers, partitions);
   auto ends = Fill(**producer, args, partitions);
-  if (!ends.ok()) return Failed(ends.status().ToString());
+  if (!ends.ok()) return Fail(ends.status().ToString());
   int64_t records = 0;
   for (int64_t e : *ends) records += e;
 
-  Say("bare consume of the same records");
+  Progress("bare consume of the same records");
   auto raw = BareConsume(kafka, *ends);
-  if (!raw.ok()) return Failed(raw.status().ToString());
+  if (!raw.ok()) return Fail(raw.status().ToString());
 
-  Say("restore");
+  Progress("restore");
   util::TempDir dir = util::TempDir::CreateOrDie("callflow-restore-bench");
   state::StateOptions options;
   options.dir = dir.path();
   auto env = state::StateEnv::Create(options);
-  if (!env.ok()) return Failed(env.status().ToString());
+  if (!env.ok()) return Fail(env.status().ToString());
   std::atomic<bool> cancel{false};
   const auto start = Clock::now();
   auto reader = pipeline::ChangelogReader::Create(kafka);
-  if (!reader.ok()) return Failed(reader.status().ToString());
+  if (!reader.ok()) return Fail(reader.status().ToString());
   int64_t applied = 0;
   for (int p = 0; p < partitions; ++p) {
     auto store = state::PartitionStore::Open(**env, p);
-    if (!store.ok()) return Failed(store.status().ToString());
+    if (!store.ok()) return Fail(store.status().ToString());
     auto result = pipeline::RestoreFromChangelog(
         **reader, kTopic, p, (*ends)[p], kRestorer, **store, cancel, nullptr);
-    if (!result.ok()) return Failed(result.status().ToString());
+    if (!result.ok()) return Fail(result.status().ToString());
     applied += result->changes_applied;
   }
   const double seconds = SecondsSince(start);
   if (applied != static_cast<int64_t>(args.callers)) {
-    return Failed(
+    return Fail(
         fmt::format("restored {} callers, wrote {}", applied, args.callers));
   }
   const double rate = static_cast<double>(records) / seconds;

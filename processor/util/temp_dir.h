@@ -2,6 +2,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/statusor.h"
 
@@ -24,6 +25,10 @@ class TempDir {
   ~TempDir();
 
   const std::string& path() const { return path_; }
+
+  // Leaves the directory on disk (to look at after a failed run): the
+  // object no longer owns it, as if moved from. Returns its path.
+  std::string Release() { return std::exchange(path_, std::string()); }
 
  private:
   explicit TempDir(std::string path) : path_(std::move(path)) {}
