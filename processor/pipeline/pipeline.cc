@@ -173,8 +173,10 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
             .abort = p->abort_,
             .freeze_watch = p->freeze_watch_.get()}));
   }
-  p->router_ = std::make_unique<PartitionRouter>(p->shards_, *p->consumer_,
-                                                 c.topics.events, *p->stats_);
+  std::vector<ShardChannel*> channels;
+  for (auto& shard : p->shards_) channels.push_back(&shard->channel());
+  p->router_ = std::make_unique<PartitionRouter>(
+      std::move(channels), *p->consumer_, c.topics.events, *p->stats_);
   p->loader_ = std::make_unique<PartitionLoader>(
       PartitionLoader::Context{.env = p->env_,
                                .options = c.options,
@@ -406,6 +408,7 @@ void Pipeline::Shutdown() {
   absl::Status closed = KafkaStatus(consumer_->close(), "consumer close");
   if (!closed.ok()) spdlog::warn("{}", closed.ToString());
   router_->StopShards();
+  for (auto& shard : shards_) shard->Join();
   // Aborted: what is still queued is not waited for (nothing committed
   // depends on it).
   // Aborted: outputs still queued belong to uncommitted cycles, which the

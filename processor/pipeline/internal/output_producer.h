@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "processor/pipeline/internal/delivery_tracker.h"
 #include "processor/pipeline/internal/output_limits.h"
+#include "processor/pipeline/internal/partition_producer.h"
 #include "processor/pipeline/kafka_status.h"
 
 namespace RdKafka {
@@ -36,7 +37,7 @@ namespace callflow::pipeline {
 //
 // Lifecycle: Create, Produce from any number of threads, destroy (flushes
 // for up to `flush_timeout` and stops the thread). Thread-safe.
-class OutputProducer {
+class OutputProducer : public PartitionProducer {
  public:
   // `overrides` are the operator's [kafka] properties (bootstrap.servers,
   // security, ...); they win over the built-in defaults.
@@ -60,7 +61,7 @@ class OutputProducer {
   // (the changelog): `payload` null is a tombstone. Otherwise as Produce.
   absl::Status ProduceTo(const std::string& topic, int32_t partition,
                          std::string_view key, const std::string* payload,
-                         uint64_t owner, DeliveryTracker* tracker);
+                         uint64_t owner, DeliveryTracker* tracker) override;
 
   // Waits until every queued record has a delivery report.
   absl::Status Flush(std::chrono::milliseconds timeout);

@@ -10,14 +10,14 @@
 
 namespace callflow::pipeline {
 
-PartitionRouter::PartitionRouter(std::vector<std::unique_ptr<Shard>>& shards,
+PartitionRouter::PartitionRouter(std::vector<ShardChannel*> channels,
                                  RdKafka::KafkaConsumer& consumer,
                                  const std::string& topic, PipelineStats& stats)
-    : shards_(shards),
+    : channels_(std::move(channels)),
       consumer_(consumer),
       topic_(topic),
       stats_(stats),
-      pending_(shards.size()) {}
+      pending_(channels_.size()) {}
 
 void PartitionRouter::Route(const RdKafka::Message& message) {
   const int32_t partition = message.partition();
@@ -28,7 +28,7 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
   }
   if (!active_[partition]) return;
   const size_t s = ShardOf(partition);
-  ShardChannel& channel = shards_[s]->channel();
+  ShardChannel& channel = *channels_[s];
   Envelope* e = channel.Acquire();
   e->partition = partition;
   e->offset = message.offset();
@@ -66,7 +66,7 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
 void PartitionRouter::DrainPending() {
   for (size_t s = 0; s < pending_.size(); ++s) {
     PendingShard& pending = pending_[s];
-    ShardChannel& channel = shards_[s]->channel();
+    ShardChannel& channel = *channels_[s];
     while (!pending.queue.empty() && channel.TryPush(pending.queue.front())) {
       pending.queue.pop_front();
     }
@@ -137,7 +137,7 @@ void PartitionRouter::UpdateLag() {
 
 void PartitionRouter::PushControl(size_t shard, Envelope* e) {
   // The shard drains its ring without waiting on this thread, so this ends.
-  ShardChannel& channel = shards_[shard]->channel();
+  ShardChannel& channel = *channels_[shard];
   while (!channel.TryPush(e)) {
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
@@ -149,7 +149,7 @@ bool PartitionRouter::Assign(int32_t partition,
   const size_t s = ShardOf(partition);
   // Messages pending for this shard were consumed before the assignment and
   // belong to other partitions; keep their order ahead of the control.
-  Envelope* e = shards_[s]->channel().Acquire();
+  Envelope* e = channels_[s]->Acquire();
   e->kind = Envelope::Kind::kAssign;
   e->partition = partition;
   e->store = std::move(store);
@@ -184,7 +184,7 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
     auto& q = pending_[s].queue;
     for (auto it = q.begin(); it != q.end();) {
       if ((*it)->partition == p) {
-        shards_[s]->channel().Release(*it);
+        channels_[s]->Release(*it);
         it = q.erase(it);
       } else {
         ++it;
@@ -198,7 +198,7 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
       PushControl(s, q.front());
       q.pop_front();
     }
-    Envelope* e = shards_[s]->channel().Acquire();
+    Envelope* e = channels_[s]->Acquire();
     e->kind = Envelope::Kind::kRevoke;
     e->partition = p;
     e->done = std::promise<void>();
@@ -220,17 +220,17 @@ void PartitionRouter::Revoke(const std::vector<int32_t>& partitions) {
 
 void PartitionRouter::BroadcastControl(Envelope::Kind kind, bool drop_pending) {
   std::vector<std::future<void>> waits;
-  for (size_t s = 0; s < shards_.size(); ++s) {
+  for (size_t s = 0; s < channels_.size(); ++s) {
     auto& q = pending_[s].queue;
     if (drop_pending) {
-      for (Envelope* e : q) shards_[s]->channel().Release(e);
+      for (Envelope* e : q) channels_[s]->Release(e);
       q.clear();
     }
     while (!q.empty()) {
       PushControl(s, q.front());
       q.pop_front();
     }
-    Envelope* e = shards_[s]->channel().Acquire();
+    Envelope* e = channels_[s]->Acquire();
     e->kind = kind;
     e->partition = 0;
     e->done = std::promise<void>();
@@ -246,7 +246,6 @@ void PartitionRouter::FlushShards() {
 
 void PartitionRouter::StopShards() {
   BroadcastControl(Envelope::Kind::kStop, /*drop_pending=*/true);
-  for (auto& shard : shards_) shard->Join();
 }
 
 }  // namespace callflow::pipeline

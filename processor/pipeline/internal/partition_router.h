@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "processor/pipeline/internal/shard.h"
+#include "processor/pipeline/internal/envelope.h"
+#include "processor/pipeline/internal/shard_channel.h"
 #include "processor/pipeline/pipeline_stats.h"
 
 namespace RdKafka {
@@ -28,12 +29,13 @@ namespace callflow::pipeline {
 // Poll thread only (the rebalance callback runs there too).
 class PartitionRouter {
  public:
-  PartitionRouter(std::vector<std::unique_ptr<Shard>>& shards,
+  // `channels[s]` is shard s's channel; each outlives the router.
+  PartitionRouter(std::vector<ShardChannel*> channels,
                   RdKafka::KafkaConsumer& consumer, const std::string& topic,
                   PipelineStats& stats);
 
   size_t ShardOf(int32_t partition) const {
-    return static_cast<size_t>(partition) % shards_.size();
+    return static_cast<size_t>(partition) % channels_.size();
   }
 
   // Messages of a partition not handed to its shard yet (its state is
@@ -57,7 +59,8 @@ class PartitionRouter {
   // unassign and assign), has their shards commit and close them, and waits
   // for that.
   void Revoke(const std::vector<int32_t>& partitions);
-  // Stops every shard after a final commit, and waits.
+  // Stops every shard after a final commit, and waits until each took the
+  // stop (the caller then joins the shard threads).
   void StopShards();
   // Has every shard commit what it processed (and keep its partitions), and
   // waits.
@@ -76,7 +79,7 @@ class PartitionRouter {
   void Pause(size_t shard);
   void Resume(size_t shard);
 
-  std::vector<std::unique_ptr<Shard>>& shards_;
+  std::vector<ShardChannel*> channels_;
   RdKafka::KafkaConsumer& consumer_;
   const std::string topic_;
   PipelineStats& stats_;

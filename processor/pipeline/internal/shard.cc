@@ -1,6 +1,5 @@
 #include "processor/pipeline/internal/shard.h"
 
-#include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -8,7 +7,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
-#include "processor/pipeline/internal/changelog_records.h"
 #include "processor/pipeline/internal/output_limits.h"
 #include "processor/rules/time.h"
 #include "processor/rules/validation.h"
@@ -22,10 +20,6 @@ constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
 // How often the owned partitions' RocksDB offsets are stored for the group
 // again (librdkafka's auto-commit sends what differs from the committed).
 constexpr auto kStoreOffsetsEvery = std::chrono::seconds(5);
-// While waiting for acknowledgements: how often an abort is noticed, and how
-// often the wait is logged.
-constexpr auto kAbortCheckEvery = std::chrono::milliseconds(100);
-constexpr auto kDeliveryWarnEvery = std::chrono::seconds(5);
 
 bool IsControl(const Envelope& e) {
   return e.kind == Envelope::Kind::kAssign ||
@@ -58,13 +52,19 @@ Shard::Shard(int index, ShardContext context)
       ctx_(std::move(context)),
       counters_(ctx_.stats.shards[index]),
       channel_(ctx_.options.ring_capacity),
-      trackers_{DeliveryTracker(&counters_.delivery_errors),
-                DeliveryTracker(&counters_.delivery_errors)},
-      changelog_trackers_{
-          DeliveryTracker(&counters_.delivery_errors, /*record_offsets=*/true),
-          DeliveryTracker(&counters_.delivery_errors,
-                          /*record_offsets=*/true)},
-      sink_(index, ctx_.topics, ctx_.producer, trackers_[0], ctx_.stats,
+      group_offsets_(ctx_.consumer, ctx_.topics.events, index),
+      cycle_(CommitCycle::Context{
+          .shard = index,
+          .events_topic = ctx_.topics.events,
+          .changelog_topic = ctx_.topics.changelog,
+          .producer = ctx_.producer,
+          .offsets = group_offsets_,
+          .stats = ctx_.stats,
+          .observer = ctx_.observer,
+          .abort = ctx_.abort,
+          .delivery_errors = &counters_.delivery_errors,
+      }),
+      sink_(index, ctx_.topics, ctx_.producer, cycle_.outputs(), ctx_.stats,
             ctx_.observer),
       engine_(ctx_.engine_options) {
   batch_.reserve(kMaxBatch);
@@ -280,7 +280,8 @@ void Shard::HandleControl(Envelope& e) {
     }
     case Envelope::Kind::kRevoke:
       Commit();
-      owned_.erase(e.partition);  // closes the partition's RocksDB
+      cycle_.Forget(e.partition);  // only left there after a failure
+      owned_.erase(e.partition);   // closes the partition's RocksDB
       pc.owned = false;
       pc.watermark_ns = 0;
       pc.lag = 0;
@@ -294,6 +295,7 @@ void Shard::HandleControl(Envelope& e) {
     case Envelope::Kind::kStop:
       Commit();
       for (auto& [p, owned] : owned_) {
+        cycle_.Forget(p);
         ctx_.stats.partitions[p].owned = false;
         ctx_.stats.partitions[p].phase =
             static_cast<int>(PartitionPhase::kNone);
@@ -321,10 +323,9 @@ bool Shard::Seal() {
   if (!FinishSealed(/*block=*/true)) return false;
   const auto started = std::chrono::steady_clock::now();
   last_commit_ = started;
-  DeliveryTracker& tracker = trackers_[current_];
   EmitLineAlerts();
   for (auto& [p, owned] : owned_) PublishLineUpdate(p, owned);
-  bool dirty = events_since_commit_ > 0 || tracker.outstanding() > 0;
+  bool dirty = events_since_commit_ > 0 || cycle_.outputs().outstanding() > 0;
   for (const auto& [p, owned] : owned_) {
     dirty = dirty || owned.advanced || owned.store->dirty();
   }
@@ -332,143 +333,31 @@ bool Shard::Seal() {
 
   // State, timers, watermark and offset: one sealed WriteBatch per
   // partition, written once this cycle's outputs are acknowledged.
-  sealed_.partitions.clear();
   for (auto& [p, owned] : owned_) {
     if (!owned.advanced && !owned.store->dirty()) continue;
     std::optional<int64_t> next;
     if (owned.advanced) next = owned.next_offset;
-    absl::Status s = owned.store->Seal(next);
+    absl::Status s = cycle_.SealPartition(p, *owned.store, owned.owner, next);
     if (!s.ok()) {
-      Fail(absl::Status(s.code(),
-                        absl::StrCat("commit p", p, ": ", s.message())));
+      Fail(std::move(s));
       return false;
     }
-    if (const uint32_t n = WriteChangelog(p, owned);
-        owned.owner != 0 && owned.store->sealed()) {
-      sealed_.changelog_records.emplace_back(p, n);
-    }
-    sealed_.partitions.emplace_back(p, next);
     owned.advanced = false;
   }
-  sealed_.pending = true;
-  sealed_.tracker = &tracker;
-  sealed_.changelog = &changelog_trackers_[current_];
-  sealed_.polled.swap(polled_);
-  polled_.clear();
-  current_ = 1 - current_;
-  sink_.set_tracker(&trackers_[current_]);
-  changelog_trackers_[current_].ClearOffsets();
+  cycle_.Close(std::exchange(polled_, {}),
+               std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now() - started));
+  sink_.set_tracker(&cycle_.outputs());
   events_since_commit_ = 0;
-  sealed_.busy_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - started)
-                        .count();
   return FinishSealed(/*block=*/false);
 }
 
 bool Shard::FinishSealed(bool block) {
   if (failed_) return false;
-  if (!sealed_.pending) return true;
-  DeliveryTracker& tracker = *sealed_.tracker;
-  DeliveryTracker& changelog = *sealed_.changelog;
-  if ((tracker.outstanding() > 0 || changelog.outstanding() > 0) && !block) {
-    return true;
-  }
-  const auto started = std::chrono::steady_clock::now();
-
-  // 1. Every output and changelog record of the sealed cycle is
-  // acknowledged (or failed). Only then may the changelog's cycle-end
-  // records go out: a restore applies a cycle once its end is read, so the
-  // end must never be in the log before the cycle's outputs are (a new
-  // owner would start after outputs nobody acknowledged).
-  if (!sealed_.changelog_records.empty()) {
-    for (DeliveryTracker* t : {&tracker, &changelog}) {
-      if (!WaitDelivered(*t)) return false;
-    }
-    if (tracker.failed() == 0 && changelog.failed() == 0) {
-      EndChangelogCycles();
-      if (!block && changelog.outstanding() > 0) return true;
-    }
-  }
-  for (DeliveryTracker* t : {&tracker, &changelog}) {
-    if (!WaitDelivered(*t)) return false;
-    if (t->failed() > 0) {
-      Fail(absl::UnavailableError(absl::StrCat(
-          "shard ", index_, ": ", t->failed(),
-          " output record(s) were not delivered (first error: ",
-          t->first_error(), "); state and offsets not committed past them")));
-      return false;
-    }
-  }
-  if (ctx_.observer != nullptr && !sealed_.polled.empty()) {
-    ctx_.observer->OnAcknowledged(index_, std::chrono::steady_clock::now(),
-                                  sealed_.polled);
-  }
-  sealed_.polled.clear();
-
-  // 2. The sealed WriteBatches (a partition revoked since was written then).
-  TopicPartitionList offsets;
-  for (const auto& [p, next] : sealed_.partitions) {
-    auto it = owned_.find(p);
-    if (it == owned_.end()) continue;
-    Owned& owned = it->second;
-    absl::Status s;
-    if (owned.owner != 0 && owned.store->sealed()) {
-      v1::ChangelogPosition pos;
-      pos.set_owner(owned.owner);
-      pos.set_next(changelog.MaxOffset(p) + 1);
-      s = owned.store->SetSealedChangelogPosition(pos);
-    }
-    if (s.ok()) s = owned.store->WriteSealed();
-    if (!s.ok()) {
-      Fail(absl::Status(s.code(),
-                        absl::StrCat("commit p", p, ": ", s.message())));
-      return false;
-    }
-    if (ctx_.observer != nullptr) {
-      ctx_.observer->OnPartitionCommitted(index_, p, owned.store->Stats());
-    }
-    if (next) {
-      ctx_.stats.partitions[p].committed_offset = *next;
-      offsets.Add(ctx_.topics.events, p, *next);
-    }
-  }
-  sealed_.partitions.clear();
-  sealed_.pending = false;
-
-  // 3. The group's offsets (RocksDB stays the truth): stored for
-  // librdkafka's auto-commit, which sends them only while the group is
-  // stable.
-  StoreOffsets(offsets);
-  // Commit time = time the shard spent on the cycle (sealing, waiting for
-  // acknowledgements it could not overlap, writing).
-  const uint64_t us =
-      sealed_.busy_us + std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - started)
-                            .count();
-  counters_.commits.fetch_add(1, std::memory_order_relaxed);
-  counters_.last_commit_us.store(us, std::memory_order_relaxed);
-  counters_.commit_us_total.fetch_add(us, std::memory_order_relaxed);
-  if (ctx_.observer != nullptr) ctx_.observer->OnCommit(index_, us / 1e6);
-  return true;
-}
-
-bool Shard::WaitDelivered(DeliveryTracker& tracker) {
-  const auto started = std::chrono::steady_clock::now();
-  auto next_warning = started + kDeliveryWarnEvery;
-  while (!tracker.WaitAll(kAbortCheckEvery)) {
-    if (ctx_.abort.load(std::memory_order_relaxed)) {
-      Fail(absl::DeadlineExceededError(absl::StrCat(
-          "shard ", index_, ": stopped with ", tracker.outstanding(),
-          " record(s) of a cycle not acknowledged (shutdown_timeout passed "
-          "or a second stop signal); that cycle's state and offsets are not "
-          "committed, its events are processed again by the next owner")));
-      return false;
-    }
-    if (std::chrono::steady_clock::now() >= next_warning) {
-      spdlog::warn("shard {}: waiting for {} deliveries before commit", index_,
-                   tracker.outstanding());
-      next_warning += kDeliveryWarnEvery;
-    }
+  absl::Status s = cycle_.Finish(block);
+  if (!s.ok()) {
+    Fail(std::move(s));
+    return false;
   }
   return true;
 }
@@ -506,44 +395,10 @@ void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
   update.SerializeToString(&buffer_);
   absl::Status s = ctx_.producer.ProduceTo(
       ctx_.topics.lines, 0, absl::StrCat("p", partition), &buffer_, owned.owner,
-      &trackers_[current_]);
+      &cycle_.outputs());
   if (!s.ok()) return;  // counted as a failed delivery of this cycle
   owned.published_watermark = record.watermark();
   if (idle_news) owned.idle_published = true;
-}
-
-uint32_t Shard::WriteChangelog(int32_t partition, const Owned& owned) {
-  if (owned.owner == 0 || !owned.store->sealed()) return 0;
-  DeliveryTracker* tracker = &changelog_trackers_[current_];
-  // A refused record is counted as a failed delivery of this cycle, whose
-  // wait then stops the shard before anything is written; stop producing.
-  bool ok = true;
-  const size_t n = owned.store->ForEachSealedChange(
-      [&](std::string_view key, const std::string* value) {
-        if (ok) {
-          ok = ctx_.producer
-                   .ProduceTo(ctx_.topics.changelog, partition, key, value,
-                              owned.owner, tracker)
-                   .ok();
-        }
-      });
-  return static_cast<uint32_t>(n);
-}
-
-void Shard::EndChangelogCycles() {
-  for (const auto& [p, records] : sealed_.changelog_records) {
-    auto it = owned_.find(p);
-    if (it == owned_.end()) continue;
-    v1::ChangelogCycle cycle;
-    cycle.set_owner(it->second.owner);
-    cycle.set_records(records);
-    cycle.SerializeToString(&buffer_);
-    ctx_.producer
-        .ProduceTo(ctx_.topics.changelog, p, kCycleKey, &buffer_,
-                   it->second.owner, sealed_.changelog)
-        .IgnoreError();  // counted by the tracker
-  }
-  sealed_.changelog_records.clear();
 }
 
 void Shard::AdvanceIdle() {
@@ -584,23 +439,13 @@ void Shard::StoreGroupOffsets() {
   const auto now = std::chrono::steady_clock::now();
   if (now - last_offsets_store_ < kStoreOffsetsEvery || failed_) return;
   last_offsets_store_ = now;
-  TopicPartitionList offsets;
+  std::vector<std::pair<int32_t, int64_t>> offsets;
   for (const auto& [p, owned] : owned_) {
     if (std::optional<int64_t> next = owned.store->next_offset()) {
-      offsets.Add(ctx_.topics.events, p, *next);
+      offsets.emplace_back(p, *next);
     }
   }
-  StoreOffsets(offsets);
-}
-
-void Shard::StoreOffsets(TopicPartitionList& offsets) {
-  if (offsets.empty()) return;
-  // Fails (harmlessly) for a partition no longer assigned to this consumer.
-  RdKafka::ErrorCode err = ctx_.consumer.offsets_store(offsets.get());
-  if (err != RdKafka::ERR_NO_ERROR) {
-    spdlog::debug("shard {}: group offsets store: {}", index_,
-                  RdKafka::err2str(err));
-  }
+  cycle_.PublishOffsets(offsets);
 }
 
 bool Shard::CheckNotFrozen() {

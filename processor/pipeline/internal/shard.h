@@ -12,20 +12,19 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "processor/pipeline/internal/delivery_tracker.h"
+#include "processor/pipeline/internal/commit_cycle.h"
 #include "processor/pipeline/internal/freeze_watch.h"
+#include "processor/pipeline/internal/group_offsets.h"
 #include "processor/pipeline/internal/kafka_output_sink.h"
 #include "processor/pipeline/internal/lines_reader.h"
 #include "processor/pipeline/internal/routing_check.h"
 #include "processor/pipeline/internal/shard_channel.h"
 #include "processor/pipeline/pipeline_options.h"
-#include "processor/pipeline/topic_partition_list.h"
 #include "processor/rules/engine.h"
 #include "state/partition_store.h"
 
 namespace RdKafka {
 class KafkaConsumer;
-class TopicPartition;
 }  // namespace RdKafka
 
 namespace callflow::pipeline {
@@ -58,23 +57,14 @@ struct ShardContext {
 
 // One shard thread: owns the PartitionStores of its partitions and a
 // rules::Engine, takes envelopes from its ShardChannel in order, and commits
-// in two-phase cycles (see "Commit cycle" in docs/ARCHITECTURE.md):
-//   seal, every commit_interval_ms or commit_max_events: each partition's
-//     buffered changes and next offset become a sealed WriteBatch
-//     (PartitionStore::Seal); later outputs count in the other of two
-//     DeliveryTrackers; processing goes on at once;
-//   write, as soon as every output of the sealed cycle is acknowledged
-//     (checked between batches; waited for only when the next seal is due
-//     first, or on revoke/stop): the sealed batches are written
-//     (PartitionStore::WriteSealed), then the same offsets are stored in the
-//     consumer for librdkafka's auto-commit to the group (for lag tools).
-// With the changelog on, each sealed partition's changes go to its changelog
-// partition, ended by a cycle record, and the written batch records the
-// changelog position; each partition's LineUpdate (closed window partials,
-// inbound starts, watermark) goes to the lines topic in the same cycle.
-// Invariant: RocksDB never holds state, an offset or a changelog position
-// past an output, changelog or lines record that is not acknowledged. A
-// failed delivery stops the shard from writing anything after it.
+// in two-phase cycles through its CommitCycle (see "Commit cycle" in
+// docs/ARCHITECTURE.md): it seals every commit_interval_ms or
+// commit_max_events (processing goes on at once) and writes the sealed cycle
+// as soon as all its outputs are acknowledged (checked between batches;
+// waited for only when the next seal is due first, or on revoke/stop). Each
+// partition's LineUpdate (closed window partials, inbound starts, watermark)
+// goes to the lines topic in the cycle it belongs to. A failed delivery
+// stops the shard from writing anything after it.
 // Idle partitions (caught up, no event for idle_after) advance their
 // watermark with the wall clock (docs/ARCHITECTURE.md "Idle partitions").
 //
@@ -123,19 +113,12 @@ class Shard {
   void EmitLineAlerts();
   // The partition's LineUpdate of this cycle, when anything changed.
   void PublishLineUpdate(int32_t partition, Owned& owned);
-  // The sealed batch's changes to the changelog; returns how many.
-  uint32_t WriteChangelog(int32_t partition, const Owned& owned);
-  // The sealed cycle's cycle-end records, once its outputs and changelog
-  // records are acknowledged.
-  void EndChangelogCycles();
   // Advances the watermark of idle partitions (every second at most).
   void AdvanceIdle();
   // Stores the owned partitions' RocksDB offsets in the consumer now and
   // then, so the group catches up even when nothing new arrives (a previous
   // owner may have stopped before its offsets reached the group).
   void StoreGroupOffsets();
-  // Stores `offsets` for librdkafka's auto-commit.
-  void StoreOffsets(TopicPartitionList& offsets);
   bool CommitDue() const;
   // Seals the current cycle (first writing the pending sealed one, waiting
   // for its acknowledgements if need be). False (and fatal reported) when
@@ -145,9 +128,6 @@ class Shard {
   // `block`, waits for them. True when nothing failed (written or still
   // pending).
   bool FinishSealed(bool block);
-  // Waits until `tracker` has every report; false (and the shard failed)
-  // when the stop is aborted first.
-  bool WaitDelivered(DeliveryTracker& tracker);
   // Seal and write everything processed so far (revoke, stop).
   bool Commit();
   void Fail(absl::Status status);
@@ -159,12 +139,8 @@ class Shard {
   ShardContext ctx_;
   ShardCounters& counters_;
   ShardChannel channel_;
-  // Outputs of the current cycle count in trackers_[current_]; a sealed
-  // cycle's in the other one until it is written.
-  DeliveryTracker trackers_[2];
-  // The changelog records of the same cycles (they report offsets).
-  DeliveryTracker changelog_trackers_[2];
-  int current_ = 0;
+  GroupOffsets group_offsets_;
+  CommitCycle cycle_;
   KafkaOutputSink sink_;
   rules::Engine engine_;
   std::map<int32_t, Owned> owned_;
@@ -174,19 +150,6 @@ class Shard {
   // Poll times of the messages consumed since the last commit (kept only
   // with an observer, for the processing-latency histogram).
   std::vector<std::chrono::steady_clock::time_point> polled_;
-  // The sealed cycle waiting for its acknowledgements.
-  struct SealedCycle {
-    bool pending = false;
-    DeliveryTracker* tracker = nullptr;
-    DeliveryTracker* changelog = nullptr;
-    // Partitions whose changelog cycle is still to be ended, with their
-    // record counts.
-    std::vector<std::pair<int32_t, uint32_t>> changelog_records;
-    std::vector<std::pair<int32_t, std::optional<int64_t>>> partitions;
-    std::vector<std::chrono::steady_clock::time_point> polled;
-    uint64_t busy_us = 0;  // time the shard spent sealing it
-  };
-  SealedCycle sealed_;
   uint64_t events_since_commit_ = 0;
   std::chrono::steady_clock::time_point last_commit_;
   bool failed_ = false;
