@@ -3,6 +3,7 @@
 // the callback tasks, the processor and the metrics endpoint.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -30,26 +32,60 @@
 namespace callflow::app {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+// Brokers of the embedded (mock) Kafka cluster.
 constexpr int kBrokers = 3;
+// Partitions of every callflow topic on it.
 constexpr int kPartitions = 8;
 
+// Default of --duration: how long traffic is produced.
+constexpr char kDefaultDuration[] = "30s";
+// Default of --rate: simulated events produced per wall second.
+constexpr double kDefaultRate = 5000;
 // Default cap on simulated seconds per wall second. The dialer reacts to a
 // task after a commit cycle, a produce and a consume (0.3-1 s of wall time);
 // at this speed that is 6-20 simulated minutes, well inside the hour a first
 // callback attempt has (docs/RULES.md R2), and 30 s of demo cover a business
 // day.
 constexpr double kDefaultSimSpeed = 1200;
+// Default of --seed: the simulator's seed.
+constexpr uint64_t kDefaultSeed = 1;
+
+// Event budget of a step when --rate is 0 (no limit): never reached.
+constexpr double kUnlimitedEvents = 1e18;
+// Most task records a traffic step reads for the dialer.
+constexpr size_t kMaxTasksPerStep = 10000;
+// A traffic step reads only the tasks already fetched: it never waits.
+constexpr auto kTaskPollTimeout = std::chrono::milliseconds(0);
+// Pause between two traffic steps.
+constexpr auto kTrafficStepInterval = std::chrono::milliseconds(5);
+// How often a progress line is printed while traffic runs.
+constexpr auto kProgressInterval = std::chrono::seconds(1);
+// How long traffic waits for the processor to own every partition (the first
+// group join takes about 3 s), and how often it looks.
+constexpr auto kPartitionsTimeout = std::chrono::seconds(30);
+constexpr auto kPartitionsPollInterval = std::chrono::milliseconds(20);
+// How long the end of traffic waits for the broker to acknowledge every
+// produced event.
+constexpr auto kProduceAckTimeout = std::chrono::seconds(30);
+// How long the processor has to commit every produced event once traffic
+// stopped, and how often that is checked.
+constexpr auto kDrainTimeout = std::chrono::seconds(60);
+constexpr auto kDrainPollInterval = std::chrono::milliseconds(50);
+// How often --serve checks for Ctrl-C.
+constexpr auto kServePollInterval = std::chrono::milliseconds(100);
 
 struct DemoFlags {
   std::string config;
-  std::string duration = "30s";
-  double rate = 5000;
+  std::string duration = kDefaultDuration;
+  double rate = kDefaultRate;
   double sim_speed = kDefaultSimSpeed;
   bool serve = false;
   std::string metrics_address;
   std::string summary;
   bool print_config = false;
-  uint64_t seed = 1;
+  uint64_t seed = kDefaultSeed;
 };
 
 // Folds what the shards emit into the KPI report and the progress line's
@@ -120,19 +156,19 @@ class TrafficLoop {
       : flags_(flags), sim_(sim), events_(events), tasks_(tasks) {}
 
   // One step: feed new tasks to the dialer, send what is due by now.
-  absl::Status Step(std::chrono::steady_clock::time_point started) {
+  absl::Status Step(Clock::time_point started) {
     v1::Task task;
     auto read = tasks_.Poll(
         [&](const pipeline::TopicRecord& r) {
           if (task.ParseFromString(r.value)) sim_.OnTask(task);
         },
-        10000, std::chrono::milliseconds(0));
+        kMaxTasksPerStep, kTaskPollTimeout);
     if (!read.ok()) return read.status();
-    const double elapsed = std::chrono::duration<double>(
-                               std::chrono::steady_clock::now() - started)
-                               .count();
+    const double elapsed =
+        std::chrono::duration<double>(Clock::now() - started).count();
+    // Events due by now.
     const double budget =
-        flags_.rate > 0 ? flags_.rate * elapsed : 1e18;  // events by now
+        flags_.rate > 0 ? flags_.rate * elapsed : kUnlimitedEvents;
     const rules::TimeNs horizon =
         flags_.sim_speed > 0
             ? first_time_ + static_cast<rules::TimeNs>(flags_.sim_speed *
@@ -199,160 +235,281 @@ int OwnedPartitions(const pipeline::PipelineStats& stats) {
   return n;
 }
 
+// One `callflow demo` run, split into the phases RunDemoCommand calls in
+// order; each phase is a method, the members are what they hand on. Members
+// are declared in the order they are built, so they go in reverse: the
+// traffic side first, then the processor (its state before the state dir),
+// the cluster last.
+//
+// Thread-safety: the phases run on the command's thread; the processor runs
+// on its own thread and the stop flag is set by the signal watcher.
+class DemoRun {
+ public:
+  explicit DemoRun(const DemoFlags& flags) : flags_(flags) {}
+  ~DemoRun() { StopProcessor(); }
+  DemoRun(const DemoRun&) = delete;
+  DemoRun& operator=(const DemoRun&) = delete;
+
+  // Loads the configuration (--config, else the embedded demo one) and the
+  // flags that change it (--duration, --metrics-address).
+  absl::Status Configure() {
+    auto config = flags_.config.empty() ? LoadDemoConfig(ProcessEnvironment())
+                                        : LoadCommandConfig(flags_.config);
+    if (!config.ok()) return config.status();
+    config_ = *std::move(config);
+    auto duration = rules::ParseDuration(flags_.duration);
+    if (!duration.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--duration: ", duration.status().message()));
+    }
+    duration_ = *duration;
+    if (!flags_.metrics_address.empty()) {
+      config_.metrics_address = flags_.metrics_address;
+    }
+    return absl::OkStatus();
+  }
+
+  // Starts the embedded Kafka with the callflow topics and points the
+  // configuration at it.
+  absl::Status StartCluster() {
+    auto cluster = pipeline::MockCluster::Start(kBrokers);
+    if (!cluster.ok()) return cluster.status();
+    cluster_ = *std::move(cluster);
+    absl::Status topics =
+        cluster_->CreateCallflowTopics(config_.topics, kPartitions);
+    if (!topics.ok()) return topics;
+    config_.kafka["bootstrap.servers"] = cluster_->bootstraps();
+    return absl::OkStatus();
+  }
+
+  // Runs the processor (pipeline and metrics endpoint) on its own thread,
+  // over a fresh state dir that is removed at the end. From here on
+  // SIGINT/SIGTERM stop the demo.
+  absl::Status StartProcessor() {
+    auto state_dir = util::TempDir::Create("callflow-demo");
+    if (!state_dir.ok()) return state_dir.status();
+    state_dir_.emplace(*std::move(state_dir));
+    config_.state.dir = state_dir_->path();
+    auto runtime = runtime::PipelineRuntime::Create(
+        pipeline::PipelineConfig{.engine = config_.engine,
+                                 .options = config_.pipeline,
+                                 .topics = config_.topics,
+                                 .input = config_.input,
+                                 .kafka = config_.kafka},
+        config_.state, config_.metrics_address, &kpis_);
+    if (!runtime.ok()) return runtime.status();
+    runtime_ = *std::move(runtime);
+    signals_.OnStop([this] { stop_ = true; });
+    processor_ = std::thread([this] { run_status_ = runtime_->Run(); });
+    return absl::OkStatus();
+  }
+
+  // Connects the simulator to Kafka: a producer of its events and a reader
+  // of the tasks its dialer works.
+  absl::Status ConnectTraffic() {
+    const pipeline::Topics& t = config_.topics;
+    auto events = pipeline::EventProducer::Create(config_.engine, config_.kafka,
+                                                  t.events);
+    auto tasks = pipeline::TopicReader::Open(config_.kafka, t.tasks);
+    if (!events.ok()) return events.status();
+    if (!tasks.ok()) return tasks.status();
+    events_ = *std::move(events);
+    tasks_ = *std::move(tasks);
+    sim::SimulatorOptions sim_options;
+    sim_options.seed = flags_.seed;
+    sim_options.predict_callbacks = false;
+    sim_.emplace(sim_options);
+    traffic_.emplace(flags_, *sim_, *events_, *tasks_);
+    return absl::OkStatus();
+  }
+
+  // Says on stderr what runs: the configuration, the time compression, the
+  // cluster and the metrics port.
+  void PrintBanner() const {
+    std::cerr << "callflow demo: config "
+              << (flags_.config.empty()
+                      ? absl::StrCat(kDemoConfigSource,
+                                     " (callflow demo --print-config shows it)")
+                      : flags_.config)
+              << "; callback retries every "
+              << rules::FormatDuration(config_.engine.callback.retry_every)
+              << (flags_.config.empty()
+                      ? " (compressed for the demo; production "
+                        "default 24h)"
+                      : "")
+              << "\ncallflow demo: event time is compressed: up to "
+              << (flags_.sim_speed > 0
+                      ? absl::StrFormat("%.0f simulated s per wall s",
+                                        flags_.sim_speed)
+                      : std::string("unlimited simulated s per wall s"))
+              << ", " << flags_.rate << " events/s at most, for "
+              << flags_.duration << "\ncallflow demo: mock Kafka at "
+              << cluster_->bootstraps() << ", " << kPartitions
+              << " partitions, metrics on port " << runtime_->metrics_port()
+              << " (" << config_.metrics_address << ")"
+              << (flags_.serve ? ", then serving until Ctrl-C" : "")
+              << std::endl;
+  }
+
+  // Traffic starts once the processor owns every partition, so event time
+  // does not run ahead of it.
+  void WaitForPartitions() {
+    const auto deadline = Clock::now() + kPartitionsTimeout;
+    while (!stop_ && Clock::now() < deadline &&
+           OwnedPartitions(stats()) < kPartitions) {
+      std::this_thread::sleep_for(kPartitionsPollInterval);
+    }
+  }
+
+  // Produces simulated traffic for --duration (or until stopped), printing a
+  // progress line each second.
+  void ProduceTraffic() {
+    const auto started = Clock::now();
+    const auto until = started + std::chrono::nanoseconds(duration_);
+    auto next_progress = started + kProgressInterval;
+    uint64_t last_processed = 0;
+    while (!stop_ && Clock::now() < until) {
+      absl::Status s = traffic_->Step(started);
+      if (!s.ok()) {
+        std::cerr << "callflow demo: " << s.message() << std::endl;
+        break;
+      }
+      const auto now = Clock::now();
+      if (now >= next_progress) {
+        const uint64_t processed = stats().TotalProcessed();
+        std::cerr << ProgressLine(
+                         std::chrono::duration<double>(now - started).count(),
+                         processed - last_processed, stats(), kpis_,
+                         traffic_->sim_time())
+                  << std::endl;
+        last_processed = processed;
+        next_progress += kProgressInterval;
+      }
+      std::this_thread::sleep_for(kTrafficStepInterval);
+    }
+  }
+
+  // Traffic has stopped: waits until the processor has processed and
+  // committed everything produced (the KPIs and the metrics are final from
+  // then on). Returns whether it has.
+  bool WaitForDrain() {
+    absl::Status acked = events_->WaitAcknowledged(kProduceAckTimeout);
+    if (!acked.ok()) std::cerr << "callflow demo: " << acked.message() << "\n";
+    const auto deadline = Clock::now() + kDrainTimeout;
+    while (CommittedMessages(stats()) < traffic_->sent() && !stop_ &&
+           Clock::now() < deadline) {
+      std::this_thread::sleep_for(kDrainPollInterval);
+    }
+    const bool drained = CommittedMessages(stats()) >= traffic_->sent();
+    if (!drained && !stop_) {
+      std::cerr << "callflow demo: " << CommittedMessages(stats()) << " of "
+                << traffic_->sent() << " events committed after "
+                << kDrainTimeout.count() << " s\n";
+    }
+    return drained;
+  }
+
+  // Prints the run's totals and the KPI report on stdout.
+  void PrintReport() {
+    kpis_.SetEventsRead(traffic_->sent());
+    std::cout << "\ncallflow demo: " << traffic_->sent() << " events produced, "
+              << stats().TotalProcessed() << " processed, "
+              << stats().TotalDeadLetters() << " dead letters; simulated time "
+              << rules::FormatTime(traffic_->sim_time()) << "; dialer attempts "
+              << sim_->stats().dial_attempts << "\n\n"
+              << kpis_.Report() << std::flush;
+  }
+
+  // Writes the KPI summary JSON to --summary, if given. False when it could
+  // not (said on stderr).
+  bool WriteSummary() {
+    if (flags_.summary.empty()) return true;
+    std::ofstream out(flags_.summary);
+    out << kpis_.SummaryJson() << "\n";
+    out.close();
+    if (!out) {
+      std::cerr << "callflow: cannot write " << flags_.summary << "\n";
+      return false;
+    }
+    return true;
+  }
+
+  // --serve: keeps the (now frozen) metrics endpoint up until Ctrl-C.
+  void ServeUntilStopped() {
+    std::cerr << "callflow demo: drained, serving metrics until Ctrl-C"
+              << std::endl;
+    while (!stop_) std::this_thread::sleep_for(kServePollInterval);
+  }
+
+  // Stops the processor and closes its state, before the state dir is
+  // removed with this object.
+  void Shutdown() {
+    StopProcessor();
+    runtime_.reset();
+  }
+
+  // The command's exit code once Shutdown() is done: the processor's error
+  // first, then a drain that did not finish (unless stopped), then the
+  // summary file.
+  int ExitCode(bool drained, bool summary_written) const {
+    if (!run_status_.ok()) return Fail(run_status_);
+    if (!drained && !stop_) return Fail("the processor did not catch up");
+    return summary_written ? 0 : 1;
+  }
+
+ private:
+  const pipeline::PipelineStats& stats() const {
+    return runtime_->pipeline().stats();
+  }
+
+  // Stops the processor's thread, if it runs, and waits for it.
+  void StopProcessor() {
+    if (!processor_.joinable()) return;
+    runtime_->Stop();
+    processor_.join();
+  }
+
+  const DemoFlags& flags_;
+  std::atomic<bool> stop_{false};
+  // Before any thread starts: it blocks SIGINT/SIGTERM for every later one.
+  pipeline::StopSignals signals_{nullptr};
+  Config config_;
+  rules::DurationNs duration_ = 0;
+  std::unique_ptr<pipeline::MockCluster> cluster_;
+  std::optional<util::TempDir> state_dir_;
+  DemoKpis kpis_;  // observes the processor: outlives it
+  std::unique_ptr<runtime::PipelineRuntime> runtime_;
+  absl::Status run_status_;  // the processor's, once its thread has ended
+  std::thread processor_;
+  std::unique_ptr<pipeline::EventProducer> events_;
+  std::unique_ptr<pipeline::TopicReader> tasks_;
+  std::optional<sim::TrafficSimulator> sim_;
+  std::optional<TrafficLoop> traffic_;
+};
+
+// `callflow demo`: the phases of a run, in order.
 int RunDemoCommand(const DemoFlags& flags) {
   if (flags.print_config) {
     std::cout << kDemoConfigToml;
     return 0;
   }
-  pipeline::StopSignals signals(nullptr);
-  auto config = flags.config.empty() ? LoadDemoConfig(ProcessEnvironment())
-                                     : LoadCommandConfig(flags.config);
-  if (!config.ok()) return Fail(config.status());
-  auto duration = rules::ParseDuration(flags.duration);
-  if (!duration.ok())
-    return Fail(absl::StrCat("--duration: ", duration.status().message()));
-  if (!flags.metrics_address.empty()) {
-    config->metrics_address = flags.metrics_address;
+  DemoRun demo(flags);
+  if (absl::Status s = demo.Configure(); !s.ok()) return Fail(s);
+  if (absl::Status s = demo.StartCluster(); !s.ok()) return Fail(s);
+  if (absl::Status s = demo.StartProcessor(); !s.ok()) return Fail(s);
+  if (absl::Status s = demo.ConnectTraffic(); !s.ok()) {
+    demo.Shutdown();
+    return Fail(s);
   }
-
-  auto cluster = pipeline::MockCluster::Start(kBrokers);
-  if (!cluster.ok()) return Fail(cluster.status());
-  const pipeline::Topics& t = config->topics;
-  absl::Status topics = (*cluster)->CreateCallflowTopics(t, kPartitions);
-  if (!topics.ok()) return Fail(topics);
-  config->kafka["bootstrap.servers"] = (*cluster)->bootstraps();
-
-  // A fresh state dir per demo, removed at the end.
-  auto state_dir = util::TempDir::Create("callflow-demo");
-  if (!state_dir.ok()) return Fail(state_dir.status());
-  config->state.dir = state_dir->path();
-
-  DemoKpis kpis;
-  auto runtime = runtime::PipelineRuntime::Create(
-      pipeline::PipelineConfig{.engine = config->engine,
-                               .options = config->pipeline,
-                               .topics = config->topics,
-                               .input = config->input,
-                               .kafka = config->kafka},
-      config->state, config->metrics_address, &kpis);
-  if (!runtime.ok()) return Fail(runtime.status());
-  runtime::PipelineRuntime& rt = **runtime;
-  std::atomic<bool> stop{false};
-  signals.OnStop([&] { stop = true; });
-
-  absl::Status run_status;
-  std::thread processor([&] { run_status = rt.Run(); });
-
-  auto events =
-      pipeline::EventProducer::Create(config->engine, config->kafka, t.events);
-  auto tasks = pipeline::TopicReader::Open(config->kafka, t.tasks);
-  if (!events.ok() || !tasks.ok()) {
-    rt.Stop();
-    processor.join();
-    return Fail(!events.ok() ? events.status() : tasks.status());
-  }
-  sim::SimulatorOptions sim_options;
-  sim_options.seed = flags.seed;
-  sim_options.predict_callbacks = false;
-  sim::TrafficSimulator sim(sim_options);
-  TrafficLoop traffic(flags, sim, **events, **tasks);
-
-  std::cerr << "callflow demo: config "
-            << (flags.config.empty()
-                    ? absl::StrCat(kDemoConfigSource,
-                                   " (callflow demo --print-config shows it)")
-                    : flags.config)
-            << "; callback retries every "
-            << rules::FormatDuration(config->engine.callback.retry_every)
-            << (flags.config.empty() ? " (compressed for the demo; production "
-                                       "default 24h)"
-                                     : "")
-            << "\ncallflow demo: event time is compressed: up to "
-            << (flags.sim_speed > 0
-                    ? absl::StrFormat("%.0f simulated s per wall s",
-                                      flags.sim_speed)
-                    : std::string("unlimited simulated s per wall s"))
-            << ", " << flags.rate << " events/s at most, for " << flags.duration
-            << "\ncallflow demo: mock Kafka at " << (*cluster)->bootstraps()
-            << ", " << kPartitions << " partitions, metrics on port "
-            << rt.metrics_port() << " (" << config->metrics_address << ")"
-            << (flags.serve ? ", then serving until Ctrl-C" : "") << std::endl;
-  // Traffic starts once the processor owns every partition (the first
-  // group join takes about 3 s), so event time does not run ahead of it.
-  const pipeline::PipelineStats& stats = rt.pipeline().stats();
-  const auto join_deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!stop && std::chrono::steady_clock::now() < join_deadline &&
-         OwnedPartitions(stats) < kPartitions) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  const auto started = std::chrono::steady_clock::now();
-  const auto until = started + std::chrono::nanoseconds(*duration);
-  auto next_progress = started + std::chrono::seconds(1);
-  uint64_t last_processed = 0;
-  while (!stop && std::chrono::steady_clock::now() < until) {
-    absl::Status s = traffic.Step(started);
-    if (!s.ok()) {
-      std::cerr << "callflow demo: " << s.message() << std::endl;
-      break;
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= next_progress) {
-      const uint64_t processed = stats.TotalProcessed();
-      std::cerr << ProgressLine(
-                       std::chrono::duration<double>(now - started).count(),
-                       processed - last_processed, stats, kpis,
-                       traffic.sim_time())
-                << std::endl;
-      last_processed = processed;
-      next_progress += std::chrono::seconds(1);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-
-  // Traffic stops; wait until the processor has processed and committed
-  // everything produced (the KPIs and the metrics are final from then on).
-  absl::Status acked = (*events)->WaitAcknowledged(std::chrono::seconds(30));
-  if (!acked.ok()) std::cerr << "callflow demo: " << acked.message() << "\n";
-  const auto drain_deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (CommittedMessages(stats) < traffic.sent() && !stop &&
-         std::chrono::steady_clock::now() < drain_deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  const bool drained = CommittedMessages(stats) >= traffic.sent();
-  if (!drained && !stop) {
-    std::cerr << "callflow demo: " << CommittedMessages(stats) << " of "
-              << traffic.sent() << " events committed after 60 s\n";
-  }
-  kpis.SetEventsRead(traffic.sent());
-  std::cout << "\ncallflow demo: " << traffic.sent() << " events produced, "
-            << stats.TotalProcessed() << " processed, "
-            << stats.TotalDeadLetters() << " dead letters; simulated time "
-            << rules::FormatTime(traffic.sim_time()) << "; dialer attempts "
-            << sim.stats().dial_attempts << "\n\n"
-            << kpis.Report() << std::flush;
-  int exit_code = 0;
-  if (!flags.summary.empty()) {
-    std::ofstream out(flags.summary);
-    out << kpis.SummaryJson() << "\n";
-    out.close();
-    if (!out) {
-      std::cerr << "callflow: cannot write " << flags.summary << "\n";
-      exit_code = 1;
-    }
-  }
-  if (flags.serve && drained && exit_code == 0) {
-    std::cerr << "callflow demo: drained, serving metrics until Ctrl-C"
-              << std::endl;
-    while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  rt.Stop();
-  processor.join();
-  runtime->reset();  // closes the state before `state_dir` removes it
-  if (!run_status.ok()) return Fail(run_status);
-  if (!drained && !stop) return Fail("the processor did not catch up");
-  return exit_code;
+  demo.PrintBanner();
+  demo.WaitForPartitions();
+  demo.ProduceTraffic();
+  const bool drained = demo.WaitForDrain();
+  demo.PrintReport();
+  const bool summary_written = demo.WriteSummary();
+  if (flags.serve && drained && summary_written) demo.ServeUntilStopped();
+  demo.Shutdown();
+  return demo.ExitCode(drained, summary_written);
 }
 
 }  // namespace
@@ -361,21 +518,31 @@ void AddDemoCommand(CLI::App& app, CommandRun& run) {
   auto flags = std::make_shared<DemoFlags>();
   CLI::App* cmd = app.add_subcommand(
       "demo",
-      "Run the whole loop in one process: an embedded Kafka (librdkafka mock "
-      "cluster, 3 brokers, 8 partitions), the traffic simulator, a simulated "
-      "dialer that works the callback tasks, the processor and the metrics "
-      "endpoint. Prints progress each second and a KPI report at the end.");
+      absl::StrCat(
+          "Run the whole loop in one process: an embedded Kafka (librdkafka "
+          "mock cluster, ",
+          kBrokers, " brokers, ", kPartitions,
+          " partitions), the traffic simulator, a simulated dialer that works "
+          "the callback tasks, the processor and the metrics endpoint. Prints "
+          "progress each second and a KPI report at the end."));
   cmd->add_option("--duration", flags->duration,
-                  "how long to produce traffic, e.g. 30s, 5m (default 30s)");
+                  absl::StrCat("how long to produce traffic, e.g. 30s, 5m "
+                               "(default ",
+                               kDefaultDuration, ")"));
   cmd->add_option("--rate", flags->rate,
-                  "simulated events produced per second of real time "
-                  "(default 5000; 0 = no limit); --sim-speed caps simulated "
-                  "time as well, whichever is slower wins");
-  cmd->add_option("--sim-speed", flags->sim_speed,
-                  "also cap simulated time at this many simulated seconds per "
-                  "real second (default 1200: a business day in 30 s; 0 = no "
-                  "cap). Much faster and the dialer's reaction time exceeds "
-                  "the hour a first callback has: SLA breaches pile up");
+                  absl::StrCat("simulated events produced per second of real "
+                               "time (default ",
+                               kDefaultRate,
+                               "; 0 = no limit); --sim-speed caps simulated "
+                               "time as well, whichever is slower wins"));
+  cmd->add_option(
+      "--sim-speed", flags->sim_speed,
+      absl::StrCat("also cap simulated time at this many simulated seconds "
+                   "per real second (default ",
+                   kDefaultSimSpeed,
+                   ": a business day in 30 s; 0 = no cap). Much faster and "
+                   "the dialer's reaction time exceeds the hour a first "
+                   "callback has: SLA breaches pile up"));
   cmd->add_flag("--serve", flags->serve,
                 "after --duration, stop producing, wait until everything is "
                 "processed and committed, print the report, then keep serving "
@@ -389,7 +556,8 @@ void AddDemoCommand(CLI::App& app, CommandRun& run) {
   cmd->add_option("--metrics-address", flags->metrics_address,
                   "serve Prometheus metrics at http://HOST:PORT/metrics "
                   "(default 0.0.0.0:9464)");
-  cmd->add_option("--seed", flags->seed, "simulator seed (default 1)");
+  cmd->add_option("--seed", flags->seed,
+                  absl::StrCat("simulator seed (default ", kDefaultSeed, ")"));
   AddConfigFlag(*cmd, &flags->config)
       ->description(
           "TOML config (docs/RULES.md §7); default: the embedded demo "

@@ -31,17 +31,29 @@ constexpr int64_t kDefaultSessionTimeoutMs = 45000;
 constexpr auto kProducerFlushTimeout = std::chrono::milliseconds(10000);
 // How long a seek of a newly ready partition may take.
 constexpr int kSeekTimeoutMs = 10000;
+// What a previous owner needs beyond message.timeout.ms to write its last
+// cycle and close its store (OpenTimeout).
+constexpr auto kPreviousOwnerCloseMargin = std::chrono::minutes(1);
+// How long the poll loop waits for a message before it serves the loader
+// and the router again.
+constexpr auto kConsumeTimeout = std::chrono::milliseconds(20);
+// How often the poll loop updates the partitions' lag.
+constexpr auto kLagUpdateInterval = std::chrono::seconds(1);
+// How often librdkafka commits the offsets the shards stored to the group.
+constexpr auto kAutoCommitInterval = std::chrono::seconds(1);
+// An aborted stop waits for nothing the producer still holds.
+constexpr auto kNoWait = std::chrono::milliseconds(0);
 
 // The longest a previous owner on a shared state dir may keep a partition's
 // RocksDB lock: its final commit waits up to message.timeout.ms for
-// acknowledgements. A minute more for its write and close.
+// acknowledgements, then it writes and closes.
 std::chrono::milliseconds OpenTimeout(const KafkaProperties& kafka) {
   int64_t ms = kDefaultMessageTimeoutMs;
   if (auto it = kafka.find("message.timeout.ms"); it != kafka.end()) {
     int64_t v = 0;
     if (absl::SimpleAtoi(it->second, &v) && v > 0) ms = v;
   }
-  return std::chrono::milliseconds(ms + 60000);
+  return std::chrono::milliseconds(ms) + kPreviousOwnerCloseMargin;
 }
 
 std::vector<int32_t> PartitionsOf(
@@ -124,7 +136,8 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
       // which restarts the rebalance for every member: churn.) Lag tools
       // read these offsets; RocksDB holds the truth.
       {"enable.auto.commit", "true"},
-      {"auto.commit.interval.ms", "1000"},
+      {"auto.commit.interval.ms",
+       absl::StrCat(std::chrono::milliseconds(kAutoCommitInterval).count())},
       {"enable.auto.offset.store", "false"},
       {"auto.offset.reset", "earliest"},
       // librdkafka 2.0.2 pauses fetching for 1 s whenever the prefetch queue
@@ -339,7 +352,8 @@ absl::Status Pipeline::Run() {
   if (!s.ok()) OnFatal(s);
   auto last_lag = std::chrono::steady_clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
-    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(20));
+    std::unique_ptr<RdKafka::Message> msg(
+        consumer_->consume(static_cast<int>(kConsumeTimeout.count())));
     switch (msg->err()) {
       case RdKafka::ERR_NO_ERROR:
         router_->Route(*msg);
@@ -359,7 +373,7 @@ absl::Status Pipeline::Run() {
     }
     router_->DrainPending();
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_lag >= std::chrono::seconds(1)) {
+    if (now - last_lag >= kLagUpdateInterval) {
       router_->UpdateLag();
       last_lag = now;
     }
@@ -409,15 +423,13 @@ void Pipeline::Shutdown() {
   if (!closed.ok()) spdlog::warn("{}", closed.ToString());
   router_->StopShards();
   for (auto& shard : shards_) shard->Join();
-  // Aborted: what is still queued is not waited for (nothing committed
-  // depends on it).
   // Aborted: outputs still queued belong to uncommitted cycles, which the
-  // next owner redoes with the same ids; they are dropped, not sent.
+  // next owner redoes with the same ids; they are dropped, not sent, and
+  // nothing is waited for (nothing committed depends on them).
   if (abort_.load()) producer_->PurgeQueued();
-  producer_->set_close_timeout(abort_.load() ? std::chrono::milliseconds(0)
-                                             : kProducerFlushTimeout);
-  absl::Status flushed = producer_->Flush(
-      abort_.load() ? std::chrono::milliseconds(0) : kProducerFlushTimeout);
+  producer_->set_close_timeout(abort_.load() ? kNoWait : kProducerFlushTimeout);
+  absl::Status flushed =
+      producer_->Flush(abort_.load() ? kNoWait : kProducerFlushTimeout);
   if (!flushed.ok()) spdlog::warn("{}", flushed.ToString());
   {
     std::lock_guard lock(mu);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "processor/sim/callback_predictor.h"
+#include "processor/sim/internal/simulated_lines.h"
 
 namespace callflow::sim {
 namespace {
@@ -22,80 +23,8 @@ using v1::CallEvent;
 using v1::Disposition;
 
 constexpr TimeNs kNever = std::numeric_limits<TimeNs>::max();
-// Moscow has kept UTC+3 all year since 2014.
-constexpr TimeNs kMoscowOffset = 3 * kHour;
 constexpr double kWrapUpMeanSeconds = 35;
 constexpr double kAlarmPerCall = 0.0012;
-constexpr const char* kDidLine = "did-2302030";
-
-// Weekday arrivals by Moscow hour, relative to the peak.
-constexpr double kBusinessCurve[24] = {
-    0.03, 0.02, 0.02, 0.02, 0.02, 0.03, 0.06, 0.15, 0.40, 0.80, 1.00, 1.00,
-    0.90, 0.75, 0.90, 0.95, 0.90, 0.75, 0.50, 0.35, 0.25, 0.15, 0.08, 0.05};
-
-struct LineProfile {
-  const char* name;
-  double peak_per_hour;
-  int open_hour;  // local; [open_hour, close_hour)
-  int close_hour;
-  bool weekends;      // open on Saturday and Sunday
-  double flat_floor;  // curve never below this (24/7 lines)
-  std::initializer_list<const char*> departments;  // IVR menu; empty = none
-  const char* queue;                               // queue without an IVR
-  bool access_number;  // reached through the 8-800 access number
-  bool sales;          // dispositions of a sales line
-  int talk_shape;      // Erlang shape of talk time
-  double talk_mean_seconds;
-  double patience_mean_seconds;  // a quarter of callers wait 3x longer
-  double queue_timeout_seconds;  // the PBX drops the call (TIMEOUT)
-};
-
-const LineProfile kLines[] = {
-    {"sales",
-     300,
-     9,
-     21,
-     true,
-     0,
-     {"new_clients", "existing_clients"},
-     "",
-     false,
-     true,
-     2,
-     290,
-     110,
-     300},
-    {"support",
-     400,
-     8,
-     22,
-     true,
-     0,
-     {"billing", "technical", "general"},
-     "",
-     false,
-     false,
-     2,
-     230,
-     150,
-     300},
-    {"hotline",
-     80,
-     0,
-     24,
-     true,
-     0.3,
-     {},
-     "hotline",
-     false,
-     false,
-     3,
-     170,
-     70,
-     180},
-    {kDidLine, 60, 9, 18, false, 0, {"orders"}, "", true, true, 2, 200, 90, 90},
-};
-constexpr size_t kLineCount = std::size(kLines);
 
 constexpr const char* kAnonymous[] = {"anonymous", "", "unknown", "Anonymous",
                                       "restricted"};
@@ -113,37 +42,6 @@ constexpr const char* kZones[] = {"floor-1",     "floor-2",   "floor-3",
 
 TimeNs Seconds(double s) {
   return static_cast<TimeNs>(std::llround(s * 1000)) * (kSecond / 1000);
-}
-
-struct LocalTime {
-  int64_t day;  // days since the epoch, Moscow
-  int hour;
-  int weekday;  // 0 = Monday
-};
-
-LocalTime Local(TimeNs t) {
-  const TimeNs local = t + kMoscowOffset;
-  const int64_t day = local >= 0 ? local / kDay : (local - kDay + 1) / kDay;
-  return LocalTime{day, static_cast<int>((local - day * kDay) / kHour),
-                   static_cast<int>(((day % 7) + 7 + 3) % 7)};
-}
-
-// Start of the next Moscow hour after t.
-TimeNs NextHour(TimeNs t) {
-  const TimeNs local = t + kMoscowOffset;
-  return (local / kHour + 1) * kHour - kMoscowOffset;
-}
-
-bool IsOpen(const LineProfile& p, const LocalTime& lt) {
-  if (!p.weekends && lt.weekday >= 5) return false;
-  return lt.hour >= p.open_hour && lt.hour < p.close_hour;
-}
-
-double BaseRate(const LineProfile& p, const LocalTime& lt, double scale) {
-  double curve = std::max(kBusinessCurve[lt.hour], p.flat_floor);
-  if (lt.weekday == 5) curve *= p.flat_floor > 0 ? 0.7 : 0.35;
-  if (lt.weekday == 6) curve *= p.flat_floor > 0 ? 0.6 : 0.2;
-  return p.peak_per_hour * curve * scale;
 }
 
 }  // namespace
@@ -188,7 +86,7 @@ TrafficSimulator::~TrafficSimulator() = default;
 
 double TrafficSimulator::LineRatePerHour(size_t line, TimeNs t) const {
   const LineProfile& p = kLines[line];
-  const LocalTime lt = Local(t);
+  const MoscowTime lt = ToMoscowTime(t);
   if (p.name == std::string_view(kDidLine)) {
     // The DID's trunk goes down for one business hour on about a third of
     // the days (LINE_SILENT for a line with max_silence).
@@ -200,7 +98,7 @@ double TrafficSimulator::LineRatePerHour(size_t line, TimeNs t) const {
 
 int TrafficSimulator::AgentsOnDuty(size_t line, TimeNs t) const {
   const LineProfile& p = kLines[line];
-  const LocalTime lt = Local(t);
+  const MoscowTime lt = ToMoscowTime(t);
   if (!IsOpen(p, lt)) return 0;
   const double load = BaseRate(p, lt, options_.traffic_scale) *
                       (p.talk_mean_seconds + kWrapUpMeanSeconds) / 3600;
@@ -220,7 +118,7 @@ void TrafficSimulator::ScheduleNextArrival() {
   while (true) {
     double per_hour = 0;
     for (size_t i = 0; i < kLineCount; ++i) per_hour += LineRatePerHour(i, t);
-    const TimeNs hour_end = NextHour(t);
+    const TimeNs hour_end = NextMoscowHour(t);
     if (per_hour > 0) {
       // Exponential gaps; memoryless, so restarting at the hour is exact.
       const TimeNs gap = Seconds(rng_.Exponential(3600 / per_hour));
@@ -480,7 +378,7 @@ void TrafficSimulator::ScheduleCustomerEvent(size_t line, size_t who,
   const std::string caller = pool_.Format(who, rng_);
   auto on_day = [&](TimeNs base, int64_t days) {
     // 10:00-17:30 Moscow, on the half hour.
-    const int64_t day = Local(base).day + days;
+    const int64_t day = ToMoscowTime(base).day + days;
     return day * kDay - kMoscowOffset + 10 * kHour +
            rng_.UniformInt(0, 15) * 30 * kMinute;
   };
