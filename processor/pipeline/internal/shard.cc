@@ -14,7 +14,12 @@
 namespace callflow::pipeline {
 namespace {
 
+// Most envelopes taken from the ring and processed as one batch (one
+// MultiGet per partition).
 constexpr size_t kMaxBatch = 512;
+// An empty ring: this many rounds of yield, then naps of kIdleNap.
+constexpr int kIdleSpinRounds = 64;
+constexpr auto kIdleNap = std::chrono::milliseconds(1);
 // How often idle partitions are checked (their watermark moves by this).
 constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
 // How often the owned partitions' RocksDB offsets are stored for the group
@@ -93,10 +98,10 @@ void Shard::Run() {
       StoreGroupOffsets();
       if (CommitDue()) Seal();
       // Back off gently: a short spin, then 1 ms naps.
-      if (++idle_rounds < 64) {
+      if (++idle_rounds < kIdleSpinRounds) {
         std::this_thread::yield();
       } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(kIdleNap);
       }
       continue;
     }
