@@ -10,9 +10,12 @@
 #include "gtest/gtest.h"
 #include "processor/util/temp_dir.h"
 #include "state/partition_store.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::state {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 class StateEnvBudgetTest : public ::testing::Test {
  protected:
@@ -23,7 +26,7 @@ class StateEnvBudgetTest : public ::testing::Test {
     options.dir = dir_.path() + "/state";
     options.memory_budget_bytes = budget;
     auto env = StateEnv::Create(options);
-    ASSERT_TRUE(env.ok()) << env.status();
+    ASSERT_THAT(env, IsOk());
     env_ = *std::move(env);
   }
 
@@ -31,7 +34,7 @@ class StateEnvBudgetTest : public ::testing::Test {
     const int first = static_cast<int>(stores_.size());
     for (int p = first; p < first + count; ++p) {
       auto store = PartitionStore::Open(*env_, p);
-      ASSERT_TRUE(store.ok()) << store.status();
+      ASSERT_THAT(store, IsOk());
       stores_.push_back(*std::move(store));
     }
   }
@@ -46,7 +49,7 @@ class StateEnvBudgetTest : public ::testing::Test {
       record.set_caller(key);
       record.set_inbound_calls(1);
     }
-    ASSERT_TRUE(store.Commit(offset).ok());
+    ASSERT_THAT(store.Commit(offset), IsOk());
   }
 
   util::TempDir dir_ = util::TempDir::CreateOrDie("callflow-budget-test");

@@ -11,18 +11,20 @@
 #include "processor/metrics/metrics_server.h"
 #include "processor/metrics/pipeline_metrics.h"
 #include "tests/processor/metrics/scrape.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline {
 namespace {
 
 using ::callflow::metrics::testing::Exposition;
 using ::callflow::metrics::testing::Scrape;
+using ::callflow_testing::IsOk;
 
 class MetricsBridgeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto server = metrics::MetricsServer::Start("127.0.0.1:0");
-    ASSERT_TRUE(server.ok()) << server.status();
+    ASSERT_THAT(server, IsOk());
     server_ = std::move(*server);
     calls_ = std::make_unique<metrics::CallCenterMetrics>(server_->registry(),
                                                           options_);
@@ -32,7 +34,7 @@ class MetricsBridgeTest : public ::testing::Test {
 
   Exposition ScrapeNow() {
     auto scraped = Scrape(server_->port());
-    EXPECT_TRUE(scraped.ok()) << scraped.status();
+    EXPECT_THAT(scraped, IsOk());
     return scraped.ok() ? *scraped : Exposition{};
   }
 

@@ -6,10 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/processor/rules/engine_test_harness.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::rules::testing {
 namespace {
 
+using ::callflow_testing::IsOk;
 using v1::ContactContext;
 using v1::Task;
 constexpr char kCaller[] = "+7 495 123-45-67";
@@ -26,10 +28,10 @@ std::string Disposition(const std::string& id, const std::string& at,
 
 TEST(ScreenPopTest, NewCallerGetsNewCase) {
   EngineHarness h;
-  ASSERT_TRUE(
+  ASSERT_THAT(
       h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
-                                 "8 (495) 123-45-67", R"("started":{})"))
-          .ok());
+                                 "8 (495) 123-45-67", R"("started":{})")),
+      IsOk());
   ASSERT_EQ(h.sink().contacts.size(), 1u);
   const ContactContext& c = h.sink().contacts[0];
   EXPECT_EQ(c.caller(), kE164);
@@ -47,16 +49,16 @@ TEST(ScreenPopTest, KnownCallerWithOpenCaseIsConsulted) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
                kCaller);
-  ASSERT_TRUE(
-      h.Apply(Disposition("d1", "2024-05-01T10:01:00Z", "NEW_CASE", "case-1"))
-          .ok());
-  ASSERT_TRUE(h.Apply(R"({"event_id":"u1","occurred_at":"2024-05-01T10:02:00Z",
+  ASSERT_THAT(
+      h.Apply(Disposition("d1", "2024-05-01T10:01:00Z", "NEW_CASE", "case-1")),
+      IsOk());
+  ASSERT_THAT(h.Apply(R"({"event_id":"u1","occurred_at":"2024-05-01T10:02:00Z",
       "caller":"+74951234567","contact":{"email":"x@y.ru",
-      "crm_contact_id":"CRM-7"}})")
-                  .ok());
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s2", "2024-05-01T10:30:00Z", "c2",
-                                         kCaller, R"("started":{})"))
-                  .ok());
+      "crm_contact_id":"CRM-7"}})"),
+              IsOk());
+  ASSERT_THAT(h.Apply(EngineHarness::Leg("s2", "2024-05-01T10:30:00Z", "c2",
+                                         kCaller, R"("started":{})")),
+              IsOk());
   ASSERT_EQ(h.sink().contacts.size(), 2u);
   const ContactContext& c = h.sink().contacts[1];
   EXPECT_FALSE(c.is_new());
@@ -73,13 +75,13 @@ TEST(ScreenPopTest, KnownCallerWithOpenCaseIsConsulted) {
 
 TEST(ScreenPopTest, OutboundAndAnonymousCallsGetNoScreenPop) {
   EngineHarness h;
-  ASSERT_TRUE(
+  ASSERT_THAT(
       h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller,
-                                 R"("started":{})", "OUTBOUND"))
-          .ok());
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s2", "2024-05-01T10:00:00Z", "c2",
-                                         "restricted", R"("started":{})"))
-                  .ok());
+                                 R"("started":{})", "OUTBOUND")),
+      IsOk());
+  ASSERT_THAT(h.Apply(EngineHarness::Leg("s2", "2024-05-01T10:00:00Z", "c2",
+                                         "restricted", R"("started":{})")),
+              IsOk());
   EXPECT_TRUE(h.sink().contacts.empty());
 }
 
@@ -95,9 +97,9 @@ TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
                    starts +
                    "\",\"cancelled\":" + (cancelled ? "true" : "false") + "}}");
   };
-  ASSERT_TRUE(
-      scheduled("e1", "2024-05-01T10:00:00Z", "2024-05-10T12:00:00Z", false)
-          .ok());
+  ASSERT_THAT(
+      scheduled("e1", "2024-05-01T10:00:00Z", "2024-05-10T12:00:00Z", false),
+      IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   const std::string rem = std::string("rem:") + kE164 + ":ev1";
   const std::string fup = std::string("fup:") + kE164 + ":ev1";
@@ -110,9 +112,9 @@ TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
   EXPECT_EQ(Ts(h.sink().tasks[1].due_at()), "2024-05-12T12:00:00Z");
 
   // Moved to tomorrow: the reminder cannot be due before the change itself.
-  ASSERT_TRUE(
-      scheduled("e2", "2024-05-02T10:00:00Z", "2024-05-03T09:00:00Z", false)
-          .ok());
+  ASSERT_THAT(
+      scheduled("e2", "2024-05-02T10:00:00Z", "2024-05-03T09:00:00Z", false),
+      IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 4u);
   EXPECT_EQ(h.sink().tasks[2].status(), Task::UPDATED);
   EXPECT_EQ(Ts(h.sink().tasks[2].due_at()), "2024-05-02T10:00:00Z");
@@ -120,14 +122,14 @@ TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
   EXPECT_EQ(Ts(h.sink().tasks[3].due_at()), "2024-05-05T09:00:00Z");
 
   // Reached on the reminder: done; then the event is cancelled.
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-05-02T10:30:00Z", kCaller, rem, "REACHED").ok());
+  ASSERT_THAT(h.Attempt("a1", "2024-05-02T10:30:00Z", kCaller, rem, "REACHED"),
+              IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 5u);
   EXPECT_EQ(h.sink().tasks[4].task_id(), rem);
   EXPECT_EQ(h.sink().tasks[4].status(), Task::DONE);
-  ASSERT_TRUE(
-      scheduled("e3", "2024-05-02T11:00:00Z", "2024-05-03T09:00:00Z", true)
-          .ok());
+  ASSERT_THAT(
+      scheduled("e3", "2024-05-02T11:00:00Z", "2024-05-03T09:00:00Z", true),
+      IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 6u);
   EXPECT_EQ(h.sink().tasks[5].task_id(), fup);
   EXPECT_EQ(h.sink().tasks[5].status(), Task::CANCELLED);
@@ -135,19 +137,19 @@ TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
 
 TEST(ConversionTest, OneConversionPerCaseOnTheLatestInboundLine) {
   EngineHarness h;
-  ASSERT_TRUE(
+  ASSERT_THAT(
       h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller,
-                                 R"("started":{})", "INBOUND", "support"))
-          .ok());
-  ASSERT_TRUE(h.Apply(Disposition("d1", "2024-05-01T10:05:00Z",
-                                  "CONTRACT_SIGNED", "k1", "other"))
-                  .ok());
-  ASSERT_TRUE(h.Apply(Disposition("d2", "2024-05-01T10:06:00Z",
-                                  "CONTRACT_SIGNED", "k1", "other"))
-                  .ok());
-  ASSERT_TRUE(h.Apply(Disposition("d3", "2024-05-01T10:07:00Z", "REFUSED", "k2",
-                                  "other"))
-                  .ok());
+                                 R"("started":{})", "INBOUND", "support")),
+      IsOk());
+  ASSERT_THAT(h.Apply(Disposition("d1", "2024-05-01T10:05:00Z",
+                                  "CONTRACT_SIGNED", "k1", "other")),
+              IsOk());
+  ASSERT_THAT(h.Apply(Disposition("d2", "2024-05-01T10:06:00Z",
+                                  "CONTRACT_SIGNED", "k1", "other")),
+              IsOk());
+  ASSERT_THAT(h.Apply(Disposition("d3", "2024-05-01T10:07:00Z", "REFUSED", "k2",
+                                  "other")),
+              IsOk());
   EXPECT_EQ(h.sink().Sum(FactKind::kConversion, "support"), 1);
   EXPECT_EQ(h.sink().Sum(FactKind::kConversion), 1);
   EXPECT_EQ(h.sink().Sum(FactKind::kRefusal, "support"), 1);
@@ -155,15 +157,15 @@ TEST(ConversionTest, OneConversionPerCaseOnTheLatestInboundLine) {
 
 TEST(ConversionTest, CasesOpenAndClose) {
   EngineHarness h;
-  ASSERT_TRUE(
-      h.Apply(Disposition("d1", "2024-05-01T10:00:00Z", "NEW_CASE", "k1"))
-          .ok());
-  ASSERT_TRUE(
-      h.Apply(Disposition("d2", "2024-05-01T10:01:00Z", "CASE_RESOLVED", "k1"))
-          .ok());
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:02:00Z", "c1",
-                                         kCaller, R"("started":{})"))
-                  .ok());
+  ASSERT_THAT(
+      h.Apply(Disposition("d1", "2024-05-01T10:00:00Z", "NEW_CASE", "k1")),
+      IsOk());
+  ASSERT_THAT(
+      h.Apply(Disposition("d2", "2024-05-01T10:01:00Z", "CASE_RESOLVED", "k1")),
+      IsOk());
+  ASSERT_THAT(h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:02:00Z", "c1",
+                                         kCaller, R"("started":{})")),
+              IsOk());
   EXPECT_EQ(h.sink().contacts[0].open_case_ids_size(), 0);
   EXPECT_EQ(h.sink().contacts[0].suggested_action(), ContactContext::NEW_CASE);
 }
@@ -186,20 +188,19 @@ TEST_P(BillingTest, BillsEveryStartedMinute) {
   EngineHarness h(options);
   std::string started = std::string("\"started\":{\"via_access_number\":") +
                         (c.via_access_number ? "true" : "false") + "}";
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("b1", "2024-05-01T10:00:00Z", "c1",
-                                         kCaller, started, c.direction))
-                  .ok());
-  ASSERT_TRUE(
+  ASSERT_THAT(h.Apply(EngineHarness::Leg("b1", "2024-05-01T10:00:00Z", "c1",
+                                         kCaller, started, c.direction)),
+              IsOk());
+  ASSERT_THAT(
       h.Apply(EngineHarness::Leg("b2", "2024-05-01T10:00:01Z", "c1", kCaller,
-                                 R"("answered":{})", c.direction))
-          .ok());
-  ASSERT_TRUE(
-      h.Apply(EngineHarness::Leg(
+                                 R"("answered":{})", c.direction)),
+      IsOk());
+  ASSERT_THAT(h.Apply(EngineHarness::Leg(
                   "b3", "2024-05-01T10:10:00Z", "c1", kCaller,
                   "\"ended\":{\"reason\":\"COMPLETED\",\"talk_seconds\":" +
                       std::to_string(c.talk_seconds) + "}",
-                  c.direction))
-          .ok());
+                  c.direction)),
+              IsOk());
   EXPECT_EQ(h.sink().Sum(FactKind::kBilledMinutes), c.minutes);
   EXPECT_EQ(h.sink().Sum(FactKind::kCostKopecks), c.kopecks);
 }
@@ -218,8 +219,8 @@ TEST(DuplicateTest, SeenEventIdIsIgnoredAndCounted) {
   EngineHarness h;
   std::string started = EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
                                            kCaller, R"("started":{})");
-  ASSERT_TRUE(h.Apply(started).ok());
-  ASSERT_TRUE(h.Apply(started).ok());
+  ASSERT_THAT(h.Apply(started), IsOk());
+  ASSERT_THAT(h.Apply(started), IsOk());
   EXPECT_EQ(h.sink().contacts.size(), 1u);
   EXPECT_EQ(h.sink().Sum(FactKind::kDuplicate), 1);
   EXPECT_EQ(h.sink().Sum(FactKind::kApplied), 1);
@@ -229,13 +230,13 @@ TEST(DuplicateTest, AnonymousAndAlarmDuplicatesToo) {
   EngineHarness h;
   std::string alarm = R"({"event_id":"al","occurred_at":"2024-05-01T10:00:00Z",
       "alarm":{"zone":"B","kind":"FIRE"}})";
-  ASSERT_TRUE(h.Apply(alarm).ok());
-  ASSERT_TRUE(h.Apply(alarm).ok());
+  ASSERT_THAT(h.Apply(alarm), IsOk());
+  ASSERT_THAT(h.Apply(alarm), IsOk());
   EXPECT_EQ(h.sink().alerts.size(), 1u);
   h.MissedCall("n", "2024-05-01T10:00:00Z", "2024-05-01T10:00:10Z", "c9", "");
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("ne", "2024-05-01T10:00:10Z", "c9", "",
-                                         R"("ended":{"reason":"ABANDONED"})"))
-                  .ok());
+  ASSERT_THAT(h.Apply(EngineHarness::Leg("ne", "2024-05-01T10:00:10Z", "c9", "",
+                                         R"("ended":{"reason":"ABANDONED"})")),
+              IsOk());
   EXPECT_EQ(h.sink().Sum(FactKind::kMissed), 1);
   EXPECT_EQ(h.sink().Sum(FactKind::kDuplicate), 2);
 }
@@ -263,9 +264,9 @@ class DeadLetterTest : public ::testing::TestWithParam<BadEvent> {};
 
 TEST_P(DeadLetterTest, RejectsWithReasonAndChangesNothing) {
   EngineHarness h;
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("ok", "2024-05-01T10:00:00Z", "c0",
-                                         kCaller, R"("started":{})"))
-                  .ok());
+  ASSERT_THAT(h.Apply(EngineHarness::Leg("ok", "2024-05-01T10:00:00Z", "c0",
+                                         kCaller, R"("started":{})")),
+              IsOk());
   v1::CallEvent e = Event(GetParam().json);
   if (GetParam().reason == v1::DeadLetter::UNKNOWN_ENUM) {
     e.mutable_ended()->set_reason(static_cast<v1::CallEnded::EndReason>(99));
@@ -357,16 +358,15 @@ TEST(FutureTest, FirstEventFromTheFutureDoesNotShutThePartition) {
       Event(EngineHarness::Leg("s1", "2024-05-01T10:10:30Z", "c1", kCaller,
                                R"("started":{})")),
       h.state(), h.sink(), record_time);
-  EXPECT_TRUE(ok.ok()) << ok.message();
+  EXPECT_THAT(ok, IsOk());
   EXPECT_EQ(h.state().MutablePartition().watermark(),
             T("2024-05-01T10:10:30Z"));
   // Without a reference time there is no such check.
-  EXPECT_TRUE(
-      engine
-          .Process(Event(EngineHarness::Leg("s2", "2024-05-02T10:00:00Z", "c2",
-                                            kCaller, R"("started":{})")),
-                   h.state(), h.sink())
-          .ok());
+  EXPECT_THAT(engine.Process(
+                  Event(EngineHarness::Leg("s2", "2024-05-02T10:00:00Z", "c2",
+                                           kCaller, R"("started":{})")),
+                  h.state(), h.sink()),
+              IsOk());
 }
 
 }  // namespace

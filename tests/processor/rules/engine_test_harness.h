@@ -9,6 +9,7 @@
 #include "processor/rules/engine.h"
 #include "processor/rules/in_memory_state.h"
 #include "processor/rules/line_aggregator.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::rules::testing {
 
@@ -53,7 +54,7 @@ class RecordingSink : public OutputSink {
 inline v1::CallEvent Event(const std::string& json) {
   v1::CallEvent e;
   auto status = google::protobuf::util::JsonStringToMessage(json, &e);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in " << json;
+  EXPECT_THAT(status, ::callflow_testing::IsOk()) << "in " << json;
   return e;
 }
 
@@ -97,12 +98,13 @@ class EngineHarness {
                   const std::string& end_at, const std::string& call,
                   const std::string& caller,
                   const std::string& line = "sales") {
-    ASSERT_TRUE(Apply(Leg(id + "s", at, call, caller, R"("started":{})",
-                          "INBOUND", line))
-                    .ok());
-    ASSERT_TRUE(Apply(Leg(id + "e", end_at, call, caller,
-                          R"("ended":{"reason":"ABANDONED"})", "INBOUND", line))
-                    .ok());
+    ASSERT_THAT(Apply(Leg(id + "s", at, call, caller, R"("started":{})",
+                          "INBOUND", line)),
+                ::callflow_testing::IsOk());
+    ASSERT_THAT(
+        Apply(Leg(id + "e", end_at, call, caller,
+                  R"("ended":{"reason":"ABANDONED"})", "INBOUND", line)),
+        ::callflow_testing::IsOk());
   }
   Verdict Attempt(const std::string& id, const std::string& at,
                   const std::string& caller, const std::string& task_id,

@@ -12,9 +12,12 @@
 
 #include "date/tz.h"
 #include "tests/processor/rules/engine_test_harness.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::rules::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr int kPartitions = 4;
 
@@ -113,7 +116,7 @@ void ExpectMergerEqualsReplay(uint64_t seed, bool repeat_updates) {
   // Replay: one engine, one aggregator.
   EngineHarness replay(options);
   for (const auto& e : events) {
-    ASSERT_TRUE(replay.engine_process(e).ok());
+    ASSERT_THAT(replay.engine_process(e), IsOk());
   }
 
   // The pipeline: partitions by caller, cycles of random length.
@@ -161,7 +164,7 @@ void ExpectMergerEqualsReplay(uint64_t seed, bool repeat_updates) {
   for (const auto& e : events) {
     const int p = static_cast<int>(StableHash(e.caller()) % kPartitions);
     Part& part = *parts[p];
-    ASSERT_TRUE(part.engine.Process(e, part.state, part.sink).ok());
+    ASSERT_THAT(part.engine.Process(e, part.state, part.sink), IsOk());
     if (++part.in_cycle >= 1 + static_cast<int>(rng() % 40)) publish(p);
   }
   for (int p = 0; p < kPartitions; ++p) publish(p);
