@@ -1,12 +1,14 @@
 // One memory budget for the whole state, divided over the stores open now:
 // memtables and caller caches shrink as partitions open and grow back as
 // they close, and many partitions do not turn every write into a flush.
+// Options it cannot work with are refused.
 #include "state/state_env.h"
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "processor/util/temp_dir.h"
 #include "state/partition_store.h"
@@ -16,6 +18,8 @@ namespace callflow::state {
 namespace {
 
 using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::HasSubstr;
 
 class StateEnvBudgetTest : public ::testing::Test {
  protected:
@@ -100,6 +104,23 @@ TEST_F(StateEnvBudgetTest, ManyPartitionsDoNotFlushOnEveryWrite) {
   }
   // 900 small commits, ~150 KB of data against 64 MiB of memtables.
   EXPECT_EQ(env_->flushes(), 0u);
+}
+
+TEST(StateEnvTest, RejectsUnusableOptions) {
+  StateOptions options;
+  options.dir = "";
+  EXPECT_THAT(StateEnv::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  options.dir = "/tmp/callflow-unused";
+  options.memory_budget_bytes = StateEnv::kMinBudgetBytes - 1;
+  EXPECT_THAT(StateEnv::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("memory_budget_mb")));
+  options.dir = "/proc/callflow-cannot-create";
+  options.memory_budget_bytes = StateEnv::kMinBudgetBytes;
+  EXPECT_THAT(StateEnv::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("/proc/callflow-cannot-create")));
 }
 
 }  // namespace
