@@ -1,12 +1,13 @@
 // The PartitionStoreTest fixture (a StateEnv in a temporary directory and the
 // store under test) and the helpers the partition_store_*_test.cc files
-// share.
+// share, the reference timer semantics among them.
 #pragma once
 
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,30 @@ inline void FillCaller(v1::CallerState& c, const std::string& key,
   c.add_open_case_ids("case-" + key);
   c.mutable_callback()->set_task_id("cb:" + key);
 }
+
+// A timer near the watermark with a few distinct keys and refs, so equal
+// due times and tie-breaks occur (randomized tests).
+template <typename Pick>
+rules::Timer RandomTimer(Pick& pick, rules::TimeNs watermark) {
+  return rules::Timer{
+      watermark + pick(40) - 5, static_cast<rules::TimerKind>(1 + pick(5)),
+      "+7" + std::to_string(pick(3)), std::string(1 + pick(2), 'r'),
+      static_cast<uint32_t>(pick(3))};
+}
+
+// The timer semantics every StateView must have (as ReferenceTimers).
+class ReferenceTimers {
+ public:
+  void AddTimer(const rules::Timer& timer) { timers_.insert(timer); }
+  std::optional<rules::Timer> PopDueTimer(rules::TimeNs watermark) {
+    if (timers_.empty() || timers_.begin()->due > watermark)
+      return std::nullopt;
+    return timers_.extract(timers_.begin()).value();
+  }
+
+ private:
+  std::set<rules::Timer> timers_;
+};
 
 // Pops every timer due at `watermark` from a store or a ReferenceTimers.
 template <typename Timers>

@@ -1,7 +1,9 @@
-// PartitionStore's two-phase commit (Seal, WriteSealed) and the changelog:
-// what a sealed batch writes rebuilds an equal store (ApplyRestored), Wipe.
+// PartitionStore's two-phase commit (Seal, WriteSealed) with timers and
+// callers, and the changelog: what a sealed batch writes rebuilds an equal
+// store (ApplyRestored), Wipe.
 #include <algorithm>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +18,55 @@ namespace {
 
 using ::callflow_testing::IsOk;
 using ::callflow_testing::StatusIs;
-using rules::Timer;
-using rules::TimerKind;
+
+// The pipeline's two-phase commit: changes made after Seal() are not in the
+// sealed batch, reads see both, and a crash before WriteSealed() loses both.
+TEST_F(PartitionStoreTest, SealedTimersMatchReferenceThroughWritesAndCrashes) {
+  Reopen();
+  std::mt19937 rng(11);
+  auto pick = [&rng](int n) {
+    return static_cast<int>(std::uniform_int_distribution<int>(0, n - 1)(rng));
+  };
+  ReferenceTimers reference;
+  ReferenceTimers sealed;
+  ReferenceTimers committed;
+  bool pending = false;
+  rules::TimeNs watermark = 0;
+  for (int step = 0; step < 4000; ++step) {
+    const int op = pick(100);
+    if (op < 45) {
+      rules::Timer t = RandomTimer(pick, watermark);
+      store_->AddTimer(t);
+      reference.AddTimer(t);
+    } else if (op < 75) {
+      if (pick(3) == 0) watermark += pick(10);
+      ASSERT_EQ(store_->PopDueTimer(watermark),
+                reference.PopDueTimer(watermark))
+          << "step " << step;
+    } else if (op < 85) {
+      if (pending) {
+        EXPECT_THAT(store_->Seal(step),
+                    StatusIs(absl::StatusCode::kFailedPrecondition));
+        continue;
+      }
+      ASSERT_THAT(store_->Seal(step), IsOk());
+      sealed = reference;
+      pending = store_->sealed();
+    } else if (op < 93) {
+      ASSERT_THAT(store_->WriteSealed(), IsOk());
+      if (pending) committed = sealed;
+      pending = false;
+    } else if (op < 99) {
+      ASSERT_EQ(PopAll(*store_, watermark), PopAll(reference, watermark))
+          << "step " << step;
+    } else {
+      Reopen();
+      reference = committed;
+      pending = false;
+    }
+  }
+  EXPECT_EQ(PopAll(*store_, kNever), PopAll(reference, kNever));
+}
 
 TEST_F(PartitionStoreTest, SealedCallersStayReadableUntilWritten) {
   MakeEnv(/*cached_callers=*/2);
@@ -76,8 +125,8 @@ TEST_F(PartitionStoreTest, SealedChangesRebuildAnEqualStore) {
   FillCaller(store_->MutableCaller("+74951112233"), "+74951112233", 3);
   FillCaller(store_->MutableCaller("+74951112244"), "+74951112244", 1);
   store_->MutablePartition().set_watermark(5000);
-  store_->AddTimer(
-      Timer{7000, TimerKind::kCallbackSla, "+74951112233", "r", 0});
+  store_->AddTimer(rules::Timer{7000, rules::TimerKind::kCallbackSla,
+                                "+74951112233", "r", 0});
   ASSERT_THAT(store_->Seal(41), IsOk());
   std::vector<PartitionStore::Change> changes;
   const size_t n = store_->ForEachSealedChange(
@@ -122,7 +171,7 @@ TEST_F(PartitionStoreTest, SealedChangesRebuildAnEqualStore) {
   EXPECT_TRUE(SameRecord(copy->MutableCaller("+74951112233"),
                          store_->MutableCaller("+74951112233")));
   EXPECT_EQ(copy->MutableCaller("+74951112244").first_seen_at(), 0);
-  std::optional<Timer> timer = copy->PopDueTimer(kNever);
+  std::optional<rules::Timer> timer = copy->PopDueTimer(kNever);
   ASSERT_TRUE(timer.has_value());
   EXPECT_EQ(timer->due, 7000);
 
