@@ -47,9 +47,7 @@ class PartitionStoreTest : public ::testing::Test {
     options.dir = dir_ + "/state";
     options.memory_budget_bytes = StateEnv::kMinBudgetBytes;
     options.cached_callers_per_partition = cached_callers;
-    absl::StatusOr<std::unique_ptr<StateEnv>> env = StateEnv::Create(options);
-    ASSERT_THAT(env, ::callflow_testing::IsOk());
-    env_ = std::move(*env);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(env_, StateEnv::Create(options));
   }
 
   std::unique_ptr<PartitionStore> OpenStore(int32_t partition) {

@@ -29,9 +29,7 @@ class StateEnvBudgetTest : public ::testing::Test {
     StateOptions options;
     options.dir = dir_.path() + "/state";
     options.memory_budget_bytes = budget;
-    auto env = StateEnv::Create(options);
-    ASSERT_THAT(env, IsOk());
-    env_ = *std::move(env);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(env_, StateEnv::Create(options));
   }
 
   void OpenStores(int count) {

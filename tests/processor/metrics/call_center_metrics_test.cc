@@ -30,9 +30,7 @@ rules::EngineOptions TwoLines() {
 class CallCenterMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = MetricsServer::Start("127.0.0.1:0");
-    ASSERT_THAT(server, IsOk());
-    server_ = std::move(*server);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(server_, MetricsServer::Start("127.0.0.1:0"));
     metrics_ =
         std::make_unique<CallCenterMetrics>(server_->registry(), options_);
   }

@@ -23,9 +23,8 @@ using ::callflow_testing::IsOk;
 class MetricsBridgeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = metrics::MetricsServer::Start("127.0.0.1:0");
-    ASSERT_THAT(server, IsOk());
-    server_ = std::move(*server);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(server_,
+                                  metrics::MetricsServer::Start("127.0.0.1:0"));
     calls_ = std::make_unique<metrics::CallCenterMetrics>(server_->registry(),
                                                           options_);
     pipeline_ = std::make_unique<metrics::PipelineMetrics>(server_->registry());

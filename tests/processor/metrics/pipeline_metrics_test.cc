@@ -22,9 +22,7 @@ using ::callflow_testing::IsOk;
 class PipelineMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = MetricsServer::Start("127.0.0.1:0");
-    ASSERT_THAT(server, IsOk());
-    server_ = std::move(*server);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(server_, MetricsServer::Start("127.0.0.1:0"));
     metrics_ = std::make_unique<PipelineMetrics>(
         server_->registry(), [this] { return now_.load(); });
     hook_ = std::make_unique<MetricsServer::ScrapeHook>(

@@ -25,17 +25,12 @@ constexpr uint64_t kA = 0xA, kB = 0xB, kC = 0xC;
 class ChangelogRestoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = MockCluster::Start(1);
-    ASSERT_THAT(cluster, IsOk());
-    cluster_ = *std::move(cluster);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(cluster_, MockCluster::Start(1));
     ASSERT_THAT(cluster_->CreateTopic(kTopic, 1), IsOk());
     kafka_ = MockKafka(*cluster_);
-    auto producer = OutputProducer::Create(kafka_);
-    ASSERT_THAT(producer, IsOk());
-    producer_ = *std::move(producer);
-    auto env = state::StateEnv::Create(StateAt(dir_.path()));
-    ASSERT_THAT(env, IsOk());
-    env_ = *std::move(env);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(producer_, OutputProducer::Create(kafka_));
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(
+        env_, state::StateEnv::Create(StateAt(dir_.path())));
   }
 
   // Produces one record and returns its offset.

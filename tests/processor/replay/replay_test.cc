@@ -125,9 +125,8 @@ class ReplayTest : public ::testing::Test {
            (std::string("replay_") + info->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    auto config = app::LoadConfig(kData + "/scenario.toml", {});
-    ASSERT_THAT(config, IsOk());
-    config_ = *std::move(config);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(
+        config_, app::LoadConfig(kData + "/scenario.toml", {}));
   }
   void TearDown() override { fs::remove_all(dir_); }
 
