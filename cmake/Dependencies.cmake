@@ -47,7 +47,8 @@ function(callflow_test name)
   cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
-  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest_main GTest::gmock)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} callflow_test_support
+    GTest::gtest_main GTest::gmock)
   # One label: gtest_discover_tests flattens a list of them.
   set(properties LABELS "${ARG_LABELS}")
   if(ARG_TIMEOUT)

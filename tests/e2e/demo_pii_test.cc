@@ -18,6 +18,7 @@
 #include "tests/e2e/demo_process.h"
 #include "tests/processor/metrics/prometheus_process.h"
 #include "tests/processor/metrics/scrape.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow {
 namespace {
@@ -25,6 +26,7 @@ namespace {
 using ::callflow::metrics::testing::FreePort;
 using ::callflow::metrics::testing::HttpGet;
 using ::callflow::testing::DemoProcess;
+using ::callflow_testing::IsOk;
 
 constexpr uint64_t kSeed = 7;
 
@@ -118,7 +120,7 @@ TEST(DemoPiiTest, NoPhoneOrEmailInTheLogOrTheMetrics) {
       << "exit status " << demo.exit_status() << "\n"
       << demo.Log();
   auto metrics = HttpGet(port, "/metrics");
-  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  ASSERT_THAT(metrics, IsOk());
   ASSERT_TRUE(demo.Stop()) << demo.Log();
 
   // The run did process callers: events, callback tasks, the report.

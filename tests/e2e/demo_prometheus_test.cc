@@ -17,6 +17,7 @@
 #include "tests/e2e/demo_process.h"
 #include "tests/processor/metrics/prometheus_process.h"
 #include "tests/processor/metrics/scrape.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow {
 namespace {
@@ -27,6 +28,7 @@ using ::callflow::metrics::testing::PrometheusProcess;
 using ::callflow::metrics::testing::ReadFile;
 using ::callflow::metrics::testing::Scrape;
 using ::callflow::testing::DemoProcess;
+using ::callflow_testing::IsOk;
 
 bool Close(double a, double b) {
   return std::fabs(a - b) <= 1e-9 * std::max(1.0, std::fabs(b));
@@ -51,9 +53,10 @@ TEST(DemoPrometheusTest, RecordingRulesEqualTheDemoSummary) {
       << "exit status " << demo.exit_status() << "\n"
       << demo.Log();
   auto text = ReadFile(demo.summary().string());
-  ASSERT_TRUE(text.ok()) << text.status();
+  ASSERT_THAT(text, IsOk());
   google::protobuf::Struct summary;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*text, &summary).ok())
+  ASSERT_THAT(google::protobuf::util::JsonStringToMessage(*text, &summary),
+              IsOk())
       << *text;
   const auto& lines = summary.fields().at("lines").struct_value().fields();
   const std::vector<std::string> names = {"sales", "support", "hotline",
@@ -62,7 +65,7 @@ TEST(DemoPrometheusTest, RecordingRulesEqualTheDemoSummary) {
   // The pipeline side of the same moment: every event consumed is counted,
   // processing latency observed, the RocksDB figures published.
   auto scraped = Scrape(port);
-  ASSERT_TRUE(scraped.ok()) << scraped.status();
+  ASSERT_THAT(scraped, IsOk());
   const double read = summary.fields()
                           .at("events")
                           .struct_value()

@@ -1,18 +1,25 @@
 // One memory budget for the whole state, divided over the stores open now:
 // memtables and caller caches shrink as partitions open and grow back as
 // they close, and many partitions do not turn every write into a flush.
+// Options it cannot work with are refused.
 #include "state/state_env.h"
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "processor/util/temp_dir.h"
 #include "state/partition_store.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::state {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::HasSubstr;
 
 class StateEnvBudgetTest : public ::testing::Test {
  protected:
@@ -22,16 +29,14 @@ class StateEnvBudgetTest : public ::testing::Test {
     StateOptions options;
     options.dir = dir_.path() + "/state";
     options.memory_budget_bytes = budget;
-    auto env = StateEnv::Create(options);
-    ASSERT_TRUE(env.ok()) << env.status();
-    env_ = *std::move(env);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(env_, StateEnv::Create(options));
   }
 
   void OpenStores(int count) {
     const int first = static_cast<int>(stores_.size());
     for (int p = first; p < first + count; ++p) {
       auto store = PartitionStore::Open(*env_, p);
-      ASSERT_TRUE(store.ok()) << store.status();
+      ASSERT_THAT(store, IsOk());
       stores_.push_back(*std::move(store));
     }
   }
@@ -46,7 +51,7 @@ class StateEnvBudgetTest : public ::testing::Test {
       record.set_caller(key);
       record.set_inbound_calls(1);
     }
-    ASSERT_TRUE(store.Commit(offset).ok());
+    ASSERT_THAT(store.Commit(offset), IsOk());
   }
 
   util::TempDir dir_ = util::TempDir::CreateOrDie("callflow-budget-test");
@@ -97,6 +102,23 @@ TEST_F(StateEnvBudgetTest, ManyPartitionsDoNotFlushOnEveryWrite) {
   }
   // 900 small commits, ~150 KB of data against 64 MiB of memtables.
   EXPECT_EQ(env_->flushes(), 0u);
+}
+
+TEST(StateEnvTest, RejectsUnusableOptions) {
+  StateOptions options;
+  options.dir = "";
+  EXPECT_THAT(StateEnv::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  options.dir = "/tmp/callflow-unused";
+  options.memory_budget_bytes = StateEnv::kMinBudgetBytes - 1;
+  EXPECT_THAT(StateEnv::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("memory_budget_mb")));
+  options.dir = "/proc/callflow-cannot-create";
+  options.memory_budget_bytes = StateEnv::kMinBudgetBytes;
+  EXPECT_THAT(StateEnv::Create(options),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("/proc/callflow-cannot-create")));
 }
 
 }  // namespace

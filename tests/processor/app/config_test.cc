@@ -11,9 +11,13 @@
 #include <string>
 
 #include "date/tz.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::app {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
 
 using rules::kHour;
 using rules::kMinute;
@@ -39,15 +43,14 @@ class ConfigTest : public ::testing::Test {
   }
   std::string Error(const std::string& toml, const Env& env = {}) {
     auto c = Load(toml, env);
-    EXPECT_FALSE(c.ok());
-    EXPECT_TRUE(absl::IsInvalidArgument(c.status())) << c.status();
+    EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument));
     return std::string(c.status().message());
   }
 };
 
 TEST_F(ConfigTest, DefaultsWithoutAFile) {
   auto c = LoadConfig("", {});
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->engine.default_region, "RU");
   EXPECT_EQ(c->engine.allowed_lateness, 0);
   EXPECT_EQ(c->engine.max_call_duration, 4 * kHour);
@@ -123,7 +126,7 @@ time_zone = "Asia/Yekaterinburg"
 business_hours = "09:30-18:00"
 max_silence = "30m"
 )");
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   const rules::EngineOptions& e = c->engine;
   EXPECT_EQ(e.default_region, "BY");
   EXPECT_EQ(e.allowed_lateness, 30 * kSecond);
@@ -188,14 +191,14 @@ TEST_F(ConfigTest, DefaultShutdownTimeoutIsBelowTheUnitsStopTimeout) {
   ASSERT_TRUE(
       std::regex_search(text, m, std::regex(R"(TimeoutStopSec=(\d+))")));
   auto c = LoadConfig("", {});
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_LT(c->pipeline.shutdown_timeout_ns + 5 * kSecond,
             std::stoll(m[1]) * kSecond);
 }
 
 TEST_F(ConfigTest, LineDefaultsResolveTheTimeZone) {
   auto c = Load("[lines.support]\n");
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   const rules::LineOptions& line = c->engine.lines.at("support");
   EXPECT_EQ(line.time_zone, "Europe/Moscow");
   ASSERT_NE(line.tz, nullptr);
@@ -213,7 +216,7 @@ enable.idempotence = true
 [kafka.queued.max]
 messages.kbytes = 1048576
 )");
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_THAT(c->kafka, UnorderedElementsAre(
                             Pair("bootstrap.servers", "x:1"),
                             Pair("session.timeout.ms", "6000"),
@@ -230,7 +233,7 @@ bootstrap.servers = "x:1"
 [kafka.producer]
 linger.ms = 20
 )");
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_THAT(c->kafka,
               UnorderedElementsAre(Pair("bootstrap.servers", "x:1"),
                                    Pair("consumer.fetch.wait.max.ms", "10"),
@@ -262,7 +265,7 @@ bootstrap.servers = "file:9092"
                     {"CALLFLOW_KAFKA_BOOTSTRAP_SERVERS", "env:9092"},
                     {"CALLFLOW_KAFKA_SECURITY_PROTOCOL", "ssl"},
                     {"PATH", "/usr/bin"}});
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->engine.default_region, "KZ");
   EXPECT_EQ(c->engine.callback.first_due, 2 * kHour);
   EXPECT_DOUBLE_EQ(c->engine.alerts.missed_rate_threshold, 0.3);
@@ -277,17 +280,16 @@ bootstrap.servers = "file:9092"
 
 TEST_F(ConfigTest, EnvironmentWorksWithoutAFile) {
   auto c = LoadConfig("", {{"CALLFLOW_PIPELINE_SHARDS", "3"}});
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->pipeline.shards, 3u);
 }
 
 TEST_F(ConfigTest, BadEnvironmentValueNamesTheVariableAndKey) {
   auto c = LoadConfig("", {{"CALLFLOW_CALLBACK_MAX_ATTEMPTS", "three"}});
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(
-      std::string(c.status().message()),
-      HasSubstr("config: callback.max_attempts (from "
-                "CALLFLOW_CALLBACK_MAX_ATTEMPTS): expected an integer"));
+  EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("config: callback.max_attempts (from "
+                                    "CALLFLOW_CALLBACK_MAX_ATTEMPTS): expected "
+                                    "an integer")));
 }
 
 // Found by fuzz/config_toml: "106752d" overflowed int64 nanoseconds while
@@ -301,23 +303,22 @@ TEST_F(ConfigTest, DurationsLongerThanTenYearsAreRefused) {
                 HasSubstr("callback.retry_every: bad duration '" + duration +
                           "': longer than 3650d"));
     auto c = LoadConfig("", {{"CALLFLOW_CALLBACK_FIRST_DUE", duration}});
-    ASSERT_FALSE(c.ok()) << duration;
-    EXPECT_THAT(std::string(c.status().message()),
-                HasSubstr("longer than 3650d"));
+    ASSERT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument,
+                            HasSubstr("longer than 3650d")))
+        << duration;
   }
   auto c = Load("[callback]\nretry_every = \"3650d\"\n");
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->engine.callback.retry_every, 3650 * rules::kDay);
 }
 
 TEST_F(ConfigTest, UnknownEnvironmentVariableIsAnError) {
   auto c = LoadConfig("", {{"CALLFLOW_CALLBACK_FIST_DUE", "1h"}});
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.status().message()),
-              HasSubstr("CALLFLOW_CALLBACK_FIST_DUE"));
+  EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("CALLFLOW_CALLBACK_FIST_DUE")));
   // A line not named in the file has no variables.
-  EXPECT_FALSE(
-      LoadConfig("", {{"CALLFLOW_LINES_SALES_MAX_SILENCE", "1m"}}).ok());
+  EXPECT_THAT(LoadConfig("", {{"CALLFLOW_LINES_SALES_MAX_SILENCE", "1m"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST_F(ConfigTest, UnknownKeysAreErrorsNamingTheKey) {
@@ -381,13 +382,13 @@ TEST_F(ConfigTest, BadValuesNameTheKey) {
 
 TEST_F(ConfigTest, BusinessHoursMayEndAtMidnight) {
   auto c = Load("[lines.x]\nbusiness_hours = \"00:00-24:00\"\n");
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->engine.lines.at("x").business_close_minute, 24 * 60);
 }
 
 TEST_F(ConfigTest, BusinessHoursMayRunPastMidnight) {
   auto c = Load("[lines.x]\nbusiness_hours = \"22:00-06:00\"\n");
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->engine.lines.at("x").business_open_minute, 22 * 60);
   EXPECT_EQ(c->engine.lines.at("x").business_close_minute, 6 * 60);
 }
@@ -395,16 +396,14 @@ TEST_F(ConfigTest, BusinessHoursMayRunPastMidnight) {
 TEST_F(ConfigTest, SyntaxErrorsGiveTheFileAndLine) {
   const std::string path = Write("[callback\n");
   auto c = LoadConfig(path, {});
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.status().message()),
-              HasSubstr("config: " + path + ":1:"));
+  EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("config: " + path + ":1:")));
 }
 
 TEST_F(ConfigTest, MissingFileIsAnError) {
   auto c = LoadConfig("/nonexistent/callflow.toml", {});
-  ASSERT_FALSE(c.ok());
-  EXPECT_THAT(std::string(c.status().message()),
-              HasSubstr("/nonexistent/callflow.toml"));
+  EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("/nonexistent/callflow.toml")));
 }
 
 // ops/callflow.example.toml lists every key with its default: uncommented,
@@ -434,9 +433,9 @@ TEST_F(ConfigTest, ExampleConfigUncommentedGivesTheDefaults) {
   }
   EXPECT_GE(settings, 40);
   auto c = Load(uncommented.str());
-  ASSERT_TRUE(c.ok()) << c.status() << "\n" << uncommented.str();
+  ASSERT_THAT(c, IsOk()) << "\n" << uncommented.str();
   auto d = LoadConfig("", {});
-  ASSERT_TRUE(d.ok());
+  ASSERT_THAT(d, IsOk());
   const rules::EngineOptions& e = c->engine;
   const rules::EngineOptions& de = d->engine;
   EXPECT_EQ(e.default_region, de.default_region);
@@ -492,11 +491,11 @@ namespace {
 // [ingest] (callflow ingest): line and max_idle, checked like the rest.
 TEST_F(ConfigTest, IngestSectionKeysAndErrors) {
   auto d = Load("");
-  ASSERT_TRUE(d.ok());
+  ASSERT_THAT(d, IsOk());
   EXPECT_EQ(d->ingest.line, ingest::LineFrom::kQueue);
   EXPECT_EQ(d->ingest.max_idle_ns, 2 * rules::kSecond);
   auto c = Load("[ingest]\nline = \"did\"\nmax_idle = \"0s\"\n");
-  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->ingest.line, ingest::LineFrom::kDid);
   EXPECT_EQ(c->ingest.max_idle_ns, 0);
   EXPECT_THAT(Error("[ingest]\nline = \"trunk\"\n"),
@@ -506,7 +505,7 @@ TEST_F(ConfigTest, IngestSectionKeysAndErrors) {
   EXPECT_THAT(Error("[ingest]\nmax_idel = \"2s\"\n"),
               HasSubstr("unknown key 'ingest.max_idel'"));
   auto env = Load("", {{"CALLFLOW_INGEST_MAX_IDLE", "5s"}});
-  ASSERT_TRUE(env.ok()) << env.status();
+  ASSERT_THAT(env, IsOk());
   EXPECT_EQ(env->ingest.max_idle_ns, 5 * rules::kSecond);
 }
 

@@ -6,9 +6,13 @@
 #include <gtest/gtest.h>
 
 #include "processor/sim/traffic_simulator.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::app {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
 
 using rules::kHour;
 using rules::kMinute;
@@ -16,7 +20,7 @@ using ::testing::HasSubstr;
 
 TEST(DemoConfigTest, ConfiguresEverySimulatedLine) {
   auto config = LoadDemoConfig({});
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   for (const std::string& name : sim::TrafficSimulator::LineNames()) {
     SCOPED_TRACE(name);
     ASSERT_TRUE(config->engine.lines.contains(name));
@@ -36,18 +40,18 @@ TEST(DemoConfigTest, ConfiguresEverySimulatedLine) {
 
 TEST(DemoConfigTest, EnvironmentOverridesApply) {
   auto config = LoadDemoConfig({{"CALLFLOW_CALLBACK_RETRY_EVERY", "24h"}});
-  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_THAT(config, IsOk());
   EXPECT_EQ(config->engine.callback.retry_every, 24 * kHour);
 }
 
 TEST(DemoConfigTest, ErrorsNameTheEmbeddedSource) {
   auto config = LoadConfigText("[callback]\nretry_every = \"soon\"\n",
                                kDemoConfigSource, {});
-  ASSERT_FALSE(config.ok());
-  EXPECT_THAT(config.status().message(), HasSubstr("callback.retry_every"));
+  EXPECT_THAT(config, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("callback.retry_every")));
   auto broken = LoadConfigText("[callback\n", kDemoConfigSource, {});
-  ASSERT_FALSE(broken.ok());
-  EXPECT_THAT(broken.status().message(), HasSubstr(kDemoConfigSource));
+  EXPECT_THAT(broken, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr(kDemoConfigSource)));
 }
 
 }  // namespace

@@ -12,9 +12,12 @@
 #include "processor/rules/engine.h"
 #include "processor/rules/testing/counting_sink.h"
 #include "processor/rules/testing/in_memory_state.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::codec {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr int kIterations = 20000;
 
@@ -79,7 +82,7 @@ TEST_F(DecoderFuzzTest, MutatedAndTruncatedProtobuf) {
   std::vector<std::string> wire;
   for (const std::string& json : Seeds()) {
     v1::CallEvent event;
-    ASSERT_TRUE(ParseEventJson(json, &event).ok()) << json;
+    ASSERT_THAT(ParseEventJson(json, &event), IsOk()) << json;
     wire.push_back(event.SerializeAsString());
   }
   std::uniform_int_distribution<size_t> pick(0, wire.size() - 1);

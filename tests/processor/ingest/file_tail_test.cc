@@ -1,6 +1,7 @@
 // tail -F semantics of FileTail and the position file.
 #include "processor/ingest/file_tail.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -10,9 +11,14 @@
 
 #include "processor/ingest/position_file.h"
 #include "processor/util/temp_dir.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::ingest {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::HasSubstr;
 
 void Append(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::app) << text;
@@ -23,7 +29,7 @@ std::vector<std::string> Drain(FileTail& tail) {
   std::vector<std::string> lines;
   while (true) {
     auto line = tail.NextLine();
-    EXPECT_TRUE(line.ok()) << line.status();
+    EXPECT_THAT(line, IsOk());
     if (!line.ok() || !line->has_value()) return lines;
     lines.emplace_back(**line);
   }
@@ -40,14 +46,14 @@ class FileTailTest : public ::testing::Test {
 TEST_F(FileTailTest, ReadsToTheEndWithoutFollow) {
   Append(log_, "a\nb\nlast without newline");
   auto tail = FileTail::Open(log_, false, std::nullopt);
-  ASSERT_TRUE(tail.ok());
+  ASSERT_THAT(tail, IsOk());
   EXPECT_EQ(Drain(**tail), (Lines{"a", "b", "last without newline"}));
 }
 
 TEST_F(FileTailTest, FollowWaitsForTheRestOfALine) {
   Append(log_, "a\npart");
   auto tail = FileTail::Open(log_, true, std::nullopt);
-  ASSERT_TRUE(tail.ok());
+  ASSERT_THAT(tail, IsOk());
   EXPECT_EQ(Drain(**tail), (Lines{"a"}));
   EXPECT_EQ((*tail)->position().offset, 2u);
   Append(log_, "ial\nb\n");
@@ -58,18 +64,18 @@ TEST_F(FileTailTest, FollowWaitsForTheRestOfALine) {
 TEST_F(FileTailTest, RenameAndCreateIsFollowedToTheNewFile) {
   Append(log_, "1\n2\n");
   auto tail = FileTail::Open(log_, true, std::nullopt);
-  ASSERT_TRUE(tail.ok());
+  ASSERT_THAT(tail, IsOk());
   EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
   // The writer appends to the old file before it is renamed away.
   Append(log_, "3\n");
   ASSERT_EQ(std::rename(log_.c_str(), (log_ + ".1").c_str()), 0);
   auto rotated = (*tail)->CheckRotation();
-  ASSERT_TRUE(rotated.ok());
+  ASSERT_THAT(rotated, IsOk());
   EXPECT_FALSE(*rotated);  // no new file yet
   EXPECT_EQ(Drain(**tail), (Lines{"3"}));
   Append(log_, "4\n");
   rotated = (*tail)->CheckRotation();
-  ASSERT_TRUE(rotated.ok());
+  ASSERT_THAT(rotated, IsOk());
   EXPECT_TRUE(*rotated);
   EXPECT_EQ(Drain(**tail), (Lines{"4"}));
 }
@@ -77,11 +83,11 @@ TEST_F(FileTailTest, RenameAndCreateIsFollowedToTheNewFile) {
 TEST_F(FileTailTest, CopytruncateStartsAgainFromTheTop) {
   Append(log_, "1\n2\n");
   auto tail = FileTail::Open(log_, true, std::nullopt);
-  ASSERT_TRUE(tail.ok());
+  ASSERT_THAT(tail, IsOk());
   EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
   std::ofstream(log_, std::ios::trunc) << "3\n";  // truncated, then written
   auto rotated = (*tail)->CheckRotation();
-  ASSERT_TRUE(rotated.ok());
+  ASSERT_THAT(rotated, IsOk());
   EXPECT_TRUE(*rotated);
   EXPECT_EQ(Drain(**tail), (Lines{"3"}));
 }
@@ -91,28 +97,29 @@ TEST_F(FileTailTest, ResumesAtASavedPositionOfTheSameFile) {
   FilePosition pos;
   {
     auto tail = FileTail::Open(log_, true, std::nullopt);
-    ASSERT_TRUE(tail.ok());
+    ASSERT_THAT(tail, IsOk());
     EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
     pos = (*tail)->position();
   }
   const std::string pos_file = dir_.path() + "/pos";
   auto none = LoadPosition(pos_file);
-  ASSERT_TRUE(none.ok());
+  ASSERT_THAT(none, IsOk());
   EXPECT_FALSE(none->has_value());
-  ASSERT_TRUE(SavePosition(pos_file, pos).ok());
+  ASSERT_THAT(SavePosition(pos_file, pos), IsOk());
   auto loaded = LoadPosition(pos_file);
-  ASSERT_TRUE(loaded.ok() && loaded->has_value());
+  ASSERT_THAT(loaded, IsOk());
+  ASSERT_TRUE(loaded->has_value());
   EXPECT_EQ(**loaded, pos);
   Append(log_, "3\n");
   auto resumed = FileTail::Open(log_, true, **loaded);
-  ASSERT_TRUE(resumed.ok());
+  ASSERT_THAT(resumed, IsOk());
   EXPECT_TRUE((*resumed)->resumed());
   EXPECT_EQ(Drain(**resumed), (Lines{"3"}));
   // Another file at the path: from its start.
   ASSERT_EQ(std::rename(log_.c_str(), (log_ + ".1").c_str()), 0);
   Append(log_, "new\n");
   auto other = FileTail::Open(log_, true, **loaded);
-  ASSERT_TRUE(other.ok());
+  ASSERT_THAT(other, IsOk());
   EXPECT_FALSE((*other)->resumed());
   EXPECT_EQ(Drain(**other), (Lines{"new"}));
 }
@@ -121,9 +128,8 @@ TEST_F(FileTailTest, ABrokenPositionFileIsAClearError) {
   const std::string pos_file = dir_.path() + "/pos";
   std::ofstream(pos_file) << "not a position";
   auto loaded = LoadPosition(pos_file);
-  ASSERT_FALSE(loaded.ok());
-  EXPECT_NE(loaded.status().message().find("remove the file"),
-            std::string::npos);
+  EXPECT_THAT(loaded, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("remove the file")));
 }
 
 }  // namespace

@@ -18,10 +18,12 @@
 #include "tests/processor/metrics/prometheus_process.h"
 #include "tests/processor/metrics/scrape.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::ingest::testing {
 namespace {
 
+using ::callflow_testing::IsOk;
 using pipeline::testing::RunCallflow;
 using pipeline::testing::TempDir;
 using pipeline::testing::WaitFor;
@@ -92,7 +94,7 @@ TEST(IngestCommandTest, QueueLogFixtureGivesEveryMappedEventAndASummary) {
   // The output is the canonical form: converting it again is the identity.
   for (const std::string& line : ReadLines(out)) {
     v1::CallEvent e;
-    ASSERT_TRUE(codec::ParseEventJson(line, &e).ok());
+    ASSERT_THAT(codec::ParseEventJson(line, &e), IsOk());
     EXPECT_EQ(codec::ToJson(e), line);
   }
 }
@@ -117,7 +119,8 @@ TEST(IngestCommandTest, CallCutOffByTheEndOfTheFileIsAStaleLegInReplay) {
     std::set<std::string> ids;
     for (const std::string& line : ReadLines(replay_dir + "/tasks.jsonl")) {
       v1::Task t;
-      EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &t).ok());
+      EXPECT_THAT(google::protobuf::util::JsonStringToMessage(line, &t),
+                  IsOk());
       ids.insert(t.task_id());
     }
     return ids;
@@ -237,7 +240,7 @@ TEST_F(FollowTest, RestartWithPositionFileLeavesNoGap) {
   std::vector<std::string> distinct;
   for (const std::string& line : got) {
     v1::CallEvent e;
-    ASSERT_TRUE(codec::ParseEventJson(line, &e).ok()) << line;
+    ASSERT_THAT(codec::ParseEventJson(line, &e), IsOk()) << line;
     auto [it, fresh] = first_seen.emplace(e.event_id(), line);
     if (fresh) {
       distinct.push_back(line);

@@ -10,8 +10,11 @@
 
 #include "processor/codec/codec.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::ingest::testing {
+
+using ::callflow_testing::IsOk;
 
 CallflowChild::CallflowChild(const std::vector<std::string>& args,
                              std::string log)
@@ -83,7 +86,7 @@ std::vector<v1::CallEvent> ReadEvents(const std::string& path) {
   std::vector<v1::CallEvent> events;
   for (const std::string& line : ReadLines(path)) {
     v1::CallEvent e;
-    EXPECT_TRUE(codec::ParseEventJson(line, &e).ok()) << line;
+    EXPECT_THAT(codec::ParseEventJson(line, &e), IsOk()) << line;
     events.push_back(e);
   }
   return events;

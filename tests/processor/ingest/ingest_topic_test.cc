@@ -17,10 +17,12 @@
 #include "processor/rules/time.h"
 #include "tests/processor/ingest/ingest_test_util.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::ingest::testing {
 namespace {
 
+using ::callflow_testing::IsOk;
 using namespace pipeline::testing;  // NOLINT: the test toolkit
 using pipeline::KafkaProperties;
 using pipeline::MockCluster;
@@ -140,10 +142,10 @@ void ExpectIngestedFeedEqualsReplay(Keying keying) {
   ASSERT_FALSE(expected.tasks.empty());
 
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const std::string brokers = (*cluster)->bootstraps();
   const KafkaProperties kafka = MockKafka(**cluster);
-  ASSERT_TRUE((*cluster)->CreateTopic("raw", kRawPartitions).ok());
+  ASSERT_THAT((*cluster)->CreateTopic("raw", kRawPartitions), IsOk());
   // One events partition: the processor sees replay's order and watermark.
   const Topics topics = MakeTopics(**cluster, "", 1);
   KcatProduce(brokers, "raw", events, keying, dir.path());
@@ -181,7 +183,7 @@ void ExpectIngestedFeedEqualsReplay(Keying keying) {
   PipelineThread pipeline(dir.path() + "/state", config);
   ASSERT_TRUE(
       WaitCommitted(pipeline.stats(), static_cast<int64_t>(events.size())));
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
   const Outputs got = ReadOutputs(kafka, topics);
   EXPECT_EQ(got.tasks, expected.tasks);
   EXPECT_EQ(got.alerts, expected.alerts);
@@ -214,7 +216,7 @@ TEST(IngestTopicTest, FeedKeyedByLineNumberThroughIngestEqualsReplay) {
 TEST(IngestTopicTest, QueueLogFileToTheEventsTopicAndTheDlq) {
   TempDir dir;
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const std::string brokers = (*cluster)->bootstraps();
   const KafkaProperties kafka = MockKafka(**cluster);
   const Topics topics = MakeTopics(**cluster, "", kRawPartitions);
@@ -261,10 +263,10 @@ TEST(IngestTopicTest, RestartResumesFromTheCommittedOffsets) {
         .push_back(codec::ToJson(events[i]));
   }
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const std::string brokers = (*cluster)->bootstraps();
   const KafkaProperties kafka = MockKafka(**cluster);
-  ASSERT_TRUE((*cluster)->CreateTopic("raw", kRawPartitions).ok());
+  ASSERT_THAT((*cluster)->CreateTopic("raw", kRawPartitions), IsOk());
   const Topics topics = MakeTopics(**cluster, "", 1);
   const std::string config = WriteConfig(dir.path(), kafka, topics);
   auto run_until_committed = [&](int64_t total, const std::string& log) {
@@ -310,10 +312,10 @@ TEST(IngestTopicTest, UnkeyedQueueLogLinesAreMergedInEventTimeOrder) {
                 .exit_code,
             0);
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const std::string brokers = (*cluster)->bootstraps();
   const KafkaProperties kafka = MockKafka(**cluster);
-  ASSERT_TRUE((*cluster)->CreateTopic("raw", kRawPartitions).ok());
+  ASSERT_THAT((*cluster)->CreateTopic("raw", kRawPartitions), IsOk());
   KcatRoundRobin(brokers, "raw", ReadLines(fixture), dir.path());
   const int64_t lines = static_cast<int64_t>(ReadLines(fixture).size());
   ASSERT_EQ(EndOffsets(kafka, "raw", kRawPartitions), lines);
@@ -354,10 +356,10 @@ TEST(IngestTopicTest, FromTopicAnEventAheadOfTheWallClockIsAFutureDeadLetter) {
   records.insert(records.begin() + records.size() / 2, codec::ToJson(future));
 
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const std::string brokers = (*cluster)->bootstraps();
   const KafkaProperties kafka = MockKafka(**cluster);
-  ASSERT_TRUE((*cluster)->CreateTopic("raw", kRawPartitions).ok());
+  ASSERT_THAT((*cluster)->CreateTopic("raw", kRawPartitions), IsOk());
   KcatRoundRobin(brokers, "raw", records, dir.path());
   const int64_t raw_records = static_cast<int64_t>(records.size());
   const Topics topics = MakeTopics(**cluster, "", 1);

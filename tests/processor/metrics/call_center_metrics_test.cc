@@ -8,12 +8,14 @@
 #include "gtest/gtest.h"
 #include "processor/metrics/metrics_server.h"
 #include "tests/processor/metrics/scrape.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::metrics {
 namespace {
 
 using ::callflow::metrics::testing::Exposition;
 using ::callflow::metrics::testing::Scrape;
+using ::callflow_testing::IsOk;
 using rules::Fact;
 using rules::FactKind;
 
@@ -28,16 +30,14 @@ rules::EngineOptions TwoLines() {
 class CallCenterMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = MetricsServer::Start("127.0.0.1:0");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(server_, MetricsServer::Start("127.0.0.1:0"));
     metrics_ =
         std::make_unique<CallCenterMetrics>(server_->registry(), options_);
   }
 
   Exposition ScrapeNow() {
     auto scraped = Scrape(server_->port());
-    EXPECT_TRUE(scraped.ok()) << scraped.status();
+    EXPECT_THAT(scraped, IsOk());
     return scraped.ok() ? *scraped : Exposition{};
   }
 

@@ -8,16 +8,20 @@
 #include "gtest/gtest.h"
 #include "prometheus/counter.h"
 #include "tests/processor/metrics/scrape.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::metrics {
 namespace {
 
 using ::callflow::metrics::testing::Scrape;
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::HasSubstr;
 
 TEST(MetricsServerTest, ServesRegistryOnAPickedPort) {
   absl::StatusOr<std::unique_ptr<MetricsServer>> server =
       MetricsServer::Start("127.0.0.1:0");
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   ASSERT_GT((*server)->port(), 0);
   prometheus::BuildCounter()
       .Name("callflow_test_things_total")
@@ -27,7 +31,7 @@ TEST(MetricsServerTest, ServesRegistryOnAPickedPort) {
       .Increment(3);
 
   auto scraped = Scrape((*server)->port());
-  ASSERT_TRUE(scraped.ok()) << scraped.status();
+  ASSERT_THAT(scraped, IsOk());
   EXPECT_EQ(scraped->types.at("callflow_test_things_total"), "counter");
   EXPECT_EQ(scraped->Value("callflow_test_things_total", {{"line", "sales"}}),
             3);
@@ -36,25 +40,24 @@ TEST(MetricsServerTest, ServesRegistryOnAPickedPort) {
 TEST(MetricsServerTest, RejectsMalformedAddress) {
   for (const char* address :
        {"9464", ":9464", "localhost:", "host:70000", "host:-1", "host:abc"}) {
-    auto server = MetricsServer::Start(address);
-    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument)
+    EXPECT_THAT(MetricsServer::Start(address),
+                StatusIs(absl::StatusCode::kInvalidArgument))
         << address;
   }
 }
 
 TEST(MetricsServerTest, PortInUseIsUnavailable) {
   auto first = MetricsServer::Start("127.0.0.1:0");
-  ASSERT_TRUE(first.ok()) << first.status();
-  auto second =
-      MetricsServer::Start("127.0.0.1:" + std::to_string((*first)->port()));
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(second.status().message(),
-              ::testing::HasSubstr(std::to_string((*first)->port())));
+  ASSERT_THAT(first, IsOk());
+  EXPECT_THAT(
+      MetricsServer::Start("127.0.0.1:" + std::to_string((*first)->port())),
+      StatusIs(absl::StatusCode::kUnavailable,
+               HasSubstr(std::to_string((*first)->port()))));
 }
 
 TEST(MetricsServerTest, ScrapeHooksRunBeforeEachScrapeUntilRemoved) {
   auto server = MetricsServer::Start("127.0.0.1:0");
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   prometheus::Gauge& scrapes = prometheus::BuildGauge()
                                    .Name("callflow_test_scrapes")
                                    .Help("scrapes seen by the hook")
@@ -66,15 +69,15 @@ TEST(MetricsServerTest, ScrapeHooksRunBeforeEachScrapeUntilRemoved) {
     // The hook runs before the registry is collected: the first scrape
     // already shows its update.
     auto first = Scrape((*server)->port());
-    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_THAT(first, IsOk());
     EXPECT_EQ(first->Value("callflow_test_scrapes"), 1);
     MetricsServer::ScrapeHook moved = std::move(hook);
     auto second = Scrape((*server)->port());
-    ASSERT_TRUE(second.ok()) << second.status();
+    ASSERT_THAT(second, IsOk());
     EXPECT_EQ(second->Value("callflow_test_scrapes"), 2);
   }
   auto after = Scrape((*server)->port());
-  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_THAT(after, IsOk());
   EXPECT_EQ(after->Value("callflow_test_scrapes"), 2);
 }
 

@@ -13,6 +13,7 @@
 #include "processor/metrics/metrics_server.h"
 #include "processor/metrics/pipeline_metrics.h"
 #include "tests/processor/metrics/scrape.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::metrics {
 namespace {
@@ -21,6 +22,7 @@ using ::callflow::metrics::testing::Exposition;
 using ::callflow::metrics::testing::ReadFile;
 using ::callflow::metrics::testing::Sample;
 using ::callflow::metrics::testing::Scrape;
+using ::callflow_testing::IsOk;
 
 // One row of the metrics table in docs/OPERATIONS.md.
 struct DocumentedMetric {
@@ -31,7 +33,7 @@ struct DocumentedMetric {
 
 std::string MustRead(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
-  EXPECT_TRUE(text.ok()) << text.status();
+  EXPECT_THAT(text, IsOk());
   return text.ok() ? *text : "";
 }
 
@@ -104,7 +106,7 @@ TEST(OperationsDocTest, EveryDocumentedMetricIsExposedWithItsLabels) {
   ASSERT_GE(documented.size(), 30u);
 
   auto server = MetricsServer::Start("127.0.0.1:0");
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   rules::EngineOptions options;
   options.lines["sales"] = {};
   options.lines["support"] = {};
@@ -125,7 +127,7 @@ TEST(OperationsDocTest, EveryDocumentedMetricIsExposedWithItsLabels) {
   pipeline.AddUnproducible("callflow.tasks", "too_large", 0);
 
   auto scraped = Scrape((*server)->port());
-  ASSERT_TRUE(scraped.ok()) << scraped.status();
+  ASSERT_THAT(scraped, IsOk());
   const Exposition& e = *scraped;
 
   for (const DocumentedMetric& m : documented) {
@@ -225,7 +227,7 @@ TEST(GrafanaDashboardTest, ValidJsonWithTheFourRowsUsingKnownSeries) {
   google::protobuf::Struct dashboard;
   const auto status =
       google::protobuf::util::JsonStringToMessage(text, &dashboard);
-  ASSERT_TRUE(status.ok()) << status.ToString();
+  ASSERT_THAT(status, IsOk());
   ASSERT_TRUE(dashboard.fields().contains("panels"));
 
   const std::set<std::string> records = DefinedRecordingRules();

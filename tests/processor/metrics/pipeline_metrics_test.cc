@@ -10,19 +10,19 @@
 #include "gtest/gtest.h"
 #include "processor/metrics/metrics_server.h"
 #include "tests/processor/metrics/scrape.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::metrics {
 namespace {
 
 using ::callflow::metrics::testing::Exposition;
 using ::callflow::metrics::testing::Scrape;
+using ::callflow_testing::IsOk;
 
 class PipelineMetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = MetricsServer::Start("127.0.0.1:0");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(server_, MetricsServer::Start("127.0.0.1:0"));
     metrics_ = std::make_unique<PipelineMetrics>(
         server_->registry(), [this] { return now_.load(); });
     hook_ = std::make_unique<MetricsServer::ScrapeHook>(
@@ -32,7 +32,7 @@ class PipelineMetricsTest : public ::testing::Test {
 
   Exposition ScrapeNow() {
     auto scraped = Scrape(server_->port());
-    EXPECT_TRUE(scraped.ok()) << scraped.status();
+    EXPECT_THAT(scraped, IsOk());
     return scraped.ok() ? *scraped : Exposition{};
   }
 
@@ -120,13 +120,13 @@ TEST_F(PipelineMetricsTest, BackpressureLatencyAndErrors) {
 
 TEST_F(PipelineMetricsTest, ResidentMemoryFollowsTouchedPages) {
   absl::StatusOr<uint64_t> before = ResidentMemoryBytes();
-  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_THAT(before, IsOk());
   EXPECT_EQ(*before % static_cast<uint64_t>(sysconf(_SC_PAGESIZE)), 0u);
   constexpr size_t kBytes = 64u << 20;
   std::vector<char> block(kBytes);
   std::memset(block.data(), 1, block.size());
   absl::StatusOr<uint64_t> after = ResidentMemoryBytes();
-  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_THAT(after, IsOk());
   EXPECT_GE(*after, *before + kBytes / 2);
   Exposition e = ScrapeNow();
   auto rss = e.Value("callflow_process_resident_memory_bytes");

@@ -13,11 +13,13 @@
 #include "processor/metrics/metrics_server.h"
 #include "processor/rules/kpis.h"
 #include "tests/processor/metrics/prometheus_process.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::metrics {
 namespace {
 
 using ::callflow::metrics::testing::PrometheusProcess;
+using ::callflow_testing::IsOk;
 using rules::Fact;
 using rules::FactKind;
 
@@ -45,7 +47,7 @@ bool Near(double a, double b) { return std::fabs(a - b) <= 1e-9; }
 
 TEST(PrometheusServerTest, RecordingRulesEqualTheKpiReport) {
   auto server = MetricsServer::Start("127.0.0.1:0");
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   rules::EngineOptions options;
   options.lines["sales"] = {};
   options.lines["support"] = {};

@@ -16,6 +16,7 @@
 // And one fault it cannot ride out (OutputBrokersDownTest): output brokers
 // down past message.timeout.ms stop it with an error, nothing committed past
 // the acknowledged outputs.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -24,9 +25,15 @@
 
 #include "tests/processor/pipeline/instance_harness.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 constexpr uint64_t kCalls = 1500;
 constexpr uint64_t kSeed = 11;
@@ -87,13 +94,13 @@ class BrokerFaultsTest : public ::testing::Test {
 // processes and commits, for longer than the session timeout.
 TEST_F(BrokerFaultsTest, CoordinatorDownDuringProcessingAndCommits) {
   constexpr int32_t kDown = 2;
-  ASSERT_TRUE(run_.cluster().SetGroupCoordinator(run_.group(), kDown).ok());
+  ASSERT_THAT(run_.cluster().SetGroupCoordinator(run_.group(), kDown), IsOk());
   StartAndConsumeFirstThird();
   run_.Produce(Part(1, 3), Part(2, 3));
-  ASSERT_TRUE(run_.cluster().SetBrokerDown(kDown).ok());
+  ASSERT_THAT(run_.cluster().SetBrokerDown(kDown), IsOk());
   std::this_thread::sleep_for(kOutage);
   EXPECT_TRUE(run_.instance("a").Running()) << run_.instance("a").LogTail();
-  ASSERT_TRUE(run_.cluster().SetBrokerUp(kDown).ok());
+  ASSERT_THAT(run_.cluster().SetBrokerUp(kDown), IsOk());
   run_.Produce(Part(2, 3), run_.size());
   FinishAndCompare();
 }
@@ -108,10 +115,12 @@ TEST_F(BrokerFaultsTest, LeadersMoveDuringProcessing) {
          {t.events, t.tasks, t.alerts, t.contacts, t.dlq, t.changelog}) {
       for (int p = 0; p < ScaleOutRun::kPartitions; ++p) {
         const int32_t broker = (p + shift) % kBrokers + 1;
-        ASSERT_TRUE(run_.cluster().SetPartitionLeader(topic, p, broker).ok());
+        ASSERT_THAT(run_.cluster().SetPartitionLeader(topic, p, broker),
+                    IsOk());
       }
     }
-    ASSERT_TRUE(run_.cluster().SetPartitionLeader(t.lines, 0, shift + 1).ok());
+    ASSERT_THAT(run_.cluster().SetPartitionLeader(t.lines, 0, shift + 1),
+                IsOk());
   };
   run_.Produce(Part(1, 3), Part(2, 3));
   move_leaders(1);
@@ -148,7 +157,7 @@ TEST(CoordinatorRefusesCommitsTest, GroupOffsetsCatchUpWhenItRecovers) {
   const Outputs expected = ReplayOracle(events, dir.path());
 
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", 1);
   const KafkaProperties kafka = MockKafka(**cluster);
   const PipelineConfig config = TestConfig(topics, kafka);
@@ -200,7 +209,7 @@ TEST(CoordinatorRefusesCommitsTest, GroupOffsetsCatchUpWhenItRecovers) {
       << "group committed " << group_committed() << " of " << total;
   EXPECT_TRUE(pipeline.Running());
   EXPECT_EQ(CommittedSum(pipeline.stats()), total);
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
 
   ExpectReplayOutputs(ReadOutputs(kafka, topics), expected);
 }
@@ -218,20 +227,20 @@ TEST(OutputBrokersDownTest, ExpiredOutputsStopThePipelineUncommitted) {
   const Outputs expected = ReplayOracle(events, dir.path());
 
   auto cluster = MockCluster::Start(kBrokers);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", 1);
   for (const std::string& t : {topics.events, topics.changelog, topics.lines}) {
-    ASSERT_TRUE((*cluster)->SetPartitionLeader(t, 0, kInputBroker).ok());
+    ASSERT_THAT((*cluster)->SetPartitionLeader(t, 0, kInputBroker), IsOk());
   }
   for (const std::string& t :
        {topics.tasks, topics.alerts, topics.contacts, topics.dlq}) {
-    ASSERT_TRUE((*cluster)->SetPartitionLeader(t, 0, kOutputBroker).ok());
+    ASSERT_THAT((*cluster)->SetPartitionLeader(t, 0, kOutputBroker), IsOk());
   }
   KafkaProperties kafka = MockKafka(**cluster);
   PipelineConfig config = TestConfig(topics, kafka);
-  ASSERT_TRUE((*cluster)
-                  ->SetGroupCoordinator(config.options.group_id, kInputBroker)
-                  .ok());
+  ASSERT_THAT(
+      (*cluster)->SetGroupCoordinator(config.options.group_id, kInputBroker),
+      IsOk());
   config.kafka["message.timeout.ms"] = "5000";
   const std::string state_dir = dir.path() + "/state";
   const int64_t half = static_cast<int64_t>(events.size() / 2);
@@ -241,25 +250,22 @@ TEST(OutputBrokersDownTest, ExpiredOutputsStopThePipelineUncommitted) {
   {
     PipelineThread pipeline(state_dir, config);
     ASSERT_TRUE(WaitCommitted(pipeline.stats(), half));
-    ASSERT_TRUE((*cluster)->SetBrokerDown(kOutputBroker).ok());
+    ASSERT_THAT((*cluster)->SetBrokerDown(kOutputBroker), IsOk());
     ProduceEvents(kafka, topics.events, {events.begin() + half, events.end()});
-    const absl::Status failed = pipeline.Join();
-    EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
-    EXPECT_NE(failed.message().find("were not delivered"),
-              absl::string_view::npos)
-        << failed;
-    EXPECT_NE(failed.message().find("timed out"), absl::string_view::npos)
-        << failed;
+    EXPECT_THAT(pipeline.Join(), StatusIs(absl::StatusCode::kUnavailable,
+                                          AllOf(HasSubstr("were not delivered"),
+                                                HasSubstr("timed out"))));
+
     EXPECT_LT(CommittedSum(pipeline.stats()), total);
   }
   EXPECT_LT(GroupCommitted(kafka, config.options.group_id, topics.events, 1),
             total);
 
-  ASSERT_TRUE((*cluster)->SetBrokerUp(kOutputBroker).ok());
+  ASSERT_THAT((*cluster)->SetBrokerUp(kOutputBroker), IsOk());
   {
     PipelineThread pipeline(state_dir, config);
     ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
-    ASSERT_TRUE(pipeline.Stop().ok());
+    ASSERT_THAT(pipeline.Stop(), IsOk());
   }
   ExpectReplayOutputs(ReadOutputs(kafka, topics), expected);
 }

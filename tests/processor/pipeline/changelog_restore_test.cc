@@ -12,9 +12,12 @@
 #include "processor/pipeline/internal/output_producer.h"
 #include "state/keys.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr char kTopic[] = "t.changelog";
 constexpr uint64_t kA = 0xA, kB = 0xB, kC = 0xC;
@@ -22,25 +25,20 @@ constexpr uint64_t kA = 0xA, kB = 0xB, kC = 0xC;
 class ChangelogRestoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = MockCluster::Start(1);
-    ASSERT_TRUE(cluster.ok());
-    cluster_ = *std::move(cluster);
-    ASSERT_TRUE(cluster_->CreateTopic(kTopic, 1).ok());
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(cluster_, MockCluster::Start(1));
+    ASSERT_THAT(cluster_->CreateTopic(kTopic, 1), IsOk());
     kafka_ = MockKafka(*cluster_);
-    auto producer = OutputProducer::Create(kafka_);
-    ASSERT_TRUE(producer.ok());
-    producer_ = *std::move(producer);
-    auto env = state::StateEnv::Create(StateAt(dir_.path()));
-    ASSERT_TRUE(env.ok());
-    env_ = *std::move(env);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(producer_, OutputProducer::Create(kafka_));
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(
+        env_, state::StateEnv::Create(StateAt(dir_.path())));
   }
 
   // Produces one record and returns its offset.
   int64_t Put(uint64_t owner, const std::string& key,
               const std::string* value) {
     DeliveryTracker tracker(nullptr, /*record_offsets=*/true);
-    EXPECT_TRUE(
-        producer_->ProduceTo(kTopic, 0, key, value, owner, &tracker).ok());
+    EXPECT_THAT(producer_->ProduceTo(kTopic, 0, key, value, owner, &tracker),
+                IsOk());
     EXPECT_TRUE(tracker.WaitAll(std::chrono::seconds(30)));
     EXPECT_EQ(tracker.failed(), 0u);
     return tracker.MaxOffset(0);
@@ -66,7 +64,7 @@ class ChangelogRestoreTest : public ::testing::Test {
 
   std::unique_ptr<state::PartitionStore> Open(int32_t partition) {
     auto store = state::PartitionStore::Open(*env_, partition);
-    EXPECT_TRUE(store.ok()) << store.status();
+    EXPECT_THAT(store, IsOk());
     return store.ok() ? *std::move(store) : nullptr;
   }
 
@@ -101,7 +99,7 @@ TEST_F(ChangelogRestoreTest, ZombieWritesAndTornCyclesAreIgnored) {
 
   auto store = Open(0);
   auto result = Restore(*store, end, kC);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->records_read, end);
   EXPECT_EQ(store->MutableCaller("+70000000001").inbound_calls(), 2u);
   EXPECT_EQ(store->MutableCaller("+70000000003").inbound_calls(), 1u);
@@ -118,13 +116,13 @@ TEST_F(ChangelogRestoreTest, StoreBehindReadsOnlyTheDifference) {
   CycleEnd(kA);
   const int64_t b = Marker(kB);
   auto store = Open(0);
-  ASSERT_TRUE(Restore(*store, b, kB).ok());
-  ASSERT_TRUE(store->Commit(std::nullopt).ok());
+  ASSERT_THAT(Restore(*store, b, kB), IsOk());
+  ASSERT_THAT(store->Commit(std::nullopt), IsOk());
   Caller(kB, "+70000000001", 2);
   CycleEnd(kB);
   const int64_t c = Marker(kC);
   auto result = Restore(*store, c, kC);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result, IsOk());
   EXPECT_EQ(result->start, b + 1);
   EXPECT_EQ(result->records_read, c - b - 1);
   EXPECT_FALSE(result->started_over);
@@ -137,7 +135,7 @@ TEST_F(ChangelogRestoreTest, DivergedStoreStartsOver) {
   // back, its store must not be trusted.
   const int64_t a = Marker(kA);
   auto store = Open(0);
-  ASSERT_TRUE(Restore(*store, a, kA).ok());
+  ASSERT_THAT(Restore(*store, a, kA), IsOk());
   Caller(kA, "+70000000001", 1);
   CycleEnd(kA);
   Marker(kB);
@@ -151,15 +149,14 @@ TEST_F(ChangelogRestoreTest, DivergedStoreStartsOver) {
   v1::ChangelogPosition pos;
   pos.set_owner(kA);
   pos.set_next(zombie_end + 1);
-  ASSERT_TRUE(store
-                  ->ApplyRestored({{state::keys::CallerKey("+70000000009"),
-                                    z.SerializeAsString()}},
-                                  pos)
-                  .ok());
+  ASSERT_THAT(store->ApplyRestored({{state::keys::CallerKey("+70000000009"),
+                                     z.SerializeAsString()}},
+                                   pos),
+              IsOk());
   CycleEnd(kB);
   const int64_t c = Marker(kC);
   auto result = Restore(*store, c, kC);
-  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result, IsOk());
   EXPECT_TRUE(result->started_over);
   EXPECT_EQ(store->MutableCaller("+70000000009").first_seen_at(), 0);
   EXPECT_EQ(store->MutableCaller("+70000000002").inbound_calls(), 1u);

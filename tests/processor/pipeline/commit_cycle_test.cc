@@ -21,9 +21,14 @@
 #include "processor/util/temp_dir.h"
 #include "state/partition_store.h"
 #include "state/state_env.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::HasSubstr;
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -96,11 +101,11 @@ class CommitCycleTest : public ::testing::Test {
     options.memory_budget_bytes = state::StateEnv::kMinBudgetBytes;
     absl::StatusOr<std::unique_ptr<state::StateEnv>> env =
         state::StateEnv::Create(options);
-    ASSERT_TRUE(env.ok()) << env.status();
+    ASSERT_THAT(env, IsOk());
     env_ = std::move(*env);
     absl::StatusOr<std::unique_ptr<state::PartitionStore>> store =
         state::PartitionStore::Open(*env_, 3);
-    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
   }
 
@@ -125,7 +130,7 @@ class CommitCycleTest : public ::testing::Test {
 
   // Seals partition 3 up to `next`, with the changelog on or off.
   void Seal(CommitCycle& cycle, int64_t next, uint64_t owner) {
-    ASSERT_TRUE(cycle.SealPartition(3, *store_, owner, next).ok());
+    ASSERT_THAT(cycle.SealPartition(3, *store_, owner, next), IsOk());
     cycle.Close({}, std::chrono::microseconds(0));
   }
 
@@ -146,14 +151,14 @@ TEST_F(CommitCycleTest, WritesNothingUntilTheOutputsAreAcknowledged) {
   Seal(cycle, 10, /*owner=*/0);
   ASSERT_TRUE(cycle.pending());
 
-  ASSERT_TRUE(cycle.Finish(/*block=*/false).ok());
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
   EXPECT_TRUE(cycle.pending());
   EXPECT_EQ(store_->next_offset(), std::nullopt);
   EXPECT_THAT(group_.published, IsEmpty());
   EXPECT_EQ(stats_.partitions[3].committed_offset.load(), -1);
 
   outputs.OnDelivered(true);
-  ASSERT_TRUE(cycle.Finish(/*block=*/false).ok());
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
   EXPECT_FALSE(cycle.pending());
   EXPECT_EQ(store_->next_offset(), 10);
   EXPECT_THAT(group_.published, ElementsAre(Pair(3, 10)));
@@ -170,7 +175,7 @@ TEST_F(CommitCycleTest, TheNextCycleCountsInTheOtherTracker) {
   ASSERT_NE(&cycle.outputs(), &sealed_outputs);
   ProcessOne(cycle, "+72");
   sealed_outputs.OnDelivered(true);
-  ASSERT_TRUE(cycle.Finish(/*block=*/false).ok());
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
   EXPECT_FALSE(cycle.pending());
   EXPECT_EQ(store_->next_offset(), 10);
   EXPECT_EQ(cycle.outputs().outstanding(), 1u);
@@ -183,10 +188,9 @@ TEST_F(CommitCycleTest, AFailedDeliveryFailsTheCycleAndWritesNothing) {
   Seal(cycle, 10, /*owner=*/0);
   outputs.OnDelivered(false, "message timed out");
 
-  absl::Status s = cycle.Finish(/*block=*/false);
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(std::string(s.message()),
-              ::testing::HasSubstr("message timed out"));
+  EXPECT_THAT(
+      cycle.Finish(/*block=*/false),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("message timed out")));
   EXPECT_EQ(store_->next_offset(), std::nullopt);
   EXPECT_THAT(group_.published, IsEmpty());
   EXPECT_EQ(delivery_errors_.load(), 1u);
@@ -197,8 +201,8 @@ TEST_F(CommitCycleTest, AnAbortedStopDoesNotWaitAndWritesNothing) {
   ProcessOne(cycle, "+71");
   Seal(cycle, 10, /*owner=*/0);
   abort_ = true;
-  absl::Status s = cycle.Finish(/*block=*/true);
-  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(cycle.Finish(/*block=*/true),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(store_->next_offset(), std::nullopt);
   EXPECT_THAT(group_.published, IsEmpty());
 }
@@ -212,7 +216,7 @@ TEST_F(CommitCycleTest, ABlockingFinishWaitsForTheAcknowledgements) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     outputs.OnDelivered(true);
   });
-  EXPECT_TRUE(cycle.Finish(/*block=*/true).ok());
+  EXPECT_THAT(cycle.Finish(/*block=*/true), IsOk());
   broker.join();
   EXPECT_FALSE(cycle.pending());
   EXPECT_EQ(store_->next_offset(), 10);
@@ -234,12 +238,12 @@ TEST_F(CommitCycleTest, TheChangelogCycleEndsOnlyAfterItsRecordsAndOutputs) {
 
   // Changelog records acknowledged, the output not: no cycle end yet.
   producer_.ReportAll();
-  ASSERT_TRUE(cycle.Finish(/*block=*/false).ok());
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
   EXPECT_EQ(producer_.CycleEnds(), 0u);
 
   // The output too: the cycle end goes out, and is waited for in turn.
   outputs.OnDelivered(true);
-  ASSERT_TRUE(cycle.Finish(/*block=*/false).ok());
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
   ASSERT_EQ(producer_.CycleEnds(), 1u);
   EXPECT_TRUE(cycle.pending());
   EXPECT_EQ(store_->next_offset(), std::nullopt);
@@ -250,7 +254,7 @@ TEST_F(CommitCycleTest, TheChangelogCycleEndsOnlyAfterItsRecordsAndOutputs) {
   EXPECT_EQ(end.records(), changes);
 
   producer_.ReportAll();
-  ASSERT_TRUE(cycle.Finish(/*block=*/false).ok());
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
   EXPECT_FALSE(cycle.pending());
   EXPECT_EQ(store_->next_offset(), 10);
   // The written state says where the changelog is: after the cycle end.
@@ -267,8 +271,8 @@ TEST_F(CommitCycleTest, AFailedChangelogRecordSendsNoCycleEnd) {
   Seal(cycle, 10, kOwner);
   outputs.OnDelivered(true);
   producer_.ReportAll(/*ok=*/false);
-  EXPECT_EQ(cycle.Finish(/*block=*/false).code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_THAT(cycle.Finish(/*block=*/false),
+              StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(producer_.CycleEnds(), 0u);
   EXPECT_EQ(store_->next_offset(), std::nullopt);
   EXPECT_FALSE(store_->changelog_position().has_value());
@@ -282,7 +286,7 @@ TEST_F(CommitCycleTest, AForgottenPartitionIsNotWritten) {
   cycle.Forget(3);
   store_.reset();  // closed: the cycle must not touch it
   outputs.OnDelivered(true);
-  ASSERT_TRUE(cycle.Finish(/*block=*/false).ok());
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
   EXPECT_FALSE(cycle.pending());
   EXPECT_THAT(group_.published, IsEmpty());
 }
@@ -290,7 +294,7 @@ TEST_F(CommitCycleTest, AForgottenPartitionIsNotWritten) {
 TEST_F(CommitCycleTest, NothingSealedIsNothingToFinish) {
   CommitCycle cycle(MakeContext());
   EXPECT_FALSE(cycle.pending());
-  EXPECT_TRUE(cycle.Finish(/*block=*/true).ok());
+  EXPECT_THAT(cycle.Finish(/*block=*/true), IsOk());
   EXPECT_EQ(stats_.shards[0].commits.load(), 0u);
 }
 

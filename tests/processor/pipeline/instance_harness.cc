@@ -22,9 +22,12 @@
 #include "processor/codec/codec.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/time.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 // Hang guards, not measurements.
 constexpr auto kStartTimeout = std::chrono::seconds(60);
@@ -235,7 +238,7 @@ namespace {
 template <typename Message>
 Message FromJson(const std::string& json) {
   Message m;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &m).ok())
+  EXPECT_THAT(google::protobuf::util::JsonStringToMessage(json, &m), IsOk())
       << json;
   return m;
 }
@@ -411,7 +414,7 @@ OutputView ReplayOutputView(const std::string& dir) {
 ScaleOutRun::ScaleOutRun(std::vector<v1::CallEvent> events)
     : events_(std::move(events)) {
   auto cluster = MockCluster::Start(3);
-  EXPECT_TRUE(cluster.ok()) << cluster.status();
+  EXPECT_THAT(cluster, IsOk());
   cluster_ = *std::move(cluster);
   kafka_ = MockKafka(*cluster_);
   // MakeTopics creates the changelog with as many partitions as the events

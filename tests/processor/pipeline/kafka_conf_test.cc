@@ -1,13 +1,19 @@
 // MakeKafkaConf: [kafka] goes to every client, [kafka.consumer] and
 // [kafka.producer] only to theirs and win over [kafka]; the operator's
 // overrides win over the built-in defaults.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include "processor/pipeline/kafka_status.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::HasSubstr;
 
 std::string Get(const RdKafka::Conf& conf, const std::string& key) {
   std::string value;
@@ -26,7 +32,7 @@ const KafkaProperties kOverrides = {
 TEST(KafkaConfTest, ConsumerGetsItsScopeAndNotTheProducers) {
   auto conf = MakeKafkaConf(KafkaClient::kConsumer,
                             {{"fetch.wait.max.ms", "500"}}, kOverrides);
-  ASSERT_TRUE(conf.ok()) << conf.status();
+  ASSERT_THAT(conf, IsOk());
   EXPECT_EQ(Get(**conf, "fetch.wait.max.ms"), "10");
   EXPECT_EQ(Get(**conf, "client.id"), "the-consumer");
   EXPECT_EQ(Get(**conf, "linger.ms"), "7");  // [kafka] applies to both
@@ -34,7 +40,7 @@ TEST(KafkaConfTest, ConsumerGetsItsScopeAndNotTheProducers) {
 
 TEST(KafkaConfTest, ProducerGetsItsScopeAndNotTheConsumers) {
   auto conf = MakeKafkaConf(KafkaClient::kProducer, {}, kOverrides);
-  ASSERT_TRUE(conf.ok()) << conf.status();
+  ASSERT_THAT(conf, IsOk());
   EXPECT_EQ(Get(**conf, "linger.ms"), "20");
   EXPECT_EQ(Get(**conf, "client.id"), "both");
   // librdkafka's default, not the consumer's 10.
@@ -44,10 +50,8 @@ TEST(KafkaConfTest, ProducerGetsItsScopeAndNotTheConsumers) {
 TEST(KafkaConfTest, AnUnknownScopedPropertyIsNamedInFull) {
   auto conf = MakeKafkaConf(KafkaClient::kConsumer, {},
                             {{"consumer.no.such.property", "1"}});
-  ASSERT_FALSE(conf.ok());
-  EXPECT_NE(conf.status().message().find("consumer.no.such.property"),
-            std::string::npos)
-      << conf.status();
+  EXPECT_THAT(conf, StatusIs(absl::StatusCode::kInvalidArgument,
+                             HasSubstr("consumer.no.such.property")));
 }
 
 }  // namespace

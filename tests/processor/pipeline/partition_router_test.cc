@@ -21,9 +21,12 @@
 #include "callflow/v1/events.pb.h"
 #include "processor/pipeline/mock_cluster.h"
 #include "processor/pipeline/topic_partition_list.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 using ::testing::ElementsAre;
 
@@ -112,9 +115,9 @@ class PartitionRouterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto cluster = MockCluster::Start(1);
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    ASSERT_THAT(cluster, IsOk());
     cluster_ = std::move(*cluster);
-    ASSERT_TRUE(cluster_->CreateTopic(kTopic, kPartitions).ok());
+    ASSERT_THAT(cluster_->CreateTopic(kTopic, kPartitions), IsOk());
     std::string err;
     auto conf = std::unique_ptr<RdKafka::Conf>(
         RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));

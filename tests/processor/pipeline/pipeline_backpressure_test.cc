@@ -11,9 +11,12 @@
 
 #include "processor/pipeline/pipeline.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr int kPartitions = 4;
 
@@ -31,7 +34,7 @@ PipelineConfig SlowShard(const Topics& topics, const KafkaProperties& kafka) {
 TEST(PipelineBackpressureTest, PartitionsActivatedUnderBackpressureStayPaused) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
   const Topics topics = MakeTopics(**cluster, "", kPartitions);
   const auto events = SimulatedEvents(300, 5);
@@ -48,13 +51,13 @@ TEST(PipelineBackpressureTest, PartitionsActivatedUnderBackpressureStayPaused) {
   // consume() returned before the pause (librdkafka drops the rest).
   EXPECT_LE(pipeline.stats().shards[0].pending_peak.load(), 64u)
       << "of " << total << " messages";
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
 }
 
 TEST(PipelineBackpressureTest, PausedPartitionRevokedAndBackIsConsumed) {
   TempDir dir_a, dir_b;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
   const Topics topics = MakeTopics(**cluster, "", kPartitions);
   const auto events = SimulatedEvents(600, 7);
@@ -73,7 +76,7 @@ TEST(PipelineBackpressureTest, PausedPartitionRevokedAndBackIsConsumed) {
     PipelineThread b(dir_b.path(), SlowShard(topics, kafka));
     ASSERT_TRUE(
         WaitFor([&] { return b.Owned() > 0; }, std::chrono::seconds(60)));
-    ASSERT_TRUE(b.Stop().ok());
+    ASSERT_THAT(b.Stop(), IsOk());
   }
   ASSERT_TRUE(WaitFor([&] { return a.Owned() == kPartitions; },
                       std::chrono::seconds(60)));
@@ -93,7 +96,7 @@ TEST(PipelineBackpressureTest, PausedPartitionRevokedAndBackIsConsumed) {
   // until it drained (see the first test for the bound).
   EXPECT_LE(a.stats().shards[0].pending_peak.load(), 64u)
       << "of " << total << " messages";
-  ASSERT_TRUE(a.Stop().ok());
+  ASSERT_THAT(a.Stop(), IsOk());
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A delivery failure is never ignored: the broker refuses output records, the
 // pipeline counts them, stops with the error and commits neither state nor
 // offsets past them; the restart produces them again with the same ids.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -9,9 +10,15 @@
 #include "processor/pipeline/pipeline.h"
 #include "state/partition_store.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 constexpr int16_t kProduceApiKey = 0;  // Kafka protocol ProduceRequest
 
@@ -25,7 +32,7 @@ TEST(PipelineDeliveryTest, RefusedOutputsStopThePipelineUncommitted) {
   ASSERT_FALSE(expected.tasks.empty());
 
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", 1);
   const KafkaProperties kafka = MockKafka(**cluster);
   const std::string state_dir = dir.path() + "/state";
@@ -38,7 +45,7 @@ TEST(PipelineDeliveryTest, RefusedOutputsStopThePipelineUncommitted) {
   {
     PipelineThread pipeline(state_dir, config);
     ASSERT_TRUE(WaitCommitted(pipeline.stats(), half));
-    ASSERT_TRUE(pipeline.Stop().ok());
+    ASSERT_THAT(pipeline.Stop(), IsOk());
   }
 
   // 2. The second half, while the broker refuses the next Produce requests
@@ -55,20 +62,16 @@ TEST(PipelineDeliveryTest, RefusedOutputsStopThePipelineUncommitted) {
         WaitFor([&] { return pipeline.stats().TotalDeliveryErrors() > 0; },
                 std::chrono::seconds(60)));
     // The pipeline stops on its own, reporting the failure.
-    const absl::Status failed = pipeline.Join();
-    EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
-    EXPECT_NE(failed.message().find("were not delivered"),
-              absl::string_view::npos)
-        << failed;
-    EXPECT_NE(failed.message().find("authoriz"), absl::string_view::npos)
-        << failed;
+    EXPECT_THAT(pipeline.Join(), StatusIs(absl::StatusCode::kUnavailable,
+                                          AllOf(HasSubstr("were not delivered"),
+                                                HasSubstr("authoriz"))));
   }
   // RocksDB (the truth) and the group hold no offset past the failure.
   {
     auto env = state::StateEnv::Create(StateAt(state_dir));
-    ASSERT_TRUE(env.ok());
+    ASSERT_THAT(env, IsOk());
     auto store = state::PartitionStore::Open(**env, 0);
-    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_THAT(store, IsOk());
     ASSERT_TRUE((*store)->next_offset().has_value());
     EXPECT_GE(*(*store)->next_offset(), static_cast<int64_t>(half));
     EXPECT_LT(*(*store)->next_offset(), total);
@@ -81,7 +84,7 @@ TEST(PipelineDeliveryTest, RefusedOutputsStopThePipelineUncommitted) {
   {
     PipelineThread pipeline(state_dir, config);
     ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
-    ASSERT_TRUE(pipeline.Stop().ok());
+    ASSERT_THAT(pipeline.Stop(), IsOk());
     EXPECT_EQ(pipeline.stats().TotalDeliveryErrors(), 0u);
   }
 

@@ -19,10 +19,12 @@
 #include "processor/runtime/metrics_bridge.h"
 #include "tests/processor/metrics/scrape.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
 
+using ::callflow_testing::IsOk;
 using v1::CallEvent;
 using v1::DeadLetter;
 
@@ -48,7 +50,7 @@ std::string Bytes(const CallEvent& e) {
 TEST(PipelineDlqReasonsTest, EveryReasonFromARealBadRecordIsTypedAndCounted) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", 2);
   const KafkaProperties kafka = MockKafka(**cluster);
   rules::EngineOptions engine;
@@ -83,20 +85,21 @@ TEST(PipelineDlqReasonsTest, EveryReasonFromARealBadRecordIsTypedAndCounted) {
   }
   {
     auto producer = EventProducer::Create(engine, kafka, topics.events);
-    ASSERT_TRUE(producer.ok());
-    ASSERT_TRUE((*producer)->Send(Started("good", kCaller, kMay10)).ok());
+    ASSERT_THAT(producer, IsOk());
+    ASSERT_THAT((*producer)->Send(Started("good", kCaller, kMay10)), IsOk());
     for (const auto& [reason, payload] : bad) {
-      ASSERT_TRUE((*producer)->SendRaw(kCaller, payload).ok());
+      ASSERT_THAT((*producer)->SendRaw(kCaller, payload), IsOk());
     }
-    ASSERT_TRUE((*producer)->SendRaw("+74950000000", misrouted).ok());
-    ASSERT_TRUE((*producer)->WaitAcknowledged(std::chrono::seconds(30)).ok());
+    ASSERT_THAT((*producer)->SendRaw("+74950000000", misrouted), IsOk());
+    ASSERT_THAT((*producer)->WaitAcknowledged(std::chrono::seconds(30)),
+                IsOk());
   }
   bad[DeadLetter::MISROUTED] = misrouted;
   const int64_t total = 1 + static_cast<int64_t>(bad.size());
   ASSERT_EQ(EndOffsets(kafka, topics.events, 2), total);
 
   auto server = metrics::MetricsServer::Start("127.0.0.1:0");
-  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_THAT(server, IsOk());
   metrics::CallCenterMetrics calls((*server)->registry(), engine);
   metrics::PipelineMetrics pipeline_metrics((*server)->registry());
   runtime::MetricsBridge bridge(calls, pipeline_metrics);
@@ -105,7 +108,7 @@ TEST(PipelineDlqReasonsTest, EveryReasonFromARealBadRecordIsTypedAndCounted) {
   {
     PipelineThread pipeline(dir.path(), config, &bridge);
     ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
-    ASSERT_TRUE(pipeline.Stop().ok());
+    ASSERT_THAT(pipeline.Stop(), IsOk());
   }
 
   const Outputs got = ReadOutputs(kafka, topics);
@@ -117,7 +120,7 @@ TEST(PipelineDlqReasonsTest, EveryReasonFromARealBadRecordIsTypedAndCounted) {
         << DeadLetter::Reason_Name(d.reason()) << ": " << d.error();
   }
   auto scraped = metrics::testing::Scrape((*server)->port());
-  ASSERT_TRUE(scraped.ok()) << scraped.status();
+  ASSERT_THAT(scraped, IsOk());
   for (rules::RejectReason r : rules::AllRejectReasons()) {
     EXPECT_EQ(by_reason[r], 1) << DeadLetter::Reason_Name(r);
     EXPECT_EQ(scraped->Value("callflow_dead_letters_total",

@@ -8,14 +8,17 @@
 #include "processor/pipeline/event_producer.h"
 #include "processor/pipeline/pipeline.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
 
+using ::callflow_testing::IsOk;
+
 TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", 4);
   const KafkaProperties kafka = MockKafka(**cluster);
   const auto events = SimulatedEvents(200, 5);
@@ -25,11 +28,11 @@ TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
   std::set<std::string> bad;
   {
     auto producer = EventProducer::Create(engine, kafka, topics.events);
-    ASSERT_TRUE(producer.ok());
+    ASSERT_THAT(producer, IsOk());
     std::mt19937 rng(42);
     std::string serialized;
     for (size_t i = 0; i < events.size(); ++i) {
-      ASSERT_TRUE((*producer)->Send(events[i]).ok());
+      ASSERT_THAT((*producer)->Send(events[i]), IsOk());
       if (i % 20 != 0) continue;
       std::string random(16 + rng() % 64, '\0');
       for (char& c : random) c = static_cast<char>(rng());
@@ -38,11 +41,12 @@ TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
       copy.SerializeToString(&serialized);
       const std::string truncated = serialized.substr(0, serialized.size() - 2);
       for (const std::string& payload : {random, truncated}) {
-        ASSERT_TRUE((*producer)->SendRaw("bad-key", payload).ok());
+        ASSERT_THAT((*producer)->SendRaw("bad-key", payload), IsOk());
         bad.insert(payload);
       }
     }
-    ASSERT_TRUE((*producer)->WaitAcknowledged(std::chrono::seconds(30)).ok());
+    ASSERT_THAT((*producer)->WaitAcknowledged(std::chrono::seconds(30)),
+                IsOk());
   }
   const int64_t total = EndOffsets(kafka, topics.events, 4);
   ASSERT_EQ(total, static_cast<int64_t>(events.size() + bad.size()));
@@ -51,7 +55,7 @@ TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
   config.engine = engine;
   PipelineThread pipeline(dir.path(), config);
   ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
 
   const Outputs got = ReadOutputs(kafka, topics);
   std::set<std::string> dead;
@@ -88,7 +92,7 @@ TEST(PipelineDlqTest, BadPayloadsGoToDlqAndProcessingContinues) {
 TEST(PipelineDlqTest, EventAheadOfItsRecordTimeGoesToTheDlqAsFuture) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", 2);
   const KafkaProperties kafka = MockKafka(**cluster);
   std::vector<v1::CallEvent> events = SimulatedEvents(20, 6);
@@ -106,7 +110,7 @@ TEST(PipelineDlqTest, EventAheadOfItsRecordTimeGoesToTheDlqAsFuture) {
   PipelineThread pipeline(dir.path(), TestConfig(topics, kafka));
   ASSERT_TRUE(
       WaitCommitted(pipeline.stats(), static_cast<int64_t>(events.size())));
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
   EXPECT_EQ(pipeline.stats().dead_letters[v1::DeadLetter::FUTURE].load(), 1u);
   const Outputs got = ReadOutputs(kafka, topics);
   ASSERT_EQ(got.dead_letters.size(), 1u);

@@ -8,26 +8,30 @@
 #include "processor/pipeline/event_producer.h"
 #include "processor/pipeline/pipeline.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr int kPartitions = 4;
 
 TEST(PipelineGroupOffsetsTest, NewOwnerPublishesStoredOffsetsToTheGroup) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", kPartitions);
   const KafkaProperties kafka = MockKafka(**cluster);
   {
     auto producer =
         EventProducer::Create(rules::EngineOptions(), kafka, topics.events);
-    ASSERT_TRUE(producer.ok());
+    ASSERT_THAT(producer, IsOk());
     for (const v1::CallEvent& e : SimulatedEvents(100, 9)) {
-      ASSERT_TRUE((*producer)->Send(e).ok());
+      ASSERT_THAT((*producer)->Send(e), IsOk());
     }
-    ASSERT_TRUE((*producer)->WaitAcknowledged(std::chrono::seconds(30)).ok());
+    ASSERT_THAT((*producer)->WaitAcknowledged(std::chrono::seconds(30)),
+                IsOk());
   }
   const int64_t total = EndOffsets(kafka, topics.events, kPartitions);
   ASSERT_GT(total, 0);
@@ -37,7 +41,7 @@ TEST(PipelineGroupOffsetsTest, NewOwnerPublishesStoredOffsetsToTheGroup) {
   {
     PipelineThread pipeline(dir.path(), first);
     ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
-    ASSERT_TRUE(pipeline.Stop().ok());
+    ASSERT_THAT(pipeline.Stop(), IsOk());
   }
 
   // Same state, a group that never committed: nothing is left to consume,
@@ -52,7 +56,7 @@ TEST(PipelineGroupOffsetsTest, NewOwnerPublishesStoredOffsetsToTheGroup) {
       },
       std::chrono::seconds(60)));
   EXPECT_EQ(CommittedSum(pipeline.stats()), total);
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
 }
 
 }  // namespace

@@ -5,9 +5,12 @@
 
 #include "processor/pipeline/pipeline.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr int kPartitions = 8;
 
@@ -26,7 +29,7 @@ int64_t CommittedTogether(const PipelineThread& a, const PipelineThread& b) {
 TEST(PipelineGroupTest, TwoInstancesSplitPartitionsAndTakeOver) {
   TempDir shared, single;
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
   const Topics group_topics = MakeTopics(**cluster, "g.", kPartitions);
   const Topics single_topics = MakeTopics(**cluster, "s.", kPartitions);
@@ -62,17 +65,17 @@ TEST(PipelineGroupTest, TwoInstancesSplitPartitionsAndTakeOver) {
   EXPECT_GT(b.stats().TotalProcessed(), 0u);
 
   // B leaves; A takes its partitions over (opening their RocksDBs) and goes on.
-  ASSERT_TRUE(b.Stop().ok());
+  ASSERT_THAT(b.Stop(), IsOk());
   ASSERT_TRUE(WaitFor([&] { return a.Owned() == kPartitions; },
                       std::chrono::seconds(60)));
   ProduceEvents(kafka, group_topics.events, slice(2 * third, events.size()));
   ASSERT_TRUE(WaitCommitted(a.stats(), static_cast<int64_t>(events.size())));
-  ASSERT_TRUE(a.Stop().ok());
+  ASSERT_THAT(a.Stop(), IsOk());
 
   // One instance over the same events topic, its own group and state.
   PipelineThread one(single.path(), config(single_topics, "single"));
   ASSERT_TRUE(WaitCommitted(one.stats(), static_cast<int64_t>(events.size())));
-  ASSERT_TRUE(one.Stop().ok());
+  ASSERT_THAT(one.Stop(), IsOk());
 
   const Outputs together = ReadOutputs(kafka, group_topics);
   const Outputs alone = ReadOutputs(kafka, single_topics);

@@ -8,9 +8,12 @@
 #include "processor/pipeline/topic_reader.h"
 #include "processor/rules/time.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 v1::CallEvent Leg(const std::string& id, rules::TimeNs at,
                   const std::string& call) {
@@ -44,7 +47,7 @@ std::set<std::string> AlertIds(const KafkaProperties& kafka,
 TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "idle.", 2, "idle.events");
   const KafkaProperties kafka = MockKafka(**cluster);
 
@@ -84,7 +87,7 @@ TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
       },
       std::chrono::seconds(90)))
       << "alerts seen: " << ids.size();
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // client (kcat) that are not keyed by the normalized caller are misrouted.
 // Every event goes to the DLQ with reason MISROUTED; no task, contact, alert or
 // caller state is made, and no watermark moves.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -16,9 +17,13 @@
 #include "processor/rules/engine.h"
 #include "state/partition_store.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
 
 constexpr int kPartitions = 4;
 
@@ -71,7 +76,7 @@ class PipelineMisroutedTest : public ::testing::TestWithParam<Keying> {};
 TEST_P(PipelineMisroutedTest, EveryEventIsDeadLetteredAndNoStateIsMade) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", kPartitions);
   const KafkaProperties kafka = MockKafka(**cluster);
   const auto events = SimulatedEvents(60, 21);
@@ -85,7 +90,7 @@ TEST_P(PipelineMisroutedTest, EveryEventIsDeadLetteredAndNoStateIsMade) {
   {
     PipelineThread pipeline(state_dir, TestConfig(topics, kafka));
     ASSERT_TRUE(WaitCommitted(pipeline.stats(), total));
-    ASSERT_TRUE(pipeline.Stop().ok());
+    ASSERT_THAT(pipeline.Stop(), IsOk());
     EXPECT_EQ(pipeline.stats().dead_letters[v1::DeadLetter::MISROUTED].load(),
               events.size());
     EXPECT_EQ(pipeline.stats().TotalDeadLetters(), events.size());
@@ -114,14 +119,15 @@ TEST_P(PipelineMisroutedTest, EveryEventIsDeadLetteredAndNoStateIsMade) {
   for (const v1::CallEvent& e : events) callers.insert(engine.KeyFor(e));
   callers.erase("");
   for (const std::string& key : callers) {
-    EXPECT_TRUE(absl::IsNotFound(state::InspectCaller(state_dir, key).status()))
+    EXPECT_THAT(state::InspectCaller(state_dir, key),
+                StatusIs(absl::StatusCode::kNotFound))
         << key;
   }
   auto env = state::StateEnv::Create(StateAt(state_dir));
-  ASSERT_TRUE(env.ok()) << env.status();
+  ASSERT_THAT(env, IsOk());
   for (int p = 0; p < kPartitions; ++p) {
     auto store = state::PartitionStore::Open(**env, p);
-    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_THAT(store, IsOk());
     EXPECT_EQ((*store)->MutablePartition().max_event_time(), 0) << "p" << p;
     EXPECT_EQ((*store)->MutablePartition().watermark(), 0) << "p" << p;
   }

@@ -3,6 +3,7 @@
 // record goes out, and nothing is committed past it. The corruption is
 // real: caller records in the partition's RocksDB overwritten with bytes
 // that do not parse.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -17,9 +18,15 @@
 #include "state/keys.h"
 #include "state/partition_store.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
 
 size_t OutputCount(const Outputs& o) {
   return o.tasks.size() + o.alerts.size() + o.contacts.size() +
@@ -30,7 +37,7 @@ size_t OutputCount(const Outputs& o) {
 int CorruptCallers(const std::string& state_dir) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Options options;
-  EXPECT_TRUE(rocksdb::DB::Open(options, state_dir + "/p-0", &raw).ok());
+  EXPECT_THAT(rocksdb::DB::Open(options, state_dir + "/p-0", &raw), IsOk());
   std::unique_ptr<rocksdb::DB> db(raw);
   std::vector<std::string> keys;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));
@@ -40,16 +47,16 @@ int CorruptCallers(const std::string& state_dir) {
     keys.push_back(it->key().ToString());
   }
   for (const std::string& key : keys) {
-    EXPECT_TRUE(db->Put({}, key, std::string("\xff\xff\xff\xff", 4)).ok());
+    EXPECT_THAT(db->Put({}, key, std::string("\xff\xff\xff\xff", 4)), IsOk());
   }
-  EXPECT_TRUE(db->Flush({}).ok());
+  EXPECT_THAT(db->Flush({}), IsOk());
   return static_cast<int>(keys.size());
 }
 
 TEST(PipelineReadErrorTest, CorruptCallerStopsBeforeAnyOutputOfItsEvent) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", 1);
   const KafkaProperties kafka = MockKafka(**cluster);
   PipelineConfig config = TestConfig(topics, kafka);
@@ -63,7 +70,7 @@ TEST(PipelineReadErrorTest, CorruptCallerStopsBeforeAnyOutputOfItsEvent) {
   {
     PipelineThread pipeline(state_dir, config);
     ASSERT_TRUE(WaitCommitted(pipeline.stats(), half));
-    ASSERT_TRUE(pipeline.Stop().ok());
+    ASSERT_THAT(pipeline.Stop(), IsOk());
   }
   const size_t before = OutputCount(ReadOutputs(kafka, topics));
   ASSERT_GT(CorruptCallers(state_dir), 0);
@@ -82,18 +89,16 @@ TEST(PipelineReadErrorTest, CorruptCallerStopsBeforeAnyOutputOfItsEvent) {
   ProduceEvents(kafka, topics.events, second);
   {
     PipelineThread pipeline(state_dir, config);
-    const absl::Status failed = pipeline.Join();
-    EXPECT_EQ(failed.code(), absl::StatusCode::kDataLoss) << failed;
-    EXPECT_NE(failed.message().find("does not parse"), absl::string_view::npos)
-        << failed;
-    EXPECT_NE(failed.message().find("p-0"), absl::string_view::npos) << failed;
+    EXPECT_THAT(pipeline.Join(),
+                StatusIs(absl::StatusCode::kDataLoss,
+                         AllOf(HasSubstr("does not parse"), HasSubstr("p-0"))));
   }
   // Nothing of the second half went out, and nothing was committed.
   EXPECT_EQ(OutputCount(ReadOutputs(kafka, topics)), before);
   auto env = state::StateEnv::Create(StateAt(state_dir));
-  ASSERT_TRUE(env.ok());
+  ASSERT_THAT(env, IsOk());
   auto store = state::PartitionStore::Open(**env, 0);
-  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_THAT(store, IsOk());
   EXPECT_EQ((*store)->next_offset(), static_cast<int64_t>(half));
 }
 

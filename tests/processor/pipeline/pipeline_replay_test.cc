@@ -8,9 +8,12 @@
 #include "processor/codec/codec.h"
 #include "processor/pipeline/pipeline.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 // The task ids in `topic`, read with kcat (an outside client) and decoded
 // with the project's proto.
@@ -35,7 +38,7 @@ void ExpectKafkaEqualsReplay(const std::vector<v1::CallEvent>& events,
   ASSERT_FALSE(expected.tasks.empty());
 
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", 1);
   const KafkaProperties kafka = MockKafka(**cluster);
   ProduceEvents(kafka, topics.events, events);
@@ -45,7 +48,7 @@ void ExpectKafkaEqualsReplay(const std::vector<v1::CallEvent>& events,
   PipelineThread pipeline(dir.path() + "/state", config);
   ASSERT_TRUE(
       WaitCommitted(pipeline.stats(), static_cast<int64_t>(events.size())));
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
 
   const Outputs got = ReadOutputs(kafka, topics);
   EXPECT_EQ(got.tasks, expected.tasks);
@@ -55,7 +58,7 @@ void ExpectKafkaEqualsReplay(const std::vector<v1::CallEvent>& events,
   std::multiset<std::string> expected_ids;
   for (const std::string& json : expected.tasks) {
     v1::Task t;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &t).ok());
+    ASSERT_THAT(google::protobuf::util::JsonStringToMessage(json, &t), IsOk());
     expected_ids.insert(t.task_id());
   }
   EXPECT_EQ(KcatTaskIds((*cluster)->bootstraps(), topics.tasks), expected_ids);

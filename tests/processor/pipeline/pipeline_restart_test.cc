@@ -8,16 +8,19 @@
 #include "state/partition_store.h"
 #include "tests/processor/pipeline/instance_harness.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr int kPartitions = 8;
 
 TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   TempDir reference_dir, restarted_dir;
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
   const Topics ref_topics = MakeTopics(**cluster, "ref.", kPartitions);
   const Topics topics = MakeTopics(**cluster, "r.", kPartitions);
@@ -31,7 +34,7 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
     config.options.group_id = "reference";
     PipelineThread reference(reference_dir.path() + "/state", config);
     ASSERT_TRUE(WaitCommitted(reference.stats(), total));
-    ASSERT_TRUE(reference.Stop().ok());
+    ASSERT_THAT(reference.Stop(), IsOk());
   }
 
   // The child: killed as soon as it committed something, then stopped
@@ -95,7 +98,9 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   for (const std::string& caller : callers) {
     auto want = state::InspectCaller(reference_dir.path() + "/state", caller);
     auto got = state::InspectCaller(restarted_dir.path() + "/state", caller);
-    ASSERT_EQ(want.ok(), got.ok()) << caller;
+    ASSERT_EQ(want.ok(), got.ok())
+        << caller << ": " << want.status() << " vs " << got.status();
+
     if (want.ok()) {
       EXPECT_EQ(got->SerializeAsString(), want->SerializeAsString()) << caller;
     }

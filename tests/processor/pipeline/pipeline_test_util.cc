@@ -19,8 +19,11 @@
 #include "processor/pipeline/topic_reader.h"
 #include "processor/replay/replay.h"
 #include "processor/sim/traffic_simulator.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
+
+using ::callflow_testing::IsOk;
 
 std::vector<v1::CallEvent> SimulatedEvents(uint64_t calls, uint64_t seed) {
   sim::SimulatorOptions options;
@@ -80,10 +83,10 @@ PipelineThread::PipelineThread(const std::string& state_dir,
                                const PipelineConfig& config,
                                PipelineObserver* observer) {
   auto env = state::StateEnv::Create(StateAt(state_dir));
-  EXPECT_TRUE(env.ok()) << env.status();
+  EXPECT_THAT(env, IsOk());
   env_ = *std::move(env);
   auto p = Pipeline::Create(config, *env_, observer);
-  EXPECT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p, IsOk());
   pipeline_ = *std::move(p);
   thread_ = std::thread([this] {
     status_ = pipeline_->Run();
@@ -111,9 +114,9 @@ void ProduceEvents(const KafkaProperties& kafka, const std::string& topic,
                    const std::vector<v1::CallEvent>& events) {
   rules::EngineOptions options;
   auto producer = EventProducer::Create(options, kafka, topic);
-  ASSERT_TRUE(producer.ok()) << producer.status();
-  for (const auto& e : events) ASSERT_TRUE((*producer)->Send(e).ok());
-  ASSERT_TRUE((*producer)->WaitAcknowledged(std::chrono::seconds(60)).ok());
+  ASSERT_THAT(producer, IsOk());
+  for (const auto& e : events) ASSERT_THAT((*producer)->Send(e), IsOk());
+  ASSERT_THAT((*producer)->WaitAcknowledged(std::chrono::seconds(60)), IsOk());
 }
 
 namespace {
@@ -122,7 +125,7 @@ template <typename Message>
 void ReadJson(const KafkaProperties& kafka, const std::string& topic,
               std::multiset<std::string>* out) {
   auto reader = TopicReader::Open(kafka, topic);
-  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_THAT(reader, IsOk());
   Message m;
   absl::Status s = (*reader)->ReadToEnd(
       [&](const TopicRecord& r) {
@@ -130,7 +133,7 @@ void ReadJson(const KafkaProperties& kafka, const std::string& topic,
         out->insert(codec::ToJson(m));
       },
       std::chrono::seconds(60));
-  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_THAT(s, IsOk());
 }
 
 void ReadLines(const std::string& path, std::multiset<std::string>* out) {
@@ -149,17 +152,16 @@ Outputs ReadOutputs(const KafkaProperties& kafka, const Topics& topics) {
   ReadJson<v1::Alert>(kafka, topics.alerts, &o.alerts);
   ReadJson<v1::ContactContext>(kafka, topics.contacts, &o.contacts);
   auto reader = TopicReader::Open(kafka, topics.dlq);
-  EXPECT_TRUE(reader.ok()) << reader.status();
+  EXPECT_THAT(reader, IsOk());
   if (reader.ok()) {
-    EXPECT_TRUE((*reader)
-                    ->ReadToEnd(
-                        [&](const TopicRecord& r) {
-                          v1::DeadLetter d;
-                          EXPECT_TRUE(d.ParseFromString(r.value));
-                          o.dead_letters.push_back(d);
-                        },
-                        std::chrono::seconds(60))
-                    .ok());
+    EXPECT_THAT((*reader)->ReadToEnd(
+                    [&](const TopicRecord& r) {
+                      v1::DeadLetter d;
+                      EXPECT_TRUE(d.ParseFromString(r.value));
+                      o.dead_letters.push_back(d);
+                    },
+                    std::chrono::seconds(60)),
+                IsOk());
   }
   return o;
 }
@@ -179,7 +181,7 @@ Outputs ReplayOutputs(const std::string& input, const std::string& out_dir) {
   options.input = input;
   options.out_dir = out_dir;
   auto kpis = replay::RunReplay(engine, state, options, nullptr);
-  EXPECT_TRUE(kpis.ok()) << kpis.status();
+  EXPECT_THAT(kpis, IsOk());
   return ReadReplayOutputs(out_dir);
 }
 
@@ -306,7 +308,7 @@ int64_t EndOffsets(const KafkaProperties& kafka, const std::string& topic,
                    int partitions) {
   auto conf = MakeKafkaConf(KafkaClient::kConsumer,
                             {{"group.id", "callflow-test-offsets"}}, kafka);
-  EXPECT_TRUE(conf.ok());
+  EXPECT_THAT(conf, IsOk());
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> c(
       RdKafka::KafkaConsumer::create(conf->get(), err));
@@ -338,7 +340,7 @@ int64_t GroupCommitted(const KafkaProperties& kafka, const std::string& group,
                        const std::string& topic, int partitions) {
   auto conf =
       MakeKafkaConf(KafkaClient::kConsumer, {{"group.id", group}}, kafka);
-  EXPECT_TRUE(conf.ok());
+  EXPECT_THAT(conf, IsOk());
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> c(
       RdKafka::KafkaConsumer::create(conf->get(), err));

@@ -15,9 +15,12 @@
 #include "processor/pipeline/pipeline.h"
 #include "processor/rules/stable_hash.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr int16_t kProduceApiKey = 0;
 constexpr int kPartitions = 2;
@@ -35,7 +38,7 @@ bool CommittedOrFailed(const PipelineThread& pipeline, int64_t total) {
 TEST(PipelineUnproducibleTest, OversizedDeadLetterIsTruncatedAndKept) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", kPartitions);
   const KafkaProperties kafka = MockKafka(**cluster);
   // An undecodable input of 300 KB: its dead letter with the whole payload
@@ -46,12 +49,13 @@ TEST(PipelineUnproducibleTest, OversizedDeadLetterIsTruncatedAndKept) {
   big[0] = '\xff';  // not a protobuf tag
   {
     auto producer = EventProducer::Create({}, kafka, topics.events);
-    ASSERT_TRUE(producer.ok());
+    ASSERT_THAT(producer, IsOk());
     for (const v1::CallEvent& e : SimulatedEvents(150, 71)) {
-      ASSERT_TRUE((*producer)->Send(e).ok());
+      ASSERT_THAT((*producer)->Send(e), IsOk());
     }
-    ASSERT_TRUE((*producer)->SendRaw("big", big).ok());
-    ASSERT_TRUE((*producer)->WaitAcknowledged(std::chrono::seconds(30)).ok());
+    ASSERT_THAT((*producer)->SendRaw("big", big), IsOk());
+    ASSERT_THAT((*producer)->WaitAcknowledged(std::chrono::seconds(30)),
+                IsOk());
   }
   const int64_t total = EndOffsets(kafka, topics.events, kPartitions);
 
@@ -61,7 +65,7 @@ TEST(PipelineUnproducibleTest, OversizedDeadLetterIsTruncatedAndKept) {
   ASSERT_TRUE(CommittedOrFailed(pipeline, total));
   EXPECT_EQ(CommittedSum(pipeline.stats()), total);
   EXPECT_EQ(pipeline.stats().TotalDeliveryErrors(), 0u);
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
 
   const Outputs got = ReadOutputs(kafka, topics);
   ASSERT_EQ(got.dead_letters.size(), 1u);
@@ -78,16 +82,17 @@ TEST(PipelineUnproducibleTest, RefusedTopicIsCountedAndProcessingGoesOn) {
   // Broker 2 leads the tasks topic only, so its refusals hit task records
   // and nothing else (changelog, lines and the other outputs are on 1).
   auto cluster = MockCluster::Start(2);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", kPartitions);
   for (const std::string& t : {topics.events, topics.alerts, topics.contacts,
                                topics.dlq, topics.changelog, topics.tasks}) {
     for (int p = 0; p < kPartitions; ++p) {
-      ASSERT_TRUE(
-          (*cluster)->SetPartitionLeader(t, p, t == topics.tasks ? 2 : 1).ok());
+      ASSERT_THAT(
+          (*cluster)->SetPartitionLeader(t, p, t == topics.tasks ? 2 : 1),
+          IsOk());
     }
   }
-  ASSERT_TRUE((*cluster)->SetPartitionLeader(topics.lines, 0, 1).ok());
+  ASSERT_THAT((*cluster)->SetPartitionLeader(topics.lines, 0, 1), IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
   const auto events = SimulatedEvents(600, 73);
   ProduceEvents(kafka, topics.events, events);
@@ -107,7 +112,7 @@ TEST(PipelineUnproducibleTest, RefusedTopicIsCountedAndProcessingGoesOn) {
           .load();
   EXPECT_GT(refused, 0u);
   EXPECT_EQ(pipeline.stats().output_topics[0], topics.tasks);
-  ASSERT_TRUE(pipeline.Stop().ok());
+  ASSERT_THAT(pipeline.Stop(), IsOk());
   // The other outputs went out.
   const Outputs got = ReadOutputs(kafka, topics);
   EXPECT_TRUE(got.tasks.empty());

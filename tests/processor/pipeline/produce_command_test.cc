@@ -16,9 +16,12 @@
 #include "processor/pipeline/internal/murmur2.h"
 #include "processor/rules/engine.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr int kPartitions = 8;
 constexpr char kScenario[] = "tests/data/scenario.jsonl";
@@ -43,9 +46,9 @@ struct Line {
 
 TEST(ProduceCommandTest, LoadsScenarioKeyedAndPartitionedLikeJava) {
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const std::string topic = "produced.events";
-  ASSERT_TRUE((*cluster)->CreateTopic(topic, kPartitions).ok());
+  ASSERT_THAT((*cluster)->CreateTopic(topic, kPartitions), IsOk());
 
   // What the file holds: events that parse, and the malformed lines.
   rules::EngineOptions engine_options;

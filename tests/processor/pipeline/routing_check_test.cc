@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include "processor/pipeline/internal/murmur2.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr char kKey[] = "+74951234567";
 constexpr int32_t kPartitions = 12;
@@ -20,7 +23,7 @@ RoutingCheck Check(Partitioner partitioner) {
 
 TEST(RoutingCheckTest, TheKeyAndItsMurmur2PartitionPass) {
   const int32_t home = Murmur2Partition(kKey, kPartitions);
-  EXPECT_TRUE(Check(Partitioner::kMurmur2).Check(kKey, kKey, home).ok());
+  EXPECT_THAT(Check(Partitioner::kMurmur2).Check(kKey, kKey, home), IsOk());
 }
 
 TEST(RoutingCheckTest, AnyOtherKeyIsMisroutedAndTheMessageNamesTheFix) {
@@ -47,7 +50,7 @@ TEST(RoutingCheckTest, AnotherPartitionIsMisroutedUnlessThePartitionerIsAny) {
   EXPECT_EQ(v.reason(), v1::DeadLetter::MISROUTED);
   EXPECT_NE(v.message().find("partitioner = \"any\""), std::string::npos)
       << v.message();
-  EXPECT_TRUE(Check(Partitioner::kAny).Check(kKey, kKey, other).ok());
+  EXPECT_THAT(Check(Partitioner::kAny).Check(kKey, kKey, other), IsOk());
 }
 
 }  // namespace

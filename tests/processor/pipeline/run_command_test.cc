@@ -1,5 +1,6 @@
 // `callflow run`'s start-up errors: each is a clear message and a non-zero
 // exit, never a hang. (Clean stops on SIGINT/SIGTERM: the restart test.)
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -8,9 +9,14 @@
 #include "absl/strings/str_split.h"
 #include "processor/pipeline/pipeline.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::HasSubstr;
 
 std::string WriteFile(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
@@ -50,11 +56,11 @@ TEST(RunCommandTest, NoBrokersNamesTheKeyAndTheVariable) {
 TEST(RunCommandTest, ChangelogWithOtherPartitionCountIsAStartUpError) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   Topics topics;
-  ASSERT_TRUE((*cluster)->CreateCallflowTopics(topics, 4).ok());
+  ASSERT_THAT((*cluster)->CreateCallflowTopics(topics, 4), IsOk());
   topics.changelog = "other.changelog";
-  ASSERT_TRUE((*cluster)->CreateTopic(topics.changelog, 3).ok());
+  ASSERT_THAT((*cluster)->CreateTopic(topics.changelog, 3), IsOk());
   const std::string config = WriteFile(
       dir.path() + "/callflow.toml",
       "[kafka]\n\"bootstrap.servers\" = \"" + (*cluster)->bootstraps() +
@@ -73,9 +79,9 @@ TEST(RunCommandTest, ChangelogWithOtherPartitionCountIsAStartUpError) {
 TEST(RunCommandTest, MissingTopicsAreNamedAndTheProcessExits) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
-  ASSERT_TRUE(cluster.ok());
-  ASSERT_TRUE((*cluster)->CreateTopic("callflow.events", 2).ok());
-  ASSERT_TRUE((*cluster)->CreateTopic("callflow.tasks", 2).ok());
+  ASSERT_THAT(cluster, IsOk());
+  ASSERT_THAT((*cluster)->CreateTopic("callflow.events", 2), IsOk());
+  ASSERT_THAT((*cluster)->CreateTopic("callflow.tasks", 2), IsOk());
   const std::string config =
       WriteFile(dir.path() + "/callflow.toml",
                 "[kafka]\n\"bootstrap.servers\" = \"" +
@@ -95,17 +101,16 @@ TEST(RunCommandTest, MissingTopicsAreNamedAndTheProcessExits) {
 TEST(RunCommandTest, UnreachableBrokersEndRunWithAnError) {
   TempDir dir;
   auto env = state::StateEnv::Create(StateAt(dir.path()));
-  ASSERT_TRUE(env.ok());
+  ASSERT_THAT(env, IsOk());
   PipelineConfig config = TestConfig(
       Topics{}, {{"bootstrap.servers", "127.0.0.1:9"}, {"log_level", "0"}});
   config.options.metadata_timeout_ms = 1000;
   auto pipeline = Pipeline::Create(config, **env);
-  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-  const absl::Status s = (*pipeline)->Run();
-  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
-  EXPECT_NE(s.message().find("no answer from the Kafka brokers 127.0.0.1:9"),
-            absl::string_view::npos)
-      << s;
+  ASSERT_THAT(pipeline, IsOk());
+  EXPECT_THAT(
+      (*pipeline)->Run(),
+      StatusIs(absl::StatusCode::kUnavailable,
+               HasSubstr("no answer from the Kafka brokers 127.0.0.1:9")));
 }
 
 }  // namespace

@@ -64,9 +64,12 @@
 
 #include "tests/processor/pipeline/instance_harness.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr uint64_t kCalls = 2000;
 constexpr uint64_t kSeed = 7;
@@ -168,17 +171,17 @@ TEST_F(ScaleOutTest, BrokerDownThenSlow) {
   constexpr int32_t kAllBrokers = -1;
   // The group forms during the outage: the partitions led by the other
   // brokers run ahead while broker 1's wait.
-  ASSERT_TRUE(run_.cluster().SetGroupCoordinator(run_.group(), 2).ok());
+  ASSERT_THAT(run_.cluster().SetGroupCoordinator(run_.group(), 2), IsOk());
   run_.Produce(0, Part(1, 3));
-  ASSERT_TRUE(run_.cluster().SetBrokerDown(kDown).ok());
+  ASSERT_THAT(run_.cluster().SetBrokerDown(kDown), IsOk());
   ASSERT_TRUE(run_.Start("a"));
   std::this_thread::sleep_for(kPastSessionTimeout);
-  ASSERT_TRUE(run_.cluster().SetBrokerUp(kDown).ok());
-  ASSERT_TRUE(run_.cluster().SetBrokerRtt(kAllBrokers, 500).ok());
+  ASSERT_THAT(run_.cluster().SetBrokerUp(kDown), IsOk());
+  ASSERT_THAT(run_.cluster().SetBrokerRtt(kAllBrokers, 500), IsOk());
   const int64_t committed = run_.GroupCommitted();
   run_.Produce(Part(1, 3), run_.size());
   EXPECT_TRUE(run_.WaitCommittedAbove(committed));
-  ASSERT_TRUE(run_.cluster().SetBrokerRtt(kAllBrokers, 0).ok());
+  ASSERT_THAT(run_.cluster().SetBrokerRtt(kAllBrokers, 0), IsOk());
   EXPECT_TRUE(run_.instance("a").Running()) << run_.instance("a").LogTail();
   FinishAndCompare();
 }

@@ -10,35 +10,39 @@
 #include <iostream>
 
 #include "tests/processor/pipeline/pipeline_test_util.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::pipeline::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
 
 constexpr auto kTimeout = std::chrono::seconds(10);
 
 TEST(WatermarkQueryTest, FindsTheNewLeaderAfterAMove) {
   auto cluster = MockCluster::Start(3);
-  ASSERT_TRUE(cluster.ok());
+  ASSERT_THAT(cluster, IsOk());
   const std::string topic = "wm.events";
-  ASSERT_TRUE((*cluster)->CreateTopic(topic, 1).ok());
-  ASSERT_TRUE((*cluster)->SetPartitionLeader(topic, 0, 1).ok());
+  ASSERT_THAT((*cluster)->CreateTopic(topic, 1), IsOk());
+  ASSERT_THAT((*cluster)->SetPartitionLeader(topic, 0, 1), IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
   const auto events = SimulatedEvents(20, 3);
   ProduceEvents(kafka, topic, events);
 
   auto conf =
       MakeKafkaConf(KafkaClient::kConsumer, {{"group.id", "wm-test"}}, kafka);
-  ASSERT_TRUE(conf.ok()) << conf.status();
+  ASSERT_THAT(conf, IsOk());
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(conf->get(), err));
   ASSERT_NE(consumer, nullptr) << err;
   int64_t low = -1, high = -1;
-  ASSERT_TRUE(QueryWatermarks(*consumer, topic, 0, kTimeout, &low, &high).ok());
+  ASSERT_THAT(QueryWatermarks(*consumer, topic, 0, kTimeout, &low, &high),
+              IsOk());
   EXPECT_EQ(low, 0);
   EXPECT_EQ(high, static_cast<int64_t>(events.size()));
 
-  ASSERT_TRUE((*cluster)->SetPartitionLeader(topic, 0, 2).ok());
+  ASSERT_THAT((*cluster)->SetPartitionLeader(topic, 0, 2), IsOk());
   // librdkafka's single query goes to the old leader (that it fails is the
   // reason for QueryWatermarks; if a newer librdkafka answers, fine).
   const RdKafka::ErrorCode direct =
@@ -52,7 +56,7 @@ TEST(WatermarkQueryTest, FindsTheNewLeaderAfterAMove) {
   low = high = -1;
   const absl::Status s =
       QueryWatermarks(*consumer, topic, 0, kTimeout, &low, &high);
-  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_THAT(s, IsOk());
   EXPECT_EQ(high, static_cast<int64_t>(events.size()));
   consumer->close();
 }

@@ -20,10 +20,13 @@
 #include "processor/rules/time.h"
 #include "processor/rules/verdict.h"
 #include "state/partition_store.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::replay {
 namespace {
 
+using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
 namespace fs = std::filesystem;
 using google::protobuf::Struct;
 using google::protobuf::Value;
@@ -49,7 +52,7 @@ std::vector<std::string> ReadLines(const fs::path& path) {
 Struct ParseStruct(const std::string& json) {
   Struct s;
   auto status = google::protobuf::util::JsonStringToMessage(json, &s);
-  EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
+  EXPECT_THAT(status, IsOk()) << "\n" << json;
   return s;
 }
 
@@ -104,7 +107,8 @@ void ExpectJsonl(const fs::path& out_dir, const std::string& name) {
     const std::string where = name + ":" + std::to_string(i + 1);
     ExpectSubset(ParseStruct(expected[i]), ParseStruct(actual[i]), where);
     Message m;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(actual[i], &m).ok())
+    ASSERT_THAT(google::protobuf::util::JsonStringToMessage(actual[i], &m),
+                IsOk())
         << where;
     EXPECT_EQ(actual[i], codec::ToJson(m)) << where;
   }
@@ -121,9 +125,8 @@ class ReplayTest : public ::testing::Test {
            (std::string("replay_") + info->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    auto config = app::LoadConfig(kData + "/scenario.toml", {});
-    ASSERT_TRUE(config.ok()) << config.status();
-    config_ = *std::move(config);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(
+        config_, app::LoadConfig(kData + "/scenario.toml", {}));
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -148,7 +151,7 @@ class ReplayTest : public ::testing::Test {
 TEST_F(ReplayTest, ScenarioGivesTheExpectedOutputs) {
   const std::string input = kData + "/scenario.jsonl";
   auto kpis = Replay(input, "out");
-  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  ASSERT_THAT(kpis, IsOk());
   const fs::path out = dir_ / "out";
   ExpectJsonl<v1::Task>(out, "tasks.jsonl");
   ExpectJsonl<v1::Alert>(out, "alerts.jsonl");
@@ -166,8 +169,8 @@ TEST_F(ReplayTest, ScenarioGivesTheExpectedOutputs) {
 
 TEST_F(ReplayTest, SameInputSameBytes) {
   const std::string input = kData + "/scenario.jsonl";
-  ASSERT_TRUE(Replay(input, "first").ok());
-  ASSERT_TRUE(Replay(input, "second").ok());
+  ASSERT_THAT(Replay(input, "first"), IsOk());
+  ASSERT_THAT(Replay(input, "second"), IsOk());
   for (const char* name : {"tasks.jsonl", "alerts.jsonl", "contacts.jsonl",
                            "dlq.jsonl", "summary.json"}) {
     const std::string first = ReadFile(dir_ / "first" / name);
@@ -185,19 +188,19 @@ TEST_F(ReplayTest, MalformedLinesGoToTheDlqAndTheRunGoesOn) {
       R"({"event_id":"3","call_id":"c3","caller":"+74951230003","started":{}})"
       "\n");
   auto kpis = Replay(input, "out");
-  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  ASSERT_THAT(kpis, IsOk());
   const auto dlq = ReadLines(dir_ / "out" / "dlq.jsonl");
   ASSERT_EQ(dlq.size(), 2u);
   v1::DeadLetter letter;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(dlq[0], &letter).ok());
+  ASSERT_THAT(google::protobuf::util::JsonStringToMessage(dlq[0], &letter),
+              IsOk());
   EXPECT_EQ(letter.offset(), 2);
   EXPECT_EQ(letter.payload(), "{broken");
   EXPECT_EQ(letter.source_topic(), input);
   EXPECT_THAT(letter.error(), testing::StartsWith("line 2: "));
   EXPECT_EQ(letter.reason(), v1::DeadLetter::UNDECODABLE);
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(dlq[1], &letter).ok());
+  ASSERT_THAT(google::protobuf::util::JsonStringToMessage(dlq[1], &letter),
+              IsOk());
   EXPECT_EQ(letter.offset(), 5);  // no occurred_at: rejected by the engine
   EXPECT_THAT(letter.error(), testing::StartsWith("line 5: "));
   EXPECT_EQ(letter.key(), "+74951230003");
@@ -232,7 +235,7 @@ TEST_F(ReplayTest, EveryReasonComesOutOfARealBadLine) {
   ReplayOptions options;
   options.now = rules::ParseTime("2024-05-10T09:01:00Z").value();
   auto kpis = Replay(input, "out", options);
-  ASSERT_TRUE(kpis.ok()) << kpis.status();
+  ASSERT_THAT(kpis, IsOk());
   const auto dlq = ReadLines(dir_ / "out" / "dlq.jsonl");
   const std::vector<v1::DeadLetter::Reason> want = {
       v1::DeadLetter::UNDECODABLE,    v1::DeadLetter::MISSING_FIELD,
@@ -242,8 +245,8 @@ TEST_F(ReplayTest, EveryReasonComesOutOfARealBadLine) {
   std::set<v1::DeadLetter::Reason> seen;
   for (size_t i = 0; i < dlq.size(); ++i) {
     v1::DeadLetter letter;
-    ASSERT_TRUE(
-        google::protobuf::util::JsonStringToMessage(dlq[i], &letter).ok())
+    ASSERT_THAT(google::protobuf::util::JsonStringToMessage(dlq[i], &letter),
+                IsOk())
         << dlq[i];
     EXPECT_EQ(letter.reason(), want[i]) << dlq[i];
     EXPECT_EQ(letter.offset(), static_cast<int64_t>(i + 2)) << dlq[i];
@@ -268,11 +271,11 @@ TEST_F(ReplayTest, UntilFiresWhatIsDueByThen) {
       "\n"
       R"({"event_id":"e","occurred_at":"2024-05-01T09:00:30Z","call_id":"c1","caller":"+74951230001","line":"l","direction":"INBOUND","ended":{"reason":"ABANDONED"}})"
       "\n");
-  ASSERT_TRUE(Replay(input, "no_until").ok());
+  ASSERT_THAT(Replay(input, "no_until"), IsOk());
   EXPECT_EQ(ReadFile(dir_ / "no_until" / "alerts.jsonl"), "");
   ReplayOptions options;
   options.until = 1714557600LL * rules::kSecond + rules::kHour + 1;  // 10:00
-  ASSERT_TRUE(Replay(input, "until", options).ok());
+  ASSERT_THAT(Replay(input, "until", options), IsOk());
   const auto alerts = ReadLines(dir_ / "until" / "alerts.jsonl");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_THAT(alerts[0], HasSubstr("\"kind\":\"CALLBACK_SLA_BREACH\""));
@@ -313,7 +316,7 @@ class FutureEventTest : public ReplayTest {
     for (const std::string& line : ReadLines(sim)) {
       if (events.size() == 200) break;
       v1::CallEvent e;
-      EXPECT_TRUE(codec::ParseEventJson(line, &e).ok()) << line;
+      EXPECT_THAT(codec::ParseEventJson(line, &e), IsOk()) << line;
       events.push_back(e);
     }
     EXPECT_EQ(events.size(), 200u);
@@ -349,8 +352,8 @@ class FutureEventTest : public ReplayTest {
     const auto dlq = ReadLines(dir_ / "checked" / "dlq.jsonl");
     ASSERT_EQ(dlq.size(), 1u);
     v1::DeadLetter letter;
-    ASSERT_TRUE(
-        google::protobuf::util::JsonStringToMessage(dlq[0], &letter).ok());
+    ASSERT_THAT(google::protobuf::util::JsonStringToMessage(dlq[0], &letter),
+                IsOk());
     EXPECT_EQ(letter.reason(), v1::DeadLetter::FUTURE);
     EXPECT_EQ(letter.offset(), static_cast<int64_t>(at + 1));
     EXPECT_THAT(dlq[0], HasSubstr("\"reason\":\"FUTURE\""));
@@ -381,16 +384,16 @@ TEST_F(FutureEventTest, BadNowIsAnError) {
 TEST_F(ReplayTest, StateDirKeepsTheStateForInspect) {
   ReplayOptions options;
   options.state_dir = (dir_ / "state").string();
-  ASSERT_TRUE(Replay(kData + "/scenario.jsonl", "out", options).ok());
+  ASSERT_THAT(Replay(kData + "/scenario.jsonl", "out", options), IsOk());
   auto record = state::InspectCaller(options.state_dir, "+74951110002");
-  ASSERT_TRUE(record.ok()) << record.status();
+  ASSERT_THAT(record, IsOk());
   EXPECT_EQ(record->email(), "b@example.com");
   EXPECT_EQ(record->inbound_calls(), 2u);
 }
 
 TEST_F(ReplayTest, MissingInputIsAnError) {
-  auto kpis = Replay((dir_ / "nope.jsonl").string(), "out");
-  EXPECT_TRUE(absl::IsNotFound(kpis.status())) << kpis.status();
+  EXPECT_THAT(Replay((dir_ / "nope.jsonl").string(), "out"),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 // The binary: exit code 0 with bad lines, the KPI report on stdout.

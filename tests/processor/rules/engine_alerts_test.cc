@@ -5,20 +5,27 @@
 #include "date/tz.h"
 #include "gtest/gtest.h"
 #include "tests/processor/rules/engine_test_harness.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::rules::testing {
 namespace {
 
+using ::callflow_testing::IsOk;
 using v1::Alert;
+using v1::CallbackAttempt;
+using v1::CallEnded;
 constexpr char kCaller[] = "+74951234567";
 const std::string kTask = "cb:+74951234567:m1e";
 
 TEST(AlertTest, EmergencyForEveryAlarmAtOnce) {
   EngineHarness h;
-  ASSERT_TRUE(h.Apply(R"({"event_id":"al1","occurred_at":"2024-05-01T10:00:00Z",
-      "line":"hotline","alarm":{"zone":"Building B","kind":"FIRE",
-      "message":"smoke on floor 3"}})")
-                  .ok());
+  ASSERT_THAT(
+      h.Apply(CallEventBuilder()
+                  .Id("al1")
+                  .At("2024-05-01T10:00:00Z")
+                  .Line("hotline")
+                  .Alarm("Building B", v1::Alarm::FIRE, "smoke on floor 3")),
+      IsOk());
   ASSERT_EQ(h.sink().alerts.size(), 1u);
   const Alert& a = h.sink().alerts[0];
   EXPECT_EQ(a.alert_id(), "emg:al1");
@@ -38,9 +45,9 @@ TEST(AlertTest, SlaBreachWhenFirstAttemptIsLate) {
   h.AdvanceTo("2024-05-01T10:59:59Z");
   EXPECT_TRUE(h.sink().alerts.empty());
   // The attempt at 11:30 comes after the due time: the breach fires first.
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-05-01T11:30:00Z", kCaller, kTask, "NO_ANSWER")
-          .ok());
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T11:30:00Z", kCaller, kTask,
+                        CallbackAttempt::NO_ANSWER),
+              IsOk());
   ASSERT_EQ(h.sink().alerts.size(), 1u);
   const Alert& a = h.sink().alerts[0];
   EXPECT_EQ(a.alert_id(), "sla:" + kTask);
@@ -56,9 +63,9 @@ TEST(AlertTest, NoSlaBreachWhenAttemptedInTime) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
                kCaller);
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-05-01T11:00:00Z", kCaller, kTask, "NO_ANSWER")
-          .ok());
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T11:00:00Z", kCaller, kTask,
+                        CallbackAttempt::NO_ANSWER),
+              IsOk());
   h.AdvanceTo("2024-05-02T12:00:00Z");
   EXPECT_TRUE(h.sink().alerts.empty());
 }
@@ -67,8 +74,9 @@ TEST(AlertTest, TaskOverdueOncePerLaterAttempt) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
                kCaller);
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-05-01T10:30:00Z", kCaller, kTask, "BUSY").ok());
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:30:00Z", kCaller, kTask,
+                        CallbackAttempt::BUSY),
+              IsOk());
   // Attempt 2 is due 2024-05-02T10:30; overdue at 12:30.
   h.AdvanceTo("2024-05-02T12:29:59Z");
   EXPECT_TRUE(h.sink().alerts.empty());
@@ -85,10 +93,13 @@ TEST(AlertTest, TaskOverdueOncePerLaterAttempt) {
 
 TEST(AlertTest, ReminderOverdueWithoutAttempt) {
   EngineHarness h;
-  ASSERT_TRUE(h.Apply(R"({"event_id":"e1","occurred_at":"2024-05-01T10:00:00Z",
-      "caller":"+74951234567","line":"sales","customer_event":{
-      "customer_event_id":"ev","starts_at":"2024-05-04T10:00:00Z"}})")
-                  .ok());
+  ASSERT_THAT(h.Apply(CallEventBuilder()
+                          .Id("e1")
+                          .At("2024-05-01T10:00:00Z")
+                          .Caller("+74951234567")
+                          .Line("sales")
+                          .CustomerEvent("ev", "2024-05-04T10:00:00Z")),
+              IsOk());
   h.AdvanceTo("2024-05-02T11:59:59Z");
   EXPECT_TRUE(h.sink().alerts.empty());
   h.AdvanceTo("2024-05-02T12:00:00Z");
@@ -101,11 +112,12 @@ TEST(AlertTest, ReminderOverdueWithoutAttempt) {
 // `starts` - 48 h but not before `at`, follow-up due `starts` + 48 h).
 Verdict Schedule(EngineHarness& h, const std::string& id, const std::string& at,
                  const std::string& starts) {
-  return h.Apply("{\"event_id\":\"" + id + "\",\"occurred_at\":\"" + at +
-                 "\",\"caller\":\"" + kCaller +
-                 "\",\"line\":\"sales\",\"customer_event\":{"
-                 "\"customer_event_id\":\"ev\",\"starts_at\":\"" +
-                 starts + "\"}}");
+  return h.Apply(CallEventBuilder()
+                     .Id(id)
+                     .At(at)
+                     .Caller(kCaller)
+                     .Line("sales")
+                     .CustomerEvent("ev", starts));
 }
 const std::string kRem = std::string("rem:") + kCaller + ":ev";
 const std::string kFup = std::string("fup:") + kCaller + ":ev";
@@ -113,10 +125,11 @@ const std::string kFup = std::string("fup:") + kCaller + ":ev";
 // A customer event whose follow-up is due 2024-05-03T07:30; its reminder is
 // done in time.
 void FollowUpDueAt0730(EngineHarness& h) {
-  ASSERT_TRUE(
-      Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z").ok());
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-04-29T10:05:00Z", kCaller, kRem, "REACHED").ok());
+  ASSERT_THAT(Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z"),
+              IsOk());
+  ASSERT_THAT(h.Attempt("a1", "2024-04-29T10:05:00Z", kCaller, kRem,
+                        CallbackAttempt::REACHED),
+              IsOk());
 }
 
 // Issue 10: a follow-up due at 07:30 and first tried at 13:15 raised nothing.
@@ -125,8 +138,9 @@ TEST(AlertTest, FollowUpOverdueWhenFirstTriedLate) {
   FollowUpDueAt0730(h);
   h.AdvanceTo("2024-05-03T09:29:59Z");
   EXPECT_TRUE(h.sink().alerts.empty());
-  ASSERT_TRUE(
-      h.Attempt("a2", "2024-05-03T13:15:00Z", kCaller, kFup, "NO_ANSWER").ok());
+  ASSERT_THAT(h.Attempt("a2", "2024-05-03T13:15:00Z", kCaller, kFup,
+                        CallbackAttempt::NO_ANSWER),
+              IsOk());
   ASSERT_EQ(h.sink().alerts.size(), 1u);
   const Alert& a = h.sink().alerts[0];
   EXPECT_EQ(a.alert_id(), "overdue:" + kFup + ":1");
@@ -149,8 +163,9 @@ TEST(AlertTest, NoFollowUpOverdueWhenTriedInTime) {
   EngineHarness h;
   FollowUpDueAt0730(h);
   // Exactly at due + overdue_after still counts as in time.
-  ASSERT_TRUE(
-      h.Attempt("a2", "2024-05-03T09:30:00Z", kCaller, kFup, "NO_ANSWER").ok());
+  ASSERT_THAT(h.Attempt("a2", "2024-05-03T09:30:00Z", kCaller, kFup,
+                        CallbackAttempt::NO_ANSWER),
+              IsOk());
   h.AdvanceTo("2024-05-09T00:00:00Z");
   EXPECT_TRUE(h.sink().alerts.empty());
 }
@@ -160,8 +175,8 @@ TEST(AlertTest, NoFollowUpOverdueWhenTriedInTime) {
 TEST(AlertTest, MovedFollowUpIsOverdueFromItsNewDueTime) {
   EngineHarness h;
   FollowUpDueAt0730(h);
-  ASSERT_TRUE(
-      Schedule(h, "e2", "2024-04-30T10:00:00Z", "2024-05-02T07:30:00Z").ok());
+  ASSERT_THAT(Schedule(h, "e2", "2024-04-30T10:00:00Z", "2024-05-02T07:30:00Z"),
+              IsOk());
   h.AdvanceTo("2024-05-04T09:29:59Z");  // past the old due + 2 h
   EXPECT_TRUE(h.sink().alerts.empty());
   h.AdvanceTo("2024-05-04T09:30:00Z");
@@ -177,10 +192,11 @@ TEST(AlertTest, EveryDialledTaskKindCanBeOverdue) {
   EngineHarness h;
   h.MissedCall("m1", "2024-04-29T09:00:00Z", "2024-04-29T09:00:30Z", "c1",
                kCaller);
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-04-29T09:30:00Z", kCaller, kTask, "BUSY").ok());
-  ASSERT_TRUE(
-      Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z").ok());
+  ASSERT_THAT(h.Attempt("a1", "2024-04-29T09:30:00Z", kCaller, kTask,
+                        CallbackAttempt::BUSY),
+              IsOk());
+  ASSERT_THAT(Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z"),
+              IsOk());
   h.AdvanceTo("2024-05-10T00:00:00Z");
   std::map<std::string, int> by_id;
   for (const Alert& a : h.sink().alerts) {
@@ -199,13 +215,10 @@ void Calls(EngineHarness& h, int answered, int missed,
     std::string caller = "+7495100" + std::to_string(1000 + i);
     std::string at = "2024-05-01T" + hhmm + ":" + (i < 10 ? "0" : "") +
                      std::to_string(i) + "Z";
-    ASSERT_TRUE(
-        h.Apply(EngineHarness::Leg(id + "s", at, id, caller, R"("started":{})"))
-            .ok());
-    std::string end = i < answered ? R"("ended":{"reason":"COMPLETED"})"
-                                   : R"("ended":{"reason":"ABANDONED"})";
-    ASSERT_TRUE(
-        h.Apply(EngineHarness::Leg(id + "e", at, id, caller, end)).ok());
+    ASSERT_THAT(h.Apply(Leg(id + "s", at, id, caller).Started()), IsOk());
+    const CallEnded::EndReason end =
+        i < answered ? CallEnded::COMPLETED : CallEnded::ABANDONED;
+    ASSERT_THAT(h.Apply(Leg(id + "e", at, id, caller).Ended(end)), IsOk());
   }
 }
 
@@ -241,13 +254,12 @@ EngineOptions SilentLineOptions() {
 TEST(AlertTest, LineSilentCountsOnlyBusinessHours) {
   EngineHarness h(SilentLineOptions());
   // 17:50 Moscow = 14:50 UTC; 10 min left today, 20 min tomorrow from 09:00.
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s1", "2024-05-01T14:50:00Z", "c1",
-                                         kCaller, R"("started":{})"))
-                  .ok());
-  ASSERT_TRUE(
-      h.Apply(EngineHarness::Leg("s2", "2024-05-01T14:55:00Z", "c1", kCaller,
-                                 R"("ended":{"reason":"COMPLETED"})"))
-          .ok());
+  ASSERT_THAT(
+      h.Apply(Leg("s1", "2024-05-01T14:50:00Z", "c1", kCaller).Started()),
+      IsOk());
+  ASSERT_THAT(h.Apply(Leg("s2", "2024-05-01T14:55:00Z", "c1", kCaller)
+                          .Ended(CallEnded::COMPLETED)),
+              IsOk());
   h.AdvanceTo("2024-05-02T06:19:59Z");
   EXPECT_TRUE(h.sink().alerts.empty());
   h.AdvanceTo("2024-05-02T06:20:00Z");

@@ -1,10 +1,14 @@
 // R2: missed calls, the callback lifecycle, stale legs, out-of-order legs.
 #include "gtest/gtest.h"
 #include "tests/processor/rules/engine_test_harness.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::rules::testing {
 namespace {
 
+using ::callflow_testing::IsOk;
+using v1::CallbackAttempt;
+using v1::CallEnded;
 using v1::Task;
 constexpr char kCaller[] = "8 (495) 123-45-67";
 constexpr char kE164[] = "+74951234567";
@@ -33,10 +37,9 @@ TEST(CallbackTest, MissedCallOpensCallbackDueOneHourAfterStart) {
 
 TEST(CallbackTest, EndedWithoutStartedIsDueOneHourAfterTheEnd) {
   EngineHarness h;
-  ASSERT_TRUE(
-      h.Apply(EngineHarness::Leg("x1", "2024-05-01T10:00:00Z", "c1", kCaller,
-                                 R"("ended":{"reason":"NO_ANSWER"})"))
-          .ok());
+  ASSERT_THAT(h.Apply(Leg("x1", "2024-05-01T10:00:00Z", "c1", kCaller)
+                          .Ended(CallEnded::NO_ANSWER)),
+              IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 1u);
   EXPECT_EQ(h.sink().tasks[0].task_id(), std::string("cb:") + kE164 + ":x1");
   EXPECT_EQ(Ts(h.sink().tasks[0].due_at()), "2024-05-01T11:00:00Z");
@@ -44,20 +47,18 @@ TEST(CallbackTest, EndedWithoutStartedIsDueOneHourAfterTheEnd) {
 
 TEST(CallbackTest, CompletedOrAnsweredLegsAreNotMissed) {
   EngineHarness h;
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("a", "2024-05-01T10:00:00Z", "c1",
-                                         kCaller, R"("started":{})"))
-                  .ok());
-  ASSERT_TRUE(
-      h.Apply(EngineHarness::Leg("b", "2024-05-01T10:01:00Z", "c1", kCaller,
-                                 R"("ended":{"reason":"COMPLETED"})"))
-          .ok());
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("c", "2024-05-01T10:02:00Z", "c2",
-                                         kCaller, R"("answered":{})"))
-                  .ok());
-  ASSERT_TRUE(
-      h.Apply(EngineHarness::Leg("d", "2024-05-01T10:03:00Z", "c2", kCaller,
-                                 R"("ended":{"reason":"FAILED"})"))
-          .ok());
+  ASSERT_THAT(
+      h.Apply(Leg("a", "2024-05-01T10:00:00Z", "c1", kCaller).Started()),
+      IsOk());
+  ASSERT_THAT(h.Apply(Leg("b", "2024-05-01T10:01:00Z", "c1", kCaller)
+                          .Ended(CallEnded::COMPLETED)),
+              IsOk());
+  ASSERT_THAT(
+      h.Apply(Leg("c", "2024-05-01T10:02:00Z", "c2", kCaller).Answered()),
+      IsOk());
+  ASSERT_THAT(h.Apply(Leg("d", "2024-05-01T10:03:00Z", "c2", kCaller)
+                          .Ended(CallEnded::FAILED)),
+              IsOk());
   EXPECT_TRUE(h.sink().tasks.empty());
   EXPECT_EQ(h.sink().Sum(FactKind::kAnswered), 2);
   EXPECT_EQ(h.sink().Sum(FactKind::kMissed), 0);
@@ -82,24 +83,29 @@ TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
   EngineOptions options;
   options.lines["sales"].callback_number = "+74950000000";
   EngineHarness h(options);
-  ASSERT_TRUE(h.Apply(R"({"event_id":"ct","occurred_at":"2024-05-01T09:00:00Z",
-      "caller":"+74951234567","contact":{"email":"a@b.ru"}})")
-                  .ok());
+  ASSERT_THAT(h.Apply(CallEventBuilder()
+                          .Id("ct")
+                          .At("2024-05-01T09:00:00Z")
+                          .Caller("+74951234567")
+                          .Contact("a@b.ru")),
+              IsOk());
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
                kCaller);
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-05-01T10:30:00Z", kCaller, kTask, "NO_ANSWER")
-          .ok());
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:30:00Z", kCaller, kTask,
+                        CallbackAttempt::NO_ANSWER),
+              IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   EXPECT_EQ(h.sink().tasks[1].status(), Task::UPDATED);
   EXPECT_EQ(h.sink().tasks[1].attempt(), 2u);
   EXPECT_EQ(Ts(h.sink().tasks[1].due_at()), "2024-05-02T10:30:00Z");
-  ASSERT_TRUE(
-      h.Attempt("a2", "2024-05-02T10:30:00Z", kCaller, kTask, "BUSY").ok());
+  ASSERT_THAT(h.Attempt("a2", "2024-05-02T10:30:00Z", kCaller, kTask,
+                        CallbackAttempt::BUSY),
+              IsOk());
   EXPECT_EQ(h.sink().tasks[2].attempt(), 3u);
   EXPECT_EQ(Ts(h.sink().tasks[2].due_at()), "2024-05-03T10:30:00Z");
-  ASSERT_TRUE(
-      h.Attempt("a3", "2024-05-03T10:30:00Z", kCaller, kTask, "FAILED").ok());
+  ASSERT_THAT(h.Attempt("a3", "2024-05-03T10:30:00Z", kCaller, kTask,
+                        CallbackAttempt::FAILED),
+              IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 5u);
   EXPECT_EQ(h.sink().tasks[3].status(), Task::UNREACHABLE);
   const Task& mail = h.sink().tasks[4];
@@ -112,8 +118,9 @@ TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
             "Уточните, пожалуйста, когда можем с Вами связаться или "
             "перезвоните по номеру +74950000000.");
   // The task is closed: a further attempt is counted and ignored.
-  ASSERT_TRUE(
-      h.Attempt("a4", "2024-05-03T11:00:00Z", kCaller, kTask, "REACHED").ok());
+  ASSERT_THAT(h.Attempt("a4", "2024-05-03T11:00:00Z", kCaller, kTask,
+                        CallbackAttempt::REACHED),
+              IsOk());
   EXPECT_EQ(h.sink().tasks.size(), 5u);
   EXPECT_EQ(h.sink().Sum(FactKind::kIgnoredAttempt), 1);
 }
@@ -123,8 +130,9 @@ TEST(CallbackTest, UnreachableWithoutEmailSendsNoEmail) {
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
                kCaller);
   for (const char* id : {"a1", "a2", "a3"}) {
-    ASSERT_TRUE(
-        h.Attempt(id, "2024-05-01T10:30:00Z", kCaller, kTask, "BUSY").ok());
+    ASSERT_THAT(h.Attempt(id, "2024-05-01T10:30:00Z", kCaller, kTask,
+                          CallbackAttempt::BUSY),
+                IsOk());
   }
   ASSERT_EQ(h.sink().tasks.size(), 4u);
   EXPECT_EQ(h.sink().tasks.back().status(), Task::UNREACHABLE);
@@ -134,8 +142,9 @@ TEST(CallbackTest, ReachedClosesTaskAndNextMissOpensANewOne) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
                kCaller);
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-05-01T10:40:00Z", kCaller, kTask, "REACHED").ok());
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:40:00Z", kCaller, kTask,
+                        CallbackAttempt::REACHED),
+              IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   EXPECT_EQ(h.sink().tasks[1].status(), Task::DONE);
   h.MissedCall("m2", "2024-05-01T12:00:00Z", "2024-05-01T12:00:10Z", "c2",
@@ -149,13 +158,13 @@ TEST(CallbackTest, ClientCallingBackClosesTheTask) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
                kCaller);
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("b1", "2024-05-01T10:10:00Z", "c2",
-                                         kCaller, R"("started":{})"))
-                  .ok());
-  ASSERT_TRUE(
-      h.Apply(EngineHarness::Leg("b2", "2024-05-01T10:10:20Z", "c2", kCaller,
-                                 R"("answered":{"wait_seconds":20})"))
-          .ok());
+  ASSERT_THAT(
+      h.Apply(Leg("b1", "2024-05-01T10:10:00Z", "c2", kCaller).Started()),
+      IsOk());
+  ASSERT_THAT(
+      h.Apply(
+          Leg("b2", "2024-05-01T10:10:20Z", "c2", kCaller).Answered("", 20)),
+      IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   EXPECT_EQ(h.sink().tasks[1].status(), Task::DONE);
   EXPECT_EQ(h.sink().tasks[1].reason(), "client_called_back");
@@ -163,18 +172,18 @@ TEST(CallbackTest, ClientCallingBackClosesTheTask) {
 
 TEST(CallbackTest, AttemptForUnknownTaskIsIgnored) {
   EngineHarness h;
-  ASSERT_TRUE(
-      h.Attempt("a1", "2024-05-01T10:00:00Z", kCaller, "cb:nope", "REACHED")
-          .ok());
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:00:00Z", kCaller, "cb:nope",
+                        CallbackAttempt::REACHED),
+              IsOk());
   EXPECT_TRUE(h.sink().tasks.empty());
   EXPECT_EQ(h.sink().Sum(FactKind::kIgnoredAttempt), 1);
 }
 
 TEST(CallbackTest, StaleLegIsClosedAsMissedAfterMaxCallDuration) {
   EngineHarness h;
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
-                                         kCaller, R"("started":{})"))
-                  .ok());
+  ASSERT_THAT(
+      h.Apply(Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller).Started()),
+      IsOk());
   h.AdvanceTo("2024-05-01T13:59:59Z");
   EXPECT_TRUE(h.sink().tasks.empty());
   h.AdvanceTo("2024-05-01T14:00:00Z");
@@ -185,12 +194,12 @@ TEST(CallbackTest, StaleLegIsClosedAsMissedAfterMaxCallDuration) {
 
 TEST(CallbackTest, StaleAnsweredLegIsNotMissed) {
   EngineHarness h;
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s1", "2024-05-01T10:00:00Z", "c1",
-                                         kCaller, R"("started":{})"))
-                  .ok());
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("s2", "2024-05-01T10:00:05Z", "c1",
-                                         kCaller, R"("answered":{})"))
-                  .ok());
+  ASSERT_THAT(
+      h.Apply(Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller).Started()),
+      IsOk());
+  ASSERT_THAT(
+      h.Apply(Leg("s2", "2024-05-01T10:00:05Z", "c1", kCaller).Answered()),
+      IsOk());
   h.AdvanceTo("2024-05-01T15:00:00Z");
   EXPECT_TRUE(h.sink().tasks.empty());
   EXPECT_EQ(h.sink().Sum(FactKind::kAnswered), 1);
@@ -200,16 +209,15 @@ TEST(CallbackTest, EndedBeforeAnsweredWithinLatenessIsNotMissed) {
   EngineOptions options;
   options.allowed_lateness = 60 * kSecond;
   EngineHarness h(options);
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("o1", "2024-05-01T10:00:00Z", "c1",
-                                         kCaller, R"("started":{})"))
-                  .ok());
-  ASSERT_TRUE(
-      h.Apply(EngineHarness::Leg("o3", "2024-05-01T10:00:30Z", "c1", kCaller,
-                                 R"("ended":{"reason":"ABANDONED"})"))
-          .ok());
-  ASSERT_TRUE(h.Apply(EngineHarness::Leg("o2", "2024-05-01T10:00:10Z", "c1",
-                                         kCaller, R"("answered":{})"))
-                  .ok());
+  ASSERT_THAT(
+      h.Apply(Leg("o1", "2024-05-01T10:00:00Z", "c1", kCaller).Started()),
+      IsOk());
+  ASSERT_THAT(h.Apply(Leg("o3", "2024-05-01T10:00:30Z", "c1", kCaller)
+                          .Ended(CallEnded::ABANDONED)),
+              IsOk());
+  ASSERT_THAT(
+      h.Apply(Leg("o2", "2024-05-01T10:00:10Z", "c1", kCaller).Answered()),
+      IsOk());
   h.AdvanceTo("2024-05-01T10:05:00Z");
   EXPECT_TRUE(h.sink().tasks.empty());
   EXPECT_EQ(h.sink().Sum(FactKind::kAnswered), 1);

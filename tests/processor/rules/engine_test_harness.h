@@ -4,11 +4,12 @@
 #include <vector>
 
 #include "callflow/v1/events.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/line_aggregator.h"
 #include "processor/rules/testing/in_memory_state.h"
+#include "tests/processor/rules/event_builders.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::rules::testing {
 
@@ -50,13 +51,6 @@ class RecordingSink : public OutputSink {
   LineAggregator aggregator;
 };
 
-inline v1::CallEvent Event(const std::string& json) {
-  v1::CallEvent e;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &e);
-  EXPECT_TRUE(status.ok()) << status.ToString() << " in " << json;
-  return e;
-}
-
 inline TimeNs T(const std::string& rfc3339) {
   return ParseTime(rfc3339).value();
 }
@@ -67,9 +61,8 @@ class EngineHarness {
   explicit EngineHarness(EngineOptions options = {})
       : options_(std::move(options)), engine_(options_), sink_(options_) {}
 
-  Verdict Apply(const std::string& json) { return engine_process(Event(json)); }
-  // Process() of a built event, then the aggregator (as replay does).
-  Verdict engine_process(const v1::CallEvent& event) {
+  // Process() of an event, then the aggregator (as replay does).
+  Verdict Apply(const v1::CallEvent& event) {
     Verdict s = engine_.Process(event, state_, sink_);
     sink_.aggregator.AdvanceWatermark(state_.MutablePartition().watermark(),
                                       sink_);
@@ -81,37 +74,28 @@ class EngineHarness {
                                       sink_);
   }
 
-  // A leg event as JSON. `body` is e.g. R"("started":{})".
-  static std::string Leg(const std::string& id, const std::string& at,
-                         const std::string& call, const std::string& caller,
-                         const std::string& body,
-                         const std::string& direction = "INBOUND",
-                         const std::string& line = "sales") {
-    return "{\"event_id\":\"" + id + "\",\"occurred_at\":\"" + at +
-           "\",\"call_id\":\"" + call + "\",\"caller\":\"" + caller +
-           "\",\"line\":\"" + line + "\",\"direction\":\"" + direction + "\"," +
-           body + "}";
-  }
-  // A missed inbound call: started at `at`, abandoned 30 s later.
+  // A missed inbound call: started at `at`, abandoned at `end_at`.
   void MissedCall(const std::string& id, const std::string& at,
                   const std::string& end_at, const std::string& call,
                   const std::string& caller,
                   const std::string& line = "sales") {
-    ASSERT_TRUE(Apply(Leg(id + "s", at, call, caller, R"("started":{})",
-                          "INBOUND", line))
-                    .ok());
-    ASSERT_TRUE(Apply(Leg(id + "e", end_at, call, caller,
-                          R"("ended":{"reason":"ABANDONED"})", "INBOUND", line))
-                    .ok());
+    ASSERT_THAT(Apply(Leg(id + "s", at, call, caller).Line(line).Started()),
+                ::callflow_testing::IsOk());
+    ASSERT_THAT(Apply(Leg(id + "e", end_at, call, caller)
+                          .Line(line)
+                          .Ended(v1::CallEnded::ABANDONED)),
+                ::callflow_testing::IsOk());
   }
+  // The dialer's attempt on task `task_id`.
   Verdict Attempt(const std::string& id, const std::string& at,
                   const std::string& caller, const std::string& task_id,
-                  const std::string& result) {
-    return Apply("{\"event_id\":\"" + id + "\",\"occurred_at\":\"" + at +
-                 "\",\"caller\":\"" + caller +
-                 "\",\"direction\":\"OUTBOUND\",\"callback_attempt\":{"
-                 "\"task_id\":\"" +
-                 task_id + "\",\"result\":\"" + result + "\"}}");
+                  v1::CallbackAttempt::AttemptResult result) {
+    return Apply(CallEventBuilder()
+                     .Id(id)
+                     .At(at)
+                     .Caller(caller)
+                     .Outbound()
+                     .CallbackAttempt(task_id, result));
   }
 
   Engine& engine() { return engine_; }

@@ -12,9 +12,13 @@
 
 #include "date/tz.h"
 #include "tests/processor/rules/engine_test_harness.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::rules::testing {
 namespace {
+
+using ::callflow_testing::IsOk;
+using v1::CallEnded;
 
 constexpr int kPartitions = 4;
 
@@ -36,7 +40,7 @@ EngineOptions Options() {
 // A day of calls on three lines; "quiet" has long gaps.
 std::vector<v1::CallEvent> Traffic(uint64_t seed) {
   std::mt19937_64 rng(seed);
-  std::vector<std::pair<TimeNs, std::string>> legs;  // (time, json)
+  std::vector<std::pair<TimeNs, v1::CallEvent>> legs;
   const TimeNs start = T("2026-03-02T00:00:00Z");
   int id = 0;
   for (TimeNs t = start; t < start + 12 * kHour;
@@ -49,26 +53,23 @@ std::vector<v1::CallEvent> Traffic(uint64_t seed) {
     const bool missed = rng() % 10 < ((t / (20 * kMinute)) % 4 == 0 ? 6 : 1);
     const TimeNs end = t + (10 + rng() % 120) * kSecond;
     legs.emplace_back(
-        t, EngineHarness::Leg(call + "s", FormatTime(t), call, caller,
-                              R"("started":{})", "INBOUND", line));
+        t, Leg(call + "s", FormatTime(t), call, caller).Line(line).Started());
     if (!missed) {
-      legs.emplace_back(
-          t + kSecond, EngineHarness::Leg(
-                           call + "a", FormatTime(t + kSecond), call, caller,
-                           R"("answered":{"agent_id":"a1"})", "INBOUND", line));
+      legs.emplace_back(t + kSecond,
+                        Leg(call + "a", FormatTime(t + kSecond), call, caller)
+                            .Line(line)
+                            .Answered("a1"));
     }
-    legs.emplace_back(
-        end, EngineHarness::Leg(
-                 call + "e", FormatTime(end), call, caller,
-                 missed ? R"("ended":{"reason":"ABANDONED"})"
-                        : R"("ended":{"reason":"COMPLETED","talk_seconds":60})",
-                 "INBOUND", line));
+    const CallEventBuilder ended =
+        Leg(call + "e", FormatTime(end), call, caller).Line(line);
+    legs.emplace_back(end, missed ? ended.Ended(CallEnded::ABANDONED)
+                                  : ended.Ended(CallEnded::COMPLETED, 60));
   }
   std::stable_sort(legs.begin(), legs.end(), [](const auto& a, const auto& b) {
     return a.first < b.first;
   });
   std::vector<v1::CallEvent> events;
-  for (const auto& [t, json] : legs) events.push_back(Event(json));
+  for (auto& [t, event] : legs) events.push_back(std::move(event));
   return events;
 }
 
@@ -113,7 +114,7 @@ void ExpectMergerEqualsReplay(uint64_t seed, bool repeat_updates) {
   // Replay: one engine, one aggregator.
   EngineHarness replay(options);
   for (const auto& e : events) {
-    ASSERT_TRUE(replay.engine_process(e).ok());
+    ASSERT_THAT(replay.Apply(e), IsOk());
   }
 
   // The pipeline: partitions by caller, cycles of random length.
@@ -161,7 +162,7 @@ void ExpectMergerEqualsReplay(uint64_t seed, bool repeat_updates) {
   for (const auto& e : events) {
     const int p = static_cast<int>(StableHash(e.caller()) % kPartitions);
     Part& part = *parts[p];
-    ASSERT_TRUE(part.engine.Process(e, part.state, part.sink).ok());
+    ASSERT_THAT(part.engine.Process(e, part.state, part.sink), IsOk());
     if (++part.in_cycle >= 1 + static_cast<int>(rng() % 40)) publish(p);
   }
   for (int p = 0; p < kPartitions; ++p) publish(p);

@@ -11,6 +11,7 @@
 #include "processor/metrics/metrics_server.h"
 #include "processor/metrics/pipeline_metrics.h"
 #include "tests/processor/metrics/scrape.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::runtime {
 using pipeline::PartitionPhase;
@@ -19,13 +20,13 @@ namespace {
 
 using ::callflow::metrics::testing::Exposition;
 using ::callflow::metrics::testing::Scrape;
+using ::callflow_testing::IsOk;
 
 class MetricsBridgeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = metrics::MetricsServer::Start("127.0.0.1:0");
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(server_,
+                                  metrics::MetricsServer::Start("127.0.0.1:0"));
     calls_ = std::make_unique<metrics::CallCenterMetrics>(server_->registry(),
                                                           options_);
     pipeline_ = std::make_unique<metrics::PipelineMetrics>(server_->registry());
@@ -34,7 +35,7 @@ class MetricsBridgeTest : public ::testing::Test {
 
   Exposition ScrapeNow() {
     auto scraped = Scrape(server_->port());
-    EXPECT_TRUE(scraped.ok()) << scraped.status();
+    EXPECT_THAT(scraped, IsOk());
     return scraped.ok() ? *scraped : Exposition{};
   }
 

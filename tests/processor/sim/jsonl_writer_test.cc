@@ -3,12 +3,17 @@
 #include <sstream>
 #include <string>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "processor/codec/codec.h"
 #include "processor/rules/time.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::sim {
 namespace {
+
+using ::callflow_testing::IsOk;
+using ::testing::Not;
 
 v1::CallEvent Started() {
   v1::CallEvent e;
@@ -26,28 +31,28 @@ v1::CallEvent Started() {
 TEST(JsonlWriterTest, GoodLinesAreCodecJson) {
   std::ostringstream out;
   JsonlWriter writer(&out, {.seed = 1, .malformed_rate = 0});
-  ASSERT_TRUE(writer.Write(Started()).ok());
+  ASSERT_THAT(writer.Write(Started()), IsOk());
   EXPECT_EQ(out.str(), codec::ToJson(Started()) + "\n");
   EXPECT_EQ(writer.lines(), 1u);
   EXPECT_EQ(writer.malformed(), 0u);
   v1::CallEvent back;
-  ASSERT_TRUE(codec::ParseEventJson(out.str(), &back).ok());
+  ASSERT_THAT(codec::ParseEventJson(out.str(), &back), IsOk());
   EXPECT_EQ(back.SerializeAsString(), Started().SerializeAsString());
 }
 
 TEST(JsonlWriterTest, MalformedLinesAreRejectedOrLackAnEventId) {
   using M = JsonlWriter::Malformation;
   v1::CallEvent e;
-  EXPECT_FALSE(codec::ParseEventJson(
-                   JsonlWriter::Malformed(Started(), M::kTruncated), &e)
-                   .ok());
-  EXPECT_FALSE(codec::ParseEventJson(
-                   JsonlWriter::Malformed(Started(), M::kUnknownEnum), &e)
-                   .ok());
+  EXPECT_THAT(codec::ParseEventJson(
+                  JsonlWriter::Malformed(Started(), M::kTruncated), &e),
+              Not(IsOk()));
+  EXPECT_THAT(codec::ParseEventJson(
+                  JsonlWriter::Malformed(Started(), M::kUnknownEnum), &e),
+              Not(IsOk()));
   const std::string no_id =
       JsonlWriter::Malformed(Started(), M::kMissingEventId);
   EXPECT_EQ(no_id.find("event_id"), std::string::npos) << no_id;
-  ASSERT_TRUE(codec::ParseEventJson(no_id, &e).ok()) << no_id;
+  ASSERT_THAT(codec::ParseEventJson(no_id, &e), IsOk()) << no_id;
   EXPECT_TRUE(e.event_id().empty());
   EXPECT_TRUE(e.has_started());
 }
@@ -55,7 +60,7 @@ TEST(JsonlWriterTest, MalformedLinesAreRejectedOrLackAnEventId) {
 TEST(JsonlWriterTest, MalformedRateAddsLines) {
   std::ostringstream out;
   JsonlWriter writer(&out, {.seed = 2, .malformed_rate = 0.5});
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(writer.Write(Started()).ok());
+  for (int i = 0; i < 200; ++i) ASSERT_THAT(writer.Write(Started()), IsOk());
   EXPECT_GT(writer.malformed(), 60u);
   EXPECT_LT(writer.malformed(), 140u);
   EXPECT_EQ(writer.lines(), 200 + writer.malformed());

@@ -15,10 +15,12 @@
 #include "processor/rules/testing/in_memory_state.h"
 #include "processor/sim/callback_predictor.h"
 #include "processor/sim/jsonl_writer.h"
+#include "tests/support/status_matchers.h"
 
 namespace callflow::sim {
 namespace {
 
+using ::callflow_testing::IsOk;
 using v1::CallEnded;
 using v1::CallEvent;
 
@@ -44,7 +46,7 @@ std::string Jsonl(uint64_t seed, uint64_t calls, double malformed_rate) {
   std::ostringstream out;
   JsonlWriter writer(&out, {.seed = seed, .malformed_rate = malformed_rate});
   CallEvent e;
-  while (sim.Next(&e)) EXPECT_TRUE(writer.Write(e).ok());
+  while (sim.Next(&e)) EXPECT_THAT(writer.Write(e), IsOk());
   return out.str();
 }
 
@@ -229,7 +231,7 @@ TEST_F(SimulatedDay, EngineKnowsEveryTaskTheDialerWorks) {
   TaskSink sink;
   int attempts = 0;
   for (const CallEvent& e : events()) {
-    ASSERT_TRUE(engine.Process(e, state, sink).ok()) << e.DebugString();
+    ASSERT_THAT(engine.Process(e, state, sink), IsOk()) << e.DebugString();
     if (e.has_callback_attempt()) {
       ++attempts;
       EXPECT_TRUE(sink.ids.contains(e.callback_attempt().task_id()))
@@ -264,7 +266,7 @@ TEST(TrafficSimulatorTest, EngineRaisesThePredictedTaskAlerts) {
   TaskSink sink;
   CallEvent e;
   while (sim.Next(&e)) {
-    ASSERT_TRUE(engine.Process(e, state, sink).ok()) << e.DebugString();
+    ASSERT_THAT(engine.Process(e, state, sink), IsOk()) << e.DebugString();
   }
   ASSERT_NE(sim.predictor(), nullptr);
   const std::vector<PredictedAlert>& predicted = sim.predictor()->alerts();
@@ -313,7 +315,7 @@ TEST(TrafficSimulatorTest, EveryLineParsesExceptTheMalformedOnes) {
   std::ostringstream sink;
   JsonlWriter writer(&sink, {.seed = 3, .malformed_rate = 0.01});
   v1::CallEvent e;
-  while (sim.Next(&e)) ASSERT_TRUE(writer.Write(e).ok());
+  while (sim.Next(&e)) ASSERT_THAT(writer.Write(e), IsOk());
   EXPECT_EQ(good, static_cast<int>(sim.stats().events));
   EXPECT_EQ(rejected + no_id, static_cast<int>(writer.malformed()));
   EXPECT_GT(rejected, 0);
