@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -81,6 +82,18 @@ inline void FillCaller(v1::CallerState& c, const std::string& key,
   c.mutable_callback()->set_task_id("cb:" + key);
 }
 
+// Uniform picks in [0, n) from a seeded generator (randomized tests).
+class RandomPick {
+ public:
+  explicit RandomPick(uint32_t seed) : rng_(seed) {}
+  int operator()(int n) {
+    return std::uniform_int_distribution<int>(0, n - 1)(rng_);
+  }
+
+ private:
+  std::mt19937 rng_;
+};
+
 // A timer near the watermark with a few distinct keys and refs, so equal
 // due times and tie-breaks occur (randomized tests).
 template <typename Pick>
@@ -113,6 +126,31 @@ std::vector<rules::Timer> PopAll(Timers& state, rules::TimeNs watermark) {
     out.push_back(std::move(*t));
   }
   return out;
+}
+
+// The steps the randomized timer tests share. Adds the same random timer to
+// `store` and `reference`.
+inline void AddRandomTimer(RandomPick& pick, rules::TimeNs watermark,
+                           PartitionStore& store, ReferenceTimers& reference) {
+  const rules::Timer t = RandomTimer(pick, watermark);
+  store.AddTimer(t);
+  reference.AddTimer(t);
+}
+
+// Moves `watermark` on now and then, and pops the next due timer from both:
+// they must agree.
+inline ::testing::AssertionResult PopsAlike(RandomPick& pick,
+                                            rules::TimeNs& watermark,
+                                            PartitionStore& store,
+                                            ReferenceTimers& reference) {
+  if (pick(3) == 0) watermark += pick(10);
+  const std::optional<rules::Timer> got = store.PopDueTimer(watermark);
+  if (got == reference.PopDueTimer(watermark)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "the store and the reference pop different timers at watermark "
+         << watermark;
 }
 
 }  // namespace callflow::state::testing

@@ -23,10 +23,7 @@ using ::callflow_testing::StatusIs;
 // sealed batch, reads see both, and a crash before WriteSealed() loses both.
 TEST_F(PartitionStoreTest, SealedTimersMatchReferenceThroughWritesAndCrashes) {
   Reopen();
-  std::mt19937 rng(11);
-  auto pick = [&rng](int n) {
-    return static_cast<int>(std::uniform_int_distribution<int>(0, n - 1)(rng));
-  };
+  RandomPick pick(11);
   ReferenceTimers reference;
   ReferenceTimers sealed;
   ReferenceTimers committed;
@@ -35,13 +32,9 @@ TEST_F(PartitionStoreTest, SealedTimersMatchReferenceThroughWritesAndCrashes) {
   for (int step = 0; step < 4000; ++step) {
     const int op = pick(100);
     if (op < 45) {
-      rules::Timer t = RandomTimer(pick, watermark);
-      store_->AddTimer(t);
-      reference.AddTimer(t);
+      AddRandomTimer(pick, watermark, *store_, reference);
     } else if (op < 75) {
-      if (pick(3) == 0) watermark += pick(10);
-      ASSERT_EQ(store_->PopDueTimer(watermark),
-                reference.PopDueTimer(watermark))
+      ASSERT_TRUE(PopsAlike(pick, watermark, *store_, reference))
           << "step " << step;
     } else if (op < 85) {
       if (pending) {

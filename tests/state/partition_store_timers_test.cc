@@ -84,23 +84,16 @@ TEST_F(PartitionStoreTest, PopDueTimerAfterRestart) {
 // rolled back to its last committed copy on a crash.
 TEST_F(PartitionStoreTest, TimersMatchReferenceThroughCommitsAndCrashes) {
   Reopen();
-  std::mt19937 rng(7);
-  auto pick = [&rng](int n) {
-    return static_cast<int>(std::uniform_int_distribution<int>(0, n - 1)(rng));
-  };
+  RandomPick pick(7);
   ReferenceTimers reference;
   ReferenceTimers committed;
   rules::TimeNs watermark = 0;
   for (int step = 0; step < 3000; ++step) {
     const int op = pick(100);
     if (op < 45) {
-      Timer t = RandomTimer(pick, watermark);
-      store_->AddTimer(t);
-      reference.AddTimer(t);
+      AddRandomTimer(pick, watermark, *store_, reference);
     } else if (op < 75) {
-      if (pick(3) == 0) watermark += pick(10);
-      ASSERT_EQ(store_->PopDueTimer(watermark),
-                reference.PopDueTimer(watermark))
+      ASSERT_TRUE(PopsAlike(pick, watermark, *store_, reference))
           << "step " << step;
     } else if (op < 90) {
       ASSERT_THAT(store_->Commit(step), IsOk());
