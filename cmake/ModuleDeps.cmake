@@ -36,6 +36,8 @@ function(callflow_write_module_map file)
     if(NOT libs)
       set(libs "")
     endif()
+    # $<TARGET_NAME_IF_EXISTS:x> is a dependency on x where x is built.
+    list(TRANSFORM libs REPLACE "^\\$<TARGET_NAME_IF_EXISTS:(.*)>$" "\\1")
     list(JOIN rel_sources "," rel_sources)
     list(JOIN libs "," libs)
     string(APPEND out "${t}|${type}|${rel_dir}|${rel_sources}|${libs}\n")
