@@ -91,6 +91,17 @@ int RunIngestCommand(const IngestFlags& flags) {
         2);
   }
 
+  // The FUTURE check of docs/RULES.md §6: live input against the wall clock, a
+  // file read to its end against --now (none without it, like replay).
+  ingest::FutureCheck future;
+  if (flags.follow || !flags.from_topic.empty()) {
+    future = ingest::FutureCheck::WallClock(config->engine.max_future_skew);
+  } else if (!flags.now.empty()) {
+    auto now = ParseTimeFlag("--now", flags.now);
+    if (!now.ok()) return Fail(now.status(), 2);
+    future = ingest::FutureCheck::At(*now, config->engine.max_future_skew);
+  }
+
   std::unique_ptr<ingest::EventSink> sink;
   if (!flags.out.empty()) {
     auto file =
@@ -123,17 +134,6 @@ int RunIngestCommand(const IngestFlags& flags) {
         std::make_unique<ingest::IngestMetrics>(server->registry());
     std::cerr << "ingest: metrics at http://" << flags.metrics_address
               << "/metrics\n";
-  }
-
-  // The FUTURE check of docs/RULES.md §6: live input against the wall clock, a
-  // file read to its end against --now (none without it, like replay).
-  ingest::FutureCheck future;
-  if (flags.follow || !flags.from_topic.empty()) {
-    future = ingest::FutureCheck::WallClock(config->engine.max_future_skew);
-  } else if (!flags.now.empty()) {
-    auto now = ParseTimeFlag("--now", flags.now);
-    if (!now.ok()) return Fail(now.status(), 2);
-    future = ingest::FutureCheck::At(*now, config->engine.max_future_skew);
   }
 
   const ingest::Format format = flags.format == "callevent"

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -133,10 +134,13 @@ TEST(IngestFutureTest, NowGoesWithAFileReadToItsEndOnly) {
     EXPECT_TRUE(Contains(r.err, "--now is the reference time of a file"))
         << r.err;
   }
+  std::filesystem::remove("x");
   auto r = RunCallflow({"ingest", "--format", "callevent", "--input",
                         "in.jsonl", "--out", "x", "--now", "yesterday"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_TRUE(Contains(r.err, "--now: ")) << r.err;
+  // A flag mistake is reported before the output file is created.
+  EXPECT_FALSE(std::filesystem::exists("x"));
 }
 
 }  // namespace
