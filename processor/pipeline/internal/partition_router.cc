@@ -38,8 +38,10 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
       ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE
           ? 0
           : ts.timestamp * 1000000;
-  if (message.key() != nullptr) {
-    e->key.assign(*message.key());
+  // key_pointer(), not key(): key() allocates a std::string per message.
+  if (message.key_pointer() != nullptr) {
+    e->key.assign(static_cast<const char*>(message.key_pointer()),
+                  message.key_len());
   } else {
     e->key.clear();
   }

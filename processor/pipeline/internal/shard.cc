@@ -133,12 +133,14 @@ void Shard::TakeBatch() {
 // Reads the batch's callers that are not cached with one MultiGet per
 // partition (random point reads are the store's bottleneck).
 void Shard::PrefetchBatch() {
-  absl::flat_hash_map<int32_t, std::vector<std::string>> keys;
+  // Reused from batch to batch: the lists keep their capacity.
+  for (auto& [partition, list] : prefetch_keys_) list.clear();
   for (const Envelope* e : batch_) {
     if (e->kind != Envelope::Kind::kEvent) continue;
-    keys[e->partition].push_back(engine_.KeyFor(e->event));
+    prefetch_keys_[e->partition].push_back(engine_.KeyFor(e->event));
   }
-  for (auto& [partition, list] : keys) {
+  for (auto& [partition, list] : prefetch_keys_) {
+    if (list.empty()) continue;
     auto it = owned_.find(partition);
     if (it == owned_.end()) continue;
     std::sort(list.begin(), list.end());
