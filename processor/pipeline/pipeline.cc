@@ -31,6 +31,10 @@ constexpr int64_t kDefaultSessionTimeoutMs = 45000;
 constexpr auto kProducerFlushTimeout = std::chrono::milliseconds(10000);
 // How long a seek of a newly ready partition may take.
 constexpr int kSeekTimeoutMs = 10000;
+// The poll loop's round: one consume that may wait (ms), then up to
+// kRoundMessages more that are ready; the shards are woken once per round.
+constexpr int kPollWaitMs = 20;
+constexpr int kRoundMessages = 256;
 
 // The longest a previous owner on a shared state dir may keep a partition's
 // RocksDB lock: its final commit waits up to message.timeout.ms for
@@ -337,20 +341,24 @@ absl::Status Pipeline::Run() {
   if (!s.ok()) OnFatal(s);
   auto last_lag = std::chrono::steady_clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
-    std::unique_ptr<RdKafka::Message> msg(consumer_->consume(20));
-    switch (msg->err()) {
-      case RdKafka::ERR_NO_ERROR:
+    // A round: the first consume waits, the others take only what is ready,
+    // so a backlog is routed in batches and DrainPending below wakes each
+    // waiting shard once per batch instead of once per message.
+    for (int n = 0; n < kRoundMessages; ++n) {
+      std::unique_ptr<RdKafka::Message> msg(
+          consumer_->consume(n == 0 ? kPollWaitMs : 0));
+      const RdKafka::ErrorCode err = msg->err();
+      if (err == RdKafka::ERR_NO_ERROR) {
         router_->Route(*msg);
-        break;
-      case RdKafka::ERR__TIMED_OUT:
-      case RdKafka::ERR__PARTITION_EOF:
-        break;
-      case RdKafka::ERR__FATAL:
-        OnFatal(KafkaStatus(msg->err(), "consumer"));
-        break;
-      default:
+        continue;
+      }
+      if (err == RdKafka::ERR__FATAL) {
+        OnFatal(KafkaStatus(err, "consumer"));
+      } else if (err != RdKafka::ERR__TIMED_OUT &&
+                 err != RdKafka::ERR__PARTITION_EOF) {
         spdlog::warn("consumer: {}", msg->errstr());
-        break;
+      }
+      break;
     }
     for (LoadedPartition& loaded : loader_->TakeReady()) {
       FinishAssign(loaded);

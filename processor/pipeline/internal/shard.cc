@@ -17,6 +17,9 @@ namespace callflow::pipeline {
 namespace {
 
 constexpr size_t kMaxBatch = 512;
+// How long an idle shard waits to be woken before it checks its commit
+// cycle, idle partitions and group offsets again.
+constexpr auto kIdleWait = std::chrono::milliseconds(5);
 // How often idle partitions are checked (their watermark moves by this).
 constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
 // How often the owned partitions' RocksDB offsets are stored for the group
@@ -68,6 +71,12 @@ Shard::Shard(int index, ShardContext context)
             ctx_.observer),
       engine_(ctx_.engine_options) {
   batch_.reserve(kMaxBatch);
+  // A cycle's last acknowledgement wakes the idle shard that waits for it.
+  for (DeliveryTracker* t :
+       {&trackers_[0], &trackers_[1], &changelog_trackers_[0],
+        &changelog_trackers_[1]}) {
+    t->set_on_all_reported([this] { channel_.Notify(); });
+  }
 }
 
 Shard::~Shard() { Join(); }
@@ -82,7 +91,6 @@ void Shard::Join() {
 }
 
 void Shard::Run() {
-  int idle_rounds = 0;
   while (true) {
     Envelope* e =
         held_ != nullptr ? std::exchange(held_, nullptr) : channel_.TryPop();
@@ -92,15 +100,12 @@ void Shard::Run() {
       AdvanceIdle();
       StoreGroupOffsets();
       if (CommitDue()) Seal();
-      // Back off gently: a short spin, then 1 ms naps.
-      if (++idle_rounds < 64) {
-        std::this_thread::yield();
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
+      // Until the poll thread pushes or the outstanding records are all
+      // acknowledged (both wake this thread); the checks above run at least
+      // every kIdleWait.
+      channel_.WaitForPush(kIdleWait);
       continue;
     }
-    idle_rounds = 0;
     if (IsControl(*e)) {
       const bool stop = e->kind == Envelope::Kind::kStop;
       HandleControl(*e);  // fulfils its promise
