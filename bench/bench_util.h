@@ -46,6 +46,10 @@ inline double SecondsSince(std::chrono::steady_clock::time_point start) {
 // (CLOCK_PROCESS_CPUTIME_ID).
 double ProcessCpuSeconds();
 
+// Context switches of every thread of this process so far, voluntary (a
+// thread waited: futex, poll, sleep) and involuntary (getrusage).
+uint64_t ProcessContextSwitches();
+
 // rules::StableHash of `key` (counting distinct callers). Partitions come
 // from pipeline::Murmur2Partition, as the processor expects.
 uint64_t KeyHash(std::string_view key);

@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "bench/alloc_counter.h"
 #include "bench/bench_util.h"
 #include "bench/commit_latency_sampler.h"
 #include "bench/kafka_clients.h"
@@ -63,6 +64,11 @@ struct PipelinePass {
   uint64_t distinct = 0;
   uint64_t commits = 0, commit_us = 0;
   double cpu_seconds = 0;  // CPU time of the whole process during the pass
+  // From the first consumed event to the last commit: operator new calls,
+  // and context switches of every thread (voluntary and not: the wake-ups).
+  uint64_t allocations = 0;
+  uint64_t context_switches = 0;
+  double first_consume_ms = 0, done_ms = 0;  // the steady clock's ms
   int shards = 0;
 };
 
@@ -125,12 +131,19 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
                        PipelinePass& pass) {
   const auto start = Clock::now();
   const double cpu_start = ProcessCpuSeconds();
+  // Taken when the sampler first sees a consumed offset (within its 1 ms
+  // period): what the group join and the partitions' loading cost stays out.
+  std::optional<uint64_t> allocations_start, switches_start;
   double processed_ms = -1, rss_peak = 0;
   int64_t last_report = 0;
   auto next_rss = Clock::now();
   while (true) {
     const int64_t committed = sampler.Sample();
     const double now_ms = CommitLatencySampler::NowMs();
+    if (!allocations_start && sampler.first_consume_ms() >= 0) {
+      allocations_start = AllocationCount();
+      switches_start = ProcessContextSwitches();
+    }
     if (processed_ms < 0 && stats.TotalProcessed() >= total) {
       processed_ms = now_ms;
     }
@@ -156,6 +169,12 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
   // wall time on a shared machine (another tenant's load stretches wall
   // time, much less the CPU time the same work takes).
   pass.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  // Everything the process did meanwhile: the pipeline's threads, the mock
+  // brokers' (no operator new: C), and this thread's sampling.
+  pass.allocations = AllocationCount() - allocations_start.value_or(0);
+  pass.context_switches = ProcessContextSwitches() - switches_start.value_or(0);
+  pass.first_consume_ms = sampler.first_consume_ms();
+  pass.done_ms = done_ms;
   pass.rss_peak = std::max(rss_peak, RssMb());
   pass.seconds = (done_ms - sampler.first_consume_ms()) / 1000.0;
   pass.rate = static_cast<double>(total) / pass.seconds;
@@ -212,11 +231,16 @@ absl::StatusOr<PipelinePass> RunPipelinePass(const E2eArgs& args,
       "pipeline (changelog {}, key check {}, round {}): {} events committed "
       "in {:.2f} s = {:.0f} events/s (processed at {:.0f}/s); {} tasks {} "
       "alerts {} contacts {} dead letters, {} commits; {:.2f} CPU-s = {:.0f} "
-      "events per CPU-second",
+      "events per CPU-second; {:.1f} allocations (operator new) per event, "
+      "{:.0f} context switches per 1K events (steady clock {:.0f}..{:.0f} "
+      "ms)",
       spec.changelog ? "on" : "off", spec.key_check ? "on" : "off", spec.round,
       total, pass.seconds, pass.rate, pass.processed_rate, stats.tasks.load(),
       stats.alerts.load(), stats.contacts.load(), stats.TotalDeadLetters(),
-      pass.commits, pass.cpu_seconds, total / pass.cpu_seconds);
+      pass.commits, pass.cpu_seconds, total / pass.cpu_seconds,
+      static_cast<double>(pass.allocations) / total,
+      pass.context_switches * 1000.0 / total, pass.first_consume_ms,
+      pass.done_ms);
   const absl::Status run_status = runner.Stop();
   pass.shards = (*pipeline)->shard_count();
   if (!run_status.ok()) {
@@ -326,6 +350,11 @@ void PrintE2eResult(const E2eArgs& args, const Backlog& backlog,
                    .Int("shards", main.shards)
                    .Num("processed_events_per_s", main.processed_rate)
                    .Num("events_per_cpu_s", total / main.cpu_seconds)
+                   .Str("malloc", MallocName())
+                   .Num("allocs_per_event",
+                        static_cast<double>(main.allocations) / total)
+                   .Num("context_switches_per_1k_events",
+                        main.context_switches * 1000.0 / total)
                    .Num("rss_before_pipeline_mb", main.rss_before)
                    .Int("memory_budget_mb",
                         static_cast<int64_t>(args.backlog.memory_budget_mb))

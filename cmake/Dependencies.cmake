@@ -26,6 +26,38 @@ add_library(callflow_atomic_queue INTERFACE)
 target_include_directories(callflow_atomic_queue INTERFACE
   ${ATOMIC_QUEUE_INCLUDE_DIR})
 
+# The allocator of the executables (`callflow`, `callflow-bench`,
+# `callflow_micro_bench`, the tests): jemalloc (libjemalloc-dev) by default,
+# chosen by measurement (docs/PERFORMANCE.md "Allocator"); `mimalloc`
+# (libmimalloc-dev) or `system` (glibc's malloc) rebuild the alternatives.
+# Both libraries replace malloc/free process-wide when linked, so librdkafka
+# and RocksDB allocate through them too. Not used by the fuzz build (its
+# sanitizers bring their own allocator).
+set(CALLFLOW_ALLOCATOR jemalloc CACHE STRING
+    "malloc of the executables: jemalloc, mimalloc or system")
+set_property(CACHE CALLFLOW_ALLOCATOR PROPERTY STRINGS jemalloc mimalloc system)
+add_library(callflow_allocator INTERFACE)
+if(NOT CALLFLOW_FUZZ)
+  if(CALLFLOW_ALLOCATOR STREQUAL "jemalloc")
+    find_library(JEMALLOC_LIBRARY jemalloc REQUIRED)
+    set(allocator_library ${JEMALLOC_LIBRARY})
+  elseif(CALLFLOW_ALLOCATOR STREQUAL "mimalloc")
+    find_library(MIMALLOC_LIBRARY mimalloc REQUIRED)
+    set(allocator_library ${MIMALLOC_LIBRARY})
+  elseif(NOT CALLFLOW_ALLOCATOR STREQUAL "system")
+    message(FATAL_ERROR "CALLFLOW_ALLOCATOR must be jemalloc, mimalloc or "
+                        "system, not '${CALLFLOW_ALLOCATOR}'")
+  endif()
+  if(NOT CALLFLOW_ALLOCATOR STREQUAL "system")
+    # Kept even with --as-needed: nothing references its symbols by name
+    # before libc, yet it must come first to replace malloc.
+    target_link_libraries(callflow_allocator INTERFACE
+      "-Wl,--push-state,--no-as-needed" ${allocator_library}
+      "-Wl,--pop-state")
+  endif()
+  message(STATUS "callflow: allocator ${CALLFLOW_ALLOCATOR}")
+endif()
+
 include(${CMAKE_CURRENT_LIST_DIR}/ModuleDeps.cmake)
 
 # Helper: a project library with the project's warnings and include root.
@@ -48,7 +80,7 @@ function(callflow_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} callflow_test_support
-    GTest::gtest_main GTest::gmock)
+    GTest::gtest_main GTest::gmock callflow_allocator)
   # One label: gtest_discover_tests flattens a list of them.
   set(properties LABELS "${ARG_LABELS}")
   if(ARG_TIMEOUT)

@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev googletest git curl procps
   clang libclang-rt-14-dev  # ops/fuzz.sh: libFuzzer and the sanitizers
   clang-format  # ops/check-format.sh
+  libjemalloc-dev  # the executables' malloc (cmake -DCALLFLOW_ALLOCATOR)
 )
 
 missing=()

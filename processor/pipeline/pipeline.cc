@@ -34,9 +34,10 @@ constexpr int kSeekTimeoutMs = 10000;
 // What a previous owner needs beyond message.timeout.ms to write its last
 // cycle and close its store (OpenTimeout).
 constexpr auto kPreviousOwnerCloseMargin = std::chrono::minutes(1);
-// How long the poll loop waits for a message before it serves the loader
-// and the router again.
+// The poll loop's round: one consume that may wait this long, then up to
+// kRoundMessages more that are ready; the shards are woken once per round.
 constexpr auto kConsumeTimeout = std::chrono::milliseconds(20);
+constexpr int kRoundMessages = 256;
 // How often the poll loop updates the partitions' lag.
 constexpr auto kLagUpdateInterval = std::chrono::seconds(1);
 // How often librdkafka commits the offsets the shards stored to the group.
@@ -352,21 +353,24 @@ absl::Status Pipeline::Run() {
   if (!s.ok()) OnFatal(s);
   auto last_lag = std::chrono::steady_clock::now();
   while (!stop_.load(std::memory_order_relaxed)) {
-    std::unique_ptr<RdKafka::Message> msg(
-        consumer_->consume(static_cast<int>(kConsumeTimeout.count())));
-    switch (msg->err()) {
-      case RdKafka::ERR_NO_ERROR:
+    // A round: the first consume waits, the others take only what is ready,
+    // so a backlog is routed in batches and DrainPending below wakes each
+    // waiting shard once per batch instead of once per message.
+    for (int n = 0; n < kRoundMessages; ++n) {
+      std::unique_ptr<RdKafka::Message> msg(consumer_->consume(
+          n == 0 ? static_cast<int>(kConsumeTimeout.count()) : 0));
+      const RdKafka::ErrorCode err = msg->err();
+      if (err == RdKafka::ERR_NO_ERROR) {
         router_->Route(*msg);
-        break;
-      case RdKafka::ERR__TIMED_OUT:
-      case RdKafka::ERR__PARTITION_EOF:
-        break;
-      case RdKafka::ERR__FATAL:
-        OnFatal(KafkaStatus(msg->err(), "consumer"));
-        break;
-      default:
+        continue;
+      }
+      if (err == RdKafka::ERR__FATAL) {
+        OnFatal(KafkaStatus(err, "consumer"));
+      } else if (err != RdKafka::ERR__TIMED_OUT &&
+                 err != RdKafka::ERR__PARTITION_EOF) {
         spdlog::warn("consumer: {}", msg->errstr());
-        break;
+      }
+      break;
     }
     for (LoadedPartition& loaded : loader_->TakeReady()) {
       FinishAssign(loaded);

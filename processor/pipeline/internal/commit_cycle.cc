@@ -29,7 +29,15 @@ CommitCycle::CommitCycle(Context context)
                 DeliveryTracker(ctx_.delivery_errors)},
       changelog_trackers_{
           DeliveryTracker(ctx_.delivery_errors, /*record_offsets=*/true),
-          DeliveryTracker(ctx_.delivery_errors, /*record_offsets=*/true)} {}
+          DeliveryTracker(ctx_.delivery_errors, /*record_offsets=*/true)} {
+  if (ctx_.on_all_reported) {
+    for (DeliveryTracker* t :
+         {&trackers_[0], &trackers_[1], &changelog_trackers_[0],
+          &changelog_trackers_[1]}) {
+      t->set_on_all_reported(ctx_.on_all_reported);
+    }
+  }
+}
 
 absl::Status CommitCycle::SealPartition(int32_t partition,
                                         state::PartitionStore& store,

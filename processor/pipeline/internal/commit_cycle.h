@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,9 @@ class CommitCycle {
     // fails instead of waiting for the rest of the acknowledgements.
     const std::atomic<bool>& abort;
     std::atomic<uint64_t>* delivery_errors = nullptr;  // may be null
+    // Called on a delivery-report thread whenever one of the cycle's
+    // trackers has nothing outstanding left (may be empty).
+    std::function<void()> on_all_reported;
   };
 
   explicit CommitCycle(Context context);

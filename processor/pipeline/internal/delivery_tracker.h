@@ -5,10 +5,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace callflow::pipeline {
 
@@ -30,6 +32,13 @@ class DeliveryTracker {
 
   void OnProduced() { produced_.fetch_add(1, std::memory_order_relaxed); }
 
+  // Called (on the delivery-report thread) whenever a report leaves nothing
+  // outstanding: the shard is woken by it instead of polling for its
+  // acknowledgements. Set before the first record is produced.
+  void set_on_all_reported(std::function<void()> fn) {
+    on_all_reported_ = std::move(fn);
+  }
+
   // Records one delivery report; `error` says why a failed one failed.
   // Returns true for the first failure (so the caller logs only that one;
   // first_error() and failed() summarize the rest).
@@ -45,6 +54,7 @@ class DeliveryTracker {
     }
     if (!ok && error_counter_ != nullptr) error_counter_->fetch_add(1);
     cv_.notify_all();
+    AllReported();
     return first_failure;
   }
 
@@ -57,6 +67,7 @@ class DeliveryTracker {
       unproducible_.fetch_add(1, std::memory_order_relaxed);
     }
     cv_.notify_all();
+    AllReported();
   }
 
   bool records_offsets() const { return record_offsets_; }
@@ -103,6 +114,11 @@ class DeliveryTracker {
   }
 
  private:
+  void AllReported() {
+    if (on_all_reported_ && outstanding() == 0) on_all_reported_();
+  }
+
+  std::function<void()> on_all_reported_;
   std::atomic<uint64_t>* error_counter_;
   const bool record_offsets_;
   std::map<int32_t, int64_t> max_offsets_;  // guarded by mu_

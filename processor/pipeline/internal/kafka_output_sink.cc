@@ -1,7 +1,6 @@
 #include "processor/pipeline/internal/kafka_output_sink.h"
 
 #include <optional>
-#include <type_traits>
 
 #include "processor/pipeline/internal/output_limits.h"
 
@@ -46,7 +45,7 @@ void KafkaOutputSink::Send(const std::string& topic, std::string_view key,
 
 void KafkaOutputSink::EmitTask(const v1::Task& task) {
   if (holding_) {
-    held_.emplace_back(task);
+    held_.emplace_back(HeldKind::kTask, held_tasks_.Add(task));
   } else {
     ProduceTask(task);
   }
@@ -54,7 +53,7 @@ void KafkaOutputSink::EmitTask(const v1::Task& task) {
 
 void KafkaOutputSink::EmitAlert(const v1::Alert& alert) {
   if (holding_) {
-    held_.emplace_back(alert);
+    held_.emplace_back(HeldKind::kAlert, held_alerts_.Add(alert));
   } else {
     ProduceAlert(alert);
   }
@@ -62,7 +61,7 @@ void KafkaOutputSink::EmitAlert(const v1::Alert& alert) {
 
 void KafkaOutputSink::EmitContact(const v1::ContactContext& contact) {
   if (holding_) {
-    held_.emplace_back(contact);
+    held_.emplace_back(HeldKind::kContact, held_contacts_.Add(contact));
   } else {
     ProduceContact(contact);
   }
@@ -71,21 +70,23 @@ void KafkaOutputSink::EmitContact(const v1::ContactContext& contact) {
 void KafkaOutputSink::EndHold(bool produce) {
   holding_ = false;
   if (produce) {
-    for (const auto& output : held_) {
-      std::visit(
-          [this](const auto& o) {
-            using T = std::decay_t<decltype(o)>;
-            if constexpr (std::is_same_v<T, v1::Task>) {
-              ProduceTask(o);
-            } else if constexpr (std::is_same_v<T, v1::Alert>) {
-              ProduceAlert(o);
-            } else {
-              ProduceContact(o);
-            }
-          },
-          output);
+    for (const auto& [kind, slot] : held_) {
+      switch (kind) {
+        case HeldKind::kTask:
+          ProduceTask(held_tasks_.slots[slot]);
+          break;
+        case HeldKind::kAlert:
+          ProduceAlert(held_alerts_.slots[slot]);
+          break;
+        case HeldKind::kContact:
+          ProduceContact(held_contacts_.slots[slot]);
+          break;
+      }
     }
   }
+  held_tasks_.used = 0;
+  held_alerts_.used = 0;
+  held_contacts_.used = 0;
   held_.clear();
 }
 

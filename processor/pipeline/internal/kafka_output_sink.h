@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <variant>
+#include <utility>
 #include <vector>
 
 #include "callflow/v1/outputs.pb.h"
@@ -78,7 +78,25 @@ class KafkaOutputSink : public rules::OutputSink {
   int32_t partition_ = 0;
   std::map<int32_t, v1::LineUpdate> line_updates_;
   bool holding_ = false;
-  std::vector<std::variant<v1::Task, v1::Alert, v1::ContactContext>> held_;
+  // The held outputs, in slots reused from one engine call to the next:
+  // CopyFrom into a used message keeps its strings' capacity, so holding
+  // does not copy every string anew.
+  template <typename T>
+  struct HeldSlots {
+    // Copies `message` into the next free slot; returns its index.
+    size_t Add(const T& message) {
+      if (used == slots.size()) slots.emplace_back();
+      slots[used].CopyFrom(message);
+      return used++;
+    }
+    std::vector<T> slots;
+    size_t used = 0;
+  };
+  enum class HeldKind : uint8_t { kTask, kAlert, kContact };
+  HeldSlots<v1::Task> held_tasks_;
+  HeldSlots<v1::Alert> held_alerts_;
+  HeldSlots<v1::ContactContext> held_contacts_;
+  std::vector<std::pair<HeldKind, size_t>> held_;  // emission order
 };
 
 }  // namespace callflow::pipeline

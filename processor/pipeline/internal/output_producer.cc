@@ -1,5 +1,6 @@
 #include "processor/pipeline/internal/output_producer.h"
 
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <spdlog/spdlog.h>
 
@@ -24,6 +25,40 @@ DeliveryTracker* TrackerOf(void* opaque) {
 }
 bool IsOutput(void* opaque) {
   return (reinterpret_cast<uintptr_t>(opaque) & 1) != 0;
+}
+
+// rd_kafka_producev() needs the header name NUL-terminated.
+static_assert(kOwnerHeader.data()[kOwnerHeader.size()] == '\0');
+
+// Queues one record (copied) with librdkafka's C call, under the C++
+// client's handle and delivery report: the C++ produce() takes the topic
+// name by value (a heap copy per record for names over 15 characters) and
+// a Headers object per record. `payload` null: a tombstone; `owner` null:
+// no ownership header.
+RdKafka::ErrorCode ProduceCopy(RdKafka::Producer& producer,
+                               const std::string& topic, int32_t partition,
+                               std::string_view key, const char* payload,
+                               size_t len, const std::string* owner,
+                               void* opaque) {
+  void* value = const_cast<char*>(payload);
+  rd_kafka_resp_err_t err;
+  if (owner == nullptr) {
+    err = rd_kafka_producev(producer.c_ptr(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                            RD_KAFKA_V_PARTITION(partition),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_VALUE(value, len),
+                            RD_KAFKA_V_KEY(key.data(), key.size()),
+                            RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+  } else {
+    err = rd_kafka_producev(
+        producer.c_ptr(), RD_KAFKA_V_TOPIC(topic.c_str()),
+        RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(value, len),
+        RD_KAFKA_V_KEY(key.data(), key.size()),
+        RD_KAFKA_V_HEADER(kOwnerHeader.data(), owner->data(), owner->size()),
+        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+  }
+  return static_cast<RdKafka::ErrorCode>(err);
 }
 
 // A refusal of this one record that no retry or restart can undo.
@@ -148,10 +183,9 @@ absl::Status OutputProducer::Produce(const std::string& topic,
   RdKafka::Producer* producer = urgent ? urgent_.get() : bulk_.get();
   tracker->OnProduced();
   while (true) {
-    RdKafka::ErrorCode err = producer->produce(
-        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(payload.data()), payload.size(), key.data(),
-        key.size(), 0, Opaque(tracker, /*output=*/true));
+    RdKafka::ErrorCode err = ProduceCopy(
+        *producer, topic, RdKafka::Topic::PARTITION_UA, key, payload.data(),
+        payload.size(), /*owner=*/nullptr, Opaque(tracker, /*output=*/true));
     if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
     if (err == RdKafka::ERR__QUEUE_FULL) {
       // The poll thread serves reports; wait for room.
@@ -178,16 +212,12 @@ absl::Status OutputProducer::ProduceTo(const std::string& topic,
   tracker->OnProduced();
   const std::string owner_value = EncodeOwner(owner);
   while (true) {
-    RdKafka::Headers* headers = RdKafka::Headers::create();
-    headers->add(std::string(kOwnerHeader), owner_value.data(),
-                 owner_value.size());
-    RdKafka::ErrorCode err = bulk_->produce(
-        topic, partition, RdKafka::Producer::RK_MSG_COPY,
-        payload == nullptr ? nullptr : const_cast<char*>(payload->data()),
-        payload == nullptr ? 0 : payload->size(), key.data(), key.size(), 0,
-        headers, Opaque(tracker, /*output=*/false));
-    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();  // owns headers
-    delete headers;
+    RdKafka::ErrorCode err =
+        ProduceCopy(*bulk_, topic, partition, key,
+                    payload == nullptr ? nullptr : payload->data(),
+                    payload == nullptr ? 0 : payload->size(), &owner_value,
+                    Opaque(tracker, /*output=*/false));
+    if (err == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
     if (err == RdKafka::ERR__QUEUE_FULL) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       continue;

@@ -38,8 +38,10 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
       ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE
           ? 0
           : ts.timestamp * 1000000;
-  if (message.key() != nullptr) {
-    e->key.assign(*message.key());
+  // key_pointer(), not key(): key() allocates a std::string per message.
+  if (message.key_pointer() != nullptr) {
+    e->key.assign(static_cast<const char*>(message.key_pointer()),
+                  message.key_len());
   } else {
     e->key.clear();
   }
@@ -54,7 +56,10 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
   next_offset_[partition] = message.offset() + 1;
 
   PendingShard& pending = pending_[s];
-  if (pending.queue.empty() && channel.TryPush(e)) return;
+  if (pending.queue.empty() && channel.TryPush(e)) {
+    pending.pushed = true;
+    return;
+  }
   pending.queue.push_back(e);
   std::atomic<uint64_t>& peak = stats_.shards[s].pending_peak;
   if (pending.queue.size() > peak.load(std::memory_order_relaxed)) {
@@ -69,11 +74,15 @@ void PartitionRouter::DrainPending() {
     ShardChannel& channel = *channels_[s];
     while (!pending.queue.empty() && channel.TryPush(pending.queue.front())) {
       pending.queue.pop_front();
+      pending.pushed = true;
     }
     if (pending.queue.empty() && !pending.paused.empty() &&
         channel.size() <= channel.capacity() / 2) {
       Resume(s);
     }
+    // Once per round of the poll loop, not per push.
+    if (pending.pushed) channel.Notify();
+    pending.pushed = false;
   }
 }
 
@@ -139,8 +148,10 @@ void PartitionRouter::PushControl(size_t shard, Envelope* e) {
   // The shard drains its ring without waiting on this thread, so this ends.
   ShardChannel& channel = *channels_[shard];
   while (!channel.TryPush(e)) {
+    channel.Notify();
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   }
+  channel.Notify();
 }
 
 bool PartitionRouter::Assign(int32_t partition,

@@ -41,7 +41,9 @@ class PartitionRouter {
   // Messages of a partition not handed to its shard yet (its state is
   // still loading) are dropped: it is seeked to its start when ready.
   void Route(const RdKafka::Message& message);
-  // Pushes pending messages and resumes shards that drained.
+  // Pushes pending messages, resumes shards that drained and wakes the
+  // shards that wait for a push (ShardChannel::Notify): called once per
+  // round of the poll loop, after the round's Route calls.
   void DrainPending();
   // Refreshes per-partition lag from librdkafka's cached high watermarks.
   void UpdateLag();
@@ -70,6 +72,7 @@ class PartitionRouter {
   struct PendingShard {
     std::deque<Envelope*> queue;
     std::set<int32_t> paused;  // partitions this router paused
+    bool pushed = false;       // pushed to its ring this round
   };
   // Blocks (briefly) until `e` is in the ring; for control envelopes.
   void PushControl(size_t shard, Envelope* e);

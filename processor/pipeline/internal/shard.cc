@@ -17,9 +17,9 @@ namespace {
 // Most envelopes taken from the ring and processed as one batch (one
 // MultiGet per partition).
 constexpr size_t kMaxBatch = 512;
-// An empty ring: this many rounds of yield, then naps of kIdleNap.
-constexpr int kIdleSpinRounds = 64;
-constexpr auto kIdleNap = std::chrono::milliseconds(1);
+// How long an idle shard waits to be woken before it checks its commit
+// cycle, idle partitions and group offsets again.
+constexpr auto kIdleWait = std::chrono::milliseconds(5);
 // How often idle partitions are checked (their watermark moves by this).
 constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
 // How often the owned partitions' RocksDB offsets are stored for the group
@@ -68,6 +68,9 @@ Shard::Shard(int index, ShardContext context)
           .observer = ctx_.observer,
           .abort = ctx_.abort,
           .delivery_errors = &counters_.delivery_errors,
+          // A cycle's last acknowledgement wakes the idle shard that waits
+          // for it.
+          .on_all_reported = [this] { channel_.Notify(); },
       }),
       sink_(index, ctx_.topics, ctx_.producer, cycle_.outputs(), ctx_.stats,
             ctx_.observer),
@@ -87,7 +90,6 @@ void Shard::Join() {
 }
 
 void Shard::Run() {
-  int idle_rounds = 0;
   while (true) {
     Envelope* e =
         held_ != nullptr ? std::exchange(held_, nullptr) : channel_.TryPop();
@@ -97,15 +99,12 @@ void Shard::Run() {
       AdvanceIdle();
       StoreGroupOffsets();
       if (CommitDue()) Seal();
-      // Back off gently: a short spin, then 1 ms naps.
-      if (++idle_rounds < kIdleSpinRounds) {
-        std::this_thread::yield();
-      } else {
-        std::this_thread::sleep_for(kIdleNap);
-      }
+      // Until the poll thread pushes or the outstanding records are all
+      // acknowledged (both wake this thread); the checks above run at least
+      // every kIdleWait.
+      channel_.WaitForPush(kIdleWait);
       continue;
     }
-    idle_rounds = 0;
     if (IsControl(*e)) {
       const bool stop = e->kind == Envelope::Kind::kStop;
       HandleControl(*e);  // fulfils its promise
@@ -138,12 +137,14 @@ void Shard::TakeBatch() {
 // Reads the batch's callers that are not cached with one MultiGet per
 // partition (random point reads are the store's bottleneck).
 void Shard::PrefetchBatch() {
-  absl::flat_hash_map<int32_t, std::vector<std::string>> keys;
+  // Reused from batch to batch: the lists keep their capacity.
+  for (auto& [partition, list] : prefetch_keys_) list.clear();
   for (const Envelope* e : batch_) {
     if (e->kind != Envelope::Kind::kEvent) continue;
-    keys[e->partition].push_back(engine_.KeyFor(e->event));
+    prefetch_keys_[e->partition].push_back(engine_.KeyFor(e->event));
   }
-  for (auto& [partition, list] : keys) {
+  for (auto& [partition, list] : prefetch_keys_) {
+    if (list.empty()) continue;
     auto it = owned_.find(partition);
     if (it == owned_.end()) continue;
     std::sort(list.begin(), list.end());

@@ -7,10 +7,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "processor/pipeline/internal/commit_cycle.h"
 #include "processor/pipeline/internal/freeze_watch.h"
@@ -145,6 +147,8 @@ class Shard {
   rules::Engine engine_;
   std::map<int32_t, Owned> owned_;
   std::vector<Envelope*> batch_;
+  // PrefetchBatch's caller keys by partition, reused from batch to batch.
+  absl::flat_hash_map<int32_t, std::vector<std::string>> prefetch_keys_;
   Envelope* held_ = nullptr;
   std::vector<int32_t> touched_;
   // Poll times of the messages consumed since the last commit (kept only

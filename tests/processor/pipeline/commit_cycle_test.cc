@@ -118,7 +118,8 @@ class CommitCycleTest : public ::testing::Test {
                                 .stats = stats_,
                                 .observer = nullptr,
                                 .abort = abort_,
-                                .delivery_errors = &delivery_errors_};
+                                .delivery_errors = &delivery_errors_,
+                                .on_all_reported = {}};
   }
 
   // One processed event of partition 3: a changed caller, an output
