@@ -32,9 +32,10 @@ class DeliveryTracker {
 
   void OnProduced() { produced_.fetch_add(1, std::memory_order_relaxed); }
 
-  // Called (on the delivery-report thread) whenever a report leaves nothing
-  // outstanding: the shard is woken by it instead of polling for its
-  // acknowledgements. Set before the first record is produced.
+  // Called (on the delivery-report thread, under the tracker's lock: it must
+  // not call the tracker) whenever a report leaves nothing outstanding: the
+  // shard is woken by it instead of polling for its acknowledgements. Set
+  // before the first record is produced.
   void set_on_all_reported(std::function<void()> fn) {
     on_all_reported_ = std::move(fn);
   }
@@ -42,19 +43,20 @@ class DeliveryTracker {
   // Records one delivery report; `error` says why a failed one failed.
   // Returns true for the first failure (so the caller logs only that one;
   // first_error() and failed() summarize the rest).
+  //
+  // Everything happens under the lock: once a waiter sees the last report
+  // (WaitAll returns), the reporting thread no longer touches the tracker,
+  // so the owner may destroy it at once.
   bool OnDelivered(bool ok, std::string_view error = {}) {
+    std::lock_guard lock(mu_);
+    (ok ? acked_ : failed_).fetch_add(1, std::memory_order_relaxed);
     bool first_failure = false;
-    {
-      std::lock_guard lock(mu_);
-      (ok ? acked_ : failed_).fetch_add(1, std::memory_order_relaxed);
-      if (!ok && first_error_.empty()) {
-        first_error_ = error.empty() ? "unknown error" : std::string(error);
-        first_failure = true;
-      }
+    if (!ok && first_error_.empty()) {
+      first_error_ = error.empty() ? "unknown error" : std::string(error);
+      first_failure = true;
     }
     if (!ok && error_counter_ != nullptr) error_counter_->fetch_add(1);
-    cv_.notify_all();
-    AllReported();
+    ReportedLocked();
     return first_failure;
   }
 
@@ -62,12 +64,9 @@ class DeliveryTracker {
   // done, not failed, so the cycle commits past it; the producer counts it
   // on the unproducible path.
   void OnUnproducible() {
-    {
-      std::lock_guard lock(mu_);
-      unproducible_.fetch_add(1, std::memory_order_relaxed);
-    }
-    cv_.notify_all();
-    AllReported();
+    std::lock_guard lock(mu_);
+    unproducible_.fetch_add(1, std::memory_order_relaxed);
+    ReportedLocked();
   }
 
   bool records_offsets() const { return record_offsets_; }
@@ -114,7 +113,10 @@ class DeliveryTracker {
   }
 
  private:
-  void AllReported() {
+  // After a report, under mu_: wakes the waiters, and calls the hook when
+  // nothing is outstanding.
+  void ReportedLocked() {
+    cv_.notify_all();
     if (on_all_reported_ && outstanding() == 0) on_all_reported_();
   }
 

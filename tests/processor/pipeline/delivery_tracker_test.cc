@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 namespace callflow::pipeline {
@@ -73,6 +74,32 @@ TEST(DeliveryTrackerTest, RemembersTheHighestOffsetPerPartitionUntilCleared) {
   EXPECT_EQ(tracker.MaxOffset(1), 2);
   tracker.ClearOffsets();
   EXPECT_EQ(tracker.MaxOffset(0), -1);
+}
+
+// The owner may destroy a tracker as soon as WaitAll says everything is
+// reported, while the reporting thread is still returning from OnDelivered
+// (a test's local tracker, a finished cycle's): the report must not touch
+// the tracker after the waiter can see it.
+TEST(DeliveryTrackerTest, CanBeDestroyedAsSoonAsWaitAllReturns) {
+  // The hook dawdles; if it ran after the report became visible, the
+  // waiter would destroy the tracker meanwhile and the hook would see it.
+  std::atomic<bool> destroyed{false};
+  std::atomic<int> late{0};
+  for (int i = 0; i < 200; ++i) {
+    destroyed = false;
+    auto tracker = std::make_unique<DeliveryTracker>();
+    tracker->set_on_all_reported([&] {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      if (destroyed) late.fetch_add(1);
+    });
+    tracker->OnProduced();
+    std::thread reporter([t = tracker.get()] { t->OnDelivered(true); });
+    ASSERT_TRUE(tracker->WaitAll(milliseconds(60000)));
+    tracker.reset();
+    destroyed = true;
+    reporter.join();
+  }
+  EXPECT_EQ(late.load(), 0);
 }
 
 }  // namespace
