@@ -57,7 +57,6 @@ class CommitCycle {
  public:
   struct Context {
     int shard = 0;  // for messages and the observer
-    std::string events_topic;
     std::string changelog_topic;
     PartitionProducer& producer;
     OffsetPublisher& offsets;

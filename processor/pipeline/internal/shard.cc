@@ -60,7 +60,6 @@ Shard::Shard(int index, ShardContext context)
       group_offsets_(ctx_.consumer, ctx_.topics.events, index),
       cycle_(CommitCycle::Context{
           .shard = index,
-          .events_topic = ctx_.topics.events,
           .changelog_topic = ctx_.topics.changelog,
           .producer = ctx_.producer,
           .offsets = group_offsets_,

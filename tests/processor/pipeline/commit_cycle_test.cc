@@ -34,7 +34,6 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-constexpr char kEvents[] = "events";
 constexpr char kChangelog[] = "changelog";
 constexpr uint64_t kOwner = 42;
 
@@ -111,7 +110,7 @@ class CommitCycleTest : public ::testing::Test {
 
   CommitCycle::Context MakeContext() {
     return CommitCycle::Context{.shard = 0,
-                                .events_topic = kEvents,
+
                                 .changelog_topic = kChangelog,
                                 .producer = producer_,
                                 .offsets = group_,
