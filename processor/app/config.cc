@@ -351,6 +351,8 @@ class Schema {
         IntegerKey(&c->pipeline.commit_interval_ms, 1, kMaxU32));
     Add("pipeline.commit_max_events",
         IntegerKey(&c->pipeline.commit_max_events, 1, kMaxU32));
+    Add("pipeline.commit_slice_ms",
+        IntegerKey(&c->pipeline.commit_slice_ms, 0, 1000));
     Add("pipeline.ring_capacity",
         IntegerKey(&c->pipeline.ring_capacity, 2, kMaxU32));
     Add("pipeline.allowed_lateness",

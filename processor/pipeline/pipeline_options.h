@@ -50,6 +50,12 @@ struct PipelineOptions {
   // Defaults 200 ms / 50000 events.
   uint32_t commit_interval_ms = 200;
   uint32_t commit_max_events = 50000;
+  // How long a shard may spend at once sealing or writing a commit cycle
+  // (a slice of its partitions, one at least) before it processes the
+  // events waiting in its ring again: at high rates a whole cycle's RocksDB
+  // work takes tens of ms, which an urgent event (an EMERGENCY alarm) would
+  // otherwise wait behind. 0 = one partition at a time. Default 1 ms.
+  uint32_t commit_slice_ms = 1;
   // Capacity of each poll-thread -> shard ring (messages). Default 65536.
   size_t ring_capacity = 65536;
   // Allowed lateness in the pipeline (replay uses the top-level

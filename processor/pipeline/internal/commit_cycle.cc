@@ -74,6 +74,7 @@ void CommitCycle::Close(
   sealed_.tracker = &trackers_[current_];
   sealed_.changelog = &changelog_trackers_[current_];
   sealed_.cycle_ends_sent = false;
+  sealed_.written_some = false;
   sealed_.partitions.swap(sealing_);
   sealing_.clear();
   sealed_.polled = std::move(polled);
@@ -123,14 +124,13 @@ absl::Status CommitCycle::Finish(bool block) {
   }
   sealed_.polled.clear();
 
-  if (absl::Status s = WriteSealed(); !s.ok()) return s;
-
+  if (absl::Status s = WriteSealed(/*all=*/block); !s.ok()) return s;
   // Commit time = time the shard spent on the cycle (sealing, waiting for
-  // acknowledgements it could not overlap, writing).
-  const auto spent =
-      sealed_.busy + std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::steady_clock::now() - started);
-  const uint64_t us = spent.count();
+  // acknowledgements it could not overlap, writing, in one call or more).
+  sealed_.busy += std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
+  if (sealed_.pending) return absl::OkStatus();  // more at the next call
+  const uint64_t us = sealed_.busy.count();
   ShardCounters& counters = ctx_.stats.shards[ctx_.shard];
   counters.commits.fetch_add(1, std::memory_order_relaxed);
   counters.last_commit_us.store(us, std::memory_order_relaxed);
@@ -139,9 +139,16 @@ absl::Status CommitCycle::Finish(bool block) {
   return absl::OkStatus();
 }
 
-absl::Status CommitCycle::WriteSealed() {
+absl::Status CommitCycle::WriteSealed(bool all) {
+  const auto started = std::chrono::steady_clock::now();
   std::vector<std::pair<int32_t, int64_t>> offsets;
-  for (const SealedPartition& sealed : sealed_.partitions) {
+  for (int written = 0; !sealed_.partitions.empty(); ++written) {
+    // At least one partition per call; more while within the slice.
+    if (!all && written > 0 &&
+        std::chrono::steady_clock::now() - started >= ctx_.write_slice) {
+      break;
+    }
+    const SealedPartition sealed = sealed_.partitions.front();
     state::PartitionStore& store = *sealed.store;
     absl::Status s;
     if (sealed.owner != 0 && store.sealed()) {
@@ -160,9 +167,10 @@ absl::Status CommitCycle::WriteSealed() {
       ctx_.stats.partitions[sealed.partition].committed_offset = *sealed.next;
       offsets.emplace_back(sealed.partition, *sealed.next);
     }
+    sealed_.partitions.erase(sealed_.partitions.begin());
+    sealed_.written_some = true;
   }
-  sealed_.partitions.clear();
-  sealed_.pending = false;
+  sealed_.pending = !sealed_.partitions.empty();
   PublishOffsets(offsets);
   return absl::OkStatus();
 }

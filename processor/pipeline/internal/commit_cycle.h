@@ -45,7 +45,12 @@ class OffsetPublisher {
 //             for too. A failed delivery fails the cycle: nothing after it
 //             is ever written.
 //   write:    the sealed WriteBatches, each with its changelog position (the
-//             highest acknowledged changelog offset + 1).
+//             highest acknowledged changelog offset + 1). A Finish that does
+//             not block writes about a millisecond's worth of partitions and
+//             leaves the rest to the next call, so the shard processes its
+//             waiting events in between (an EMERGENCY alarm is not held up
+//             by a whole cycle's writes); each partition's offset counts as
+//             committed once its own batch is written.
 //   publish:  the same offsets go to the OffsetPublisher (the group's
 //             offsets, for lag tools; RocksDB stays the truth).
 // At most one cycle is sealed at a time: the caller finishes it (block)
@@ -69,6 +74,12 @@ class CommitCycle {
     // Called on a delivery-report thread whenever one of the cycle's
     // trackers has nothing outstanding left (may be empty).
     std::function<void()> on_all_reported;
+    // How long a Finish that does not block goes on writing an acknowledged
+    // cycle's partitions (at least one per call; the pipeline's
+    // commit_slice_ms); the rest waits for the next call, so the events the
+    // shard has waiting are not held up by the whole cycle's RocksDB writes
+    // (tens of ms at high rates).
+    std::chrono::microseconds write_slice = std::chrono::milliseconds(1);
   };
 
   explicit CommitCycle(Context context);
@@ -80,6 +91,9 @@ class CommitCycle {
 
   // True while a sealed cycle waits to be written.
   bool pending() const { return sealed_.pending; }
+  // True while an acknowledged cycle is written a slice at a time: the next
+  // Finish has work to do at once.
+  bool writing() const { return sealed_.pending && sealed_.written_some; }
 
   // Seals `store`'s buffered changes with `next` as its next offset (none:
   // the offset stays) into the cycle being sealed. With `owner` (the
@@ -96,8 +110,9 @@ class CommitCycle {
              std::chrono::microseconds busy);
 
   // Writes the sealed cycle once all its records are acknowledged; with
-  // `block`, waits for them. OK when written, when nothing was sealed, or
-  // (not `block`) when still waiting. An error (failed delivery, abort,
+  // `block`, waits for them and writes every partition. OK when written,
+  // when nothing was sealed, or (not `block`) when still waiting or when
+  // some partitions are left for the next call (see writing()). An error (failed delivery, abort,
   // RocksDB) means the cycle must never be written: the caller stops.
   absl::Status Finish(bool block);
 
@@ -123,6 +138,7 @@ class CommitCycle {
     DeliveryTracker* tracker = nullptr;
     DeliveryTracker* changelog = nullptr;
     bool cycle_ends_sent = false;
+    bool written_some = false;  // partitions written, others still to go
     std::vector<SealedPartition> partitions;
     std::vector<std::chrono::steady_clock::time_point> polled;
     std::chrono::microseconds busy{0};
@@ -133,7 +149,10 @@ class CommitCycle {
   absl::Status WaitDelivered(DeliveryTracker& tracker);
   // The changelog cycle-end record of each sealed partition.
   void SendCycleEnds();
-  absl::Status WriteSealed();
+  // Writes the sealed partitions, all of them or (not `all`) as many as fit
+  // in one write_slice, one at least; the cycle stays pending until the
+  // last is written.
+  absl::Status WriteSealed(bool all);
 
   Context ctx_;
   // Outputs of the open cycle count in trackers_[current_]; the sealed

@@ -25,6 +25,11 @@ constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
 // How often the owned partitions' RocksDB offsets are stored for the group
 // again (librdkafka's auto-commit sends what differs from the committed).
 constexpr auto kStoreOffsetsEvery = std::chrono::seconds(5);
+std::chrono::microseconds MicrosSince(
+    std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+}
 
 bool IsControl(const Envelope& e) {
   return e.kind == Envelope::Kind::kAssign ||
@@ -70,6 +75,7 @@ Shard::Shard(int index, ShardContext context)
           // A cycle's last acknowledgement wakes the idle shard that waits
           // for it.
           .on_all_reported = [this] { channel_.Notify(); },
+          .write_slice = commit_slice(),
       }),
       sink_(index, ctx_.topics, ctx_.producer, cycle_.outputs(), ctx_.stats,
             ctx_.observer),
@@ -97,11 +103,12 @@ void Shard::Run() {
       FinishSealed(/*block=*/false);
       AdvanceIdle();
       StoreGroupOffsets();
-      if (CommitDue()) Seal();
+      if (seal_.active || CommitDue()) Seal(/*all=*/false);
       // Until the poll thread pushes or the outstanding records are all
       // acknowledged (both wake this thread); the checks above run at least
-      // every kIdleWait.
-      channel_.WaitForPush(kIdleWait);
+      // every kIdleWait. Not while a cycle is sealed or written a slice at a
+      // time: the next slice goes at once.
+      if (!seal_.active && !cycle_.writing()) channel_.WaitForPush(kIdleWait);
       continue;
     }
     if (IsControl(*e)) {
@@ -117,7 +124,7 @@ void Shard::Run() {
     ProcessBatch();
     FinishSealed(/*block=*/false);
     AdvanceIdle();
-    if (CommitDue()) Seal();
+    if (seal_.active || CommitDue()) Seal(/*all=*/false);
   }
 }
 
@@ -320,25 +327,56 @@ bool Shard::CommitDue() const {
          std::chrono::milliseconds(ctx_.options.commit_interval_ms);
 }
 
-bool Shard::Commit() { return Seal() && FinishSealed(/*block=*/true); }
+bool Shard::Commit() {
+  // The cycle being sealed is sealed to its end; what was processed since
+  // goes into one more, and both are written.
+  if (seal_.active && !Seal(/*all=*/true)) return false;
+  return Seal(/*all=*/true) && FinishSealed(/*block=*/true);
+}
 
-bool Shard::Seal() {
+bool Shard::Seal(bool all) {
   if (failed_ || !CheckNotFrozen()) return false;
+  if (!seal_.active && !BeginSeal()) return false;
+  return SealSlice(all);
+}
+
+bool Shard::BeginSeal() {
   // At most one sealed cycle: the previous one is written first.
   if (!FinishSealed(/*block=*/true)) return false;
   const auto started = std::chrono::steady_clock::now();
   last_commit_ = started;
   EmitLineAlerts();
-  for (auto& [p, owned] : owned_) PublishLineUpdate(p, owned);
   bool dirty = events_since_commit_ > 0 || cycle_.outputs().outstanding() > 0;
   for (const auto& [p, owned] : owned_) {
-    dirty = dirty || owned.advanced || owned.store->dirty();
+    dirty = dirty || owned.advanced || owned.store->dirty() ||
+            LineUpdateDue(p, owned);
   }
   if (!dirty) return true;
+  seal_.active = true;
+  seal_.partitions.clear();
+  for (const auto& [p, owned] : owned_) seal_.partitions.push_back(p);
+  seal_.busy = MicrosSince(started);
+  return true;
+}
 
-  // State, timers, watermark and offset: one sealed WriteBatch per
-  // partition, written once this cycle's outputs are acknowledged.
-  for (auto& [p, owned] : owned_) {
+bool Shard::SealSlice(bool all) {
+  if (!seal_.active) return true;
+  const auto started = std::chrono::steady_clock::now();
+  size_t sealed = 0;
+  while (sealed < seal_.partitions.size()) {
+    if (!all && sealed > 0 &&
+        std::chrono::steady_clock::now() - started >= commit_slice()) {
+      break;
+    }
+    const int32_t p = seal_.partitions[sealed++];
+    auto it = owned_.find(p);
+    if (it == owned_.end()) continue;  // revoked partitions commit first
+    Owned& owned = it->second;
+    // The LineUpdate and the state of a partition cover the same events:
+    // nothing is processed between the two.
+    PublishLineUpdate(p, owned);
+    // State, timers, watermark and offset: one sealed WriteBatch per
+    // partition, written once this cycle's outputs are acknowledged.
     if (!owned.advanced && !owned.store->dirty()) continue;
     std::optional<int64_t> next;
     if (owned.advanced) next = owned.next_offset;
@@ -349,9 +387,15 @@ bool Shard::Seal() {
     }
     owned.advanced = false;
   }
-  cycle_.Close(std::exchange(polled_, {}),
-               std::chrono::duration_cast<std::chrono::microseconds>(
-                   std::chrono::steady_clock::now() - started));
+  seal_.partitions.erase(seal_.partitions.begin(),
+                         seal_.partitions.begin() + sealed);
+  seal_.busy += MicrosSince(started);
+  if (!seal_.partitions.empty()) return true;  // more at the next call
+  // Outputs of events processed between the first and the last partition's
+  // seal count in the sealed cycle too: it waits for a few more
+  // acknowledgements than it needs, never fewer.
+  seal_.active = false;
+  cycle_.Close(std::exchange(polled_, {}), seal_.busy);
   sink_.set_tracker(&cycle_.outputs());
   events_since_commit_ = 0;
   return FinishSealed(/*block=*/false);
@@ -378,15 +422,20 @@ void Shard::EmitLineAlerts() {
   store.MutablePartition().set_lines_emitted(next);
 }
 
+bool Shard::LineUpdateDue(int32_t partition, const Owned& owned) {
+  const bool idle_news = owned.idle_without_events && !owned.idle_published;
+  return sink_.line_updates().contains(partition) ||
+         owned.store->partition_record().watermark() !=
+             owned.published_watermark ||
+         idle_news;
+}
+
 void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
+  if (!LineUpdateDue(partition, owned)) return;
   auto& updates = sink_.line_updates();
   auto it = updates.find(partition);
   const v1::PartitionState& record = owned.store->partition_record();
   const bool idle_news = owned.idle_without_events && !owned.idle_published;
-  if (it == updates.end() && record.watermark() == owned.published_watermark &&
-      !idle_news) {
-    return;
-  }
   v1::LineUpdate update;
   if (it != updates.end()) {
     update = std::move(it->second);

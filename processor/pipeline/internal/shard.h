@@ -63,7 +63,10 @@ struct ShardContext {
 // docs/ARCHITECTURE.md): it seals every commit_interval_ms or
 // commit_max_events (processing goes on at once) and writes the sealed cycle
 // as soon as all its outputs are acknowledged (checked between batches;
-// waited for only when the next seal is due first, or on revoke/stop). Each
+// waited for only when the next seal is due first, or on revoke/stop).
+// Sealing and writing go a slice of partitions (about 1 ms) at a time, with
+// batches of events processed in between, so a busy cycle's tens of ms of
+// RocksDB work never hold an urgent event up in one piece. Each
 // partition's LineUpdate (closed window partials, inbound starts, watermark)
 // goes to the lines topic in the cycle it belongs to. A failed delivery
 // stops the shard from writing anything after it.
@@ -113,7 +116,9 @@ class Shard {
   // Partition 0's owner: emits the line alerts decided since the offset its
   // state records (into the current cycle).
   void EmitLineAlerts();
-  // The partition's LineUpdate of this cycle, when anything changed.
+  // The partition's LineUpdate of this cycle, when anything changed
+  // (LineUpdateDue).
+  bool LineUpdateDue(int32_t partition, const Owned& owned);
   void PublishLineUpdate(int32_t partition, Owned& owned);
   // Advances the watermark of idle partitions (every second at most).
   void AdvanceIdle();
@@ -122,10 +127,21 @@ class Shard {
   // owner may have stopped before its offsets reached the group).
   void StoreGroupOffsets();
   bool CommitDue() const;
+  // options.commit_slice_ms: how long sealing or writing goes on at once.
+  std::chrono::microseconds commit_slice() const {
+    return std::chrono::milliseconds(ctx_.options.commit_slice_ms);
+  }
   // Seals the current cycle (first writing the pending sealed one, waiting
-  // for its acknowledgements if need be). False (and fatal reported) when
-  // it must not commit.
-  bool Seal();
+  // for its acknowledgements if need be): with `all`, every partition now;
+  // otherwise a commit_slice_ms of them per call (seal_.active until the last).
+  // False (and fatal reported) when it must not commit.
+  bool Seal(bool all);
+  // Starts sealing: the previous cycle written, line alerts emitted, the
+  // partitions listed in seal_ (none when nothing changed).
+  bool BeginSeal();
+  // Seals the listed partitions, each with its LineUpdate (all, or a
+  // commit_slice_ms of them); after the last, closes the cycle.
+  bool SealSlice(bool all);
   // Writes the sealed cycle once all its outputs are acknowledged; with
   // `block`, waits for them. True when nothing failed (written or still
   // pending).
@@ -154,6 +170,13 @@ class Shard {
   // Poll times of the messages consumed since the last commit (kept only
   // with an observer, for the processing-latency histogram).
   std::vector<std::chrono::steady_clock::time_point> polled_;
+  // A cycle being sealed a slice of partitions at a time.
+  struct SealProgress {
+    bool active = false;
+    std::vector<int32_t> partitions;  // still to seal, in order
+    std::chrono::microseconds busy{0};  // spent sealing so far
+  };
+  SealProgress seal_;
   uint64_t events_since_commit_ = 0;
   std::chrono::steady_clock::time_point last_commit_;
   bool failed_ = false;

@@ -106,6 +106,7 @@ shards = 4
 commit_interval_ms = 100
 commit_max_events = 2000
 ring_capacity = 1024
+commit_slice_ms = 0
 allowed_lateness = "5s"
 shutdown_timeout = "20s"
 [input]
@@ -156,6 +157,7 @@ max_silence = "30m"
   EXPECT_EQ(c->pipeline.commit_interval_ms, 100u);
   EXPECT_EQ(c->pipeline.commit_max_events, 2000u);
   EXPECT_EQ(c->pipeline.ring_capacity, 1024u);
+  EXPECT_EQ(c->pipeline.commit_slice_ms, 0u);
   EXPECT_EQ(c->pipeline.allowed_lateness_ns, 5 * kSecond);
   EXPECT_EQ(c->pipeline.shutdown_timeout_ns, 20 * kSecond);
   EXPECT_EQ(c->input.partitioner, pipeline::Partitioner::kAny);
@@ -468,6 +470,7 @@ TEST_F(ConfigTest, ExampleConfigUncommentedGivesTheDefaults) {
   EXPECT_EQ(c->pipeline.commit_interval_ms, d->pipeline.commit_interval_ms);
   EXPECT_EQ(c->pipeline.commit_max_events, d->pipeline.commit_max_events);
   EXPECT_EQ(c->pipeline.ring_capacity, d->pipeline.ring_capacity);
+  EXPECT_EQ(c->pipeline.commit_slice_ms, d->pipeline.commit_slice_ms);
   EXPECT_EQ(c->pipeline.allowed_lateness_ns, d->pipeline.allowed_lateness_ns);
   EXPECT_EQ(c->topics.events, d->topics.events);
   EXPECT_EQ(c->topics.tasks, d->topics.tasks);

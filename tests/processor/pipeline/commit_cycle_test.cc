@@ -181,6 +181,59 @@ TEST_F(CommitCycleTest, TheNextCycleCountsInTheOtherTracker) {
   EXPECT_EQ(cycle.outputs().outstanding(), 1u);
 }
 
+TEST_F(CommitCycleTest, ANonBlockingFinishWritesASliceOfPartitionsPerCall) {
+  CommitCycle::Context context = MakeContext();
+  context.write_slice = std::chrono::microseconds(0);  // one partition a call
+  CommitCycle cycle(std::move(context));
+  CALLFLOW_ASSERT_OK_AND_ASSIGN(std::unique_ptr<state::PartitionStore> other,
+                                state::PartitionStore::Open(*env_, 5));
+  DeliveryTracker& outputs = cycle.outputs();
+  ProcessOne(cycle, "+71");
+  other->MutableCaller("+72").set_missed_calls(2);
+  ASSERT_THAT(cycle.SealPartition(3, *store_, /*owner=*/0, 10), IsOk());
+  ASSERT_THAT(cycle.SealPartition(5, *other, /*owner=*/0, 20), IsOk());
+  cycle.Close({}, std::chrono::microseconds(0));
+  outputs.OnDelivered(true);
+
+  // The first call writes partition 3 and counts it as committed; 5 waits.
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
+  EXPECT_TRUE(cycle.pending());
+  EXPECT_TRUE(cycle.writing());
+  EXPECT_EQ(store_->next_offset(), 10);
+  EXPECT_EQ(other->next_offset(), std::nullopt);
+  EXPECT_THAT(group_.published, ElementsAre(Pair(3, 10)));
+  EXPECT_EQ(stats_.partitions[3].committed_offset.load(), 10);
+  EXPECT_EQ(stats_.partitions[5].committed_offset.load(), -1);
+  EXPECT_EQ(stats_.shards[0].commits.load(), 0u);
+
+  // The next call writes the rest: the cycle is committed.
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
+  EXPECT_FALSE(cycle.pending());
+  EXPECT_FALSE(cycle.writing());
+  EXPECT_EQ(other->next_offset(), 20);
+  EXPECT_THAT(group_.published, ElementsAre(Pair(3, 10), Pair(5, 20)));
+  EXPECT_EQ(stats_.shards[0].commits.load(), 1u);
+}
+
+TEST_F(CommitCycleTest, ABlockingFinishWritesEveryPartition) {
+  CommitCycle::Context context = MakeContext();
+  context.write_slice = std::chrono::microseconds(0);
+  CommitCycle cycle(std::move(context));
+  CALLFLOW_ASSERT_OK_AND_ASSIGN(std::unique_ptr<state::PartitionStore> other,
+                                state::PartitionStore::Open(*env_, 5));
+  DeliveryTracker& outputs = cycle.outputs();
+  ProcessOne(cycle, "+71");
+  ASSERT_THAT(cycle.SealPartition(3, *store_, /*owner=*/0, 10), IsOk());
+  ASSERT_THAT(cycle.SealPartition(5, *other, /*owner=*/0, 20), IsOk());
+  cycle.Close({}, std::chrono::microseconds(0));
+  outputs.OnDelivered(true);
+  ASSERT_THAT(cycle.Finish(/*block=*/true), IsOk());
+  EXPECT_FALSE(cycle.pending());
+  EXPECT_EQ(store_->next_offset(), 10);
+  EXPECT_EQ(other->next_offset(), 20);
+  EXPECT_EQ(stats_.shards[0].commits.load(), 1u);
+}
+
 TEST_F(CommitCycleTest, AFailedDeliveryFailsTheCycleAndWritesNothing) {
   CommitCycle cycle(MakeContext());
   DeliveryTracker& outputs = cycle.outputs();

@@ -76,6 +76,8 @@ PipelineConfig TestConfig(const Topics& topics, const KafkaProperties& kafka,
   config.kafka = kafka;
   config.options.shards = shards;
   config.options.commit_interval_ms = 50;
+  // A partition at a time: every test runs the sliced seal and write.
+  config.options.commit_slice_ms = 0;
   return config;
 }
 
