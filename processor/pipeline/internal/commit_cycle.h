@@ -112,8 +112,9 @@ class CommitCycle {
   // Writes the sealed cycle once all its records are acknowledged; with
   // `block`, waits for them and writes every partition. OK when written,
   // when nothing was sealed, or (not `block`) when still waiting or when
-  // some partitions are left for the next call (see writing()). An error (failed delivery, abort,
-  // RocksDB) means the cycle must never be written: the caller stops.
+  // some partitions are left for the next call (see writing()). An error
+  // (failed delivery, abort, RocksDB) means the cycle must never be written:
+  // the caller stops.
   absl::Status Finish(bool block);
 
   // The partition was closed (revoked after a failure): its part of the

@@ -173,7 +173,7 @@ class Shard {
   // A cycle being sealed a slice of partitions at a time.
   struct SealProgress {
     bool active = false;
-    std::vector<int32_t> partitions;  // still to seal, in order
+    std::vector<int32_t> partitions;    // still to seal, in order
     std::chrono::microseconds busy{0};  // spent sealing so far
   };
   SealProgress seal_;

@@ -62,7 +62,8 @@ void WriteChildConfig(const ChildConfig& config, const std::string& state_dir,
   }
   out << "\n[pipeline]\n"
       << "group_id = " << Quoted(config.group_id) << "\n"
-      << "commit_interval_ms = " << config.commit_interval_ms << "\n"
+      << "commit_interval_ms = " << config.commit_interval_ms
+      << "\n"
       // A partition at a time: kills land between the slices of a cycle.
       << "commit_slice_ms = 0\n"
       << "shards = " << config.shards << "\n";
