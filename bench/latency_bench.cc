@@ -62,6 +62,7 @@ pipeline::PipelineConfig LatencyPipelineConfig(const LatencyArgs& args,
   }
   config.options.shards = args.shards;
   config.options.commit_interval_ms = args.commit_interval_ms;
+  config.options.commit_slice_ms = args.commit_slice_ms;
   config.options.group_id = "callflow-bench";
   return config;
 }
@@ -189,6 +190,7 @@ void PrintLatencyResult(const LatencyArgs& args, const Load& load,
                         static_cast<int64_t>(emergency.count()))
                    .Int("alarms_sent", static_cast<int64_t>(load.alarms))
                    .Int("commit_interval_ms", args.commit_interval_ms)
+                   .Int("commit_slice_ms", args.commit_slice_ms)
                    .Int("partitions", args.partitions)
                    .Int("fetch_wait_ms", args.fetch_wait_ms)
                    .Int("linger_ms", args.linger_ms)
@@ -214,6 +216,10 @@ CLI::App* AddLatencyCommand(CLI::App& app, LatencyArgs& args) {
       ->capture_default_str();
   l->add_option("--commit-interval-ms", args.commit_interval_ms,
                 "Commit cycle interval")
+      ->capture_default_str();
+  l->add_option("--commit-slice-ms", args.commit_slice_ms,
+                "Longest a shard seals or writes a cycle at once (0: a "
+                "partition at a time; 1000: the whole cycle)")
       ->capture_default_str();
   l->add_option("--callers", args.callers, "Simulator caller pool size")
       ->capture_default_str();

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "CLI/CLI.hpp"
+#include "processor/pipeline/pipeline_options.h"
 
 namespace callflow::bench {
 
@@ -18,6 +19,9 @@ struct LatencyArgs {
   int partitions = 8;
   uint32_t shards = 0;
   uint32_t commit_interval_ms = 200;
+  // [pipeline] commit_slice_ms: how long a shard seals or writes a cycle at
+  // once (1000: a whole cycle in one piece, as before slices).
+  uint32_t commit_slice_ms = pipeline::PipelineOptions{}.commit_slice_ms;
   uint64_t seed = 1;
   uint64_t callers = 30000;
   // fetch.wait.max.ms of the pipeline's and the alert reader's consumers;
