@@ -46,8 +46,8 @@ class OffsetPublisher {
 //             is ever written.
 //   write:    the sealed WriteBatches, each with its changelog position (the
 //             highest acknowledged changelog offset + 1). A Finish that does
-//             not block writes about a millisecond's worth of partitions and
-//             leaves the rest to the next call, so the shard processes its
+//             not block writes partitions for up to write_slice (one at
+//             least) and leaves the rest to the next call, so the shard processes its
 //             waiting events in between (an EMERGENCY alarm is not held up
 //             by a whole cycle's writes); each partition's offset counts as
 //             committed once its own batch is written.

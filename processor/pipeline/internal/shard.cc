@@ -107,8 +107,10 @@ void Shard::Run() {
       // Until the poll thread pushes or the outstanding records are all
       // acknowledged (both wake this thread); the checks above run at least
       // every kIdleWait. Not while a cycle is sealed or written a slice at a
-      // time: the next slice goes at once.
-      if (!seal_.active && !cycle_.writing()) channel_.WaitForPush(kIdleWait);
+      // time: the next slice goes at once (unless the shard failed: then
+      // neither goes on, and it only waits for its stop).
+      const bool slices_left = seal_.active || cycle_.writing();
+      if (failed_ || !slices_left) channel_.WaitForPush(kIdleWait);
       continue;
     }
     if (IsControl(*e)) {
@@ -352,6 +354,9 @@ bool Shard::BeginSeal() {
             LineUpdateDue(p, owned);
   }
   if (!dirty) return true;
+  // Counted from here: events processed between slices are partly the next
+  // cycle's, and never fewer than commit_max_events go by unsealed.
+  events_since_commit_ = 0;
   seal_.active = true;
   seal_.partitions.clear();
   for (const auto& [p, owned] : owned_) seal_.partitions.push_back(p);
@@ -370,7 +375,8 @@ bool Shard::SealSlice(bool all) {
     }
     const int32_t p = seal_.partitions[sealed++];
     auto it = owned_.find(p);
-    if (it == owned_.end()) continue;  // revoked partitions commit first
+    // Not reached: a revoke finishes the seal before the partition goes.
+    if (it == owned_.end()) continue;
     Owned& owned = it->second;
     // The LineUpdate and the state of a partition cover the same events:
     // nothing is processed between the two.
@@ -397,7 +403,6 @@ bool Shard::SealSlice(bool all) {
   seal_.active = false;
   cycle_.Close(std::exchange(polled_, {}), seal_.busy);
   sink_.set_tracker(&cycle_.outputs());
-  events_since_commit_ = 0;
   return FinishSealed(/*block=*/false);
 }
 

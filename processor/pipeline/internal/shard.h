@@ -64,9 +64,11 @@ struct ShardContext {
 // commit_max_events (processing goes on at once) and writes the sealed cycle
 // as soon as all its outputs are acknowledged (checked between batches;
 // waited for only when the next seal is due first, or on revoke/stop).
-// Sealing and writing go a slice of partitions (about 1 ms) at a time, with
-// batches of events processed in between, so a busy cycle's tens of ms of
-// RocksDB work never hold an urgent event up in one piece. Each
+// Sealing and writing go a slice of partitions (commit_slice_ms, one
+// partition at least) at a time, with batches of events processed in
+// between, so a busy cycle's tens of ms of commit work do not hold an urgent
+// event up in one piece (revoke, stop, and a seal due while the previous
+// cycle is still being written, do it all at once). Each
 // partition's LineUpdate (closed window partials, inbound starts, watermark)
 // goes to the lines topic in the cycle it belongs to. A failed delivery
 // stops the shard from writing anything after it.

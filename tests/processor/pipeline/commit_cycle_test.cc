@@ -234,6 +234,60 @@ TEST_F(CommitCycleTest, ABlockingFinishWritesEveryPartition) {
   EXPECT_EQ(stats_.shards[0].commits.load(), 1u);
 }
 
+TEST_F(CommitCycleTest, SlicedWritesKeepEachPartitionsChangelogPosition) {
+  CommitCycle::Context context = MakeContext();
+  context.write_slice = std::chrono::microseconds(0);
+  CommitCycle cycle(std::move(context));
+  CALLFLOW_ASSERT_OK_AND_ASSIGN(std::unique_ptr<state::PartitionStore> other,
+                                state::PartitionStore::Open(*env_, 5));
+  DeliveryTracker& outputs = cycle.outputs();
+  ProcessOne(cycle, "+71");
+  other->MutableCaller("+72").set_missed_calls(2);
+  ASSERT_THAT(cycle.SealPartition(3, *store_, kOwner, 10), IsOk());
+  ASSERT_THAT(cycle.SealPartition(5, *other, kOwner, 20), IsOk());
+  cycle.Close({}, std::chrono::microseconds(0));
+  auto changes_of = [&](int32_t partition) {
+    int64_t n = 0;
+    for (const FakeProducer::Record& r : producer_.records) {
+      n += r.partition == partition && r.key != kCycleKey;
+    }
+    return n;
+  };
+  const int64_t changes3 = changes_of(3);
+  const int64_t changes5 = changes_of(5);
+  ASSERT_GT(changes3, 0);
+  ASSERT_GT(changes5, 0);
+
+  outputs.OnDelivered(true);
+  producer_.ReportAll();
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
+  EXPECT_EQ(producer_.CycleEnds(), 2u);  // both partitions' ends, once
+  EXPECT_FALSE(cycle.writing());         // waiting for the ends
+  producer_.ReportAll();
+
+  // One partition written, each with its own changelog position.
+  ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
+  EXPECT_TRUE(cycle.writing());
+  ASSERT_TRUE(store_->changelog_position().has_value());
+  EXPECT_EQ(store_->changelog_position()->next(), changes3 + 1);
+  EXPECT_FALSE(other->changelog_position().has_value());
+  EXPECT_EQ(producer_.CycleEnds(), 2u);
+
+  // A blocking Finish writes the rest at once.
+  ASSERT_THAT(cycle.Finish(/*block=*/true), IsOk());
+  EXPECT_FALSE(cycle.pending());
+  ASSERT_TRUE(other->changelog_position().has_value());
+  EXPECT_EQ(other->changelog_position()->next(), changes5 + 1);
+  EXPECT_EQ(other->next_offset(), 20);
+
+  // The next cycle starts out waiting, not writing.
+  ProcessOne(cycle, "+73");
+  ASSERT_THAT(cycle.SealPartition(3, *store_, kOwner, 11), IsOk());
+  cycle.Close({}, std::chrono::microseconds(0));
+  EXPECT_TRUE(cycle.pending());
+  EXPECT_FALSE(cycle.writing());
+}
+
 TEST_F(CommitCycleTest, AFailedDeliveryFailsTheCycleAndWritesNothing) {
   CommitCycle cycle(MakeContext());
   DeliveryTracker& outputs = cycle.outputs();
