@@ -47,10 +47,10 @@ class OffsetPublisher {
 //   write:    the sealed WriteBatches, each with its changelog position (the
 //             highest acknowledged changelog offset + 1). A Finish that does
 //             not block writes partitions for up to write_slice (one at
-//             least) and leaves the rest to the next call, so the shard processes its
-//             waiting events in between (an EMERGENCY alarm is not held up
-//             by a whole cycle's writes); each partition's offset counts as
-//             committed once its own batch is written.
+//             least) and leaves the rest to the next call, so the shard
+//             processes its waiting events in between (an EMERGENCY alarm is
+//             not held up by a whole cycle's writes); each partition's offset
+//             counts as committed once its own batch is written.
 //   publish:  the same offsets go to the OffsetPublisher (the group's
 //             offsets, for lag tools; RocksDB stays the truth).
 // At most one cycle is sealed at a time: the caller finishes it (block)
