@@ -106,6 +106,8 @@ class CommitCycleTest : public ::testing::Test {
         state::PartitionStore::Open(*env_, 3);
     ASSERT_THAT(store, IsOk());
     store_ = std::move(*store);
+    CALLFLOW_ASSERT_OK_AND_ASSIGN(other_,
+                                  state::PartitionStore::Open(*env_, 5));
   }
 
   CommitCycle::Context MakeContext() {
@@ -128,6 +130,23 @@ class CommitCycleTest : public ::testing::Test {
     cycle.outputs().OnProduced();
   }
 
+  // A cycle whose non-blocking Finish writes one partition per call.
+  CommitCycle::Context OnePartitionPerSlice() {
+    CommitCycle::Context context = MakeContext();
+    context.write_slice = std::chrono::microseconds(0);
+    return context;
+  }
+
+  // Seals partition 3 (a changed caller and an output, up to 10) and
+  // partition 5 (other_: a changed caller, up to 20) as one cycle.
+  void SealTwo(CommitCycle& cycle, uint64_t owner) {
+    ProcessOne(cycle, "+71");
+    other_->MutableCaller("+72").set_missed_calls(2);
+    ASSERT_THAT(cycle.SealPartition(3, *store_, owner, 10), IsOk());
+    ASSERT_THAT(cycle.SealPartition(5, *other_, owner, 20), IsOk());
+    cycle.Close({}, std::chrono::microseconds(0));
+  }
+
   // Seals partition 3 up to `next`, with the changelog on or off.
   void Seal(CommitCycle& cycle, int64_t next, uint64_t owner) {
     ASSERT_THAT(cycle.SealPartition(3, *store_, owner, next), IsOk());
@@ -136,7 +155,8 @@ class CommitCycleTest : public ::testing::Test {
 
   util::TempDir tmp_ = util::TempDir::CreateOrDie("callflow-commit-cycle");
   std::unique_ptr<state::StateEnv> env_;
-  std::unique_ptr<state::PartitionStore> store_;
+  std::unique_ptr<state::PartitionStore> store_;  // partition 3
+  std::unique_ptr<state::PartitionStore> other_;  // partition 5
   FakeProducer producer_;
   FakeGroup group_;
   PipelineStats stats_{1};
@@ -182,17 +202,9 @@ TEST_F(CommitCycleTest, TheNextCycleCountsInTheOtherTracker) {
 }
 
 TEST_F(CommitCycleTest, ANonBlockingFinishWritesASliceOfPartitionsPerCall) {
-  CommitCycle::Context context = MakeContext();
-  context.write_slice = std::chrono::microseconds(0);  // one partition a call
-  CommitCycle cycle(std::move(context));
-  CALLFLOW_ASSERT_OK_AND_ASSIGN(std::unique_ptr<state::PartitionStore> other,
-                                state::PartitionStore::Open(*env_, 5));
+  CommitCycle cycle(OnePartitionPerSlice());
   DeliveryTracker& outputs = cycle.outputs();
-  ProcessOne(cycle, "+71");
-  other->MutableCaller("+72").set_missed_calls(2);
-  ASSERT_THAT(cycle.SealPartition(3, *store_, /*owner=*/0, 10), IsOk());
-  ASSERT_THAT(cycle.SealPartition(5, *other, /*owner=*/0, 20), IsOk());
-  cycle.Close({}, std::chrono::microseconds(0));
+  SealTwo(cycle, /*owner=*/0);
   outputs.OnDelivered(true);
 
   // The first call writes partition 3 and counts it as committed; 5 waits.
@@ -200,7 +212,7 @@ TEST_F(CommitCycleTest, ANonBlockingFinishWritesASliceOfPartitionsPerCall) {
   EXPECT_TRUE(cycle.pending());
   EXPECT_TRUE(cycle.writing());
   EXPECT_EQ(store_->next_offset(), 10);
-  EXPECT_EQ(other->next_offset(), std::nullopt);
+  EXPECT_EQ(other_->next_offset(), std::nullopt);
   EXPECT_THAT(group_.published, ElementsAre(Pair(3, 10)));
   EXPECT_EQ(stats_.partitions[3].committed_offset.load(), 10);
   EXPECT_EQ(stats_.partitions[5].committed_offset.load(), -1);
@@ -210,42 +222,27 @@ TEST_F(CommitCycleTest, ANonBlockingFinishWritesASliceOfPartitionsPerCall) {
   ASSERT_THAT(cycle.Finish(/*block=*/false), IsOk());
   EXPECT_FALSE(cycle.pending());
   EXPECT_FALSE(cycle.writing());
-  EXPECT_EQ(other->next_offset(), 20);
+  EXPECT_EQ(other_->next_offset(), 20);
   EXPECT_THAT(group_.published, ElementsAre(Pair(3, 10), Pair(5, 20)));
   EXPECT_EQ(stats_.shards[0].commits.load(), 1u);
 }
 
 TEST_F(CommitCycleTest, ABlockingFinishWritesEveryPartition) {
-  CommitCycle::Context context = MakeContext();
-  context.write_slice = std::chrono::microseconds(0);
-  CommitCycle cycle(std::move(context));
-  CALLFLOW_ASSERT_OK_AND_ASSIGN(std::unique_ptr<state::PartitionStore> other,
-                                state::PartitionStore::Open(*env_, 5));
+  CommitCycle cycle(OnePartitionPerSlice());
   DeliveryTracker& outputs = cycle.outputs();
-  ProcessOne(cycle, "+71");
-  ASSERT_THAT(cycle.SealPartition(3, *store_, /*owner=*/0, 10), IsOk());
-  ASSERT_THAT(cycle.SealPartition(5, *other, /*owner=*/0, 20), IsOk());
-  cycle.Close({}, std::chrono::microseconds(0));
+  SealTwo(cycle, /*owner=*/0);
   outputs.OnDelivered(true);
   ASSERT_THAT(cycle.Finish(/*block=*/true), IsOk());
   EXPECT_FALSE(cycle.pending());
   EXPECT_EQ(store_->next_offset(), 10);
-  EXPECT_EQ(other->next_offset(), 20);
+  EXPECT_EQ(other_->next_offset(), 20);
   EXPECT_EQ(stats_.shards[0].commits.load(), 1u);
 }
 
 TEST_F(CommitCycleTest, SlicedWritesKeepEachPartitionsChangelogPosition) {
-  CommitCycle::Context context = MakeContext();
-  context.write_slice = std::chrono::microseconds(0);
-  CommitCycle cycle(std::move(context));
-  CALLFLOW_ASSERT_OK_AND_ASSIGN(std::unique_ptr<state::PartitionStore> other,
-                                state::PartitionStore::Open(*env_, 5));
+  CommitCycle cycle(OnePartitionPerSlice());
   DeliveryTracker& outputs = cycle.outputs();
-  ProcessOne(cycle, "+71");
-  other->MutableCaller("+72").set_missed_calls(2);
-  ASSERT_THAT(cycle.SealPartition(3, *store_, kOwner, 10), IsOk());
-  ASSERT_THAT(cycle.SealPartition(5, *other, kOwner, 20), IsOk());
-  cycle.Close({}, std::chrono::microseconds(0));
+  SealTwo(cycle, kOwner);
   auto changes_of = [&](int32_t partition) {
     int64_t n = 0;
     for (const FakeProducer::Record& r : producer_.records) {
@@ -270,15 +267,15 @@ TEST_F(CommitCycleTest, SlicedWritesKeepEachPartitionsChangelogPosition) {
   EXPECT_TRUE(cycle.writing());
   ASSERT_TRUE(store_->changelog_position().has_value());
   EXPECT_EQ(store_->changelog_position()->next(), changes3 + 1);
-  EXPECT_FALSE(other->changelog_position().has_value());
+  EXPECT_FALSE(other_->changelog_position().has_value());
   EXPECT_EQ(producer_.CycleEnds(), 2u);
 
   // A blocking Finish writes the rest at once.
   ASSERT_THAT(cycle.Finish(/*block=*/true), IsOk());
   EXPECT_FALSE(cycle.pending());
-  ASSERT_TRUE(other->changelog_position().has_value());
-  EXPECT_EQ(other->changelog_position()->next(), changes5 + 1);
-  EXPECT_EQ(other->next_offset(), 20);
+  ASSERT_TRUE(other_->changelog_position().has_value());
+  EXPECT_EQ(other_->changelog_position()->next(), changes5 + 1);
+  EXPECT_EQ(other_->next_offset(), 20);
 
   // The next cycle starts out waiting, not writing.
   ProcessOne(cycle, "+73");
