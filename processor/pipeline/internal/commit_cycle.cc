@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/internal/changelog_records.h"
+#include "processor/pipeline/internal/work_slice.h"
 
 namespace callflow::pipeline {
 namespace {
@@ -140,14 +141,9 @@ absl::Status CommitCycle::Finish(bool block) {
 }
 
 absl::Status CommitCycle::WriteSealed(bool all) {
-  const auto started = std::chrono::steady_clock::now();
+  WorkSlice slice(all, ctx_.write_slice);
   std::vector<std::pair<int32_t, int64_t>> offsets;
-  for (int written = 0; !sealed_.partitions.empty(); ++written) {
-    // At least one partition per call; more while within the slice.
-    if (!all && written > 0 &&
-        std::chrono::steady_clock::now() - started >= ctx_.write_slice) {
-      break;
-    }
+  while (!sealed_.partitions.empty() && !slice.Over()) {
     const SealedPartition sealed = sealed_.partitions.front();
     state::PartitionStore& store = *sealed.store;
     absl::Status s;

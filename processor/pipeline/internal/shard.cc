@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/internal/output_limits.h"
+#include "processor/pipeline/internal/work_slice.h"
 #include "processor/rules/time.h"
 #include "processor/rules/validation.h"
 
@@ -25,11 +26,6 @@ constexpr auto kIdleCheckEvery = std::chrono::seconds(1);
 // How often the owned partitions' RocksDB offsets are stored for the group
 // again (librdkafka's auto-commit sends what differs from the committed).
 constexpr auto kStoreOffsetsEvery = std::chrono::seconds(5);
-std::chrono::microseconds MicrosSince(
-    std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
-}
 
 bool IsControl(const Envelope& e) {
   return e.kind == Envelope::Kind::kAssign ||
@@ -360,19 +356,16 @@ bool Shard::BeginSeal() {
   seal_.active = true;
   seal_.partitions.clear();
   for (const auto& [p, owned] : owned_) seal_.partitions.push_back(p);
-  seal_.busy = MicrosSince(started);
+  seal_.busy = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
   return true;
 }
 
 bool Shard::SealSlice(bool all) {
   if (!seal_.active) return true;
-  const auto started = std::chrono::steady_clock::now();
+  WorkSlice slice(all, commit_slice());
   size_t sealed = 0;
-  while (sealed < seal_.partitions.size()) {
-    if (!all && sealed > 0 &&
-        std::chrono::steady_clock::now() - started >= commit_slice()) {
-      break;
-    }
+  while (sealed < seal_.partitions.size() && !slice.Over()) {
     const int32_t p = seal_.partitions[sealed++];
     auto it = owned_.find(p);
     // Not reached: a revoke finishes the seal before the partition goes.
@@ -395,7 +388,7 @@ bool Shard::SealSlice(bool all) {
   }
   seal_.partitions.erase(seal_.partitions.begin(),
                          seal_.partitions.begin() + sealed);
-  seal_.busy += MicrosSince(started);
+  seal_.busy += slice.elapsed();
   if (!seal_.partitions.empty()) return true;  // more at the next call
   // Outputs of events processed between the first and the last partition's
   // seal count in the sealed cycle too: it waits for a few more
