@@ -28,6 +28,7 @@
 #include "processor/runtime/pipeline_runtime.h"
 #include "processor/sim/traffic_simulator.h"
 #include "processor/util/temp_dir.h"
+#include "processor/util/thread_name.h"
 
 namespace callflow::app {
 namespace {
@@ -300,7 +301,10 @@ class DemoRun {
     if (!runtime.ok()) return runtime.status();
     runtime_ = *std::move(runtime);
     signals_.OnStop([this] { stop_ = true; });
-    processor_ = std::thread([this] { run_status_ = runtime_->Run(); });
+    processor_ = std::thread([this] {
+      util::NameThisThread("cf-poll");
+      run_status_ = runtime_->Run();
+    });
     return absl::OkStatus();
   }
 

@@ -6,6 +6,8 @@
 
 #include <ctime>
 
+#include "processor/util/thread_name.h"
+
 namespace callflow::pipeline {
 namespace {
 
@@ -23,7 +25,10 @@ StopSignals::StopSignals(std::function<void()> on_stop)
     : on_stop_(std::move(on_stop)) {
   sigset_t set = StopSet();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  thread_ = std::thread([this] { Watch(); });
+  thread_ = std::thread([this] {
+    util::NameThisThread("cf-signals");
+    Watch();
+  });
 }
 
 StopSignals::~StopSignals() {

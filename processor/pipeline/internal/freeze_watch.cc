@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "processor/util/thread_name.h"
+
 namespace callflow::pipeline {
 namespace {
 
@@ -11,7 +13,10 @@ constexpr auto kTick = std::chrono::milliseconds(100);
 
 FreezeWatch::FreezeWatch(std::chrono::milliseconds limit)
     : limit_(limit), last_tick_ms_(Ms(Clock::now())) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    util::NameThisThread("cf-freeze-watch");
+    Run();
+  });
 }
 
 FreezeWatch::~FreezeWatch() {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/internal/watermark_query.h"
+#include "processor/util/thread_name.h"
 
 namespace callflow::pipeline {
 
@@ -38,7 +39,10 @@ absl::StatusOr<std::unique_ptr<LinesReader>> LinesReader::Start(
       !s.ok()) {
     return s;
   }
-  r->thread_ = std::thread([raw = r.get()] { raw->Run(); });
+  r->thread_ = std::thread([raw = r.get()] {
+    util::NameThisThread("cf-lines");
+    raw->Run();
+  });
   return r;
 }
 

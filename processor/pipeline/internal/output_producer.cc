@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "processor/pipeline/internal/changelog_records.h"
+#include "processor/util/thread_name.h"
 
 namespace callflow::pipeline {
 namespace {
@@ -154,10 +155,14 @@ absl::StatusOr<std::unique_ptr<OutputProducer>> OutputProducer::Create(
       MakeProducer(ProducerDefaults("0"), overrides, p->report_cb_.get());
   if (!urgent.ok()) return urgent.status();
   p->urgent_ = *std::move(urgent);
-  p->poller_ =
-      std::thread([raw = p.get()] { raw->PollLoop(raw->bulk_.get()); });
-  p->urgent_poller_ =
-      std::thread([raw = p.get()] { raw->PollLoop(raw->urgent_.get()); });
+  p->poller_ = std::thread([raw = p.get()] {
+    util::NameThisThread("cf-reports");
+    raw->PollLoop(raw->bulk_.get());
+  });
+  p->urgent_poller_ = std::thread([raw = p.get()] {
+    util::NameThisThread("cf-reports-urg");
+    raw->PollLoop(raw->urgent_.get());
+  });
   return p;
 }
 

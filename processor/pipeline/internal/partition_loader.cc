@@ -8,6 +8,7 @@
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/internal/changelog_records.h"
 #include "processor/pipeline/internal/changelog_restore.h"
+#include "processor/util/thread_name.h"
 
 namespace callflow::pipeline {
 namespace {
@@ -31,7 +32,10 @@ std::string InstanceName() {
 }  // namespace
 
 PartitionLoader::PartitionLoader(Context context)
-    : ctx_(std::move(context)), thread_([this] { Work(); }) {}
+    : ctx_(std::move(context)), thread_([this] {
+        util::NameThisThread("cf-loader");
+        Work();
+      }) {}
 
 PartitionLoader::~PartitionLoader() {
   {

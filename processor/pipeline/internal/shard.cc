@@ -11,6 +11,7 @@
 #include "processor/pipeline/internal/work_slice.h"
 #include "processor/rules/time.h"
 #include "processor/rules/validation.h"
+#include "processor/util/thread_name.h"
 
 namespace callflow::pipeline {
 namespace {
@@ -83,7 +84,10 @@ Shard::~Shard() { Join(); }
 
 void Shard::Start() {
   last_commit_ = std::chrono::steady_clock::now();
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    util::NameThisThread(absl::StrCat("cf-shard-", index_));
+    Run();
+  });
 }
 
 void Shard::Join() {
