@@ -69,6 +69,9 @@ struct PipelinePass {
   uint64_t allocations = 0;
   uint64_t context_switches = 0;
   double first_consume_ms = 0, done_ms = 0;  // the steady clock's ms
+  // From the first consumed event until every partition was loaded (its
+  // store opened, its changelog restored) and processing.
+  double load_seconds = 0;
   int shards = 0;
 };
 
@@ -123,18 +126,26 @@ pipeline::PipelineConfig PassConfig(const E2eArgs& args,
   return config;
 }
 
+int ActivePartitions(const pipeline::PipelineStats& stats) {
+  int n = 0;
+  for (const auto& p : stats.partitions) {
+    n += p.phase.load() == static_cast<int>(pipeline::PartitionPhase::kActive);
+  }
+  return n;
+}
+
 // Samples a running pass until it has committed `total` events (progress
 // once a second); fills the rates, CPU time, peak RSS and commit counts of
 // `pass`.
 absl::Status WatchPass(pipeline::PipelineStats& stats,
                        CommitLatencySampler& sampler, uint64_t total,
-                       PipelinePass& pass) {
+                       int partitions, PipelinePass& pass) {
   const auto start = Clock::now();
   const double cpu_start = ProcessCpuSeconds();
   // Taken when the sampler first sees a consumed offset (within its 1 ms
   // period): what the group join and the partitions' loading cost stays out.
   std::optional<uint64_t> allocations_start, switches_start;
-  double processed_ms = -1, rss_peak = 0;
+  double processed_ms = -1, loaded_ms = -1, rss_peak = 0;
   int64_t last_report = 0;
   auto next_rss = Clock::now();
   while (true) {
@@ -143,6 +154,9 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
     if (!allocations_start && sampler.first_consume_ms() >= 0) {
       allocations_start = AllocationCount();
       switches_start = ProcessContextSwitches();
+    }
+    if (loaded_ms < 0 && ActivePartitions(stats) == partitions) {
+      loaded_ms = now_ms;
     }
     if (processed_ms < 0 && stats.TotalProcessed() >= total) {
       processed_ms = now_ms;
@@ -154,8 +168,10 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
       if (s > last_report) {
         last_report = s;
         Progress(
-            "pipeline: consumed {} processed {} committed {} rss {:.0f} MiB",
-            stats.TotalConsumed(), stats.TotalProcessed(), committed, RssMb());
+            "pipeline: partitions loaded {}/{} consumed {} processed {} "
+            "committed {} rss {:.0f} MiB",
+            ActivePartitions(stats), partitions, stats.TotalConsumed(),
+            stats.TotalProcessed(), committed, RssMb());
       }
     }
     if (committed >= static_cast<int64_t>(total)) break;
@@ -177,6 +193,8 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
   pass.done_ms = done_ms;
   pass.rss_peak = std::max(rss_peak, RssMb());
   pass.seconds = (done_ms - sampler.first_consume_ms()) / 1000.0;
+  pass.load_seconds =
+      std::max(0.0, (loaded_ms - sampler.first_consume_ms()) / 1000.0);
   pass.rate = static_cast<double>(total) / pass.seconds;
   pass.processed_rate = static_cast<double>(total) /
                         ((processed_ms - sampler.first_consume_ms()) / 1000.0);
@@ -222,7 +240,8 @@ absl::StatusOr<PipelinePass> RunPipelinePass(const E2eArgs& args,
   pipeline::PipelineStats& stats = (*pipeline)->stats();
   PipelineRunner runner(**pipeline);
   CommitLatencySampler sampler(stats, backlog.partitions);
-  if (absl::Status s = WatchPass(stats, sampler, backlog.total, pass);
+  if (absl::Status s =
+          WatchPass(stats, sampler, backlog.total, backlog.partitions, pass);
       !s.ok()) {
     return s;
   }
@@ -230,15 +249,16 @@ absl::StatusOr<PipelinePass> RunPipelinePass(const E2eArgs& args,
   Progress(
       "pipeline (changelog {}, key check {}, round {}): {} events committed "
       "in {:.2f} s = {:.0f} events/s (processed at {:.0f}/s); {} tasks {} "
-      "alerts {} contacts {} dead letters, {} commits; {:.2f} CPU-s = {:.0f} "
+      "alerts {} contacts {} dead letters, {} commits; every partition "
+      "loaded after {:.2f} s; {:.2f} CPU-s = {:.0f} "
       "events per CPU-second; {:.1f} allocations (operator new) per event, "
       "{:.0f} context switches per 1K events (steady clock {:.0f}..{:.0f} "
       "ms)",
       spec.changelog ? "on" : "off", spec.key_check ? "on" : "off", spec.round,
       total, pass.seconds, pass.rate, pass.processed_rate, stats.tasks.load(),
       stats.alerts.load(), stats.contacts.load(), stats.TotalDeadLetters(),
-      pass.commits, pass.cpu_seconds, total / pass.cpu_seconds,
-      static_cast<double>(pass.allocations) / total,
+      pass.commits, pass.load_seconds, pass.cpu_seconds,
+      total / pass.cpu_seconds, static_cast<double>(pass.allocations) / total,
       pass.context_switches * 1000.0 / total, pass.first_consume_ms,
       pass.done_ms);
   const absl::Status run_status = runner.Stop();
