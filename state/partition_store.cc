@@ -5,6 +5,7 @@
 #include "state/partition_store.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <string_view>
 #include <utility>
 
@@ -39,12 +40,42 @@ size_t ArenaBlockBytes(size_t write_buffer_size) {
   return std::max<size_t>(4096, block / 4096 * 4096);
 }
 
-rocksdb::Options DbOptions(const StateEnv& env) {
+// Bytes of write-ahead log that opening the store at `path` replays: what
+// was committed since its last flush (0 for a new store).
+uint64_t WalBytes(const std::string& path) {
+  std::error_code ec;
+  uint64_t bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.path().extension() != ".log") continue;  // "LOG" is the info log
+    const uintmax_t size = entry.file_size(ec);
+    if (!ec) bytes += size;
+  }
+  return bytes;
+}
+
+// The memtable a store opens with. Replaying a write-ahead log into the
+// 64 KiB one would flush a tiny SST file (and fsync it, and the MANIFEST)
+// for every 64 KiB replayed, adding tens of milliseconds to every
+// partition's open after a restart. So a store with a log opens with room
+// for all of it (a memtable entry takes up to about twice its log bytes),
+// within the share of the budget it is about to take; the replay then
+// needs no flush. The memtables replayed hold no more than the write
+// buffers held before the restart, so the budget still bounds them.
+size_t OpeningWriteBufferBytes(const StateEnv& env, uint64_t wal_bytes) {
+  return std::clamp<size_t>(
+      2 * wal_bytes, kInitialWriteBufferBytes,
+      std::max(kInitialWriteBufferBytes, env.write_buffer_size_per_store()));
+}
+
+rocksdb::Options DbOptions(const StateEnv& env, size_t write_buffer_size) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.write_buffer_manager = env.write_buffers();
-  options.write_buffer_size = kInitialWriteBufferBytes;
-  options.arena_block_size = ArenaBlockBytes(kInitialWriteBufferBytes);
+  options.write_buffer_size = write_buffer_size;
+  options.arena_block_size = ArenaBlockBytes(write_buffer_size);
+  // The replayed log stays in the memtable (and the log on disk until it is
+  // flushed) instead of being flushed before the open returns.
+  options.avoid_flush_during_recovery = true;
   options.listeners.push_back(env.flush_listener());
   // Memtable bloom (2 % of the memtable, so all of them stay within 2 % of
   // the memtables' share): most misses are new callers, answered without a
@@ -388,7 +419,8 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
   }
   std::string path = PartitionPath(env.options().dir, partition);
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(DbOptions(env), path, &raw);
+  rocksdb::Status s = rocksdb::DB::Open(
+      DbOptions(env, OpeningWriteBufferBytes(env, WalBytes(path))), path, &raw);
   if (!s.ok()) return OpenError(s, path);
   auto impl = std::make_unique<Impl>(env, partition, std::move(path),
                                      std::unique_ptr<rocksdb::DB>(raw));
