@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/internal/changelog_records.h"
@@ -31,20 +33,27 @@ std::string InstanceName() {
 
 }  // namespace
 
-PartitionLoader::PartitionLoader(Context context)
-    : ctx_(std::move(context)), thread_([this] {
-        util::NameThisThread("cf-loader");
-        Work();
-      }) {}
+PartitionLoader::PartitionLoader(Context context) : ctx_(std::move(context)) {
+  // Every worker exists before any starts: they look at each other's loads.
+  for (int i = 0; i < kWorkers; ++i) {
+    workers_.push_back(std::make_unique<Worker>());
+  }
+  for (auto& worker : workers_) {
+    worker->thread = std::thread([this, w = worker.get()] {
+      util::NameThisThread("cf-loader");
+      Work(*w);
+    });
+  }
+}
 
 PartitionLoader::~PartitionLoader() {
   {
     std::lock_guard lock(mu_);
     quit_ = true;
-    cancel_current_ = true;
+    for (auto& w : workers_) w->cancel = true;
   }
   cv_.notify_all();
-  thread_.join();
+  for (auto& w : workers_) w->thread.join();
 }
 
 void PartitionLoader::Load(int32_t partition) {
@@ -57,13 +66,18 @@ void PartitionLoader::Load(int32_t partition) {
   cv_.notify_all();
 }
 
+bool PartitionLoader::LoadingLocked(int32_t partition) const {
+  return std::any_of(workers_.begin(), workers_.end(),
+                     [&](const auto& w) { return w->loading == partition; });
+}
+
 void PartitionLoader::Cancel(int32_t partition) {
   std::unique_lock lock(mu_);
   std::erase(queue_, partition);
-  if (loading_ == partition) {
-    cancel_current_ = true;
-    cv_.wait(lock, [&] { return loading_ != partition; });
+  for (auto& w : workers_) {
+    if (w->loading == partition) w->cancel = true;
   }
+  cv_.wait(lock, [&] { return !LoadingLocked(partition); });
   std::erase_if(ready_, [&](const LoadedPartition& l) {
     return l.partition == partition;
   });
@@ -79,33 +93,43 @@ std::vector<LoadedPartition> PartitionLoader::TakeReady() {
 
 size_t PartitionLoader::busy() const {
   std::lock_guard lock(mu_);
-  return queue_.size() + (loading_ >= 0 ? 1 : 0);
+  return queue_.size() + static_cast<size_t>(std::count_if(
+                             workers_.begin(), workers_.end(),
+                             [](const auto& w) { return w->loading >= 0; }));
 }
 
-void PartitionLoader::Work() {
+std::deque<int32_t>::iterator PartitionLoader::NextLocked() {
+  return std::find_if(queue_.begin(), queue_.end(),
+                      [&](int32_t p) { return !LoadingLocked(p); });
+}
+
+void PartitionLoader::Work(Worker& worker) {
   while (true) {
     int32_t partition = -1;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return quit_ || !queue_.empty(); });
+      // A partition queued again while another worker still loads it waits
+      // for that load: one store per partition.
+      cv_.wait(lock, [&] { return quit_ || NextLocked() != queue_.end(); });
       if (quit_) return;
-      partition = queue_.front();
-      queue_.pop_front();
-      loading_ = partition;
-      cancel_current_ = false;
+      auto next = NextLocked();
+      partition = *next;
+      queue_.erase(next);
+      worker.loading = partition;
+      worker.cancel = false;
     }
-    LoadedPartition loaded = LoadOne(partition);
+    LoadedPartition loaded = LoadOne(partition, worker);
     {
       std::lock_guard lock(mu_);
-      if (!cancel_current_) ready_.push_back(std::move(loaded));
-      loading_ = -1;
+      if (!worker.cancel) ready_.push_back(std::move(loaded));
+      worker.loading = -1;
     }
     cv_.notify_all();
   }
 }
 
 absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
-    int32_t partition) {
+    int32_t partition, const std::atomic<bool>& cancel) {
   // On a shared state dir the previous owner may still be finishing its
   // last cycle (up to message.timeout.ms) before it releases the lock.
   const auto deadline = std::chrono::steady_clock::now() + ctx_.open_timeout;
@@ -117,7 +141,7 @@ absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return store;
-    if (cancel_current_ || ctx_.stop.load()) {
+    if (cancel || ctx_.stop.load()) {
       return absl::CancelledError(
           absl::StrCat("partition ", partition, ": open cancelled"));
     }
@@ -178,8 +202,8 @@ absl::Status PartitionLoader::CheckWithoutChangelog(
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> PartitionLoader::WriteMarker(int32_t partition,
-                                                     uint64_t owner) {
+absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
+    int32_t partition, uint64_t owner, const std::atomic<bool>& cancel) {
   DeliveryTracker tracker(&ctx_.stats.marker_delivery_errors,
                           /*record_offsets=*/true);
   v1::ChangelogOwner marker;
@@ -192,7 +216,7 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(int32_t partition,
                               &value, owner, &tracker);
   if (!s.ok()) return s;
   while (!tracker.WaitAll(std::chrono::seconds(5))) {
-    if (ctx_.stop.load() || cancel_current_) {
+    if (ctx_.stop.load() || cancel) {
       return absl::CancelledError("owner marker not acknowledged");
     }
     spdlog::warn(
@@ -209,11 +233,11 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(int32_t partition,
   return tracker.MaxOffset(partition);
 }
 
-LoadedPartition PartitionLoader::LoadOne(int32_t partition) {
+LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {
   LoadedPartition out;
   out.partition = partition;
   PartitionCounters& pc = ctx_.stats.partitions[partition];
-  auto store = Open(partition);
+  auto store = Open(partition, worker.cancel);
   if (!store.ok()) {
     out.status = store.status();
     return out;
@@ -224,7 +248,7 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition) {
     return out;
   }
   out.owner = NewOwnerToken();
-  auto marker = WriteMarker(partition, out.owner);
+  auto marker = WriteMarker(partition, out.owner, worker.cancel);
   if (!marker.ok()) {
     out.status = marker.status();
     return out;
@@ -245,17 +269,17 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition) {
       last_log = now;
     }
   };
-  if (reader_ == nullptr) {
+  if (worker.reader == nullptr) {
     auto reader = ChangelogReader::Create(ctx_.kafka);
     if (!reader.ok()) {
       out.status = reader.status();
       return out;
     }
-    reader_ = *std::move(reader);
+    worker.reader = *std::move(reader);
   }
-  auto result =
-      RestoreFromChangelog(*reader_, ctx_.topics.changelog, partition, *marker,
-                           out.owner, **store, cancel_current_, progress);
+  auto result = RestoreFromChangelog(*worker.reader, ctx_.topics.changelog,
+                                     partition, *marker, out.owner, **store,
+                                     worker.cancel, progress);
   pc.restore_lag = 0;
   if (!result.ok()) {
     out.status = result.status();
