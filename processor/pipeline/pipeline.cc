@@ -343,6 +343,15 @@ absl::Status Pipeline::CheckTopics() {
 
 absl::Status Pipeline::Run() {
   if (absl::Status s = CheckTopics(); !s.ok()) return s;
+  // Only once they are known to exist: a broker that creates topics on a
+  // metadata request would otherwise create what CheckTopics reports.
+  std::vector<std::string> produced_to = {
+      config_.topics.tasks, config_.topics.alerts, config_.topics.contacts,
+      config_.topics.dlq, config_.topics.lines};
+  if (config_.options.changelog) {
+    produced_to.push_back(config_.topics.changelog);
+  }
+  producer_->Announce(produced_to);
   auto lines = LinesReader::Start(config_.kafka, config_.topics.lines,
                                   config_.engine, events_partitions_, *stats_);
   if (!lines.ok()) return lines.status();

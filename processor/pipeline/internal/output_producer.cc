@@ -174,6 +174,21 @@ OutputProducer::~OutputProducer() {
   if (urgent_poller_.joinable()) urgent_poller_.join();
 }
 
+void OutputProducer::Announce(const std::vector<std::string>& topics) {
+  for (RdKafka::Producer* producer : {bulk_.get(), urgent_.get()}) {
+    for (const std::string& name : topics) {
+      std::string err;
+      std::unique_ptr<RdKafka::Topic> topic(
+          RdKafka::Topic::create(producer, name, nullptr, err));
+      if (topic == nullptr) {
+        spdlog::warn("kafka producer: topic {}: {}", name, err);
+        continue;
+      }
+      topics_.push_back(std::move(topic));
+    }
+  }
+}
+
 // One thread per producer: poll() returns on the first report, so a shared
 // thread blocked in one producer's poll(50) would delay the other's reports
 // (and so the commit of EMERGENCY alerts) by up to 50 ms.

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -18,6 +19,7 @@
 namespace RdKafka {
 class Producer;
 class DeliveryReportCb;
+class Topic;
 }  // namespace RdKafka
 
 namespace callflow::pipeline {
@@ -63,6 +65,14 @@ class OutputProducer : public PartitionProducer {
                          std::string_view key, const std::string* payload,
                          uint64_t owner, DeliveryTracker* tracker) override;
 
+  // Opens both producers' handles of `topics` now, so librdkafka looks up
+  // their partitions and leaders while the group is still joining, instead
+  // of holding back the first record of each (an owner marker, an
+  // EMERGENCY alert) for that lookup: about a second on the mock cluster.
+  // Non-blocking; a topic that does not exist yet is looked up again when
+  // a record is produced to it. Call once, before producing.
+  void Announce(const std::vector<std::string>& topics);
+
   // Waits until every queued record has a delivery report.
   absl::Status Flush(std::chrono::milliseconds timeout);
   // Drops every record not sent to a broker yet (their delivery reports say
@@ -95,6 +105,8 @@ class OutputProducer : public PartitionProducer {
   std::chrono::milliseconds close_timeout_{10000};
   std::thread poller_;         // bulk_'s delivery reports
   std::thread urgent_poller_;  // urgent_'s
+  // Announce's handles: declared last, so released before the producers.
+  std::vector<std::unique_ptr<RdKafka::Topic>> topics_;
 };
 
 }  // namespace callflow::pipeline
