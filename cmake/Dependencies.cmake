@@ -41,6 +41,9 @@ if(NOT CALLFLOW_FUZZ)
   if(CALLFLOW_ALLOCATOR STREQUAL "jemalloc")
     find_library(JEMALLOC_LIBRARY jemalloc REQUIRED)
     set(allocator_library ${JEMALLOC_LIBRARY})
+    # Its options (the malloc_conf symbol), compiled into each executable.
+    target_sources(callflow_allocator INTERFACE
+      ${PROJECT_SOURCE_DIR}/processor/util/jemalloc_options.cc)
   elseif(CALLFLOW_ALLOCATOR STREQUAL "mimalloc")
     find_library(MIMALLOC_LIBRARY mimalloc REQUIRED)
     set(allocator_library ${MIMALLOC_LIBRARY})
