@@ -121,7 +121,14 @@ void PartitionLoader::Work(Worker& worker) {
     LoadedPartition loaded = LoadOne(partition, worker);
     {
       std::lock_guard lock(mu_);
-      if (!worker.cancel) ready_.push_back(std::move(loaded));
+      if (!worker.cancel) {
+        ready_.push_back(std::move(loaded));
+      } else {
+        // Closed before the partition stops counting as loading, so a
+        // worker that loads it again next never finds its RocksDB lock
+        // still taken by this one.
+        loaded.store.reset();
+      }
       worker.loading = -1;
     }
     cv_.notify_all();
