@@ -437,7 +437,6 @@ void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
   auto& updates = sink_.line_updates();
   auto it = updates.find(partition);
   const v1::PartitionState& record = owned.store->partition_record();
-  const bool idle_news = owned.idle_without_events && !owned.idle_published;
   v1::LineUpdate update;
   if (it != updates.end()) {
     update = std::move(it->second);
@@ -454,7 +453,8 @@ void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
       &cycle_.outputs());
   if (!s.ok()) return;  // counted as a failed delivery of this cycle
   owned.published_watermark = record.watermark();
-  if (idle_news) owned.idle_published = true;
+  // The idle news (LineUpdateDue) is out with this update.
+  if (owned.idle_without_events) owned.idle_published = true;
 }
 
 void Shard::AdvanceIdle() {
