@@ -115,18 +115,6 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   p->stats_->output_topics = {c.topics.tasks, c.topics.alerts,
                               c.topics.contacts, c.topics.dlq};
 
-  auto producer = OutputProducer::Create(
-      c.kafka,
-      [stats = p->stats_.get()](std::string_view topic, Unproducible reason) {
-        for (int t = 0; t < kNumOutputTopics; ++t) {
-          if (stats->output_topics[t] != topic) continue;
-          stats->unproducible[t][static_cast<int>(reason)].fetch_add(1);
-          return;
-        }
-      });
-  if (!producer.ok()) return producer.status();
-  p->producer_ = *std::move(producer);
-
   const KafkaProperties consumer_defaults = {
       {"group.id", c.options.group_id},
       {"partition.assignment.strategy", "cooperative-sticky"},
@@ -148,6 +136,38 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   };
   auto conf = MakeKafkaConf(KafkaClient::kConsumer, consumer_defaults, c.kafka);
   if (!conf.ok()) return conf.status();
+  // Standing still longer than the session hands the partitions to others.
+  // The watch comes first: it fences the producer's threads.
+  std::string session_ms;
+  int64_t session = 0;
+  if ((*conf)->get("session.timeout.ms", session_ms) !=
+          RdKafka::Conf::CONF_OK ||
+      !absl::SimpleAtoi(session_ms, &session) || session <= 0) {
+    session = kDefaultSessionTimeoutMs;
+  }
+  p->freeze_watch_ =
+      std::make_unique<FreezeWatch>(std::chrono::milliseconds(session),
+                                    [raw = p.get()](absl::Status stood_still) {
+                                      // Nothing it holds may be committed or
+                                      // sent any more; a shard waiting for
+                                      // acknowledgements the fence holds back
+                                      // stops waiting.
+                                      raw->OnFatal(std::move(stood_still));
+                                      raw->Abort();
+                                    });
+  auto producer = OutputProducer::Create(
+      c.kafka,
+      [stats = p->stats_.get()](std::string_view topic, Unproducible reason) {
+        for (int t = 0; t < kNumOutputTopics; ++t) {
+          if (stats->output_topics[t] != topic) continue;
+          stats->unproducible[t][static_cast<int>(reason)].fetch_add(1);
+          return;
+        }
+      },
+      p->freeze_watch_.get());
+  if (!producer.ok()) return producer.status();
+  p->producer_ = *std::move(producer);
+
   p->rebalancer_ = std::make_unique<Rebalancer>(*p);
   std::string err;
   if ((*conf)->set("rebalance_cb", p->rebalancer_.get(), err) !=
@@ -158,16 +178,6 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
   if (p->consumer_ == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("kafka consumer: ", err));
   }
-  // Standing still longer than the session hands the partitions to others.
-  std::string session_ms;
-  int64_t session = 0;
-  if ((*conf)->get("session.timeout.ms", session_ms) !=
-          RdKafka::Conf::CONF_OK ||
-      !absl::SimpleAtoi(session_ms, &session) || session <= 0) {
-    session = kDefaultSessionTimeoutMs;
-  }
-  p->freeze_watch_ =
-      std::make_unique<FreezeWatch>(std::chrono::milliseconds(session));
 
   for (uint32_t s = 0; s < c.options.shards; ++s) {
     p->shards_.push_back(std::make_unique<Shard>(

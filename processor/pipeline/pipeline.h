@@ -110,7 +110,15 @@ class Pipeline {
   std::unique_ptr<PipelineStats> stats_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  std::unique_ptr<FreezeWatch> freeze_watch_;  // read by the shards
+  // Before the watch: its thread may report a freeze (OnFatal) until it is
+  // destroyed.
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> abort_{false};
+  std::mutex fatal_mu_;
+  absl::Status fatal_;
+  // Read by the shards; fences the producer's threads (send_fence.h), so it
+  // outlives the producer.
+  std::unique_ptr<FreezeWatch> freeze_watch_;
   // Shards before the producer: the producer's final flush delivers reports
   // into the shards' trackers, so it is destroyed (flushed) first.
   std::vector<std::unique_ptr<Shard>> shards_;
@@ -119,10 +127,6 @@ class Pipeline {
   std::unique_ptr<PartitionRouter> router_;
   std::unique_ptr<PartitionLoader> loader_;
   int events_partitions_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<bool> abort_{false};
-  std::mutex fatal_mu_;
-  absl::Status fatal_;
 };
 
 }  // namespace callflow::pipeline

@@ -191,9 +191,10 @@ absl::Status CommitCycle::WaitDelivered(DeliveryTracker& tracker) {
     if (ctx_.abort.load(std::memory_order_relaxed)) {
       return absl::DeadlineExceededError(absl::StrCat(
           "shard ", ctx_.shard, ": stopped with ", tracker.outstanding(),
-          " record(s) of a cycle not acknowledged (shutdown_timeout passed "
-          "or a second stop signal); that cycle's state and offsets are not "
-          "committed, its events are processed again by the next owner"));
+          " record(s) of a cycle not acknowledged (shutdown_timeout passed, "
+          "a second stop signal, or the process stood still past its "
+          "session); that cycle's state and offsets are not committed, its "
+          "events are processed again by the next owner"));
     }
     if (std::chrono::steady_clock::now() >= next_warning) {
       spdlog::warn("shard {}: waiting for {} deliveries before commit",

@@ -3,7 +3,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <thread>
+
+#include "absl/status/status.h"
 
 namespace callflow::pipeline {
 
@@ -21,12 +24,20 @@ namespace callflow::pipeline {
 // broker is down, a RocksDB stall) does not stop the ticks, so it is not
 // taken for a freeze.
 //
-// Thread-safety: FrozenFor from any thread.
+// When the ticking thread itself finds a gap past the limit it calls
+// `on_freeze` once, so a process whose threads all wait (for
+// acknowledgements that the send fence now holds back, say) still stops.
+//
+// Thread-safety: FrozenFor and StoodStill from any thread; `on_freeze` runs
+// on the ticking thread.
 class FreezeWatch {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit FreezeWatch(std::chrono::milliseconds limit);
+  using FreezeFn = std::function<void(absl::Status stood_still)>;
+
+  explicit FreezeWatch(std::chrono::milliseconds limit,
+                       FreezeFn on_freeze = {});
   ~FreezeWatch();
   FreezeWatch(const FreezeWatch&) = delete;
   FreezeWatch& operator=(const FreezeWatch&) = delete;
@@ -34,12 +45,15 @@ class FreezeWatch {
   // Zero while the process has kept running; else how long it stood still.
   std::chrono::milliseconds FrozenFor(Clock::time_point now) const;
   std::chrono::milliseconds limit() const { return limit_; }
+  // The error a process that stood still for `frozen` stops with.
+  absl::Status StoodStill(std::chrono::milliseconds frozen) const;
 
  private:
   void Run();
   static int64_t Ms(Clock::time_point t);
 
   const std::chrono::milliseconds limit_;
+  const FreezeFn on_freeze_;
   std::atomic<int64_t> last_tick_ms_;
   std::atomic<int64_t> frozen_ms_{0};
   std::atomic<bool> stop_{false};

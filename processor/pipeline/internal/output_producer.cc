@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "processor/pipeline/internal/changelog_records.h"
+#include "processor/pipeline/internal/send_fence.h"
 #include "processor/util/thread_name.h"
 
 namespace callflow::pipeline {
@@ -114,9 +115,13 @@ class TrackerReport : public RdKafka::DeliveryReportCb {
 
 absl::StatusOr<std::unique_ptr<RdKafka::Producer>> MakeProducer(
     const KafkaProperties& defaults, const KafkaProperties& overrides,
-    RdKafka::DeliveryReportCb* report_cb) {
+    RdKafka::DeliveryReportCb* report_cb, const FreezeWatch* fence) {
   auto conf = MakeKafkaConf(KafkaClient::kProducer, defaults, overrides);
   if (!conf.ok()) return conf.status();
+  if (fence != nullptr) {
+    absl::Status fenced = FenceClientThreads((*conf)->c_ptr_global(), fence);
+    if (!fenced.ok()) return fenced;
+  }
   std::string err;
   if ((*conf)->set("dr_cb", report_cb, err) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(err);
@@ -143,16 +148,17 @@ KafkaProperties ProducerDefaults(const char* linger_ms) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OutputProducer>> OutputProducer::Create(
-    const KafkaProperties& overrides, UnproducibleFn on_unproducible) {
+    const KafkaProperties& overrides, UnproducibleFn on_unproducible,
+    const FreezeWatch* fence) {
   std::unique_ptr<OutputProducer> p(new OutputProducer());
   p->on_unproducible_ = std::move(on_unproducible);
   p->report_cb_ = std::make_unique<TrackerReport>(*p);
-  auto bulk =
-      MakeProducer(ProducerDefaults("5"), overrides, p->report_cb_.get());
+  auto bulk = MakeProducer(ProducerDefaults("5"), overrides,
+                           p->report_cb_.get(), fence);
   if (!bulk.ok()) return bulk.status();
   p->bulk_ = *std::move(bulk);
-  auto urgent =
-      MakeProducer(ProducerDefaults("0"), overrides, p->report_cb_.get());
+  auto urgent = MakeProducer(ProducerDefaults("0"), overrides,
+                             p->report_cb_.get(), fence);
   if (!urgent.ok()) return urgent.status();
   p->urgent_ = *std::move(urgent);
   p->poller_ = std::thread([raw = p.get()] {

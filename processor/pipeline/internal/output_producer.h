@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "processor/pipeline/internal/delivery_tracker.h"
+#include "processor/pipeline/internal/freeze_watch.h"
 #include "processor/pipeline/internal/output_limits.h"
 #include "processor/pipeline/internal/partition_producer.h"
 #include "processor/pipeline/kafka_status.h"
@@ -46,9 +47,12 @@ class OutputProducer : public PartitionProducer {
   using UnproducibleFn =
       std::function<void(std::string_view topic, Unproducible reason)>;
   // `on_unproducible` (may be empty) is called from librdkafka's threads or
-  // the producing thread.
+  // the producing thread. With `fence` (may be null; must outlive the
+  // producer), librdkafka's threads send nothing more once the process
+  // stood still past the fence's limit (send_fence.h).
   static absl::StatusOr<std::unique_ptr<OutputProducer>> Create(
-      const KafkaProperties& overrides, UnproducibleFn on_unproducible = {});
+      const KafkaProperties& overrides, UnproducibleFn on_unproducible = {},
+      const FreezeWatch* fence = nullptr);
   ~OutputProducer();
 
   // Queues one record. `tracker` (not null, must outlive the delivery) gets

@@ -512,13 +512,7 @@ bool Shard::CheckNotFrozen() {
   // What it consumed but did not process, and the cycle it did not commit,
   // are the new owners' now; outputs made from them here would reach the
   // topics after theirs, as older versions of the same tasks.
-  Fail(absl::AbortedError(absl::StrCat(
-      "this process stood still for ", frozen.count() / 1000.0,
-      " s (SIGSTOP? a paused VM?), longer than the group session "
-      "(session.timeout.ms ",
-      ctx_.freeze_watch->limit().count(),
-      "): its partitions belong to other instances now; stopping without "
-      "producing or committing anything more (restart it to rejoin)")));
+  Fail(ctx_.freeze_watch->StoodStill(frozen));
   return false;
 }
 

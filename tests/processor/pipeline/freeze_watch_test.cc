@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace callflow::pipeline {
 namespace {
@@ -29,6 +31,24 @@ TEST(FreezeWatchTest, AStaleTickPastTheLimitIsAFreeze) {
   // Within the limit: still running.
   const auto soon = FreezeWatch::Clock::now() + milliseconds(200);
   EXPECT_EQ(watch.FrozenFor(soon).count(), 0);
+}
+
+TEST(FreezeWatchTest, TheTickingThreadReportsAFreezeOnce) {
+  std::mutex mu;
+  std::vector<absl::Status> reports;
+  {
+    // A limit below the tick: every gap between two ticks is a "freeze".
+    FreezeWatch watch(milliseconds(1), [&](absl::Status s) {
+      std::lock_guard lock(mu);
+      reports.push_back(std::move(s));
+    });
+    std::this_thread::sleep_for(milliseconds(500));
+  }
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].code(), absl::StatusCode::kAborted);
+  EXPECT_NE(reports[0].message().find("stood still"), std::string::npos);
+  EXPECT_NE(reports[0].message().find("session.timeout.ms 1)"),
+            std::string::npos);
 }
 
 }  // namespace

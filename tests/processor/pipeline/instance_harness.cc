@@ -158,6 +158,27 @@ std::string CallflowRun::LogTail(int lines) const {
          << LogTail();
 }
 
+::testing::AssertionResult CallflowRun::WaitLogged(std::string_view text,
+                                                   int times) {
+  int seen = 0;
+  WaitFor(
+      [&] {
+        std::ifstream in(log_);
+        in.seekg(log_start_);
+        std::string line;
+        seen = 0;
+        while (std::getline(in, line)) {
+          if (line.find(text) != std::string::npos) ++seen;
+        }
+        return seen >= times || !Running();
+      },
+      kStartTimeout);
+  if (seen >= times) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "logged \"" << text << "\" " << seen
+                                       << " time(s), not " << times << "\n"
+                                       << LogTail();
+}
+
 ::testing::AssertionResult CallflowRun::Reap(int signal) {
   if (pid_ > 0) {
     kill(pid_, signal);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "callflow/v1/events.pb.h"
@@ -66,6 +67,8 @@ class CallflowRun {
   // (a signal before that would kill it outright). Fails with the log's tail
   // when the child exits first, e.g. on an unknown config key.
   ::testing::AssertionResult WaitStarted();
+  // Waits until the child's log has `times` lines containing `text`.
+  ::testing::AssertionResult WaitLogged(std::string_view text, int times);
   // SIGTERM once started, then waits: success when the child exited with 0.
   ::testing::AssertionResult Stop();
   // SIGKILL, then waits: success when the signal ended the child.

@@ -45,6 +45,12 @@
 //   could land after B's newer one for the same task (a CI run: 2 tasks of
 //   561). The changelog side of a zombie's late writes (ignored by a
 //   restore) is ChangelogRestoreTest.ZombieWritesAndTornCyclesAreIgnored.
+// - OutputsQueuedBeforeAPauseAreNeverSent: the same pause, with A's outputs
+//   still queued in its producers when it stops (a 5 s linger keeps them
+//   there), so they are due the instant it resumes. librdkafka's threads
+//   would send them before any check of the process could run (a CI run: 5
+//   tasks of 561 in the row above, every changed task here); the send fence
+//   fails the sends of a process that stood still past its session.
 // - KilledRepeatedly: one instance, one dir, SIGKILLed 4 times mid-stream.
 //   Nothing is lost or duplicated differently, line alerts included (durable
 //   window partials, silence clock read back).
@@ -149,6 +155,29 @@ TEST_F(ScaleOutTest, PausedOwnerComesBackThenNewHostJoins) {
       << run_.instance("a").LogTail(40);
   ASSERT_TRUE(run_.Start("c"));
   run_.Produce(Part(2, 3), run_.size());
+  FinishAndCompare();
+}
+
+TEST_F(ScaleOutTest, OutputsQueuedBeforeAPauseAreNeverSent) {
+  run_.Produce(0, Part(1, 2));
+  // Fault set-up, not a threshold: A's records wait 5 s in its producers,
+  // longer than it takes to process the first half once its partitions are
+  // active, shorter than the pause.
+  run_.SetChildTuning({{"producer.linger.ms", "5000"}}, "");
+  ASSERT_TRUE(run_.Start("a"));
+  ASSERT_TRUE(
+      run_.instance("a").WaitLogged("active from", ScaleOutRun::kPartitions));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  run_.instance("a").Pause();
+  run_.SetChildTuning({}, "");
+  ASSERT_TRUE(run_.Start("b"));
+  run_.Produce(Part(1, 2), run_.size());
+  EXPECT_TRUE(run_.WaitConsumed());  // B redid A's cycle and went on
+  run_.instance("a").Resume();
+  const std::optional<int> exit_code =
+      run_.instance("a").WaitExit(std::chrono::seconds(60));
+  ASSERT_TRUE(exit_code.has_value()) << run_.instance("a").LogTail();
+  EXPECT_NE(*exit_code, 0);
   FinishAndCompare();
 }
 
