@@ -34,8 +34,8 @@ rd_kafka_resp_err_t OnThreadStart(rd_kafka_t*, rd_kafka_thread_type_t,
   return RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
-rd_kafka_resp_err_t OnNew(rd_kafka_t* rk, const rd_kafka_conf_t*,
-                          void* opaque, char*, size_t) {
+rd_kafka_resp_err_t OnNew(rd_kafka_t* rk, const rd_kafka_conf_t*, void* opaque,
+                          char*, size_t) {
   return rd_kafka_interceptor_add_on_thread_start(rk, kInterceptorName,
                                                   OnThreadStart, opaque);
 }
@@ -45,15 +45,14 @@ rd_kafka_resp_err_t Install(rd_kafka_conf_t* conf, void* watch);
 
 // A copy of the conf (librdkafka's C++ API copies it in Producer::create)
 // gets no interceptors but those its on_conf_dup adds: fence the copy too.
-rd_kafka_resp_err_t OnConfDup(rd_kafka_conf_t* new_conf,
-                              const rd_kafka_conf_t*, size_t, const char**,
-                              void* opaque) {
+rd_kafka_resp_err_t OnConfDup(rd_kafka_conf_t* new_conf, const rd_kafka_conf_t*,
+                              size_t, const char**, void* opaque) {
   return Install(new_conf, opaque);
 }
 
 rd_kafka_resp_err_t Install(rd_kafka_conf_t* conf, void* watch) {
-  rd_kafka_resp_err_t err =
-      rd_kafka_conf_interceptor_add_on_new(conf, kInterceptorName, OnNew, watch);
+  rd_kafka_resp_err_t err = rd_kafka_conf_interceptor_add_on_new(
+      conf, kInterceptorName, OnNew, watch);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return err;
   return rd_kafka_conf_interceptor_add_on_conf_dup(conf, kInterceptorName,
                                                    OnConfDup, watch);
