@@ -145,16 +145,14 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
       !absl::SimpleAtoi(session_ms, &session) || session <= 0) {
     session = kDefaultSessionTimeoutMs;
   }
-  p->freeze_watch_ =
-      std::make_unique<FreezeWatch>(std::chrono::milliseconds(session),
-                                    [raw = p.get()](absl::Status stood_still) {
-                                      // Nothing it holds may be committed or
-                                      // sent any more; a shard waiting for
-                                      // acknowledgements the fence holds back
-                                      // stops waiting.
-                                      raw->OnFatal(std::move(stood_still));
-                                      raw->Abort();
-                                    });
+  // On a freeze nothing it holds may be committed or sent any more; a shard
+  // waiting for acknowledgements the fence holds back stops waiting.
+  auto on_freeze = [raw = p.get()](absl::Status stood_still) {
+    raw->OnFatal(std::move(stood_still));
+    raw->Abort();
+  };
+  p->freeze_watch_ = std::make_unique<FreezeWatch>(
+      std::chrono::milliseconds(session), std::move(on_freeze));
   auto producer = OutputProducer::Create(
       c.kafka,
       [stats = p->stats_.get()](std::string_view topic, Unproducible reason) {

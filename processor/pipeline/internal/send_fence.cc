@@ -18,14 +18,16 @@ constexpr char kInterceptorName[] = "callflow-send-fence";
 
 thread_local const FreezeWatch* t_watch = nullptr;
 
-// True when the calling thread is fenced, its process stood still, and `fd`
-// is a socket: the send must not happen.
-bool Blocked(int fd) {
+// True, with errno set, when the calling thread is fenced, its process
+// stood still, and `fd` is a socket: the send must not happen.
+bool Refused(int fd) {
   const FreezeWatch* watch = t_watch;
   if (watch == nullptr) return false;
   if (watch->FrozenFor(FreezeWatch::Clock::now()).count() == 0) return false;
   struct stat st;
-  return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+  if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+  errno = ECANCELED;
+  return true;
 }
 
 rd_kafka_resp_err_t OnThreadStart(rd_kafka_t*, rd_kafka_thread_type_t,
@@ -78,27 +80,18 @@ absl::Status FenceClientThreads(rd_kafka_conf_s* conf,
 extern "C" {
 
 ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
-  if (callflow::pipeline::Blocked(fd)) {
-    errno = ECANCELED;
-    return -1;
-  }
+  if (callflow::pipeline::Refused(fd)) return -1;
   return syscall(SYS_sendmsg, fd, msg, flags);
 }
 
 ssize_t sendto(int fd, const void* buf, size_t len, int flags,
                const struct sockaddr* addr, socklen_t addr_len) {
-  if (callflow::pipeline::Blocked(fd)) {
-    errno = ECANCELED;
-    return -1;
-  }
+  if (callflow::pipeline::Refused(fd)) return -1;
   return syscall(SYS_sendto, fd, buf, len, flags, addr, addr_len);
 }
 
 ssize_t write(int fd, const void* buf, size_t count) {
-  if (callflow::pipeline::Blocked(fd)) {
-    errno = ECANCELED;
-    return -1;
-  }
+  if (callflow::pipeline::Refused(fd)) return -1;
   return syscall(SYS_write, fd, buf, count);
 }
 
