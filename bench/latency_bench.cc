@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -16,6 +18,7 @@
 #include "bench/commit_latency_sampler.h"
 #include "bench/kafka_clients.h"
 #include "bench/pipeline_runner.h"
+#include "bench/thread_cpu.h"
 #include "callflow/v1/events.pb.h"
 #include "processor/pipeline/internal/murmur2.h"
 #include "processor/pipeline/mock_cluster.h"
@@ -50,6 +53,10 @@ struct Load {
   uint64_t sent = 0;    // simulated events
   uint64_t alarms = 0;  // alarm events (EMERGENCY alerts)
   double seconds = 0;   // warm-up and load, the final flush included
+  // CPU seconds by thread name over the measured load (after the warm-up,
+  // before the final flush), and how long that was.
+  std::map<std::string, double> cpu;
+  double measured_seconds = 0;
 };
 
 pipeline::PipelineConfig LatencyPipelineConfig(const LatencyArgs& args,
@@ -123,9 +130,15 @@ Load ProduceLoad(const LatencyArgs& args, const std::string& brokers,
   const auto start = Clock::now();
   measure_from_ms =
       CommitLatencySampler::NowMs() + args.warmup_seconds * 1000.0;
+  std::optional<ThreadCpuSnapshot> cpu_from;
+  double cpu_from_s = 0;
   while (true) {
     const double elapsed = SecondsSince(start);
     if (elapsed >= args.seconds + args.warmup_seconds) break;
+    if (!cpu_from && elapsed >= args.warmup_seconds) {
+      cpu_from = ThreadCpuSnapshot::Take();
+      cpu_from_s = elapsed;
+    }
     const uint64_t due = static_cast<uint64_t>(elapsed * args.rate);
     while (load.sent < due && simulator.Next(&e)) {
       encode(e);
@@ -143,6 +156,10 @@ Load ProduceLoad(const LatencyArgs& args, const std::string& brokers,
     }
     producer->poll(0);
     std::this_thread::sleep_for(kProduceTick);
+  }
+  if (cpu_from) {
+    load.cpu = ThreadCpuSnapshot::Take().SecondsSince(*cpu_from);
+    load.measured_seconds = SecondsSince(start) - cpu_from_s;
   }
   producer->flush(KafkaTimeoutMs(kFlushTimeout));
   load.seconds = SecondsSince(start);
@@ -171,6 +188,16 @@ void PrintLatencyResult(const LatencyArgs& args, const Load& load,
   LatencyRecorder& emergency = alerts.emergency();
   Progress("latency: {} events measured, {} EMERGENCY alerts read back",
            lat.count(), emergency.count());
+  // Where the cores went: on this machine the load generator and the mock
+  // broker share them with the pipeline.
+  double cpu_total = 0;
+  for (const auto& [name, seconds] : load.cpu) cpu_total += seconds;
+  const double measured = std::max(load.measured_seconds, 1e-9);
+  const auto mock = load.cpu.find("rdk:mock");
+  const double mock_cores =
+      mock == load.cpu.end() ? 0 : mock->second / measured;
+  Progress("CPU over the measured load, in cores: {:.2f} in all; {}",
+           cpu_total / measured, TopThreadsInCores(load.cpu, measured, 8));
   std::cout << JsonLine()
                    .Num("rate", args.rate)
                    .Num("achieved_rate",
@@ -189,6 +216,8 @@ void PrintLatencyResult(const LatencyArgs& args, const Load& load,
                    .Int("emergency_alerts",
                         static_cast<int64_t>(emergency.count()))
                    .Int("alarms_sent", static_cast<int64_t>(load.alarms))
+                   .Num("cpu_cores", cpu_total / measured)
+                   .Num("mock_broker_cores", mock_cores)
                    .Int("commit_interval_ms", args.commit_interval_ms)
                    .Int("commit_slice_ms", args.commit_slice_ms)
                    .Int("partitions", args.partitions)
