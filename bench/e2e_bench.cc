@@ -21,6 +21,7 @@
 #include "bench/commit_latency_sampler.h"
 #include "bench/kafka_clients.h"
 #include "bench/pipeline_runner.h"
+#include "bench/thread_cpu.h"
 #include "processor/pipeline/pipeline.h"
 #include "state/state_env.h"
 
@@ -64,6 +65,8 @@ struct PipelinePass {
   uint64_t distinct = 0;
   uint64_t commits = 0, commit_us = 0;
   double cpu_seconds = 0;  // CPU time of the whole process during the pass
+  // CPU by thread name from the first consumed event to the last commit.
+  std::map<std::string, double> cpu_by_thread;
   // From the first consumed event to the last commit: operator new calls,
   // and context switches of every thread (voluntary and not: the wake-ups).
   uint64_t allocations = 0;
@@ -146,6 +149,7 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
   // Taken when the sampler first sees a consumed offset (within its 1 ms
   // period): what the group join and the partitions' loading cost stays out.
   std::optional<uint64_t> allocations_start, switches_start;
+  std::optional<ThreadCpuSnapshot> threads_start;
   double processed_ms = -1, loaded_s = -1, rss_peak = 0;
   double first_consume_s = -1;
   int64_t last_report = 0;
@@ -157,6 +161,7 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
       first_consume_s = SecondsSince(start);
       allocations_start = AllocationCount();
       switches_start = ProcessContextSwitches();
+      threads_start = ThreadCpuSnapshot::Take();
     }
     if (loaded_s < 0 && ActivePartitions(stats) == partitions) {
       loaded_s = SecondsSince(start);
@@ -188,6 +193,10 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
   // wall time on a shared machine (another tenant's load stretches wall
   // time, much less the CPU time the same work takes).
   pass.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  if (threads_start) {
+    pass.cpu_by_thread =
+        ThreadCpuSnapshot::Take().SecondsSince(*threads_start);
+  }
   // Everything the process did meanwhile: the pipeline's threads, the mock
   // brokers' (no operator new: C), and this thread's sampling.
   pass.allocations = AllocationCount() - allocations_start.value_or(0);
@@ -266,6 +275,8 @@ absl::StatusOr<PipelinePass> RunPipelinePass(const E2eArgs& args,
       static_cast<double>(pass.allocations) / total,
       pass.context_switches * 1000.0 / total, pass.first_consume_ms,
       pass.done_ms);
+  Progress("pipeline pass CPU by thread, in cores: {}",
+           TopThreadsInCores(pass.cpu_by_thread, pass.seconds, 12));
   const absl::Status run_status = runner.Stop();
   pass.shards = (*pipeline)->shard_count();
   if (!run_status.ok()) {
