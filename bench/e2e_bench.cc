@@ -194,8 +194,7 @@ absl::Status WatchPass(pipeline::PipelineStats& stats,
   // time, much less the CPU time the same work takes).
   pass.cpu_seconds = ProcessCpuSeconds() - cpu_start;
   if (threads_start) {
-    pass.cpu_by_thread =
-        ThreadCpuSnapshot::Take().SecondsSince(*threads_start);
+    pass.cpu_by_thread = ThreadCpuSnapshot::Take().SecondsSince(*threads_start);
   }
   // Everything the process did meanwhile: the pipeline's threads, the mock
   // brokers' (no operator new: C), and this thread's sampling.
