@@ -21,7 +21,10 @@ namespace {
 bool ParseStat(const std::string& line, std::string* name, long* ticks) {
   const size_t open = line.find('(');
   const size_t close = line.rfind(')');
-  if (open == std::string::npos || close == std::string::npos) return false;
+  if (open == std::string::npos || close == std::string::npos || close < open ||
+      close + 2 > line.size()) {
+    return false;
+  }
   *name = line.substr(open + 1, close - open - 1);
   std::istringstream rest(line.substr(close + 2));
   std::string field;
@@ -60,10 +63,13 @@ std::map<std::string, double> ThreadCpuSnapshot::SecondsSince(
   std::map<std::string, double> seconds;
   for (const auto& [tid, thread] : threads_) {
     auto it = before.threads_.find(tid);
-    const long start =
-        it != before.threads_.end() && it->second.name == thread.name
-            ? it->second.ticks
-            : 0;
+    // A thread id reused by a newer thread of the same name counts from
+    // zero too, when its time shows it (lower than the old thread's).
+    const long start = it != before.threads_.end() &&
+                               it->second.name == thread.name &&
+                               it->second.ticks <= thread.ticks
+                           ? it->second.ticks
+                           : 0;
     seconds[thread.name] += (thread.ticks - start) / kTicksPerSecond;
   }
   return seconds;
