@@ -129,18 +129,22 @@ std::string CallflowRun::LogTail(int lines) const {
   return absl::StrCat("--- ", log_, " (tail) ---\n", absl::StrJoin(tail, "\n"));
 }
 
+int CallflowRun::CountLogged(std::string_view text) const {
+  std::ifstream in(log_);
+  in.seekg(log_start_);
+  std::string line;
+  int seen = 0;
+  while (std::getline(in, line)) {
+    if (line.find(text) != std::string::npos) ++seen;
+  }
+  return seen;
+}
+
 ::testing::AssertionResult CallflowRun::WaitStarted() {
   bool started = false;
   WaitFor(
       [&] {
-        std::ifstream in(log_);
-        in.seekg(log_start_);
-        std::string line;
-        while (std::getline(in, line)) {
-          if (line.find("callflow run: group") != std::string::npos) {
-            started = true;
-          }
-        }
+        started = CountLogged("callflow run: group") > 0;
         return started || !Running();
       },
       kStartTimeout);
@@ -163,13 +167,7 @@ std::string CallflowRun::LogTail(int lines) const {
   int seen = 0;
   WaitFor(
       [&] {
-        std::ifstream in(log_);
-        in.seekg(log_start_);
-        std::string line;
-        seen = 0;
-        while (std::getline(in, line)) {
-          if (line.find(text) != std::string::npos) ++seen;
-        }
+        seen = CountLogged(text);
         return seen >= times || !Running();
       },
       kStartTimeout);

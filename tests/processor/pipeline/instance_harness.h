@@ -87,6 +87,8 @@ class CallflowRun {
   std::string LogTail(int lines = 15) const;
 
  private:
+  // Lines of this child's log that contain `text`.
+  int CountLogged(std::string_view text) const;
   ::testing::AssertionResult Reap(int signal);
 
   pid_t pid_ = -1;
