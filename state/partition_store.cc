@@ -42,7 +42,7 @@ size_t ArenaBlockBytes(size_t write_buffer_size) {
 
 // Bytes of write-ahead log that opening the store at `path` replays: what
 // was committed since its last flush (0 for a new store).
-uint64_t WalBytes(const std::string& path) {
+uint64_t LogBytesAt(const std::string& path) {
   std::error_code ec;
   uint64_t bytes = 0;
   for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
@@ -111,6 +111,10 @@ absl::Status OpenError(const rocksdb::Status& status, const std::string& path) {
 }
 
 }  // namespace
+
+uint64_t WalBytes(const std::string& state_dir, int32_t partition) {
+  return LogBytesAt(PartitionPath(state_dir, partition));
+}
 
 PartitionStore::Impl::Impl(StateEnv& env, int32_t partition, std::string path,
                            std::unique_ptr<rocksdb::DB> db)
@@ -399,6 +403,16 @@ absl::Status PartitionStore::Impl::Commit(std::optional<int64_t> next_offset) {
   return WriteSealed();
 }
 
+absl::Status PartitionStore::Impl::FlushToDisk() {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  // Waiting for a stalled write to clear could block a close for as long
+  // as the compactions take; the flush itself is what is wanted.
+  flush.allow_write_stall = true;
+  return FromRocksDb(db_->Flush(flush),
+                     absl::StrCat("flushing state db '", path_, "'"));
+}
+
 PartitionStats PartitionStore::Impl::Stats() const {
   PartitionStats stats;
   db_->GetIntProperty(rocksdb::DB::Properties::kEstimateNumKeys,
@@ -420,7 +434,8 @@ absl::StatusOr<std::unique_ptr<PartitionStore>> PartitionStore::Open(
   std::string path = PartitionPath(env.options().dir, partition);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(
-      DbOptions(env, OpeningWriteBufferBytes(env, WalBytes(path))), path, &raw);
+      DbOptions(env, OpeningWriteBufferBytes(env, LogBytesAt(path))), path,
+      &raw);
   if (!s.ok()) return OpenError(s, path);
   auto impl = std::make_unique<Impl>(env, partition, std::move(path),
                                      std::unique_ptr<rocksdb::DB>(raw));
@@ -447,6 +462,7 @@ absl::Status PartitionStore::Seal(std::optional<int64_t> next_offset) {
 }
 absl::Status PartitionStore::WriteSealed() { return impl_->WriteSealed(); }
 bool PartitionStore::sealed() const { return impl_->sealed(); }
+absl::Status PartitionStore::FlushToDisk() { return impl_->FlushToDisk(); }
 bool PartitionStore::dirty() const { return impl_->dirty(); }
 size_t PartitionStore::ForEachSealedChange(
     const std::function<void(std::string_view, const std::string*)>& fn) const {

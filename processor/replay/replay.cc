@@ -253,6 +253,11 @@ absl::StatusOr<rules::KpiAccumulator> RunReplay(
   if (!store.ok()) return store.status();
   Replayer replayer(engine_options, options, store->get(), progress);
   if (absl::Status s = replayer.Run(in); !s.ok()) return s;
+  // A kept state dir is left as a clean stop of `run` leaves it: the next
+  // replay over it opens without replaying RocksDB's write-ahead log.
+  if (!options.state_dir.empty()) {
+    if (absl::Status s = (*store)->FlushToDisk(); !s.ok()) return s;
+  }
   rules::KpiAccumulator kpis = replayer.kpis();
   std::ofstream summary(fs::path(options.out_dir) / "summary.json",
                         std::ios::out | std::ios::trunc | std::ios::binary);

@@ -85,6 +85,7 @@ class PartitionStore::Impl {
   absl::Status WriteSealed();
   bool sealed() const { return sealed_; }
   absl::Status Commit(std::optional<int64_t> next_offset);
+  absl::Status FlushToDisk();
   PartitionStats Stats() const;
 
   // The caller cache (partition_store_callers.cc).

@@ -115,6 +115,45 @@ TEST_F(PartitionStoreTest, ReopenReplaysTheLogWithoutFlushingIt) {
             static_cast<uint32_t>(kCallers));
 }
 
+// A clean close flushes, so the next open has no log to replay.
+TEST_F(PartitionStoreTest, FlushToDiskLeavesNoLogToReplay) {
+  Reopen();
+  constexpr int kCallers = 2000;
+  auto key = [](int i) { return absl::StrCat("+7495", 1000000 + i); };
+  for (int i = 0; i < kCallers; ++i) {
+    FillCaller(store_->MutableCaller(key(i)), key(i), i + 1);
+  }
+  store_->AddTimer(Timer{50, TimerKind::kCallbackSla, key(7), "t1", 1});
+  ASSERT_THAT(store_->Commit(kCallers), IsOk());
+  ASSERT_GT(WalBytes(state_dir(), 0), 0u);
+  ASSERT_EQ(FilesOf(state_dir(), "sst"), 0);
+
+  ASSERT_THAT(store_->FlushToDisk(), IsOk());
+  EXPECT_EQ(WalBytes(state_dir(), 0), 0u);
+  EXPECT_GE(FilesOf(state_dir(), "sst"), 1);
+  // Buffered changes are not flushed: they were never written.
+  store_->MutableCaller(key(0)).set_inbound_calls(999);
+
+  Reopen();
+  EXPECT_EQ(store_->next_offset(), kCallers);
+  EXPECT_EQ(store_->MutableCaller(key(0)).inbound_calls(), 1u);
+  for (int i = 0; i < kCallers; i += 199) {
+    EXPECT_EQ(store_->MutableCaller(key(i)).inbound_calls(),
+              static_cast<uint32_t>(i + 1))
+        << key(i);
+  }
+  EXPECT_THAT(PopAll(*store_, 100),
+              ::testing::ElementsAre(
+                  Timer{50, TimerKind::kCallbackSla, key(7), "t1", 1}));
+  // Writes after a flush go to the log again and survive a restart.
+  store_->MutableCaller(key(1)).set_inbound_calls(42);
+  ASSERT_THAT(store_->Commit(kCallers + 1), IsOk());
+  EXPECT_GT(WalBytes(state_dir(), 0), 0u);
+  Reopen();
+  EXPECT_EQ(store_->MutableCaller(key(1)).inbound_calls(), 42u);
+  EXPECT_EQ(store_->next_offset(), kCallers + 1);
+}
+
 TEST_F(PartitionStoreTest, UncommittedChangesLeaveNoTrace) {
   Reopen();
   FillCaller(store_->MutableCaller("+71"), "+71", 1);
