@@ -422,6 +422,7 @@ PartitionStats PartitionStore::Impl::Stats() const {
   db_->GetIntProperty(rocksdb::DB::Properties::kEstimatePendingCompactionBytes,
                       &stats.pending_compaction_bytes);
   stats.cached_callers = callers_.size();
+  stats.timer_scans = timer_scans_;
   return stats;
 }
 

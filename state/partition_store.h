@@ -20,6 +20,9 @@ struct PartitionStats {
   uint64_t live_data_bytes = 0;
   uint64_t pending_compaction_bytes = 0;
   uint64_t cached_callers = 0;
+  // RocksDB iterators opened to read timers since Open() (each costs a
+  // seek in every memtable and level).
+  uint64_t timer_scans = 0;
 };
 
 // The state of one Kafka partition: a RocksDB database in

@@ -32,7 +32,7 @@ namespace callflow::state {
 // Callers live in an LRU list (node-stable, so references survive inserts)
 // indexed by a hash map of views into the nodes' keys. Timers are in three
 // places: `pending_timers_` (added, not committed), `loaded_timers_` (read
-// from disk, due, not popped yet; every unread disk timer sorts after them)
+// from disk, not popped yet; every unread disk timer sorts after them)
 // and the unread disk range starting at `disk_next_key_`.
 //
 // Not thread-safe, like the PartitionStore that owns it.
@@ -145,8 +145,9 @@ class PartitionStore::Impl {
   // timer keys while it is not written.
   std::unique_ptr<rocksdb::Iterator> NewTimerIterator();
   absl::Status FindFirstDiskTimer();
-  // Reads up to kTimerScanBatch due timers from the unread disk range.
-  void LoadDueTimers(rules::TimeNs watermark);
+  // Reads the next kTimerScanBatch timers of the unread disk range, due or
+  // not (PopDueTimer pops them as the watermark passes them).
+  void LoadTimers();
 
   StateEnv& env_;
   const int32_t partition_;
@@ -182,6 +183,7 @@ class PartitionStore::Impl {
   bool has_disk_next_ = false;
   std::string disk_next_key_;
   rules::TimeNs disk_next_due_ = 0;
+  uint64_t timer_scans_ = 0;  // LoadTimers() calls since Open()
 
   // Reused buffers.
   std::string key_buf_;

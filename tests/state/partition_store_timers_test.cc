@@ -80,6 +80,42 @@ TEST_F(PartitionStoreTest, PopDueTimerAfterRestart) {
   EXPECT_EQ(store_->PopDueTimer(kNever), std::nullopt);
 }
 
+// Disk timers are read ahead of the watermark, a batch at a time: with
+// many timers on disk and the watermark creeping past them, timers added
+// meanwhile (many sorting before the read-ahead ones) and commits between,
+// the store pops what the reference pops.
+TEST_F(PartitionStoreTest, ReadAheadTimersPopAsTheWatermarkCreeps) {
+  Reopen();
+  RandomPick pick(11);
+  ReferenceTimers reference;
+  for (int i = 0; i < 2000; ++i) {  // several read-ahead batches
+    const Timer t{pick(3000), static_cast<TimerKind>(1 + pick(5)),
+                  "+7" + std::to_string(pick(50)), "r", 0};
+    store_->AddTimer(t);
+    reference.AddTimer(t);
+  }
+  ASSERT_THAT(store_->Commit(0), IsOk());
+  rules::TimeNs watermark = 0;
+  size_t popped = 0;
+  uint64_t commits = 0;
+  for (int step = 1; watermark < 3100; ++step) {
+    watermark += pick(4);
+    if (pick(2) == 0) AddRandomTimer(pick, watermark, *store_, reference);
+    const std::vector<Timer> want = PopAll(reference, watermark);
+    ASSERT_EQ(PopAll(*store_, watermark), want) << "watermark " << watermark;
+    popped += want.size();
+    if (step % 97 == 0) {
+      ASSERT_THAT(store_->Commit(step), IsOk());
+      ++commits;
+    }
+  }
+  EXPECT_GE(popped, 2000u);
+  // A scan per batch and per commit (a commit returns the read-ahead to
+  // the disk range), not one per watermark step that passes a timer.
+  EXPECT_LT(store_->Stats().timer_scans, 2000u / 256 + commits + 10);
+  EXPECT_EQ(PopAll(*store_, kNever), PopAll(reference, kNever));
+}
+
 // Random adds, pops, commits and crashes against the reference, which is
 // rolled back to its last committed copy on a crash.
 TEST_F(PartitionStoreTest, TimersMatchReferenceThroughCommitsAndCrashes) {
