@@ -132,6 +132,9 @@ PartitionStore::Impl::Impl(StateEnv& env, int32_t partition, std::string path,
 }
 
 PartitionStore::Impl::~Impl() {
+  // Whoever drops the store (a revoke, a stop, a load cancelled by either),
+  // the next open replays no log. A failure costs only that replay.
+  if (env_.options().flush_on_close) (void)FlushToDisk();
   db_.reset();
   env_.StoreClosed();
 }

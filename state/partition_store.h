@@ -33,8 +33,9 @@ struct PartitionStats {
 // one atomic WriteBatch: a change that is not committed leaves no trace.
 //
 // Lifecycle: Open() when the partition is assigned, Commit() per cycle,
-// FlushToDisk() and destroy when revoked or stopped. Not thread-safe: owned by
-// one shard thread.
+// destroy when revoked or stopped: destroying it flushes (FlushToDisk()),
+// unless StateOptions::flush_on_close is off. Not thread-safe: owned by one
+// thread at a time (a loader, then a shard).
 class PartitionStore : public rules::StateView {
  public:
   static absl::StatusOr<std::unique_ptr<PartitionStore>> Open(
@@ -71,11 +72,12 @@ class PartitionStore : public rules::StateView {
 
   // Moves what was written from the memtables into SST files, so the
   // write-ahead log holds nothing and the next Open() of this partition
-  // replays nothing. For a clean close (a revoked partition, a stop): a
-  // store destroyed without it loses nothing either, but the next Open()
-  // re-inserts every record written since the last flush (about a
-  // CPU-second per 600K callers on the bench machine). Buffered and sealed
-  // changes are not written by it (Commit() or WriteSealed() first).
+  // replays nothing. The destructor calls it (and ignores a failure); call it
+  // first to see the status. A store closed without it (a killed process)
+  // loses nothing either, but the next Open() re-inserts every record
+  // written since the last flush (about a CPU-second per 600K callers on
+  // the bench machine). Buffered and sealed changes are not written by it
+  // (Commit() or WriteSealed() first).
   absl::Status FlushToDisk();
 
   // Calls `fn(key, value)` for every change of the sealed, unwritten batch in

@@ -26,6 +26,10 @@ struct StateOptions {
   // Tests and benches only: a fixed caller cache per partition instead of
   // the budget's share (0: the share).
   size_t cached_callers_per_partition = 0;
+  // A store flushes its memtables when it closes, so the next open of the
+  // partition replays no write-ahead log. Tests of that replay turn it off:
+  // a store then closes as a killed process leaves it.
+  bool flush_on_close = true;
 };
 
 // Shared resources of every PartitionStore of one process, so the whole

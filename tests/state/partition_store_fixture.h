@@ -42,12 +42,14 @@ class PartitionStoreTest : public ::testing::Test {
     tmp_.reset();
   }
 
-  void MakeEnv(size_t cached_callers) {
+  // `flush_on_close` off: stores close as a killed process leaves them.
+  void MakeEnv(size_t cached_callers, bool flush_on_close = true) {
     store_.reset();
     StateOptions options;
     options.dir = dir_ + "/state";
     options.memory_budget_bytes = StateEnv::kMinBudgetBytes;
     options.cached_callers_per_partition = cached_callers;
+    options.flush_on_close = flush_on_close;
     CALLFLOW_ASSERT_OK_AND_ASSIGN(env_, StateEnv::Create(options));
   }
 

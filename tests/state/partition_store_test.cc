@@ -90,6 +90,7 @@ int FilesOf(const std::string& dir, const std::string& suffix) {
 // its fsync and a MANIFEST update each): tens of milliseconds per
 // partition, one partition after the other, on every restart.
 TEST_F(PartitionStoreTest, ReopenReplaysTheLogWithoutFlushingIt) {
+  MakeEnv(/*cached_callers=*/1000, /*flush_on_close=*/false);
   Reopen();
   constexpr int kCallers = 5000;  // ~400 KB of records, far over 64 KiB
   auto key = [](int i) { return absl::StrCat("+7495", 1000000 + i); };
@@ -152,6 +153,40 @@ TEST_F(PartitionStoreTest, FlushToDiskLeavesNoLogToReplay) {
   Reopen();
   EXPECT_EQ(store_->MutableCaller(key(1)).inbound_calls(), 42u);
   EXPECT_EQ(store_->next_offset(), kCallers + 1);
+}
+
+// Whatever closes a store flushes it: one that replayed a killed process's
+// log and is dropped again before anything is written to it (a partition
+// still loading when the process stops) leaves no log either.
+TEST_F(PartitionStoreTest, ClosingFlushesEvenAStoreThatOnlyReplayedALog) {
+  MakeEnv(/*cached_callers=*/1000, /*flush_on_close=*/false);
+  Reopen();
+  constexpr int kCallers = 500;
+  auto key = [](int i) { return absl::StrCat("+7495", 1000000 + i); };
+  for (int i = 0; i < kCallers; ++i) {
+    FillCaller(store_->MutableCaller(key(i)), key(i), i + 1);
+  }
+  ASSERT_THAT(store_->Commit(kCallers), IsOk());
+  Reopen();  // the killed process
+  ASSERT_GT(WalBytes(state_dir(), 0), 0u);
+
+  MakeEnv(/*cached_callers=*/1000);
+  Reopen();  // replays the log
+  store_.reset();
+  EXPECT_EQ(WalBytes(state_dir(), 0), 0u);
+  EXPECT_GE(FilesOf(state_dir(), "sst"), 1);
+
+  // A store with nothing in its memtable closes without writing a file.
+  const int ssts = FilesOf(state_dir(), "sst");
+  Reopen();
+  store_.reset();
+  EXPECT_EQ(FilesOf(state_dir(), "sst"), ssts);
+  EXPECT_EQ(WalBytes(state_dir(), 0), 0u);
+
+  Reopen();
+  EXPECT_EQ(store_->next_offset(), kCallers);
+  EXPECT_EQ(store_->MutableCaller(key(kCallers - 1)).inbound_calls(),
+            static_cast<uint32_t>(kCallers));
 }
 
 TEST_F(PartitionStoreTest, UncommittedChangesLeaveNoTrace) {

@@ -48,8 +48,9 @@ absl::Status ReadError(int32_t partition, const absl::Status& read) {
 
 // Before a partition's store closes cleanly: what it wrote moves into SST
 // files, so whoever opens this state dir next (this process restarted, or
-// another one sharing the dir) replays no write-ahead log. A failure costs
-// only that replay, so it is logged and the close goes on.
+// another one sharing the dir) replays no write-ahead log. The store's
+// destructor would flush too, but silently; here a failure is logged (it
+// costs only that replay) and the close goes on.
 void FlushClosing(int32_t partition, state::PartitionStore& store) {
   if (absl::Status s = store.FlushToDisk(); !s.ok()) {
     spdlog::warn(

@@ -1,7 +1,7 @@
 // `callflow run` as a child process, stopped mid-stream by SIGTERM and by
 // SIGKILL and started again: nothing missing, state as in an uninterrupted
-// run, duplicates only as identical records; the clean stop leaves no
-// write-ahead log to replay.
+// run, duplicates only as identical records; a clean stop, even one while
+// partitions are still loading, leaves no write-ahead log to replay.
 #include <gtest/gtest.h>
 
 #include "processor/pipeline/pipeline.h"
@@ -39,7 +39,7 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   }
 
   // The child: killed as soon as it committed something, then stopped
-  // cleanly mid-stream, then run to the end.
+  // cleanly while loading and mid-stream, then run to the end.
   const std::string config = restarted_dir.path() + "/callflow.toml";
   const std::string state_dir = restarted_dir.path() + "/state";
   ChildConfig child;
@@ -61,6 +61,23 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
         WaitFor([&] { return committed() > 0; }, std::chrono::seconds(60)));
     EXPECT_TRUE(killed.Kill());
   }
+  // A clean stop flushes every partition it opened, whether it was active
+  // or still loading: the next start replays no write-ahead log.
+  auto expect_no_log = [&](std::string_view when, const CallflowRun& run) {
+    for (int p = 0; p < kPartitions; ++p) {
+      EXPECT_EQ(state::WalBytes(state_dir, p), 0u)
+          << "partition " << p << " " << when << "\n"
+          << run.LogTail(30);
+    }
+  };
+  {
+    // Stopped as soon as one partition is active: the others are still
+    // being loaded (the killed run's log replayed, the changelog read).
+    CallflowRun loading(config, state_dir, log);
+    ASSERT_TRUE(loading.WaitLogged(" active from ", 1));
+    ASSERT_TRUE(loading.Stop());
+    expect_no_log("after a stop while loading", loading);
+  }
   const int64_t after_kill = committed();
   {
     CallflowRun stopped(config, state_dir, log);
@@ -70,11 +87,7 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
         << "\n"
         << stopped.LogTail(30);
     ASSERT_TRUE(stopped.Stop());
-  }
-  // A clean stop flushes every partition it owned: the next start replays
-  // no write-ahead log.
-  for (int p = 0; p < kPartitions; ++p) {
-    EXPECT_EQ(state::WalBytes(state_dir, p), 0u) << "partition " << p;
+    expect_no_log("after a stop mid-stream", stopped);
   }
   CallflowRun finished(config, state_dir, log);
   ASSERT_TRUE(
