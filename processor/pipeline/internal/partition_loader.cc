@@ -16,7 +16,10 @@ namespace callflow::pipeline {
 namespace {
 
 constexpr auto kOpenRetryDelay = std::chrono::milliseconds(250);
-constexpr int kCommittedTimeoutMs = 10000;
+constexpr auto kCommittedTimeout = std::chrono::seconds(10);
+constexpr auto kMarkerWarnEvery = std::chrono::seconds(5);
+// The longest a load waits on Kafka between checks for a cancel or a stop.
+constexpr auto kCancelCheckEvery = std::chrono::milliseconds(250);
 constexpr auto kProgressEvery = std::chrono::seconds(2);
 
 int64_t WallNs() {
@@ -163,21 +166,37 @@ absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
   }
 }
 
-absl::StatusOr<int64_t> PartitionLoader::GroupOffset(int32_t partition) {
+// Asked in short waits: while the consumer closes (a stop), the group
+// answers no offset fetch, and close() revokes the partitions, which waits
+// for their loads to end. One long wait held every stop that came while a
+// partition was loading for all of it (about 10 s).
+absl::StatusOr<int64_t> PartitionLoader::GroupOffset(
+    int32_t partition, const std::atomic<bool>& cancel) {
   std::unique_ptr<RdKafka::TopicPartition> tp(
       RdKafka::TopicPartition::create(ctx_.topics.events, partition));
   std::vector<RdKafka::TopicPartition*> tps = {tp.get()};
-  absl::Status s =
-      KafkaStatus(ctx_.consumer.committed(tps, kCommittedTimeoutMs),
-                  "reading the group's committed offsets");
-  if (!s.ok()) return s;
-  return tp->offset() >= 0 ? tp->offset() : -1;
+  const auto deadline = std::chrono::steady_clock::now() + kCommittedTimeout;
+  while (true) {
+    const RdKafka::ErrorCode err = ctx_.consumer.committed(
+        tps, static_cast<int>(kCancelCheckEvery.count()));
+    if (err == RdKafka::ERR_NO_ERROR) {
+      return tp->offset() >= 0 ? tp->offset() : -1;
+    }
+    if (err != RdKafka::ERR__TIMED_OUT ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return KafkaStatus(err, "reading the group's committed offsets");
+    }
+    if (cancel || ctx_.stop.load()) {
+      return absl::CancelledError(absl::StrCat(
+          "partition ", partition, ": reading the group's offset cancelled"));
+    }
+  }
 }
 
 absl::StatusOr<int64_t> PartitionLoader::StartOffset(
-    const state::PartitionStore& store) {
+    const state::PartitionStore& store, const std::atomic<bool>& cancel) {
   if (std::optional<int64_t> next = store.next_offset()) return *next;
-  auto group = GroupOffset(store.partition());
+  auto group = GroupOffset(store.partition(), cancel);
   if (!group.ok()) return group.status();
   if (*group >= 0) return *group;
   auto reset = ctx_.kafka.find("auto.offset.reset");
@@ -188,9 +207,9 @@ absl::StatusOr<int64_t> PartitionLoader::StartOffset(
 }
 
 absl::Status PartitionLoader::CheckWithoutChangelog(
-    const state::PartitionStore& store) {
+    const state::PartitionStore& store, const std::atomic<bool>& cancel) {
   if (store.next_offset().has_value()) return absl::OkStatus();
-  auto group = GroupOffset(store.partition());
+  auto group = GroupOffset(store.partition(), cancel);
   if (!group.ok()) return group.status();
   if (*group >= 0) {
     std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
@@ -222,14 +241,19 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
       ctx_.producer.ProduceTo(ctx_.topics.changelog, partition, OwnerKey(owner),
                               &value, owner, &tracker);
   if (!s.ok()) return s;
-  while (!tracker.WaitAll(std::chrono::seconds(5))) {
+  // Short waits, so a stop or a revoke meanwhile ends the load at once.
+  auto next_warning = std::chrono::steady_clock::now() + kMarkerWarnEvery;
+  while (!tracker.WaitAll(kCancelCheckEvery)) {
     if (ctx_.stop.load() || cancel) {
       return absl::CancelledError("owner marker not acknowledged");
     }
-    spdlog::warn(
-        "partition {}: waiting for the changelog to take the owner "
-        "marker",
-        partition);
+    if (std::chrono::steady_clock::now() >= next_warning) {
+      spdlog::warn(
+          "partition {}: waiting for the changelog to take the owner "
+          "marker",
+          partition);
+      next_warning += kMarkerWarnEvery;
+    }
   }
   if (tracker.failed() > 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -250,8 +274,10 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {
     return out;
   }
   if (!ctx_.options.changelog) {
-    out.status = CheckWithoutChangelog(**store);
-    if (out.status.ok()) out.status = SetStart(out, std::move(*store));
+    out.status = CheckWithoutChangelog(**store, worker.cancel);
+    if (out.status.ok()) {
+      out.status = SetStart(out, std::move(*store), worker.cancel);
+    }
     return out;
   }
   out.owner = NewOwnerToken();
@@ -304,13 +330,14 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {
         result->changes_applied,
         result->started_over ? ", local state rebuilt" : "", seconds);
   }
-  out.status = SetStart(out, std::move(*store));
+  out.status = SetStart(out, std::move(*store), worker.cancel);
   return out;
 }
 
 absl::Status PartitionLoader::SetStart(
-    LoadedPartition& out, std::unique_ptr<state::PartitionStore> store) {
-  auto start = StartOffset(*store);
+    LoadedPartition& out, std::unique_ptr<state::PartitionStore> store,
+    const std::atomic<bool>& cancel) {
+  auto start = StartOffset(*store, cancel);
   if (!start.ok()) return start.status();
   out.start_offset = *start;
   out.store = std::move(store);

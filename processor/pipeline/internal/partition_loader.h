@@ -98,12 +98,17 @@ class PartitionLoader {
   LoadedPartition LoadOne(int32_t partition, Worker& worker);
   absl::StatusOr<std::unique_ptr<state::PartitionStore>> Open(
       int32_t partition, const std::atomic<bool>& cancel);
-  absl::Status CheckWithoutChangelog(const state::PartitionStore& store);
-  // The group's committed offset of `partition`, or -1 when none.
-  absl::StatusOr<int64_t> GroupOffset(int32_t partition);
-  absl::StatusOr<int64_t> StartOffset(const state::PartitionStore& store);
+  absl::Status CheckWithoutChangelog(const state::PartitionStore& store,
+                                     const std::atomic<bool>& cancel);
+  // The group's committed offset of `partition`, or -1 when none; Cancelled
+  // once `cancel` or the stop is set.
+  absl::StatusOr<int64_t> GroupOffset(int32_t partition,
+                                      const std::atomic<bool>& cancel);
+  absl::StatusOr<int64_t> StartOffset(const state::PartitionStore& store,
+                                      const std::atomic<bool>& cancel);
   absl::Status SetStart(LoadedPartition& out,
-                        std::unique_ptr<state::PartitionStore> store);
+                        std::unique_ptr<state::PartitionStore> store,
+                        const std::atomic<bool>& cancel);
   absl::StatusOr<int64_t> WriteMarker(int32_t partition, uint64_t owner,
                                       const std::atomic<bool>& cancel);
 
