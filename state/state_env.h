@@ -27,8 +27,9 @@ struct StateOptions {
   // the budget's share (0: the share).
   size_t cached_callers_per_partition = 0;
   // A store flushes its memtables when it closes, so the next open of the
-  // partition replays no write-ahead log. Tests of that replay turn it off:
-  // a store then closes as a killed process leaves it.
+  // partition replays no write-ahead log. Off: a store closes as a killed
+  // process leaves it (tests of that replay; a state dir deleted right
+  // after, such as replay's temporary one).
   bool flush_on_close = true;
 };
 

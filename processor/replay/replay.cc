@@ -244,6 +244,7 @@ absl::StatusOr<rules::KpiAccumulator> RunReplay(
     if (!dir.ok()) return dir.status();
     temp = *std::move(dir);
     so.dir = temp->path();
+    so.flush_on_close = false;  // deleted right after: nothing to keep
   } else {
     so.dir = options.state_dir;
   }
@@ -254,7 +255,8 @@ absl::StatusOr<rules::KpiAccumulator> RunReplay(
   Replayer replayer(engine_options, options, store->get(), progress);
   if (absl::Status s = replayer.Run(in); !s.ok()) return s;
   // A kept state dir is left as a clean stop of `run` leaves it: the next
-  // replay over it opens without replaying RocksDB's write-ahead log.
+  // replay over it opens without replaying RocksDB's write-ahead log. (The
+  // close would flush too, but could not report a failure.)
   if (!options.state_dir.empty()) {
     if (absl::Status s = (*store)->FlushToDisk(); !s.ok()) return s;
   }
