@@ -17,7 +17,7 @@ namespace {
 
 constexpr auto kOpenRetryDelay = std::chrono::milliseconds(250);
 constexpr auto kCommittedTimeout = std::chrono::seconds(10);
-constexpr auto kMarkerWarnEvery = std::chrono::seconds(5);
+constexpr auto kWaitWarnEvery = std::chrono::seconds(5);
 // The longest a load waits on Kafka between checks for a cancel or a stop.
 constexpr auto kCancelCheckEvery = std::chrono::milliseconds(250);
 constexpr auto kProgressEvery = std::chrono::seconds(2);
@@ -138,6 +138,10 @@ void PartitionLoader::Work(Worker& worker) {
   }
 }
 
+bool PartitionLoader::Abandoned(const std::atomic<bool>& cancel) const {
+  return cancel || ctx_.stop.load();
+}
+
 absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
     int32_t partition, const std::atomic<bool>& cancel) {
   // On a shared state dir the previous owner may still be finishing its
@@ -151,11 +155,11 @@ absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return store;
-    if (cancel || ctx_.stop.load()) {
+    if (Abandoned(cancel)) {
       return absl::CancelledError(
           absl::StrCat("partition ", partition, ": open cancelled"));
     }
-    if (now - last_log >= std::chrono::seconds(5)) {
+    if (now - last_log >= kWaitWarnEvery) {
       spdlog::info(
           "partition {}: waiting for the previous owner to release "
           "its state ({})",
@@ -186,7 +190,7 @@ absl::StatusOr<int64_t> PartitionLoader::GroupOffset(
         std::chrono::steady_clock::now() >= deadline) {
       return KafkaStatus(err, "reading the group's committed offsets");
     }
-    if (cancel || ctx_.stop.load()) {
+    if (Abandoned(cancel)) {
       return absl::CancelledError(absl::StrCat(
           "partition ", partition, ": reading the group's offset cancelled"));
     }
@@ -242,9 +246,9 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
                               &value, owner, &tracker);
   if (!s.ok()) return s;
   // Short waits, so a stop or a revoke meanwhile ends the load at once.
-  auto next_warning = std::chrono::steady_clock::now() + kMarkerWarnEvery;
+  auto next_warning = std::chrono::steady_clock::now() + kWaitWarnEvery;
   while (!tracker.WaitAll(kCancelCheckEvery)) {
-    if (ctx_.stop.load() || cancel) {
+    if (Abandoned(cancel)) {
       return absl::CancelledError("owner marker not acknowledged");
     }
     if (std::chrono::steady_clock::now() >= next_warning) {
@@ -252,7 +256,7 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
           "partition {}: waiting for the changelog to take the owner "
           "marker",
           partition);
-      next_warning += kMarkerWarnEvery;
+      next_warning += kWaitWarnEvery;
     }
   }
   if (tracker.failed() > 0) {

@@ -96,6 +96,8 @@ class PartitionLoader {
   std::deque<int32_t>::iterator NextLocked();
   bool LoadingLocked(int32_t partition) const;
   LoadedPartition LoadOne(int32_t partition, Worker& worker);
+  // The load was cancelled (a revoke) or the process is stopping.
+  bool Abandoned(const std::atomic<bool>& cancel) const;
   absl::StatusOr<std::unique_ptr<state::PartitionStore>> Open(
       int32_t partition, const std::atomic<bool>& cancel);
   absl::Status CheckWithoutChangelog(const state::PartitionStore& store,
