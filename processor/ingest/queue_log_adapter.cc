@@ -110,7 +110,11 @@ absl::Status Seconds(const std::vector<absl::string_view>& fields, size_t index,
   if (at >= fields.size() || !absl::SimpleAtoi(fields[at], out)) {
     return absl::InvalidArgumentError(absl::StrCat(
         verb, ": field ", at + 1, " (", name, ") must be a number of seconds",
-        at < fields.size() ? absl::StrCat(", got '", fields[at], "'") : ""));
+        // Not the field's text: a shifted line may put a number or an
+        // address there, and the error is logged and dead-lettered.
+        at < fields.size()
+            ? absl::StrCat(", got ", fields[at].size(), " character(s)")
+            : ", but the line ends before it"));
   }
   return absl::OkStatus();
 }

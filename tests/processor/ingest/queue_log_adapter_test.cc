@@ -176,6 +176,17 @@ TEST_F(QueueLogAdapterTest, MalformedLinesSayWhatIsWrong) {
   Feed("+74951230006|c10|support|NONE|ENTERQUEUE||+7495|1",
        LineOutcome::kMalformed);
   EXPECT_EQ(last_.error.find("495123"), std::string::npos) << last_.error;
+  // Nor in a seconds field: there too a shifted line may hold a number or
+  // an address.
+  for (const std::string line :
+       {"1764549310|c12|support|SIP/1002|CONNECT|+74951230006|x|2",
+        "1764549310|c12|support|SIP/1002|COMPLETECALLER|10|user@example.com"}) {
+    Feed(line, LineOutcome::kMalformed);
+    EXPECT_EQ(last_.error.find("495123"), std::string::npos) << last_.error;
+    EXPECT_EQ(last_.error.find("example"), std::string::npos) << last_.error;
+    EXPECT_NE(last_.error.find("character(s)"), std::string::npos)
+        << last_.error;
+  }
   // A malformed line does not end the call.
   EXPECT_EQ(Feed("1764549360|c12|support|NONE|ABANDON|1|1|60").size(), 1u);
 }
