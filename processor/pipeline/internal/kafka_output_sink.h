@@ -22,7 +22,8 @@ namespace callflow::pipeline {
 // caller, dead letters by the original key); EMERGENCY alerts go through the
 // urgent producer. Every record is counted in the DeliveryTracker of the
 // shard's current commit cycle, which the cycle waits on. Window partials and
-// inbound starts are collected for the LineAggregatorHub.
+// inbound starts are gathered per partition into LineUpdates, which the commit
+// cycle writes to the lines topic (line_updates()).
 //
 // One per shard, used only on that shard's thread.
 class KafkaOutputSink : public rules::OutputSink {
