@@ -98,6 +98,12 @@ void MockCluster::PushBrokerRequestErrors(int32_t broker_id, int16_t api_key,
   }
 }
 
+void MockCluster::DelayNextResponse(int32_t broker_id, int16_t api_key,
+                                    int delay_ms) {
+  rd_kafka_mock_broker_push_request_error_rtts(
+      cluster_, broker_id, api_key, 1, RD_KAFKA_RESP_ERR_NO_ERROR, delay_ms);
+}
+
 absl::Status MockCluster::SetGroupCoordinator(const std::string& group,
                                               int32_t broker_id) {
   return KafkaStatus(rd_kafka_mock_coordinator_set(cluster_, "group",

@@ -58,6 +58,9 @@ class MockCluster {
   // As PushRequestErrors, for the requests to broker `broker_id` only.
   void PushBrokerRequestErrors(int32_t broker_id, int16_t api_key,
                                const std::vector<int>& errors);
+  // Answers the next `api_key` request to broker `broker_id` normally, but
+  // only after `delay_ms` (e.g. a coordinator slow to complete a rebalance).
+  void DelayNextResponse(int32_t broker_id, int16_t api_key, int delay_ms);
   // Makes `broker_id` the coordinator of consumer group `group`.
   absl::Status SetGroupCoordinator(const std::string& group, int32_t broker_id);
   // Moves the leadership of `topic`'s `partition` to `broker_id` (its log

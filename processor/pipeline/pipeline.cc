@@ -65,6 +65,10 @@ std::vector<int32_t> PartitionsOf(
   return out;
 }
 
+// The librdkafka release (RdKafka::version()) that fixed the destruction of
+// a never-assigned cooperative-sticky consumer.
+constexpr int kAssignorStateFixed = 0x02030000;
+
 }  // namespace
 
 // Forwards librdkafka's rebalance events (served inside consume() on the poll
@@ -78,8 +82,10 @@ class Pipeline::Rebalancer : public RdKafka::RebalanceCb {
       std::vector<RdKafka::TopicPartition*>& partitions) override {
     pipeline_.stats_->rebalances.fetch_add(1);
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      pipeline_.assignment_received_ = true;
       pipeline_.OnAssign(partitions);
     } else if (err == RdKafka::ERR__REVOKE_PARTITIONS) {
+      pipeline_.assignment_received_ = true;
       pipeline_.OnRevoke(partitions, consumer->assignment_lost());
     } else {
       spdlog::error("rebalance failed: {}", RdKafka::err2str(err));
@@ -95,7 +101,22 @@ Pipeline::Pipeline(PipelineConfig config, state::StateEnv& env)
     : config_(std::move(config)), env_(env) {}
 
 Pipeline::~Pipeline() {
-  if (consumer_ != nullptr && !consumer_->closed()) consumer_->close();
+  if (consumer_ == nullptr) return;
+  if (!consumer_->closed()) consumer_->close();
+  // librdkafka before 2.3.0 aborts the process (an assertion in the
+  // cooperative-sticky assignor) when it destroys a consumer whose group
+  // answered its JoinGroup but not yet its first SyncGroup
+  // (confluentinc/librdkafka#4312): a stop while the group forms, e.g. on a
+  // slow coordinator. The consumer is closed (it left the group); without an
+  // assignment it holds nothing of ours, so its handle is left to the
+  // process's exit instead.
+  if (!assignment_received_ && RdKafka::version() < kAssignorStateFixed) {
+    spdlog::debug(
+        "consumer never assigned: its handle is not destroyed (librdkafka "
+        "{} would abort)",
+        RdKafka::version_str());
+    (void)consumer_.release();
+  }
 }
 
 absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(

@@ -3,7 +3,8 @@
 // message.timeout.ms = 0 never gives up): the stop ends at
 // [pipeline] shutdown_timeout, or at once on a second signal, and commits
 // nothing past what was acknowledged. A restart without the faults then
-// produces exactly replay's outputs.
+// produces exactly replay's outputs. And a stop while the group is still
+// being formed, before the first assignment, exits cleanly.
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
@@ -18,6 +19,7 @@ namespace callflow::pipeline::testing {
 namespace {
 
 constexpr int16_t kProduceApiKey = 0;
+constexpr int16_t kSyncGroupApiKey = 14;
 // A hang guard: without a bound the stop never ends (message.timeout.ms=0).
 constexpr auto kExitGuard = std::chrono::seconds(120);
 
@@ -92,6 +94,30 @@ TEST(ShutdownTest, SecondSignalStopsAtOnce) {
   EXPECT_TRUE(absl::StrContains(a.LogTail(400), "second stop signal"))
       << a.LogTail();
   RestartAndCompare(run);
+}
+
+// librdkafka 2.0.2 aborts (an assertion in the cooperative-sticky assignor)
+// when a consumer is destroyed after its group answered JoinGroup and before
+// the first SyncGroup answer (confluentinc/librdkafka#4312, fixed in 2.3.0).
+// A user hit it stopping an instance that waited for its first partitions:
+// exit 134 instead of 0. Here the coordinator holds the SyncGroup answer
+// 30 s, and the SIGTERM comes in between.
+TEST(ShutdownTest, StopBeforeTheFirstAssignmentExitsCleanly) {
+  ScaleOutRun run(Input());
+  ASSERT_TRUE(run.cluster().SetGroupCoordinator(run.group(), 1).ok());
+  run.cluster().DelayNextResponse(1, kSyncGroupApiKey, 30000);
+  // The group protocol's debug lines say when JoinGroup was answered.
+  run.SetChildTuning({{"debug", "cgrp"}, {"log_level", "7"}}, "");
+  ASSERT_TRUE(run.Start("a"));
+  CallflowRun& a = run.instance("a");
+  ASSERT_TRUE(a.WaitLogged("JoinGroup response: GenerationId", 1));
+  ASSERT_FALSE(absl::StrContains(a.LogTail(2000), "assigned so.events"))
+      << "assigned before the stop: the SyncGroup answer was not held\n"
+      << a.LogTail();
+  a.Signal(SIGTERM);
+  const std::optional<int> exit_code = a.WaitExit(kExitGuard);
+  ASSERT_TRUE(exit_code.has_value()) << "still running\n" << a.LogTail();
+  EXPECT_EQ(*exit_code, 0) << a.LogTail();
 }
 
 }  // namespace
