@@ -2,6 +2,7 @@
 // CallEvents in a JSONL file or the events topic (docs/RULES.md §9).
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -65,11 +66,53 @@ std::string CheckFlags(const IngestFlags& f) {
   return "";
 }
 
+// Whether paths `a` and `b` name one file: the same inode when both exist
+// (links, symlinks), else the same normalized path.
+bool SameFile(const std::string& a, const std::string& b) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+  return fs::weakly_canonical(a, ec) == fs::weakly_canonical(b, ec);
+}
+
+// The files the flags name, before any is opened: the output opened over the
+// input would truncate it (a PBX's live queue_log), and a position file that
+// cannot be written would be found only at the end, after the events went
+// out. "" when fine.
+std::string CheckFiles(const IngestFlags& f) {
+  const bool input_file = !f.input.empty() && f.input != "-";
+  const bool out_file = !f.out.empty() && f.out != "-";
+  if (input_file && out_file && SameFile(f.input, f.out)) {
+    return absl::StrCat("--out is the --input file (", f.out,
+                        "): writing it would destroy the input; give "
+                        "another --out");
+  }
+  if (f.position_file.empty()) return "";
+  if (input_file && SameFile(f.input, f.position_file)) {
+    return absl::StrCat("--position-file is the --input file (",
+                        f.position_file, "); give a file of its own");
+  }
+  if (out_file && SameFile(f.out, f.position_file)) {
+    return absl::StrCat("--position-file is the --out file (", f.position_file,
+                        "); give a file of its own");
+  }
+  std::filesystem::path dir =
+      std::filesystem::path(f.position_file).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return absl::StrCat("the directory of --position-file (", dir.string(),
+                        ") does not exist; create it first");
+  }
+  return "";
+}
+
 int RunIngestCommand(const IngestFlags& flags) {
   // Before any thread starts: SIGINT/SIGTERM become a clean stop.
   std::atomic<bool> stop{false};
   pipeline::StopSignals signals([&stop] { stop = true; });
   if (std::string bad = CheckFlags(flags); !bad.empty()) return Fail(bad, 2);
+  if (std::string bad = CheckFiles(flags); !bad.empty()) return Fail(bad, 2);
   auto config = LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
   auto timeout = ParsePositiveDuration("--timeout", flags.timeout);

@@ -164,6 +164,44 @@ TEST(IngestCommandTest, FlagMistakesSayWhatToFix) {
   EXPECT_TRUE(Contains(r.err, "--format")) << r.err;
 }
 
+// A user ran `--input log --out log` and lost the log: the output was opened
+// (truncated) before the input was read. Such mistakes are refused before
+// anything is opened, and the input is left as it was.
+TEST(IngestCommandTest, OutputOrPositionFileOverTheInputIsRefused) {
+  TempDir dir;
+  const std::string log = dir.path() + "/queue_log";
+  std::filesystem::copy_file(kFixture, log);
+  const std::vector<std::string> before = ReadLines(log);
+  ASSERT_FALSE(before.empty());
+  const std::string link = dir.path() + "/same";  // another name of `log`
+  std::filesystem::create_symlink(log, link);
+  const std::string out = dir.path() + "/events.jsonl";
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--input", log, "--out", log}, "--out is the --input file"},
+      {{"--input", log, "--out", link}, "--out is the --input file"},
+      {{"--input", log, "--position-file", log, "--out", out},
+       "--position-file is the --input file"},
+      {{"--input", log, "--position-file", out, "--out", out},
+       "--position-file is the --out file"},
+      {{"--input", log, "--position-file", dir.path() + "/no/such/pos", "--out",
+        out},
+       "directory of --position-file"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"ingest", "--format",
+                                     "asterisk-queue-log"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto r = RunCallflow(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_TRUE(Contains(r.err, c.message)) << r.err;
+    EXPECT_EQ(ReadLines(log), before) << "the input changed";
+  }
+}
+
 // A queue_log being written to (`log`), with the files of the ingest runs
 // that follow it.
 class FollowTest : public ::testing::Test {
