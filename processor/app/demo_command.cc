@@ -538,15 +538,17 @@ void AddDemoCommand(CLI::App& app, CommandRun& run) {
                                "time (default ",
                                kDefaultRate,
                                "; 0 = no limit); --sim-speed caps simulated "
-                               "time as well, whichever is slower wins"));
+                               "time as well, whichever is slower wins"))
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option(
-      "--sim-speed", flags->sim_speed,
-      absl::StrCat("also cap simulated time at this many simulated seconds "
-                   "per real second (default ",
-                   kDefaultSimSpeed,
-                   ": a business day in 30 s; 0 = no cap). Much faster and "
-                   "the dialer's reaction time exceeds the hour a first "
-                   "callback has: SLA breaches pile up"));
+         "--sim-speed", flags->sim_speed,
+         absl::StrCat("also cap simulated time at this many simulated seconds "
+                      "per real second (default ",
+                      kDefaultSimSpeed,
+                      ": a business day in 30 s; 0 = no cap). Much faster and "
+                      "the dialer's reaction time exceeds the hour a first "
+                      "callback has: SLA breaches pile up"))
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--serve", flags->serve,
                 "after --duration, stop producing, wait until everything is "
                 "processed and committed, print the report, then keep serving "
@@ -561,7 +563,8 @@ void AddDemoCommand(CLI::App& app, CommandRun& run) {
                   "serve Prometheus metrics at http://HOST:PORT/metrics "
                   "(default 0.0.0.0:9464)");
   cmd->add_option("--seed", flags->seed,
-                  absl::StrCat("simulator seed (default ", kDefaultSeed, ")"));
+                  absl::StrCat("simulator seed (default ", kDefaultSeed, ")"))
+      ->check(CLI::NonNegativeNumber);
   AddConfigFlag(*cmd, &flags->config)
       ->description(
           "TOML config (docs/RULES.md §7); default: the embedded demo "

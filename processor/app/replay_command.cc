@@ -36,6 +36,18 @@ int RunReplayCommand(const ReplayFlags& flags) {
   auto kpis =
       replay::RunReplay(config->engine, config->state, options, &std::cerr);
   if (!kpis.ok()) return Fail(kpis.status());
+  const rules::EventKpis& events = kpis->events();
+  std::cerr << "replay: " << events.read << " events read, "
+            << events.dead_letters << " dead-lettered (" << options.out_dir
+            << "/dlq.jsonl)" << std::endl;
+  if (events.read > 0 && events.dead_letters == events.read) {
+    // Exit 0 all the same: bad lines are data, and dlq.jsonl says why.
+    std::cerr << "replay: warning: every event was dead-lettered; is "
+              << options.input
+              << " CallEvent JSONL? (A PBX's queue_log goes through "
+                 "`callflow ingest --format asterisk-queue-log` first.)"
+              << std::endl;
+  }
   std::cout << rules::FormatKpiReport(*kpis) << std::flush;
   return 0;
 }

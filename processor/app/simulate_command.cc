@@ -89,7 +89,9 @@ void AddSimulateCommand(CLI::App& app, CommandRun& run) {
                   "reminders) play out after the last one")
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
-  cmd->add_option("--seed", flags->seed, "random seed")->capture_default_str();
+  cmd->add_option("--seed", flags->seed, "random seed")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--start", flags->start,
                   "event time where traffic starts, RFC 3339 (the default is "
                   "a Monday, 08:00 Moscow time)")

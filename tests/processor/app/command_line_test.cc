@@ -1,0 +1,67 @@
+// The `callflow` command line as a user meets it: a mistyped command is
+// named, numbers that cannot be meant are refused before anything runs, and
+// --version answers.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/processor/pipeline/pipeline_test_util.h"
+
+namespace callflow::app {
+namespace {
+
+using pipeline::testing::RunCallflow;
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(CommandLineTest, AMistypedCommandIsNamed) {
+  auto r = RunCallflow({"rnu", "--config", "x.toml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "unknown command 'rnu'")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "run")) << r.err;
+}
+
+TEST(CommandLineTest, VersionIsPrinted) {
+  auto r = RunCallflow({"--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, "callflow ")) << r.out;
+}
+
+// Each was accepted: a negative rate ran the demo "at -100 events/s at
+// most", a negative --sim-speed as unlimited, --seed -1 as 2^64 - 1.
+TEST(CommandLineTest, NegativeNumbersAreRefused) {
+  // Short and on a free port, should a check be missing.
+  const std::vector<std::string> demo = {"demo", "--duration", "1s",
+                                         "--metrics-address", "127.0.0.1:0"};
+  const std::vector<std::vector<std::string>> cases = {
+      {"--rate", "-100"}, {"--sim-speed", "-5"}, {"--seed", "-1"}};
+  for (const auto& flag : cases) {
+    std::vector<std::string> args = demo;
+    args.insert(args.end(), flag.begin(), flag.end());
+    auto r = RunCallflow(args);
+    EXPECT_NE(r.exit_code, 0) << flag[0];
+    EXPECT_TRUE(Contains(r.err, flag[0])) << r.err;
+  }
+  auto r = RunCallflow({"simulate", "--out", "/dev/null", "--seed", "-1"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.err, "--seed")) << r.err;
+}
+
+// A user replayed a PBX log as it was: exit 0 and nothing on stderr, every
+// line quietly in dlq.jsonl. The counts and a hint now say so.
+TEST(CommandLineTest, ReplayOfTheWrongFileSaysEverythingWasDeadLettered) {
+  pipeline::testing::TempDir dir;
+  auto r =
+      RunCallflow({"replay", "--input", "tests/data/ingest/all_verbs.queue_log",
+                   "--out", dir.path() + "/out"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.err, "dead-lettered")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "every event was dead-lettered")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "callflow ingest")) << r.err;
+}
+
+}  // namespace
+}  // namespace callflow::app
