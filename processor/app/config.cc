@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "date/tz.h"
+#include "processor/rules/phone_normalizer.h"
 #include "processor/rules/time.h"
 
 #define TOML_ENABLE_FORMATTERS 0
@@ -224,7 +225,16 @@ Setter RegionKey(std::string* out) {
       return absl::InvalidArgumentError(absl::StrCat(
           "expected a two-letter region code such as \"RU\", got '", *v, "'"));
     }
-    *out = absl::AsciiStrToUpper(*v);
+    const std::string region = absl::AsciiStrToUpper(*v);
+    // A well-formed but unknown code would make every national number
+    // unparseable, i.e. every such caller anonymous.
+    if (!rules::PhoneNormalizer::IsKnownRegion(region)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown region code '", *v,
+          "' (libphonenumber has no numbering plan for it); expected an ISO "
+          "3166 code such as \"RU\""));
+    }
+    *out = region;
     return absl::OkStatus();
   };
 }

@@ -69,6 +69,11 @@ const std::string& PhoneNormalizer::Normalize(std::string_view raw) {
       .first->second;
 }
 
+bool PhoneNormalizer::IsKnownRegion(const std::string& region) {
+  return i18n::phonenumbers::PhoneNumberUtil::GetInstance()
+             ->GetCountryCodeForRegion(region) != 0;
+}
+
 std::string PhoneNormalizer::Compute(std::string_view raw) const {
   if (IsAnonymousWord(raw)) return "";
   using i18n::phonenumbers::PhoneNumber;

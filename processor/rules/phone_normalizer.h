@@ -25,6 +25,10 @@ class PhoneNormalizer {
   // Returns a reference valid until the next call.
   const std::string& Normalize(std::string_view raw);
 
+  // Whether libphonenumber knows `region` (an upper-case ISO 3166 code such
+  // as "RU"): national numbers are read as that region's. Thread-safe.
+  static bool IsKnownRegion(const std::string& region);
+
  private:
   std::string Compute(std::string_view raw) const;
 

@@ -355,6 +355,10 @@ TEST_F(ConfigTest, BadValuesNameTheKey) {
       {"[alerts]\nwindow = \"0s\"\n",
        "config: alerts.window: must be at least"},
       {"default_region = \"Russia\"\n", "config: default_region: "},
+      // Well formed, but no country's: every national number would be
+      // unparseable, so every caller anonymous (a user's replay: 11 of 14).
+      {"default_region = \"XX\"\n",
+       "config: default_region: unknown region code 'XX'"},
       {"[topics]\nevents = \"\"\n", "config: topics.events: must not be empty"},
       {"[input]\npartitioner = \"crc32\"\n",
        "config: input.partitioner: expected \"murmur2\" or \"any\", got "
