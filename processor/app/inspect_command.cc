@@ -1,11 +1,14 @@
 // `callflow inspect`: one caller's stored state as JSON.
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <regex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "callflow/v1/events.pb.h"
+#include "callflow/v1/outputs.pb.h"
 #include "processor/app/commands.h"
 #include "processor/codec/codec.h"
 #include "processor/rules/phone_normalizer.h"
@@ -15,24 +18,55 @@
 namespace callflow::app {
 namespace {
 
+// Rewrites every `"<field>": <value>` that `pattern` matches (group 1 the
+// field, group 2 the value) as `"<field>": "<readable(field, value)>"`.
+std::string Rewrite(
+    const std::string& json, const std::regex& pattern,
+    const std::function<std::string(const std::string&, const std::string&)>&
+        readable) {
+  std::string out;
+  auto begin = std::sregex_iterator(json.begin(), json.end(), pattern);
+  size_t last = 0;
+  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+    const std::smatch& m = *it;
+    out.append(json, last, m.position(0) - last);
+    out +=
+        "\"" + m[1].str() + "\": \"" + readable(m[1].str(), m[2].str()) + "\"";
+    last = m.position(0) + m.length(0);
+  }
+  out.append(json, last, std::string::npos);
+  return out;
+}
+
 // The state keeps event times as nanoseconds since the epoch; people read
 // RFC 3339. Rewrites `"..._at": "<ns>"`, `"..._due": "<ns>"` and
 // `"watermark": "<ns>"` (0 stays 0: unset).
 std::string WithReadableTimes(const std::string& json) {
   static const std::regex kTime(
       R"re("(\w*_at|\w*_due|watermark)": "([1-9][0-9]{9,})")re");
-  std::string out;
-  auto begin = std::sregex_iterator(json.begin(), json.end(), kTime);
-  size_t last = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    const std::smatch& m = *it;
-    out.append(json, last, m.position(0) - last);
-    out += "\"" + m[1].str() + "\": \"" +
-           rules::FormatTime(std::stoll(m[2].str())) + "\"";
-    last = m.position(0) + m.length(0);
-  }
-  out.append(json, last, std::string::npos);
-  return out;
+  return Rewrite(json, kTime, [](const std::string&, const std::string& ns) {
+    return rules::FormatTime(std::stoll(ns));
+  });
+}
+
+// The state keeps a few enums as plain numbers (state.proto); the output
+// topics name them. Rewrites them by their names (an unknown number stays).
+std::string WithEnumNames(const std::string& json) {
+  static const std::regex kEnum(
+      R"re("(direction|end_reason|reminder_status|follow_up_status)": ([0-9]+))re");
+  return Rewrite(json, kEnum,
+                 [](const std::string& field, const std::string& number) {
+                   const int value = std::stoi(number);
+                   std::string name;
+                   if (field == "direction") {
+                     name = v1::CallEvent::Direction_Name(value);
+                   } else if (field == "end_reason") {
+                     name = v1::CallEnded::EndReason_Name(value);
+                   } else {
+                     name = v1::Task::Status_Name(value);
+                   }
+                   return name.empty() ? number : name;
+                 });
 }
 
 struct InspectFlags {
@@ -65,7 +99,8 @@ int RunInspectCommand(const InspectFlags& flags) {
                              flags.state_dir, "'"));
   }
   if (!record.ok()) return Fail(record.status());
-  std::cout << WithReadableTimes(codec::ToPrettyJson(*record)) << std::endl;
+  std::cout << WithEnumNames(WithReadableTimes(codec::ToPrettyJson(*record)))
+            << std::endl;
   return 0;
 }
 
