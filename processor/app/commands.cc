@@ -31,9 +31,9 @@ absl::StatusOr<int64_t> ParseTimeFlag(absl::string_view flag,
                                       const std::string& text) {
   auto time = rules::ParseTime(text);
   if (!time.ok()) {
+    // ParseTime's message already says what a good time looks like.
     return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": ", time.status().message(),
-                     " (expected RFC 3339, e.g. 2024-05-01T18:00:00Z)"));
+        absl::StrCat(flag, ": ", time.status().message()));
   }
   return *time;
 }

@@ -52,10 +52,12 @@ int RunRunCommand(const RunFlags& flags) {
       rt->Stop();
     }
   });
+  // The port it got, which differs from the configured one for ":0".
+  const std::string& address = config->metrics_address;
   std::cerr << "callflow run: group " << config->pipeline.group_id << ", topic "
             << config->topics.events << ", state in " << config->state.dir
-            << ", metrics at http://" << config->metrics_address << "/metrics"
-            << std::endl;
+            << ", metrics at http://" << address.substr(0, address.rfind(':'))
+            << ":" << (*runtime)->metrics_port() << "/metrics" << std::endl;
   absl::Status status = (*runtime)->Run();
   if (!status.ok()) return Fail(status);
   return 0;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "prometheus/collectable.h"
@@ -50,11 +51,15 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   const size_t colon = address.rfind(':');
   int port = -1;
   if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
+      !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
     return absl::InvalidArgumentError(
         absl::StrCat("metrics address \"", address,
                      "\" is not HOST:PORT (e.g. 0.0.0.0:9464)"));
+  }
+  if (port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("metrics address \"", address, "\": port ", port,
+                     " is out of range (0-65535; 0 picks a free one)"));
   }
   std::unique_ptr<MetricsServer> server(new MetricsServer());
   server->registry_ = std::make_shared<prometheus::Registry>();
@@ -62,8 +67,15 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   try {
     server->exposer_ = std::make_unique<prometheus::Exposer>(address);
   } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics at ", address, ": ", e.what()));
+    // CivetWeb says only "null context when constructing CivetServer.
+    // Possible problem binding to port." when it cannot listen.
+    const bool bind = absl::StrContains(e.what(), "binding to port");
+    return absl::UnavailableError(absl::StrCat(
+        "cannot serve metrics at ", address, ": ",
+        bind ? "the port is in use (another callflow or exporter?) or the "
+               "host is not an address of this machine; choose another "
+               "address or port (0 picks a free one)"
+             : e.what()));
   }
   const std::vector<int> ports = server->exposer_->GetListeningPorts();
   if (ports.empty()) {

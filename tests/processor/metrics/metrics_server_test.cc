@@ -16,6 +16,7 @@ namespace {
 using ::callflow::metrics::testing::Scrape;
 using ::callflow_testing::IsOk;
 using ::callflow_testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 TEST(MetricsServerTest, ServesRegistryOnAPickedPort) {
@@ -44,6 +45,9 @@ TEST(MetricsServerTest, RejectsMalformedAddress) {
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << address;
   }
+  EXPECT_THAT(MetricsServer::Start("host:70000"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("port 70000 is out of range")));
 }
 
 TEST(MetricsServerTest, PortInUseIsUnavailable) {
@@ -52,7 +56,8 @@ TEST(MetricsServerTest, PortInUseIsUnavailable) {
   EXPECT_THAT(
       MetricsServer::Start("127.0.0.1:" + std::to_string((*first)->port())),
       StatusIs(absl::StatusCode::kUnavailable,
-               HasSubstr(std::to_string((*first)->port()))));
+               AllOf(HasSubstr(std::to_string((*first)->port())),
+                     HasSubstr("the port is in use"))));
 }
 
 TEST(MetricsServerTest, ScrapeHooksRunBeforeEachScrapeUntilRemoved) {
