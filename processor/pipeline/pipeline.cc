@@ -69,6 +69,20 @@ std::vector<int32_t> PartitionsOf(
 // a never-assigned cooperative-sticky consumer.
 constexpr int kAssignorStateFixed = 0x02030000;
 
+// Where a partition starts, for the log: librdkafka's logical offsets (the
+// group has no committed offset yet) by their meaning.
+std::string StartDescription(bool stored, int64_t offset) {
+  if (stored) return absl::StrCat("its stored offset ", offset);
+  if (offset == RdKafka::Topic::OFFSET_BEGINNING) {
+    return "the start of the partition (no committed offset)";
+  }
+  if (offset == RdKafka::Topic::OFFSET_END) {
+    return "the end of the partition (no committed offset)";
+  }
+  if (offset < 0) return "the group's committed offset";
+  return absl::StrCat("the group's committed offset ", offset);
+}
+
 }  // namespace
 
 // Forwards librdkafka's rebalance events (served inside consume() on the poll
@@ -298,9 +312,8 @@ void Pipeline::FinishAssign(LoadedPartition& loaded) {
                          absl::StrCat("partition ", p, ": ", s.message())));
     return;
   }
-  spdlog::info("partition {} active from {} {}", p,
-               stored ? "its stored offset" : "the group's position",
-               loaded.start_offset);
+  spdlog::info("partition {} active from {}", p,
+               StartDescription(stored, loaded.start_offset));
 }
 
 void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,

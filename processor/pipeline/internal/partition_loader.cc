@@ -18,6 +18,9 @@ namespace {
 constexpr auto kOpenRetryDelay = std::chrono::milliseconds(250);
 constexpr auto kCommittedTimeout = std::chrono::seconds(10);
 constexpr auto kWaitWarnEvery = std::chrono::seconds(5);
+// A state lock held longer than this is probably not a previous owner
+// finishing its last cycle: the wait is logged as a warning with a hint.
+constexpr auto kLongLockWait = std::chrono::seconds(30);
 // The longest a load waits on Kafka between checks for a cancel or a stop.
 constexpr auto kCancelCheckEvery = std::chrono::milliseconds(250);
 constexpr auto kProgressEvery = std::chrono::seconds(2);
@@ -146,7 +149,8 @@ absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
     int32_t partition, const std::atomic<bool>& cancel) {
   // On a shared state dir the previous owner may still be finishing its
   // last cycle (up to message.timeout.ms) before it releases the lock.
-  const auto deadline = std::chrono::steady_clock::now() + ctx_.open_timeout;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + ctx_.open_timeout;
   auto last_log = std::chrono::steady_clock::time_point();
   while (true) {
     auto store = state::PartitionStore::Open(ctx_.env, partition);
@@ -160,10 +164,28 @@ absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
           absl::StrCat("partition ", partition, ": open cancelled"));
     }
     if (now - last_log >= kWaitWarnEvery) {
-      spdlog::info(
-          "partition {}: waiting for the previous owner to release "
-          "its state ({})",
-          partition, std::string(store.status().message()));
+      // A previous owner finishing its last cycle takes seconds; longer
+      // than that, it is most likely another process on this state dir.
+      const bool long_wait = now - started >= kLongLockWait;
+      spdlog::log(
+          long_wait ? spdlog::level::warn : spdlog::level::info,
+          "partition {}: waiting for the previous owner to release its "
+          "state ({}){}",
+          partition, std::string(store.status().message()),
+          long_wait
+              ? absl::StrCat(
+                    "; still held after ",
+                    std::chrono::duration_cast<std::chrono::seconds>(now -
+                                                                     started)
+                        .count(),
+                    " s: is another process (a second instance, another "
+                    "group) using this state dir? Each instance needs one "
+                    "of its own. Giving up in ",
+                    std::chrono::duration_cast<std::chrono::seconds>(deadline -
+                                                                     now)
+                        .count(),
+                    " s")
+              : "");
       last_log = now;
     }
     std::this_thread::sleep_for(kOpenRetryDelay);
