@@ -135,12 +135,22 @@ TEST(IngestCommandTest, CallCutOffByTheEndOfTheFileIsAStaleLegInReplay) {
             1u);
 }
 
+// An ingest of a queue_log with `args` that must be refused: exit 2 with a
+// message containing `message`.
+struct UsageCase {
+  std::vector<std::string> args;
+  std::string message;
+};
+void ExpectRefused(const UsageCase& c) {
+  std::vector<std::string> args = {"ingest", "--format", "asterisk-queue-log"};
+  args.insert(args.end(), c.args.begin(), c.args.end());
+  auto r = RunCallflow(args);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_TRUE(Contains(r.err, c.message)) << r.err;
+}
+
 TEST(IngestCommandTest, FlagMistakesSayWhatToFix) {
-  struct Case {
-    std::vector<std::string> args;
-    std::string message;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<UsageCase> cases = {
       {{"--input", kFixture}, "give --out FILE"},
       {{"--input", "-", "--follow", "--out", "x"}, "--follow needs --input"},
       {{"--out", "x"}, "exactly one input"},
@@ -150,14 +160,7 @@ TEST(IngestCommandTest, FlagMistakesSayWhatToFix) {
       {{"--input", kFixture, "--metrics-address", "127.0.0.1:0", "--out", "x"},
        "use it with --follow"},
   };
-  for (const Case& c : cases) {
-    std::vector<std::string> args = {"ingest", "--format",
-                                     "asterisk-queue-log"};
-    args.insert(args.end(), c.args.begin(), c.args.end());
-    auto r = RunCallflow(args);
-    EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_TRUE(Contains(r.err, c.message)) << r.err;
-  }
+  for (const UsageCase& c : cases) ExpectRefused(c);
   auto r = RunCallflow(
       {"ingest", "--format", "cdr", "--input", kFixture, "--out", "x"});
   EXPECT_NE(r.exit_code, 0);
@@ -176,11 +179,7 @@ TEST(IngestCommandTest, OutputOrPositionFileOverTheInputIsRefused) {
   const std::string link = dir.path() + "/same";  // another name of `log`
   std::filesystem::create_symlink(log, link);
   const std::string out = dir.path() + "/events.jsonl";
-  struct Case {
-    std::vector<std::string> args;
-    std::string message;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<UsageCase> cases = {
       {{"--input", log, "--out", log}, "--out is the --input file"},
       {{"--input", log, "--out", link}, "--out is the --input file"},
       {{"--input", log, "--position-file", log, "--out", out},
@@ -191,13 +190,8 @@ TEST(IngestCommandTest, OutputOrPositionFileOverTheInputIsRefused) {
         out},
        "directory of --position-file"},
   };
-  for (const Case& c : cases) {
-    std::vector<std::string> args = {"ingest", "--format",
-                                     "asterisk-queue-log"};
-    args.insert(args.end(), c.args.begin(), c.args.end());
-    auto r = RunCallflow(args);
-    EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_TRUE(Contains(r.err, c.message)) << r.err;
+  for (const UsageCase& c : cases) {
+    ExpectRefused(c);
     EXPECT_EQ(ReadLines(log), before) << "the input changed";
   }
 }
