@@ -124,7 +124,8 @@ Pipeline::~Pipeline() {
   // slow coordinator. The consumer is closed (it left the group); without an
   // assignment it holds nothing of ours, so its handle is left to the
   // process's exit instead.
-  if (!assignment_received_ && RdKafka::version() < kAssignorStateFixed) {
+  if (subscribed_ && !assignment_received_ &&
+      RdKafka::version() < kAssignorStateFixed) {
     spdlog::debug(
         "consumer never assigned: its handle is not destroyed (librdkafka "
         "{} would abort)",
@@ -399,6 +400,7 @@ absl::Status Pipeline::Run() {
   if (!lines.ok()) return lines.status();
   lines_ = *std::move(lines);
   for (auto& shard : shards_) shard->Start();
+  subscribed_ = true;
   absl::Status s =
       KafkaStatus(consumer_->subscribe({config_.topics.events}), "subscribe");
   if (!s.ok()) OnFatal(s);

@@ -110,9 +110,10 @@ class Pipeline {
   std::unique_ptr<PipelineStats> stats_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
-  // Whether the group ever handed this consumer an assignment (possibly
-  // empty) or took one back: set by the rebalance callback, on the poll
-  // thread. See ~Pipeline.
+  // Whether the consumer subscribed (it may have joined the group), and
+  // whether the group ever handed it an assignment (possibly empty) or took
+  // one back (set by the rebalance callback). Poll thread. See ~Pipeline.
+  bool subscribed_ = false;
   bool assignment_received_ = false;
   // Before the watch: its thread may report a freeze (OnFatal) until it is
   // destroyed.
