@@ -6,6 +6,12 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+# The file list comes from git: outside a clone (a tarball) it would be
+# empty and the check would pass without looking at anything.
+if ! git rev-parse --git-dir >/dev/null 2>&1; then
+  echo "format: $ROOT is not a git clone; nothing to list the sources" >&2
+  exit 1
+fi
 mapfile -t files < <(git ls-files '*.cc' '*.h')
 bad=()
 for f in "${files[@]}"; do

@@ -12,6 +12,7 @@ PACKAGES=(
   libfmt-dev libhowardhinnant-date-dev tzdata kcat libbenchmark-dev
   libgtest-dev libgmock-dev googletest git curl procps
   clang libclang-rt-14-dev  # ops/fuzz.sh: libFuzzer and the sanitizers
+  llvm-14  # llvm-symbolizer: readable sanitizer stack traces
   clang-format  # ops/check-format.sh
   libjemalloc-dev  # the executables' malloc (cmake -DCALLFLOW_ALLOCATOR)
 )
