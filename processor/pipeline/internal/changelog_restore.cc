@@ -226,11 +226,25 @@ absl::StatusOr<RestoreResult> RestoreFromChangelog(
   result.start = start;
   Restore restore(topic, partition, end, store, cancel, progress);
   absl::Status s = restore.Run(*consumer, start, owner, from_position);
+  if (absl::IsAborted(s) && low > 0) {
+    // Starting over needs the whole log: from `low` it would drop what the
+    // lost head held and carry on as if the state were complete.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "changelog ", topic, " [", partition,
+        "]: the local state has writes the changelog does not keep, and the "
+        "log starts at offset ",
+        low,
+        ", not 0: its head is gone, so this partition's state cannot be "
+        "rebuilt. Is another consumer group writing to this changelog topic "
+        "(each group needs changelog and lines topics of its own)? Else give "
+        "the topic cleanup.policy=compact and no time retention"));
+  }
   if (absl::IsAborted(s)) {
     spdlog::warn(
         "restore p{}: the local state has writes the changelog does not "
-        "keep (this instance wrote after losing the partition); restoring "
-        "from the beginning",
+        "keep (this instance wrote after losing the partition, or another "
+        "consumer group writes to this changelog topic); restoring from the "
+        "beginning",
         partition);
     if (absl::Status w = store.Wipe(); !w.ok()) return w;
     result.started_over = true;

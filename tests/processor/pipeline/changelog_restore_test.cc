@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <random>
 
+#include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/internal/changelog_records.h"
 #include "processor/pipeline/internal/output_producer.h"
@@ -18,6 +20,8 @@ namespace callflow::pipeline::testing {
 namespace {
 
 using ::callflow_testing::IsOk;
+using ::callflow_testing::StatusIs;
+using ::testing::HasSubstr;
 
 constexpr char kTopic[] = "t.changelog";
 constexpr uint64_t kA = 0xA, kB = 0xB, kC = 0xC;
@@ -162,6 +166,50 @@ TEST_F(ChangelogRestoreTest, DivergedStoreStartsOver) {
   EXPECT_EQ(store->MutableCaller("+70000000002").inbound_calls(), 1u);
   // A's cycle before B's marker was A's as the owner: it stays.
   EXPECT_EQ(store->MutableCaller("+70000000001").inbound_calls(), 1u);
+}
+
+// The same divergence on a changelog whose head is gone. Starting over from
+// the log's first offset would drop what the lost head held and go on as if
+// nothing happened: a user's restart came up with callers missing (two
+// consumer groups writing one changelog topic on a full test broker). It
+// must stop with an error instead, and leave the local state as it was.
+TEST_F(ChangelogRestoreTest, DivergedStoreOnALogWithoutItsHeadIsAnError) {
+  const int64_t a = Marker(kA);
+  auto store = Open(0);
+  ASSERT_THAT(Restore(*store, a, kA), IsOk());
+  // A's cycles, over the mock broker's ~5 MiB per partition (bytes lz4
+  // cannot shrink): it drops the oldest message sets, so the log no longer
+  // starts at offset 0. A's store is at their end, as after its commits.
+  std::mt19937_64 random(7);
+  std::string big(256 * 1024, '\0');
+  for (char& c : big) c = static_cast<char>(random());
+  for (int i = 0; i < 28; ++i) {
+    Put(kA, state::keys::CallerKey(absl::StrCat("+7000000010", i % 10)), &big);
+  }
+  const int64_t written = CycleEnd(kA);
+  v1::ChangelogPosition pos;
+  pos.set_owner(kA);
+  pos.set_next(written + 1);
+  ASSERT_THAT(store->ApplyRestored({}, pos), IsOk());
+  Marker(kB);
+  Caller(kB, "+70000000002", 1);  // B's first cycle
+  Caller(kA, "+70000000009", 1);  // A, a zombie now, writes a cycle ...
+  const int64_t zombie_end = CycleEnd(kA);
+  v1::CallerState z;  // ... and keeps it locally
+  z.set_caller("+70000000009");
+  z.set_first_seen_at(1);
+  pos.set_next(zombie_end + 1);
+  ASSERT_THAT(store->ApplyRestored({{state::keys::CallerKey("+70000000009"),
+                                     z.SerializeAsString()}},
+                                   pos),
+              IsOk());
+  CycleEnd(kB);
+  const int64_t c = Marker(kC);
+  auto result = Restore(*store, c, kC);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kFailedPrecondition,
+                               HasSubstr("head is gone")));
+  EXPECT_EQ(store->MutableCaller("+70000000009").first_seen_at(), 1)
+      << "the local state was wiped";
 }
 
 }  // namespace
