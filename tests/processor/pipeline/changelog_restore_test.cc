@@ -25,6 +25,7 @@ using ::testing::HasSubstr;
 
 constexpr char kTopic[] = "t.changelog";
 constexpr uint64_t kA = 0xA, kB = 0xB, kC = 0xC;
+constexpr char kZombieCaller[] = "+70000000009";
 
 class ChangelogRestoreTest : public ::testing::Test {
  protected:
@@ -77,6 +78,28 @@ class ChangelogRestoreTest : public ::testing::Test {
     std::atomic<bool> cancel{false};
     return RestoreFromChangelog(kafka_, kTopic, 0, end, owner, store, cancel,
                                 nullptr);
+  }
+
+  // B takes over from A and writes a cycle; A, a zombie now, writes one
+  // more cycle (caller kZombieCaller) and keeps it in `store` too, its
+  // position after it; then C takes over and restores `store` (A's).
+  absl::StatusOr<RestoreResult> RestoreAfterAZombieCycle(
+      state::PartitionStore& store) {
+    Marker(kB);
+    Caller(kB, "+70000000002", 1);  // B's first cycle
+    Caller(kA, kZombieCaller, 1);
+    const int64_t zombie_end = CycleEnd(kA);
+    v1::CallerState z;
+    z.set_caller(kZombieCaller);
+    z.set_first_seen_at(1);
+    v1::ChangelogPosition pos;
+    pos.set_owner(kA);
+    pos.set_next(zombie_end + 1);
+    absl::Status kept = store.ApplyRestored(
+        {{state::keys::CallerKey(kZombieCaller), z.SerializeAsString()}}, pos);
+    if (!kept.ok()) return kept;
+    CycleEnd(kB);
+    return Restore(store, Marker(kC), kC);
   }
 
   TempDir dir_;
@@ -142,27 +165,10 @@ TEST_F(ChangelogRestoreTest, DivergedStoreStartsOver) {
   ASSERT_THAT(Restore(*store, a, kA), IsOk());
   Caller(kA, "+70000000001", 1);
   CycleEnd(kA);
-  Marker(kB);
-  Caller(kB, "+70000000002", 1);  // B's first cycle
-  Caller(kA, "+70000000009", 1);  // A's zombie cycle ...
-  const int64_t zombie_end = CycleEnd(kA);
-  // ... which A also wrote locally, with its position after it.
-  v1::CallerState z;
-  z.set_caller("+70000000009");
-  z.set_first_seen_at(1);
-  v1::ChangelogPosition pos;
-  pos.set_owner(kA);
-  pos.set_next(zombie_end + 1);
-  ASSERT_THAT(store->ApplyRestored({{state::keys::CallerKey("+70000000009"),
-                                     z.SerializeAsString()}},
-                                   pos),
-              IsOk());
-  CycleEnd(kB);
-  const int64_t c = Marker(kC);
-  auto result = Restore(*store, c, kC);
+  auto result = RestoreAfterAZombieCycle(*store);
   ASSERT_THAT(result, IsOk());
   EXPECT_TRUE(result->started_over);
-  EXPECT_EQ(store->MutableCaller("+70000000009").first_seen_at(), 0);
+  EXPECT_EQ(store->MutableCaller(kZombieCaller).first_seen_at(), 0);
   EXPECT_EQ(store->MutableCaller("+70000000002").inbound_calls(), 1u);
   // A's cycle before B's marker was A's as the owner: it stays.
   EXPECT_EQ(store->MutableCaller("+70000000001").inbound_calls(), 1u);
@@ -191,24 +197,10 @@ TEST_F(ChangelogRestoreTest, DivergedStoreOnALogWithoutItsHeadIsAnError) {
   pos.set_owner(kA);
   pos.set_next(written + 1);
   ASSERT_THAT(store->ApplyRestored({}, pos), IsOk());
-  Marker(kB);
-  Caller(kB, "+70000000002", 1);  // B's first cycle
-  Caller(kA, "+70000000009", 1);  // A, a zombie now, writes a cycle ...
-  const int64_t zombie_end = CycleEnd(kA);
-  v1::CallerState z;  // ... and keeps it locally
-  z.set_caller("+70000000009");
-  z.set_first_seen_at(1);
-  pos.set_next(zombie_end + 1);
-  ASSERT_THAT(store->ApplyRestored({{state::keys::CallerKey("+70000000009"),
-                                     z.SerializeAsString()}},
-                                   pos),
-              IsOk());
-  CycleEnd(kB);
-  const int64_t c = Marker(kC);
-  auto result = Restore(*store, c, kC);
+  auto result = RestoreAfterAZombieCycle(*store);
   EXPECT_THAT(result, StatusIs(absl::StatusCode::kFailedPrecondition,
                                HasSubstr("head is gone")));
-  EXPECT_EQ(store->MutableCaller("+70000000009").first_seen_at(), 1)
+  EXPECT_EQ(store->MutableCaller(kZombieCaller).first_seen_at(), 1)
       << "the local state was wiped";
 }
 
