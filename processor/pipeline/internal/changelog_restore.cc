@@ -23,6 +23,20 @@ constexpr auto kWatermarkTimeout = std::chrono::seconds(10);
 // Records of a read that diverged from the store's history.
 struct Diverged {};
 
+// The partition needs the changelog from offset 0 but it starts at `low`.
+// `situation` says why the whole log is needed; `cause` the likely cause.
+absl::Status HeadGone(const std::string& topic, int32_t partition, int64_t low,
+                      absl::string_view situation, absl::string_view cause) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "changelog ", topic, " [", partition, "]: ", situation,
+      "the log starts at offset ", low,
+      ", not 0: its head is gone, so this partition's state cannot be "
+      "rebuilt. ",
+      cause,
+      "Give the changelog topic cleanup.policy=compact and no time "
+      "retention"));
+}
+
 class Restore {
  public:
   Restore(const std::string& topic, int32_t partition, int64_t end,
@@ -217,11 +231,7 @@ absl::StatusOr<RestoreResult> RestoreFromChangelog(
     result.started_over = true;
   }
   if (!from_position && low > 0 && low < end) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "changelog ", topic, " [", partition, "] starts at offset ", low,
-        ", not 0: its head is gone, so this partition's state cannot be "
-        "rebuilt; give the changelog topic cleanup.policy=compact and no "
-        "time retention"));
+    return HeadGone(topic, partition, low, "", "");
   }
   result.start = start;
   Restore restore(topic, partition, end, store, cancel, progress);
@@ -229,15 +239,12 @@ absl::StatusOr<RestoreResult> RestoreFromChangelog(
   if (absl::IsAborted(s) && low > 0) {
     // Starting over needs the whole log: from `low` it would drop what the
     // lost head held and carry on as if the state were complete.
-    return absl::FailedPreconditionError(absl::StrCat(
-        "changelog ", topic, " [", partition,
-        "]: the local state has writes the changelog does not keep, and the "
-        "log starts at offset ",
-        low,
-        ", not 0: its head is gone, so this partition's state cannot be "
-        "rebuilt. Is another consumer group writing to this changelog topic "
-        "(each group needs changelog and lines topics of its own)? Else give "
-        "the topic cleanup.policy=compact and no time retention"));
+    return HeadGone(topic, partition, low,
+                    "the local state has writes the changelog does not keep, "
+                    "and ",
+                    "Is another consumer group writing to this changelog "
+                    "topic (each group needs changelog and lines topics of "
+                    "its own)? ");
   }
   if (absl::IsAborted(s)) {
     spdlog::warn(

@@ -166,26 +166,23 @@ absl::StatusOr<std::unique_ptr<state::PartitionStore>> PartitionLoader::Open(
     if (now - last_log >= kWaitWarnEvery) {
       // A previous owner finishing its last cycle takes seconds; longer
       // than that, it is most likely another process on this state dir.
-      const bool long_wait = now - started >= kLongLockWait;
-      spdlog::log(
-          long_wait ? spdlog::level::warn : spdlog::level::info,
-          "partition {}: waiting for the previous owner to release its "
-          "state ({}){}",
-          partition, std::string(store.status().message()),
-          long_wait
-              ? absl::StrCat(
-                    "; still held after ",
-                    std::chrono::duration_cast<std::chrono::seconds>(now -
-                                                                     started)
-                        .count(),
-                    " s: is another process (a second instance, another "
-                    "group) using this state dir? Each instance needs one "
-                    "of its own. Giving up in ",
-                    std::chrono::duration_cast<std::chrono::seconds>(deadline -
-                                                                     now)
-                        .count(),
-                    " s")
-              : "");
+      std::string hint;
+      auto level = spdlog::level::info;
+      if (now - started >= kLongLockWait) {
+        using std::chrono::duration_cast;
+        using std::chrono::seconds;
+        level = spdlog::level::warn;
+        hint = absl::StrCat(
+            "; still held after ",
+            duration_cast<seconds>(now - started).count(),
+            " s: is another process (a second instance, another group) using "
+            "this state dir? Each instance needs one of its own. Giving up in ",
+            duration_cast<seconds>(deadline - now).count(), " s");
+      }
+      spdlog::log(level,
+                  "partition {}: waiting for the previous owner to release "
+                  "its state ({}){}",
+                  partition, std::string(store.status().message()), hint);
       last_log = now;
     }
     std::this_thread::sleep_for(kOpenRetryDelay);
