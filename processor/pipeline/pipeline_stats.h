@@ -18,12 +18,14 @@ inline constexpr int kNumDlqReasons = v1::DeadLetter::Reason_ARRAYSIZE;
 // never be produced (Unproducible in unproducible.h).
 inline constexpr int kNumOutputTopics = 4;
 
-// Counters of one partition of the events topic. Written by the poll thread
-// (consumed, lag, paused, owned) and by the owning shard (watermark,
-// committed_offset); read by anyone.
 // Where an owned partition is in its hand-over (a metric label).
 enum class PartitionPhase : int { kNone = 0, kRestoring = 1, kActive = 2 };
 
+// Counters of one partition of the events topic, as lock-free atomics: any
+// thread may read them. Written by the poll thread (consumed, lag, paused),
+// the partition loader (restore_lag; phase while restoring) and the owning
+// shard (owned, watermark_ns, committed_offset; phase once active or
+// released).
 struct PartitionCounters {
   std::atomic<bool> owned{false};        // assigned to this process now
   std::atomic<bool> paused{false};       // fetching paused (its ring was full)
@@ -45,7 +47,6 @@ struct ShardCounters {
   std::atomic<uint64_t> pending_peak{0};
   std::atomic<uint64_t> processed{0};        // events handed to the engine
   std::atomic<uint64_t> duplicates{0};       // events the engine ignored
-  std::atomic<uint64_t> outputs{0};          // records produced
   std::atomic<uint64_t> delivery_errors{0};  // records the broker never took
   std::atomic<uint64_t> commits{0};          // commit cycles done
   std::atomic<uint64_t> last_commit_us{0};   // duration of the last cycle

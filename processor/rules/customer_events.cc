@@ -123,8 +123,7 @@ void OnCustomerEvent(RuleContext& ctx, v1::CallerState& caller,
 
 bool OnReminderAttempt(RuleContext& ctx, v1::CallerState& caller,
                        std::string_view task_id,
-                       v1::CallbackAttempt::AttemptResult result, TimeNs now) {
-  (void)now;
+                       v1::CallbackAttempt::AttemptResult result) {
   for (auto& ce : *caller.mutable_customer_events()) {
     for (bool reminder : {true, false}) {
       if (SideTaskId(caller, ce, reminder) != task_id) {

@@ -22,7 +22,7 @@ void OnCustomerEvent(RuleContext& ctx, v1::CallerState& caller,
 // not one of the caller's open reminder or follow-up tasks.
 bool OnReminderAttempt(RuleContext& ctx, v1::CallerState& caller,
                        std::string_view task_id,
-                       v1::CallbackAttempt::AttemptResult result, TimeNs now);
+                       v1::CallbackAttempt::AttemptResult result);
 
 // kReminderOverdue and kFollowUpOverdue timers.
 void OnCustomerEventTimer(RuleContext& ctx, v1::CallerState& caller,

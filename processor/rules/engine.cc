@@ -236,7 +236,7 @@ void Engine::ApplyToRecord(RuleContext& ctx, const CallEvent& e,
     case CallEvent::kCallbackAttempt: {
       const auto& a = e.callback_attempt();
       if (!OnCallbackAttempt(ctx, record, a.task_id(), a.result(), now) &&
-          !OnReminderAttempt(ctx, record, a.task_id(), a.result(), now)) {
+          !OnReminderAttempt(ctx, record, a.task_id(), a.result())) {
         ctx.Record(FactKind::kIgnoredAttempt, e.line(), 1, a.result(), now);
       }
       break;

@@ -40,7 +40,6 @@ void KafkaOutputSink::Send(const std::string& topic, std::string_view key,
   // A refused record is logged and counted as failed by the producer; the
   // commit cycle sees it through the tracker.
   producer_.Produce(topic, key, buffer_, tracker_, urgent).IgnoreError();
-  counters_.outputs.fetch_add(1, std::memory_order_relaxed);
 }
 
 void KafkaOutputSink::EmitTask(const v1::Task& task) {

@@ -3,8 +3,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -130,6 +132,29 @@ TEST_F(FileTailTest, ABrokenPositionFileIsAClearError) {
   auto loaded = LoadPosition(pos_file);
   EXPECT_THAT(loaded, StatusIs(absl::StatusCode::kInvalidArgument,
                                HasSubstr("remove the file")));
+}
+
+TEST_F(FileTailTest, APositionFileThatCannotBeReadOrWrittenNamesItsPath) {
+  // A directory where the file should be: opened, but not readable as one.
+  const std::string dir_at_path = dir_.path() + "/pos.d";
+  ASSERT_EQ(mkdir(dir_at_path.c_str(), 0755), 0);
+  EXPECT_THAT(LoadPosition(dir_at_path),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("cannot read " + dir_at_path)));
+  const std::string missing_dir = dir_.path() + "/missing/pos";
+  EXPECT_THAT(SavePosition(missing_dir, FilePosition{.inode = 1, .offset = 2}),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("cannot write " + missing_dir)));
+  // Saved next to the working directory (a bare file name) works too.
+  const std::string cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir_.path());
+  EXPECT_THAT(SavePosition("pos", FilePosition{.inode = 1, .offset = 2}),
+              IsOk());
+  std::filesystem::current_path(cwd);
+  auto loaded = LoadPosition(dir_.path() + "/pos");
+  ASSERT_THAT(loaded, IsOk());
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->offset, 2u);
 }
 
 }  // namespace
