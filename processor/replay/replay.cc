@@ -187,8 +187,8 @@ class Replayer {
                                         std::string(parsed.message())));
       return absl::OkStatus();
     }
-    const rules::Verdict applied =
-        engine_.Process(event_, *store_, sink_, options_.now.value_or(0));
+    const rules::Verdict applied = engine_.Process(
+        event_, *store_, sink_, options_.now.value_or(0), "--now");
     if (!applied.ok()) {
       DeadLetter(line, line_number, engine_.KeyFor(event_), applied);
       return absl::OkStatus();

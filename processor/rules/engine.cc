@@ -157,9 +157,10 @@ std::string Engine::KeyFor(const CallEvent& event) {
 }
 
 Verdict Engine::Process(const CallEvent& e, StateView& state, OutputSink& sink,
-                        TimeNs reference) {
+                        TimeNs reference, absl::string_view reference_name) {
   v1::PartitionState& part = state.MutablePartition();
-  if (Verdict v = ValidateEvent(e, part, options_, reference); !v.ok()) {
+  if (Verdict v = ValidateEvent(e, part, options_, reference, reference_name);
+      !v.ok()) {
     return v;
   }
   const TimeNs now = FromProto(e.occurred_at());

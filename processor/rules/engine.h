@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/string_view.h"
 #include "callflow/v1/events.pb.h"
 #include "processor/rules/options.h"
 #include "processor/rules/output_sink.h"
@@ -33,11 +34,13 @@ class Engine {
   // facts).
   //
   // `reference` is the time the event's occurred_at is checked against for
-  // FUTURE (the Kafka record's timestamp, replay's --now); 0 = no check.
+  // FUTURE (the Kafka record's timestamp, replay's --now; 0 = no check),
+  // and `reference_name` how the message names it.
   // The caller's key is always computed from the event (KeyFor): a Kafka
   // key is never trusted (the pipeline checks it against KeyFor first).
   Verdict Process(const v1::CallEvent& event, StateView& state,
-                  OutputSink& sink, TimeNs reference = 0);
+                  OutputSink& sink, TimeNs reference = 0,
+                  absl::string_view reference_name = "the record's time");
 
   // Moves the watermark to `watermark` if it is later (replay --until, idle
   // partitions) and fires what is due.

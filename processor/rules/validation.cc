@@ -119,7 +119,8 @@ Verdict CheckFuture(TimeNs occurred_at, TimeNs reference,
 }
 
 Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
-                      const EngineOptions& options, TimeNs reference) {
+                      const EngineOptions& options, TimeNs reference,
+                      absl::string_view reference_name) {
   if (e.event_id().empty()) return Missing("missing event_id");
   if (!e.has_occurred_at()) return Missing("missing occurred_at");
   if (e.body_case() == CallEvent::BODY_NOT_SET) {
@@ -130,13 +131,21 @@ Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
   const TimeNs t = FromProto(ts);
   // Before the watermark check: a clock far ahead must not pass as skew
   // (nor, as the partition's first event, set an absurd watermark).
-  if (Verdict future = CheckFuture(t, reference, options.max_future_skew);
+  if (Verdict future =
+          CheckFuture(t, reference, options.max_future_skew, reference_name);
       !future.ok()) {
     return future;
   }
   if (partition.max_event_time() != 0) {
     const TimeNs wm = partition.watermark();
-    if (t > wm + options.max_event_skew || t < wm - options.max_event_skew) {
+    // Far ahead of the watermark, an event is still taken when the clock of
+    // its reference vouches for it (not from the future, not more than
+    // max_event_skew behind it): then the watermark is what is wrong, e.g.
+    // set by a first event from a PBX whose clock had reset to 2000.
+    const bool vouched =
+        reference != 0 && t >= reference - options.max_event_skew;
+    if ((t > wm + options.max_event_skew && !vouched) ||
+        t < wm - options.max_event_skew) {
       return Verdict::Reject(
           v1::DeadLetter::TIMESTAMP_SKEW,
           absl::StrCat("occurred_at ", FormatTime(t), " is more than ",

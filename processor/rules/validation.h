@@ -14,11 +14,14 @@ namespace callflow::rules {
 // direction (MISSING_FIELD), unknown enum values (UNKNOWN_ENUM), an occurred_at
 // no genuine event has, or a customer_event.starts_at no genuine appointment
 // has (OUT_OF_RANGE), one more than max_future_skew ahead of `reference`
-// (FUTURE; `reference` 0 = no such check) or absurdly far from the watermark
-// (TIMESTAMP_SKEW). Pure.
+// (FUTURE; `reference` 0 = no such check, `reference_name` names it in the
+// message) or absurdly far from the watermark (TIMESTAMP_SKEW: more than
+// max_event_skew behind it, or ahead of it unless no more than
+// max_event_skew behind `reference`). Pure.
 Verdict ValidateEvent(const v1::CallEvent& event,
                       const v1::PartitionState& partition,
-                      const EngineOptions& options, TimeNs reference = 0);
+                      const EngineOptions& options, TimeNs reference = 0,
+                      absl::string_view reference_name = "the record's time");
 
 // The FUTURE part of ValidateEvent alone (docs/RULES.md §6), for a reference
 // time other than the record's (`callflow ingest`: the wall clock, --now): an

@@ -372,6 +372,44 @@ TEST_F(FutureEventTest, Year2030AsTheFirstEventDoesNotShutThePartition) {
       0, rules::ParseTime("2030-01-01T00:00:00Z").value());
 }
 
+// A user's replay: a PBX whose clock had reset sent a partition's first
+// event dated 2001. It set the watermark, and every real event after it was
+// TIMESTAMP_SKEW, so the missed call never became a task. With --now the
+// real events are vouched for by the reference and move the watermark on;
+// the FUTURE message names --now, replay's reference.
+TEST_F(FutureEventTest,
+       AClockResetTo2001AsTheFirstEventDoesNotShutThePartition) {
+  const std::string line = R"("line":"sales","direction":"INBOUND")";
+  const fs::path input = dir_ / "reset.jsonl";
+  std::ofstream(input)
+      << R"({"event_id":"y0","occurred_at":"2001-01-01T00:00:00Z","call_id":"c0","caller":"+74951234567",)"
+      << line << R"(,"started":{}})"
+      << "\n"
+      << R"({"event_id":"y1","occurred_at":"2024-06-03T06:00:00Z","call_id":"c1","caller":"+74951234568",)"
+      << line << R"(,"started":{}})"
+      << "\n"
+      << R"({"event_id":"y2","occurred_at":"2024-06-03T06:00:30Z","call_id":"c1","caller":"+74951234568",)"
+      << line << R"(,"ended":{"reason":"ABANDONED"}})"
+      << "\n"
+      << R"({"event_id":"y3","occurred_at":"2024-06-03T07:30:00Z","call_id":"c2","caller":"+74951234568",)"
+      << line << R"(,"started":{}})"
+      << "\n";
+  RunCli(input, "checked", "2024-06-03T07:00:00Z");
+  const auto dlq = ReadLines(dir_ / "checked" / "dlq.jsonl");
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_THAT(dlq[0], HasSubstr("\"reason\":\"FUTURE\""));
+  EXPECT_THAT(dlq[0], HasSubstr("ahead of --now 2024-06-03T07:00:00Z"));
+  const std::string tasks = ReadFile(dir_ / "checked" / "tasks.jsonl");
+  EXPECT_THAT(tasks, HasSubstr("cb:+74951234568:"));
+  // Without a reference nothing vouches for the real events (docs/RULES.md
+  // section 6 says to give --now).
+  RunCli(input, "trusting", "");
+  for (const std::string& letter : ReadLines(dir_ / "trusting" / "dlq.jsonl")) {
+    EXPECT_THAT(letter, HasSubstr("\"reason\":\"TIMESTAMP_SKEW\""));
+  }
+  EXPECT_EQ(ReadLines(dir_ / "trusting" / "dlq.jsonl").size(), 3u);
+}
+
 TEST_F(FutureEventTest, BadNowIsAnError) {
   const std::string cmd = std::string(CALLFLOW_BINARY) + " replay --input " +
                           kData + "/scenario.jsonl --out " +

@@ -385,5 +385,52 @@ TEST(FutureTest, FirstEventFromTheFutureDoesNotShutThePartition) {
       IsOk());
 }
 
+// A PBX whose clock had reset sends a partition's first event: it is in
+// range and nothing is ahead of it, so it sets the watermark in 2001. Real
+// events, vouched for by their records' clock, move the watermark on;
+// without a reference they cannot be told from a bad clock.
+TEST(FutureTest, AClockResetAsTheFirstEventDoesNotLockThePartition) {
+  EngineHarness h;
+  Engine& engine = h.engine();
+  const TimeNs record_time = T("2024-05-01T10:00:30Z");
+  ASSERT_THAT(engine.Process(
+                  Leg("old", "2001-01-01T00:00:00Z", "c9", kCaller).Started(),
+                  h.state(), h.sink(), record_time),
+              IsOk());
+  EXPECT_EQ(h.state().MutablePartition().watermark(),
+            T("2001-01-01T00:00:00Z"));
+  const v1::CallEvent real =
+      Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller).Started();
+  EXPECT_EQ(engine.Process(real, h.state(), h.sink()).reason(),
+            v1::DeadLetter::TIMESTAMP_SKEW);
+  EXPECT_THAT(engine.Process(real, h.state(), h.sink(), record_time), IsOk());
+  EXPECT_EQ(h.state().MutablePartition().watermark(),
+            T("2024-05-01T10:00:00Z"));
+  // Up to max_event_skew behind its reference still vouches...
+  EngineHarness quiet;
+  ASSERT_THAT(quiet.engine().Process(
+                  Leg("a", "2024-05-01T10:00:00Z", "c1", kCaller).Started(),
+                  quiet.state(), quiet.sink()),
+              IsOk());
+  EXPECT_THAT(quiet.engine().Process(
+                  Leg("b", "2024-05-09T10:00:00Z", "c2", kCaller).Started(),
+                  quiet.state(), quiet.sink(), T("2024-05-16T09:00:00Z")),
+              IsOk());
+  // ...further behind it does not, and the old watermark stays.
+  EXPECT_EQ(
+      quiet.engine()
+          .Process(Leg("c", "2024-05-18T10:00:00Z", "c3", kCaller).Started(),
+                   quiet.state(), quiet.sink(), T("2024-05-26T10:00:01Z"))
+          .reason(),
+      v1::DeadLetter::TIMESTAMP_SKEW);
+  // Behind the watermark, a reference vouches for nothing.
+  EXPECT_EQ(
+      quiet.engine()
+          .Process(Leg("d", "2024-05-01T09:00:00Z", "c4", kCaller).Started(),
+                   quiet.state(), quiet.sink(), T("2024-05-01T09:00:00Z"))
+          .reason(),
+      v1::DeadLetter::TIMESTAMP_SKEW);
+}
+
 }  // namespace
 }  // namespace callflow::rules::testing
