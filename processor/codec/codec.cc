@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -71,14 +73,80 @@ std::string WithoutInput(std::string reason) {
   return out;
 }
 
+// Sets every enum name `type` does not know, in the JSON object `object` of
+// that type and the messages in it, to the number 0, and appends each such
+// field's path to `paths`. Fields `type` does not have are left for the
+// parse to report.
+void ZeroUnknownEnumNames(const google::protobuf::Descriptor& type,
+                          google::protobuf::Struct& object,
+                          const std::string& prefix,
+                          std::vector<std::string>& paths) {
+  using google::protobuf::FieldDescriptor;
+  using google::protobuf::Value;
+  for (auto& [key, value] : *object.mutable_fields()) {
+    const FieldDescriptor* field = type.FindFieldByName(key);
+    if (field == nullptr) field = type.FindFieldByCamelcaseName(key);
+    if (field == nullptr) continue;
+    const std::string path = prefix.empty()
+                                 ? field->name()
+                                 : absl::StrCat(prefix, ".", field->name());
+    auto visit = [&](Value& item) {
+      if (field->type() == FieldDescriptor::TYPE_ENUM &&
+          item.kind_case() == Value::kStringValue &&
+          field->enum_type()->FindValueByName(item.string_value()) == nullptr) {
+        item.set_number_value(0);
+        paths.push_back(path);
+      } else if (field->type() == FieldDescriptor::TYPE_MESSAGE &&
+                 item.kind_case() == Value::kStructValue &&
+                 field->message_type()->file()->package() !=
+                     "google.protobuf") {
+        ZeroUnknownEnumNames(*field->message_type(),
+                             *item.mutable_struct_value(), path, paths);
+      }
+    };
+    if (field->is_repeated() && value.kind_case() == Value::kListValue) {
+      for (Value& item : *value.mutable_list_value()->mutable_values()) {
+        visit(item);
+      }
+    } else {
+      visit(value);
+    }
+  }
+}
+
+json::JsonParseOptions StrictParse() {
+  json::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  return options;
+}
+
 }  // namespace
+
+std::optional<std::string> UnknownEnumNames(std::string_view line) {
+  google::protobuf::Value root;
+  const google::protobuf::StringPiece text(line.data(), line.size());
+  if (!json::JsonStringToMessage(text, &root).ok() ||
+      root.kind_case() != google::protobuf::Value::kStructValue) {
+    return std::nullopt;
+  }
+  std::vector<std::string> paths;
+  ZeroUnknownEnumNames(*v1::CallEvent::descriptor(),
+                       *root.mutable_struct_value(), "", paths);
+  std::string known;
+  v1::CallEvent event;
+  if (paths.empty() || !json::MessageToJsonString(root, &known).ok() ||
+      !json::JsonStringToMessage(known, &event, StrictParse()).ok()) {
+    return std::nullopt;
+  }
+  std::sort(paths.begin(), paths.end());  // the object's order is not kept
+  return absl::StrJoin(paths, ", ");
+}
 
 absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event) {
   event->Clear();
-  json::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
   auto status = json::JsonStringToMessage(
-      google::protobuf::StringPiece(line.data(), line.size()), event, options);
+      google::protobuf::StringPiece(line.data(), line.size()), event,
+      StrictParse());
   if (status.ok()) return absl::OkStatus();
   event->Clear();
   return absl::InvalidArgumentError(absl::StrCat(

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,14 @@ namespace callflow::codec {
 // lowerCamelCase field names, enums by name or number). Unknown fields are an
 // error. Only decodes: required fields are the engine's to check.
 absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event);
+
+// For a line ParseEventJson refused: the fields ("ended.reason", comma
+// separated) that hold enum names this build does not know, when they are
+// all that is wrong with it (a newer sender's value); nullopt when the line
+// is undecodable for any other reason. For the dead-letter reason
+// (UNKNOWN_ENUM rather than UNDECODABLE); the names themselves are not
+// returned, as a shifted field could hold a phone number.
+std::optional<std::string> UnknownEnumNames(std::string_view line);
 
 // Parses one CallEvent in protobuf wire format (the Kafka payload).
 absl::Status ParseEventProto(std::string_view bytes, v1::CallEvent* event);

@@ -34,6 +34,10 @@ LineResult CallEventAdapter::Convert(std::string_view line,
   }
   v1::CallEvent event;
   if (absl::Status s = codec::ParseEventJson(line, &event); !s.ok()) {
+    if (std::optional<std::string> enums = codec::UnknownEnumNames(line)) {
+      return {LineOutcome::kMalformed,
+              absl::StrCat("unknown enum name in ", *enums)};
+    }
     return {LineOutcome::kMalformed,
             absl::StrCat("not a CallEvent JSON: ", s.message())};
   }

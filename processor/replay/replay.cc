@@ -182,9 +182,14 @@ class Replayer {
   absl::Status ProcessLine(const std::string& line, uint64_t line_number) {
     absl::Status parsed = codec::ParseEventJson(line, &event_);
     if (!parsed.ok()) {
+      const std::optional<std::string> enums = codec::UnknownEnumNames(line);
       DeadLetter(line, line_number, "",
-                 rules::Verdict::Reject(v1::DeadLetter::UNDECODABLE,
-                                        std::string(parsed.message())));
+                 enums.has_value()
+                     ? rules::Verdict::Reject(
+                           v1::DeadLetter::UNKNOWN_ENUM,
+                           absl::StrCat("unknown enum name in ", *enums))
+                     : rules::Verdict::Reject(v1::DeadLetter::UNDECODABLE,
+                                              std::string(parsed.message())));
       return absl::OkStatus();
     }
     const rules::Verdict applied = engine_.Process(

@@ -65,6 +65,34 @@ TEST(ParseEventJson, RejectsUnknownEnumAndBrokenJson) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// An enum name this build does not know (a newer sender's) is UNKNOWN_ENUM,
+// not UNDECODABLE, when it is all that is wrong with the line; the fields
+// are named, the values not.
+TEST(UnknownEnumNames, NamesTheFieldsWhenTheyAreAllThatIsWrong) {
+  EXPECT_EQ(UnknownEnumNames(
+                R"({"event_id":"e","direction":"SIDEWAYS","started":{}})"),
+            "direction");
+  EXPECT_EQ(
+      UnknownEnumNames(
+          R"({"eventId":"e","ended":{"reason":"EXPLODED","talkSeconds":3}})"),
+      "ended.reason");
+  EXPECT_EQ(
+      UnknownEnumNames(
+          R"({"direction":"X","alarm":{"kind":"+74951234567","zone":"z"}})"),
+      "alarm.kind, direction");
+  // Anything else wrong as well: undecodable.
+  EXPECT_EQ(UnknownEnumNames(R"({"direction":"SIDEWAYS","colour":"red"})"),
+            std::nullopt);
+  EXPECT_EQ(UnknownEnumNames(R"({"direction":"SIDEWAYS","started":7})"),
+            std::nullopt);
+  // Nothing unknown, or not an object at all.
+  EXPECT_EQ(UnknownEnumNames(R"({"direction":"INBOUND","colour":"red"})"),
+            std::nullopt);
+  EXPECT_EQ(UnknownEnumNames("not json"), std::nullopt);
+  EXPECT_EQ(UnknownEnumNames(R"(["direction","SIDEWAYS"])"), std::nullopt);
+  EXPECT_EQ(UnknownEnumNames(std::string(100000, '{')), std::nullopt);
+}
+
 // Issue 10: the error goes to logs and DLQ records; it names what is wrong
 // (the field) but never echoes the input's values (phone numbers, e-mails).
 TEST(ParseEventJson, ErrorsNameTheFieldButNeverEchoTheInput) {
