@@ -20,7 +20,7 @@ LineResult Validated(v1::CallEvent event, std::vector<v1::CallEvent>* out) {
   static const auto* const kOptions = new rules::EngineOptions();
   const rules::Verdict v =
       rules::ValidateEvent(event, v1::PartitionState(), *kOptions);
-  if (!v.ok()) return {LineOutcome::kMalformed, v.message()};
+  if (!v.ok()) return {LineOutcome::kMalformed, v.message(), v.reason()};
   out->push_back(std::move(event));
   return {LineOutcome::kEvents, ""};
 }
@@ -36,7 +36,8 @@ LineResult CallEventAdapter::Convert(std::string_view line,
   if (absl::Status s = codec::ParseEventJson(line, &event); !s.ok()) {
     if (std::optional<std::string> enums = codec::UnknownEnumNames(line)) {
       return {LineOutcome::kMalformed,
-              absl::StrCat("unknown enum name in ", *enums)};
+              absl::StrCat("unknown enum name in ", *enums),
+              v1::DeadLetter::UNKNOWN_ENUM};
     }
     return {LineOutcome::kMalformed,
             absl::StrCat("not a CallEvent JSON: ", s.message())};

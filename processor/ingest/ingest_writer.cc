@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "processor/pipeline/output_limits.h"
 #include "processor/rules/time.h"
 
 namespace callflow::ingest {
@@ -34,9 +35,8 @@ absl::Status IngestWriter::Handle(const LineResult& result,
     return absl::OkStatus();
   }
   if (result.outcome != LineOutcome::kMalformed) return absl::OkStatus();
-  return Reject(origin, "malformed", counts_.malformed,
-                v1::DeadLetter::REASON_UNSPECIFIED, result.error,
-                std::string(raw));
+  return Reject(origin, "malformed", counts_.malformed, result.reason,
+                result.error, std::string(raw));
 }
 
 absl::Status IngestWriter::Reject(const LineOrigin& origin,
@@ -65,6 +65,9 @@ absl::Status IngestWriter::Reject(const LineOrigin& origin,
   dl.set_error(absl::StrCat(where, ": ", error));
   dl.set_reason(reason);
   rules::ToProto(absl::ToUnixNanos(absl::Now()), dl.mutable_received_at());
+  // A line of megabytes (a crash's run of NULs) must not make a record the
+  // broker refuses: ingest would stop on it at every restart.
+  pipeline::LimitDeadLetter(dl);
   return sink_.WriteDeadLetter(dl);
 }
 

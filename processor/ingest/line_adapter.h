@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "callflow/v1/events.pb.h"
+#include "callflow/v1/outputs.pb.h"
 
 namespace callflow::ingest {
 
@@ -17,9 +18,12 @@ enum class LineOutcome {
   kMalformed,  // cannot be read; `error` says why
 };
 
+// One line's outcome. A plain value; thread-compatible.
 struct LineResult {
   LineOutcome outcome = LineOutcome::kEvents;
   std::string error;  // kMalformed only; without the line number
+  // kMalformed only: the dead letter's reason.
+  v1::DeadLetter::Reason reason = v1::DeadLetter::UNDECODABLE;
 };
 
 // Turns lines of one input format into CallEvents. Pure: no I/O, no clock;

@@ -98,8 +98,9 @@ bool IsUtf8(absl::string_view text) {
   return true;
 }
 
-LineResult Malformed(std::string error) {
-  return {LineOutcome::kMalformed, std::move(error)};
+LineResult Malformed(std::string error, v1::DeadLetter::Reason reason =
+                                            v1::DeadLetter::UNDECODABLE) {
+  return {LineOutcome::kMalformed, std::move(error), reason};
 }
 
 // The data field `index` (0 = d1) of `verb` as a number of seconds.
@@ -220,7 +221,8 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
         verb_name, ": not valid UTF-8 (event fields must be UTF-8)"));
   }
   if (callid.empty() || callid == "NONE") {
-    return Malformed(absl::StrCat(verb_name, ": field 2 (callid) is empty"));
+    return Malformed(absl::StrCat(verb_name, ": field 2 (callid) is empty"),
+                     v1::DeadLetter::MISSING_FIELD);
   }
   if (verb == Verb::kDid) {
     if (options_.line == LineFrom::kDid && fields.size() > kData1 &&
@@ -232,7 +234,8 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
     return {LineOutcome::kIgnored, ""};
   }
   if (queue.empty() || queue == "NONE") {
-    return Malformed(absl::StrCat(verb_name, ": field 3 (queue) is empty"));
+    return Malformed(absl::StrCat(verb_name, ": field 3 (queue) is empty"),
+                     v1::DeadLetter::MISSING_FIELD);
   }
 
   CallEvent event;
@@ -243,7 +246,8 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
   if (verb == Verb::kEnterQueue) {
     const size_t at = kData1 + 1;
     if (fields.size() <= at) {
-      return Malformed("ENTERQUEUE: field 7 (callerid) is missing");
+      return Malformed("ENTERQUEUE: field 7 (callerid) is missing",
+                       v1::DeadLetter::MISSING_FIELD);
     }
     // The range of epoch is checked before the call is remembered.
     event.set_call_id(std::string(callid));
@@ -251,7 +255,7 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
     if (rules::Verdict v =
             rules::ValidateEvent(event, v1::PartitionState(), NoOptions());
         !v.ok()) {
-      return Malformed(v.message());
+      return Malformed(v.message(), v.reason());
     }
     Call& call = Remember(callid);
     ++call.enters;

@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "processor/pipeline/internal/output_limits.h"
+#include "processor/pipeline/output_limits.h"
 
 namespace callflow::pipeline {
 namespace {

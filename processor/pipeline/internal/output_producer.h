@@ -13,9 +13,9 @@
 #include "absl/status/statusor.h"
 #include "processor/pipeline/internal/delivery_tracker.h"
 #include "processor/pipeline/internal/freeze_watch.h"
-#include "processor/pipeline/internal/output_limits.h"
 #include "processor/pipeline/internal/partition_producer.h"
 #include "processor/pipeline/kafka_status.h"
+#include "processor/pipeline/output_limits.h"
 
 namespace RdKafka {
 class Producer;

@@ -252,6 +252,51 @@ TEST(IngestTopicTest, QueueLogFileToTheEventsTopicAndTheDlq) {
   EXPECT_EQ(errors[3].substr(0, 11), "37 line 37:") << errors[3];
 }
 
+// Found by hand: a crash left 1.5 MB of NUL bytes in the log. That one
+// malformed line made a dead letter the broker refused (message too large),
+// ingest stopped with exit 1, and every restart stopped on it again. Its
+// dead letter now carries the line's first 64 KiB (with the size and hash),
+// the lines after it get through, and each dead letter has its reason.
+TEST(IngestTopicTest, AMegabyteBadLineIsDeadLetteredCutAndIngestGoesOn) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(3);
+  ASSERT_THAT(cluster, IsOk());
+  const std::string brokers = (*cluster)->bootstraps();
+  const Topics topics = MakeTopics(**cluster, "", kRawPartitions);
+  const std::string input = dir.path() + "/queue_log";
+  {
+    std::ofstream out(input, std::ios::binary);
+    out << "1764547400|n1|support|NONE|ENTERQUEUE||+74951237777|1\n"
+        << std::string(1500000, '\0') << "\n"
+        << "1764547500|n2|support|NONE|ENTERQUEUE||+74951236666|1\n"
+        << "1764547600|NONE|support|NONE|ENTERQUEUE||+74951235555|1\n";
+  }
+  const CommandResult r = RunCallflow(
+      {"ingest", "--format", "asterisk-queue-log", "--input", input, "--config",
+       WriteConfig(dir.path(), MockKafka(**cluster), topics)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> keys;
+  for (const KcatRecord& rec : KcatRead(brokers, topics.events)) {
+    keys.insert(rec.key);
+  }
+  EXPECT_EQ(keys, (std::set<std::string>{"+74951237777", "+74951236666"}));
+  std::map<int64_t, v1::DeadLetter> letters;
+  for (const KcatRecord& rec : KcatRead(brokers, topics.dlq)) {
+    v1::DeadLetter dl;
+    ASSERT_TRUE(dl.ParseFromString(rec.value));
+    letters[dl.offset()] = dl;
+  }
+  ASSERT_EQ(letters.size(), 2u);
+  const v1::DeadLetter& nuls = letters[2];
+  EXPECT_EQ(nuls.reason(), v1::DeadLetter::UNDECODABLE);
+  EXPECT_TRUE(nuls.payload_truncated());
+  EXPECT_EQ(nuls.payload_size(), 1500000u);
+  EXPECT_EQ(nuls.payload().size(), 64u * 1024);
+  EXPECT_EQ(letters[4].reason(), v1::DeadLetter::MISSING_FIELD)
+      << letters[4].error();
+  EXPECT_FALSE(letters[4].payload_truncated());
+}
+
 // A clean stop commits what was produced; the next run starts there: every
 // event once, none lost, none repeated.
 TEST(IngestTopicTest, RestartResumesFromTheCommittedOffsets) {

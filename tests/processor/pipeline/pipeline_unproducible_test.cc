@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "processor/pipeline/event_producer.h"
-#include "processor/pipeline/internal/output_limits.h"
+#include "processor/pipeline/output_limits.h"
 #include "processor/pipeline/pipeline.h"
 #include "processor/rules/stable_hash.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"

@@ -1,4 +1,4 @@
-#include "processor/pipeline/internal/output_limits.h"
+#include "processor/pipeline/output_limits.h"
 
 #include "processor/rules/stable_hash.h"
 
