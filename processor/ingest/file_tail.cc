@@ -22,8 +22,9 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FileTail>> FileTail::Open(
-    const std::string& path, bool follow, std::optional<FilePosition> resume) {
-  std::unique_ptr<FileTail> tail(new FileTail(path, follow));
+    const std::string& path, bool follow, std::optional<FilePosition> resume,
+    std::chrono::milliseconds rotate_wait) {
+  std::unique_ptr<FileTail> tail(new FileTail(path, follow, rotate_wait));
   if (absl::Status s = tail->OpenPath(resume); !s.ok()) return s;
   return tail;
 }
@@ -109,8 +110,22 @@ absl::StatusOr<bool> FileTail::CheckRotation() {
   if (stat(path_.c_str(), &named) != 0) return false;  // between rename+create
   const uint64_t read_to = offset_ + (buffer_.size() - begin_);
   if (named.st_ino != inode_) {
-    // Renamed away and replaced: what the old file held is read (NextLine
-    // found nothing more), so go on with the new one from its start.
+    // Renamed away and replaced. The writer may still append to the old
+    // file (it has not reopened its log yet, or it wrote while the last
+    // position was saved): read that first. Go on with the new file from
+    // its start once the old one is read to its end and the new one has
+    // lines (the writer moved over), or the old one has been still for
+    // rotate_wait_.
+    struct stat old {};
+    if (fstat(fd_, &old) != 0) return Errno("cannot stat", path_);
+    const auto now = std::chrono::steady_clock::now();
+    const bool grew = static_cast<uint64_t>(old.st_size) > read_to;
+    if (grew || !old_quiet_since_.has_value()) old_quiet_since_ = now;
+    if (grew) return false;  // NextLine reads what is new in the old file
+    if (named.st_size == 0 && now - *old_quiet_since_ < rotate_wait_) {
+      return false;
+    }
+    old_quiet_since_.reset();
     if (absl::Status s = OpenPath(std::nullopt); !s.ok()) return s;
     return true;
   }

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -26,6 +27,9 @@ struct FilePosition {
 // the path names another file (logrotate's rename + create: the old file is
 // read to its end first, then the new one from its start) or when the file
 // got shorter than what was read (copytruncate: read again from the start).
+// After a rename the old file is kept until nothing has been added to it
+// for `rotate_wait`: a writer goes on appending to it until it reopens its
+// log (Asterisk until `logger reload`), and those lines count too.
 // Lines written to a copytruncated file between the copy and the truncate,
 // or past the old size before the truncate is noticed, are a known limit
 // of copytruncate.
@@ -38,7 +42,12 @@ class FileTail {
   // reading starts at its offset when the path still names that inode and
   // is at least that long; otherwise at the start (`resumed()` says which).
   static absl::StatusOr<std::unique_ptr<FileTail>> Open(
-      const std::string& path, bool follow, std::optional<FilePosition> resume);
+      const std::string& path, bool follow, std::optional<FilePosition> resume,
+      std::chrono::milliseconds rotate_wait = kRotateWait);
+  // How long a renamed-away file must stay unchanged before the new one is
+  // read: a reload right after the rename (logrotate's postrotate) is far
+  // quicker.
+  static constexpr std::chrono::milliseconds kRotateWait{5000};
   ~FileTail();
   FileTail(const FileTail&) = delete;
   FileTail& operator=(const FileTail&) = delete;
@@ -58,14 +67,17 @@ class FileTail {
   const std::string& path() const { return path_; }
 
  private:
-  FileTail(std::string path, bool follow)
-      : path_(std::move(path)), follow_(follow) {}
+  FileTail(std::string path, bool follow, std::chrono::milliseconds rotate_wait)
+      : path_(std::move(path)), follow_(follow), rotate_wait_(rotate_wait) {}
   absl::Status OpenPath(std::optional<FilePosition> resume);
   // Reads more bytes into buffer_; false at the end of the file.
   absl::StatusOr<bool> Fill();
 
   std::string path_;
   bool follow_;
+  std::chrono::milliseconds rotate_wait_;
+  // Since when a renamed-away file, read to its end, has not grown.
+  std::optional<std::chrono::steady_clock::time_point> old_quiet_since_;
   int fd_ = -1;
   uint64_t inode_ = 0;
   uint64_t offset_ = 0;  // of buffer_[begin_] in the file

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "processor/ingest/position_file.h"
@@ -65,7 +67,8 @@ TEST_F(FileTailTest, FollowWaitsForTheRestOfALine) {
 
 TEST_F(FileTailTest, RenameAndCreateIsFollowedToTheNewFile) {
   Append(log_, "1\n2\n");
-  auto tail = FileTail::Open(log_, true, std::nullopt);
+  auto tail = FileTail::Open(log_, true, std::nullopt,
+                             /*rotate_wait=*/std::chrono::milliseconds(0));
   ASSERT_THAT(tail, IsOk());
   EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
   // The writer appends to the old file before it is renamed away.
@@ -80,6 +83,56 @@ TEST_F(FileTailTest, RenameAndCreateIsFollowedToTheNewFile) {
   ASSERT_THAT(rotated, IsOk());
   EXPECT_TRUE(*rotated);
   EXPECT_EQ(Drain(**tail), (Lines{"4"}));
+}
+
+// Found by hand: logrotate's `create` renames queue_log and creates an
+// empty one, but Asterisk writes to the old file until `logger reload`.
+// Those lines were lost (and, in a race, the lines written while the
+// position was being saved). The old file is read until it has been still
+// for rotate_wait, then the new one from its start.
+TEST_F(FileTailTest, AWriterStillOnTheRenamedFileIsReadToTheEnd) {
+  using std::chrono::milliseconds;
+  const milliseconds wait(300);
+  Append(log_, "1\n");
+  auto tail = FileTail::Open(log_, true, std::nullopt, wait);
+  ASSERT_THAT(tail, IsOk());
+  EXPECT_EQ(Drain(**tail), (Lines{"1"}));
+  // logrotate: rename, then create an empty file.
+  ASSERT_EQ(std::rename(log_.c_str(), (log_ + ".1").c_str()), 0);
+  Append(log_, "");
+  auto rotated = (*tail)->CheckRotation();
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_FALSE(*rotated);      // the old file is still the one read
+  Append(log_ + ".1", "2\n");  // the writer has not reopened yet
+  rotated = (*tail)->CheckRotation();
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_FALSE(*rotated);
+  EXPECT_EQ(Drain(**tail), (Lines{"2"}));
+  // No reload: the empty new file is taken once the old one is still.
+  const auto quiet_from = std::chrono::steady_clock::now();
+  while (true) {
+    rotated = (*tail)->CheckRotation();
+    ASSERT_THAT(rotated, IsOk());
+    if (*rotated) break;
+    EXPECT_EQ(Drain(**tail), Lines{});
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - quiet_from, wait);
+  Append(log_, "3\n");
+  EXPECT_EQ(Drain(**tail), (Lines{"3"}));
+  // A rotation whose writer moved over at once: the old file's last lines
+  // first, then the new file without waiting.
+  ASSERT_EQ(std::rename(log_.c_str(), (log_ + ".2").c_str()), 0);
+  Append(log_ + ".2", "4\n");
+  Append(log_, "5\n");
+  rotated = (*tail)->CheckRotation();
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_FALSE(*rotated);
+  EXPECT_EQ(Drain(**tail), (Lines{"4"}));
+  rotated = (*tail)->CheckRotation();
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_TRUE(*rotated);
+  EXPECT_EQ(Drain(**tail), (Lines{"5"}));
 }
 
 TEST_F(FileTailTest, CopytruncateStartsAgainFromTheTop) {
