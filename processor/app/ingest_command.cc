@@ -1,7 +1,11 @@
 // `callflow ingest`: a PBX's own log or a badly keyed feed -> keyed
 // CallEvents in a JSONL file or the events topic (docs/RULES.md §9).
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -145,6 +149,13 @@ int RunIngestCommand(const IngestFlags& flags) {
     future = ingest::FutureCheck::At(*now, config->engine.max_future_skew);
   }
 
+  // An input that cannot be read fails before the output is opened, which
+  // would truncate a previous --out for nothing.
+  if (!flags.input.empty() && flags.input != "-" &&
+      access(flags.input.c_str(), R_OK) != 0) {
+    return Fail(
+        absl::StrCat("cannot open ", flags.input, ": ", std::strerror(errno)));
+  }
   std::unique_ptr<ingest::EventSink> sink;
   if (!flags.out.empty()) {
     auto file =

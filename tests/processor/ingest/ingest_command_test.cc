@@ -196,6 +196,19 @@ TEST(IngestCommandTest, OutputOrPositionFileOverTheInputIsRefused) {
   }
 }
 
+// Found by hand: a typo in --input emptied the previous run's --out before
+// ingest failed to open the input.
+TEST(IngestCommandTest, AMissingInputLeavesTheOutputAlone) {
+  TempDir dir;
+  const std::string out = dir.path() + "/events.jsonl";
+  std::ofstream(out) << "{\"keep\":\"me\"}\n";
+  const auto r = RunCallflow({"ingest", "--format", "asterisk-queue-log",
+                              "--input", dir.path() + "/typo", "--out", out});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(Contains(r.err, "cannot open " + dir.path() + "/typo")) << r.err;
+  EXPECT_EQ(ReadLines(out), std::vector<std::string>{"{\"keep\":\"me\"}"});
+}
+
 // A queue_log being written to (`log`), with the files of the ingest runs
 // that follow it.
 class FollowTest : public ::testing::Test {
