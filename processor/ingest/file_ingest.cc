@@ -35,7 +35,6 @@ absl::StatusOr<IngestCounts> RunFileIngest(
   IngestWriter writer(sink, log, options.input, options.future);
   IngestCounts& counts = writer.counts();
   FilePosition saved = resume.value_or(FilePosition{});
-  int64_t line_no = 0;
   auto checkpoint = [&]() -> absl::Status {
     counts.evicted = adapter.evicted();
     if (absl::Status s = sink.Flush(); !s.ok()) return s;
@@ -54,11 +53,11 @@ absl::StatusOr<IngestCounts> RunFileIngest(
     auto line = in.NextLine();
     if (!line.ok()) return line.status();
     if (line->has_value()) {
-      ++line_no;
       events.clear();
       const LineResult result = adapter.Convert(**line, &events);
-      if (absl::Status s = writer.Handle(result, events, **line,
-                                         LineOrigin{-1, line_no, {}});
+      if (absl::Status s = writer.Handle(
+              result, events, **line,
+              LineOrigin{-1, static_cast<int64_t>(in.position().lines), {}});
           !s.ok()) {
         return s;
       }
@@ -78,7 +77,6 @@ absl::StatusOr<IngestCounts> RunFileIngest(
     if (*rotated) {
       log << "ingest: " << options.input
           << " was rotated or truncated; reading it from the start\n";
-      line_no = 0;
       continue;
     }
     std::this_thread::sleep_for(options.poll_every);

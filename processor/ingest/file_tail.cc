@@ -38,6 +38,7 @@ absl::Status FileTail::OpenPath(std::optional<FilePosition> resume) {
   buffer_.clear();
   begin_ = 0;
   offset_ = 0;
+  lines_ = 0;
   eof_ = false;
   if (path_ == "-") {
     fd_ = STDIN_FILENO;
@@ -54,6 +55,7 @@ absl::Status FileTail::OpenPath(std::optional<FilePosition> resume) {
       return Errno("cannot seek in", path_);
     }
     offset_ = resume->offset;
+    lines_ = resume->lines;
     resumed_ = true;
   }
   return absl::OkStatus();
@@ -87,6 +89,7 @@ absl::StatusOr<std::optional<std::string_view>> FileTail::NextLine() {
       std::string_view line(buffer_.data() + begin_, nl - begin_);
       offset_ += nl + 1 - begin_;
       begin_ = nl + 1;
+      ++lines_;
       return line;
     }
     scan = buffer_.size() - begin_;  // relative: Fill moves the data to 0
@@ -98,6 +101,7 @@ absl::StatusOr<std::optional<std::string_view>> FileTail::NextLine() {
       std::string_view line(buffer_.data() + begin_, buffer_.size() - begin_);
       offset_ += line.size();
       begin_ = buffer_.size();
+      ++lines_;
       return line;
     }
     return std::nullopt;
@@ -134,6 +138,7 @@ absl::StatusOr<bool> FileTail::CheckRotation() {
     buffer_.clear();
     begin_ = 0;
     offset_ = 0;
+    lines_ = 0;
     return true;
   }
   return false;

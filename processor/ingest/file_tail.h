@@ -14,11 +14,13 @@
 
 namespace callflow::ingest {
 
-// A place in a log file: which file (inode) and the byte after the last
-// line handed out.
+// A place in a log file: which file (inode), the byte after the last line
+// handed out, and how many lines that is (for the line numbers in messages).
+// A plain value; thread-compatible.
 struct FilePosition {
   uint64_t inode = 0;
   uint64_t offset = 0;
+  uint64_t lines = 0;
   bool operator==(const FilePosition&) const = default;
 };
 
@@ -62,7 +64,7 @@ class FileTail {
   absl::StatusOr<bool> CheckRotation();
 
   // Just after the last line handed out.
-  FilePosition position() const { return {inode_, offset_}; }
+  FilePosition position() const { return {inode_, offset_, lines_}; }
   bool resumed() const { return resumed_; }
   const std::string& path() const { return path_; }
 
@@ -81,6 +83,7 @@ class FileTail {
   int fd_ = -1;
   uint64_t inode_ = 0;
   uint64_t offset_ = 0;  // of buffer_[begin_] in the file
+  uint64_t lines_ = 0;   // lines before offset_
   std::string buffer_;   // bytes read, not yet handed out from begin_
   size_t begin_ = 0;
   bool resumed_ = false;

@@ -44,11 +44,14 @@ absl::StatusOr<std::optional<FilePosition>> LoadPosition(
   std::vector<std::string> parts =
       absl::StrSplit(absl::StripAsciiWhitespace(text), ' ');
   FilePosition pos;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &pos.inode) ||
-      !absl::SimpleAtoi(parts[1], &pos.offset)) {
+  // "<inode> <offset>" was the format before the line count.
+  if (parts.size() < 2 || parts.size() > 3 ||
+      !absl::SimpleAtoi(parts[0], &pos.inode) ||
+      !absl::SimpleAtoi(parts[1], &pos.offset) ||
+      (parts.size() == 3 && !absl::SimpleAtoi(parts[2], &pos.lines))) {
     return absl::InvalidArgumentError(absl::StrCat(
         path,
-        ": expected \"<inode> <offset>\"; remove the file to start "
+        ": expected \"<inode> <offset> <lines>\"; remove the file to start "
         "from the beginning of the input"));
   }
   return pos;
@@ -56,7 +59,8 @@ absl::StatusOr<std::optional<FilePosition>> LoadPosition(
 
 absl::Status SavePosition(const std::string& path, const FilePosition& pos) {
   const std::string tmp = path + ".tmp";
-  const std::string text = absl::StrCat(pos.inode, " ", pos.offset, "\n");
+  const std::string text =
+      absl::StrCat(pos.inode, " ", pos.offset, " ", pos.lines, "\n");
   const int fd =
       open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   bool ok = fd >= 0 &&

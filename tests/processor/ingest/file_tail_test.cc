@@ -170,6 +170,8 @@ TEST_F(FileTailTest, ResumesAtASavedPositionOfTheSameFile) {
   ASSERT_THAT(resumed, IsOk());
   EXPECT_TRUE((*resumed)->resumed());
   EXPECT_EQ(Drain(**resumed), (Lines{"3"}));
+  // Line numbers go on from the saved position (messages name line 3).
+  EXPECT_EQ((*resumed)->position().lines, 3u);
   // Another file at the path: from its start.
   ASSERT_EQ(std::rename(log_.c_str(), (log_ + ".1").c_str()), 0);
   Append(log_, "new\n");
@@ -185,6 +187,12 @@ TEST_F(FileTailTest, ABrokenPositionFileIsAClearError) {
   auto loaded = LoadPosition(pos_file);
   EXPECT_THAT(loaded, StatusIs(absl::StatusCode::kInvalidArgument,
                                HasSubstr("remove the file")));
+  // The format before the line count is still read.
+  std::ofstream(pos_file) << "12 34\n";
+  loaded = LoadPosition(pos_file);
+  ASSERT_THAT(loaded, IsOk());
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ(**loaded, (FilePosition{.inode = 12, .offset = 34, .lines = 0}));
 }
 
 TEST_F(FileTailTest, APositionFileThatCannotBeReadOrWrittenNamesItsPath) {
