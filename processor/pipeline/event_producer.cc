@@ -40,13 +40,15 @@ absl::Status EventProducer::WaitAcknowledged(
   if (!tracker_.WaitAll(timeout)) {
     return absl::DeadlineExceededError(
         absl::StrCat(tracker_.outstanding(), " of ", tracker_.produced(),
-                     " events not acknowledged in time"));
+                     " records not acknowledged in time; check that the "
+                     "brokers (bootstrap.servers) are reachable"));
   }
   if (tracker_.failed() > 0) {
     return absl::UnavailableError(absl::StrCat(
         tracker_.failed(), " of ", tracker_.produced(),
-        " events were not delivered (first error: ", tracker_.first_error(),
-        ")"));
+        " records were not delivered (first error: ", tracker_.first_error(),
+        "); check that the brokers (bootstrap.servers) are reachable and "
+        "the topics exist"));
   }
   return absl::OkStatus();
 }
