@@ -161,9 +161,12 @@ Setter DurationKey(int64_t* out, DurationNs min) {
     auto d = rules::ParseDuration(*text);
     if (!d.ok()) return d.status();
     if (*d < min) {
-      return absl::InvalidArgumentError(absl::StrCat("must be at least ",
-                                                     rules::FormatDuration(min),
-                                                     ", got '", *text, "'"));
+      // min is 0 or 1 ns: "more than 0s" reads better than "at least 1ns".
+      return absl::InvalidArgumentError(
+          min == 1
+              ? absl::StrCat("must be more than 0s, got '", *text, "'")
+              : absl::StrCat("must be at least ", rules::FormatDuration(min),
+                             ", got '", *text, "'"));
     }
     *out = *d;
     return absl::OkStatus();
@@ -543,6 +546,45 @@ absl::Status ApplyEnv(const std::map<std::string, std::string>& env,
   return absl::OkStatus();
 }
 
+// What no single key's check can see: the e-mail template's placeholders,
+// a callback number a customer could dial, and max_silence without the
+// business hours it is counted in.
+absl::Status CheckCombinations(const Config& config) {
+  const std::string& body = config.engine.callback.email_body;
+  for (size_t open = body.find('{'); open != std::string::npos;
+       open = body.find('{', open + 1)) {
+    const size_t close = body.find('}', open);
+    const absl::string_view name =
+        close == std::string::npos
+            ? absl::string_view(body).substr(open)
+            : absl::string_view(body).substr(open, close - open + 1);
+    if (name != "{callback_number}") {
+      return KeyError("callback.email_body",
+                      absl::StrCat("unknown placeholder '", name,
+                                   "'; the only one is {callback_number}"));
+    }
+  }
+  for (const auto& [name, line] : config.engine.lines) {
+    const std::string prefix = absl::StrCat("lines.", name, ".");
+    const std::string& number = line.callback_number;
+    if (!number.empty() &&
+        (number.find_first_not_of("+0123456789 -().") != std::string::npos ||
+         number.find_first_of("0123456789") == std::string::npos)) {
+      return KeyError(prefix + "callback_number",
+                      absl::StrCat("expected a phone number the customer can "
+                                   "dial (digits, spaces, + - ( ) .), got '",
+                                   number, "'"));
+    }
+    if (line.max_silence > 0 && line.business_open_minute < 0) {
+      return KeyError(
+          prefix + "max_silence",
+          "needs business_hours: LINE_SILENT is checked only inside them "
+          "(business_hours = \"00:00-24:00\" checks round the clock)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Config> Load(const std::string& path, const std::string* text,
                             const std::map<std::string, std::string>& env) {
   Config config;
@@ -559,6 +601,7 @@ absl::StatusOr<Config> Load(const std::string& path, const std::string* text,
       return KeyError(absl::StrCat("lines.", name, ".time_zone"), s.message());
     }
   }
+  if (absl::Status s = CheckCombinations(config); !s.ok()) return s;
   return config;
 }
 

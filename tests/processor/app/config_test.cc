@@ -353,7 +353,16 @@ TEST_F(ConfigTest, BadValuesNameTheKey) {
       {"[alerts]\nmissed_rate_threshold = 1.5\n",
        "config: alerts.missed_rate_threshold: "},
       {"[alerts]\nwindow = \"0s\"\n",
-       "config: alerts.window: must be at least"},
+       "config: alerts.window: must be more than 0s, got '0s'"},
+      // Found by a review: accepted, and sent to customers or never checked.
+      {"[callback]\nemail_body = \"call {callback_number} about {foo}\"\n",
+       "config: callback.email_body: unknown placeholder '{foo}'"},
+      {"[callback]\nemail_body = \"call {callback_number\"\n",
+       "config: callback.email_body: unknown placeholder '{callback_number'"},
+      {"[lines.x]\ncallback_number = \"garbage\"\n",
+       "config: lines.x.callback_number: expected a phone number"},
+      {"[lines.x]\nmax_silence = \"30m\"\n",
+       "config: lines.x.max_silence: needs business_hours"},
       {"default_region = \"Russia\"\n", "config: default_region: "},
       // Well formed, but no country's: every national number would be
       // unparseable, so every caller anonymous (a user's replay: 11 of 14).
