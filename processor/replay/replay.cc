@@ -155,11 +155,15 @@ class Replayer {
     std::string line;
     uint64_t line_number = 0;
     size_t uncommitted = 0;
+    uint64_t blank = 0;
     while (std::getline(in, line)) {
       ++line_number;
       progress.Tick(line_number);
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (absl::StripAsciiWhitespace(line).empty()) continue;
+      if (absl::StripAsciiWhitespace(line).empty()) {
+        ++blank;  // not an event: said below, not dead-lettered
+        continue;
+      }
       kpis_.AddEventsRead();
       if (absl::Status s = ProcessLine(line, line_number); !s.ok()) return s;
       if (++uncommitted >= options_.commit_every) {
@@ -168,6 +172,10 @@ class Replayer {
       }
     }
     if (in.bad()) return absl::InternalError("error reading " + options_.input);
+    if (blank > 0 && progress_ != nullptr) {
+      *progress_ << "replay: " << options_.input << ": " << blank
+                 << " blank line(s) skipped (not events)" << std::endl;
+    }
     if (options_.until.has_value()) {
       engine_.AdvanceWatermark(*options_.until, *store_, sink_);
       AdvanceAggregator();

@@ -3,6 +3,7 @@
 // --version answers.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,23 @@ TEST(CommandLineTest, ReplayOfTheWrongFileSaysEverythingWasDeadLettered) {
   EXPECT_TRUE(Contains(r.err, "dead-lettered")) << r.err;
   EXPECT_TRUE(Contains(r.err, "every event was dead-lettered")) << r.err;
   EXPECT_TRUE(Contains(r.err, "callflow ingest")) << r.err;
+}
+
+// Found by a review: a blank line vanished without a trace. It is not an
+// event (no dead letter, not in the summary), and replay says it skipped it.
+TEST(CommandLineTest, ReplaySaysHowManyBlankLinesItSkipped) {
+  pipeline::testing::TempDir dir;
+  const std::string input = dir.path() + "/in.jsonl";
+  std::ofstream(input)
+      << R"({"event_id":"a","occurred_at":"2024-06-03T06:00:00Z",)"
+      << R"("call_id":"c","caller":"+74951234567","line":"sales",)"
+      << R"("direction":"INBOUND","started":{}})"
+      << "\n   \n\n";
+  auto r =
+      RunCallflow({"replay", "--input", input, "--out", dir.path() + "/out"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.err, "1 events read, 0 dead-lettered")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "2 blank line(s) skipped")) << r.err;
 }
 
 }  // namespace
