@@ -12,12 +12,15 @@
 #include <boost/lockfree/spsc_queue.hpp>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "callflow/v1/events.pb.h"
@@ -218,6 +221,15 @@ std::string CallerKey(uint64_t i) {
   return absl::StrFormat("+7495%07d", i % 10000000);
 }
 
+// A store call that failed makes every number after it meaningless: stop.
+void OrDie(const absl::Status& status) {
+  if (!status.ok()) {
+    std::fprintf(stderr, "callflow_micro_bench: %s\n",
+                 std::string(status.message()).c_str());
+    std::exit(2);
+  }
+}
+
 // A store holding `callers` committed records, with a `cached` caller cache.
 struct StoreFixture {
   StoreFixture(size_t callers, size_t cached) {
@@ -231,9 +243,9 @@ struct StoreFixture {
       r.set_caller(CallerKey(i));
       r.set_first_seen_at(1717390800LL * rules::kSecond);
       r.set_inbound_calls(1);
-      if ((i + 1) % 50000 == 0) (void)store->Commit(static_cast<int64_t>(i));
+      if ((i + 1) % 50000 == 0) OrDie(store->Commit(static_cast<int64_t>(i)));
     }
-    (void)store->Commit(static_cast<int64_t>(callers));
+    OrDie(store->Commit(static_cast<int64_t>(callers)));
   }
   TempDir dir = TempDir::CreateOrDie("callflow-bench");
   std::unique_ptr<state::StateEnv> env;
@@ -247,7 +259,7 @@ void BM_StateGetPut_Cached(benchmark::State& state) {
   for (auto _ : state) {
     v1::CallerState& r = f.store->MutableCaller(CallerKey(i++ % 10000));
     r.set_inbound_calls(r.inbound_calls() + 1);
-    if ((i & 511) == 0) (void)f.store->Commit(static_cast<int64_t>(i));
+    if ((i & 511) == 0) OrDie(f.store->Commit(static_cast<int64_t>(i)));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -265,7 +277,7 @@ void BM_StateGetPut_RocksDbGet(benchmark::State& state) {
     x ^= x << 17;
     v1::CallerState& r = f.store->MutableCaller(CallerKey(x % callers));
     r.set_inbound_calls(r.inbound_calls() + 1);
-    if ((++i & 511) == 0) (void)f.store->Commit(static_cast<int64_t>(i));
+    if ((++i & 511) == 0) OrDie(f.store->Commit(static_cast<int64_t>(i)));
   }
   state.SetItemsProcessed(state.iterations());
 }
@@ -289,12 +301,12 @@ void BM_StateGetPut_RocksDbMultiGet(benchmark::State& state) {
     std::vector<std::string> sorted = keys;
     std::sort(sorted.begin(), sorted.end());
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    (void)f.store->Prefetch(sorted);
+    OrDie(f.store->Prefetch(sorted));
     for (const auto& k : keys) {
       v1::CallerState& r = f.store->MutableCaller(k);
       r.set_inbound_calls(r.inbound_calls() + 1);
     }
-    (void)f.store->Commit(++offset);
+    OrDie(f.store->Commit(++offset));
   }
   state.SetItemsProcessed(state.iterations() * 512);
 }
