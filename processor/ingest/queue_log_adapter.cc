@@ -120,6 +120,51 @@ absl::Status Seconds(const std::vector<absl::string_view>& fields, size_t index,
   return absl::OkStatus();
 }
 
+// CONNECT's holdtime, COMPLETE*'s and TRANSFER's calltime (0 for the rest).
+absl::Status VerbSeconds(Verb verb,
+                         const std::vector<absl::string_view>& fields,
+                         uint32_t* hold, uint32_t* talk) {
+  const absl::string_view verb_name = fields[kVerb];
+  if (verb == Verb::kConnect) {
+    return Seconds(fields, 0, "holdtime", verb_name, hold);
+  }
+  if (verb == Verb::kCompleted) {
+    return Seconds(fields, 1, "calltime", verb_name, talk);
+  }
+  if (verb == Verb::kTransfer) {
+    return Seconds(fields, 3, "calltime", verb_name, talk);
+  }
+  return absl::OkStatus();
+}
+
+// The body of the event an open call's verb maps to.
+void SetBody(Verb verb, const std::vector<absl::string_view>& fields,
+             uint32_t hold, uint32_t talk, CallEvent& event) {
+  switch (verb) {
+    case Verb::kConnect: {
+      auto* answered = event.mutable_answered();
+      answered->set_agent_id(std::string(fields[kAgent]));
+      answered->set_queue(std::string(fields[kQueue]));
+      answered->set_wait_seconds(hold);
+      break;
+    }
+    case Verb::kCompleted:
+    case Verb::kTransfer:
+      event.mutable_ended()->set_reason(CallEnded::COMPLETED);
+      event.mutable_ended()->set_talk_seconds(talk);
+      break;
+    case Verb::kAbandoned:
+      event.mutable_ended()->set_reason(CallEnded::ABANDONED);
+      break;
+    case Verb::kTimeout:
+      event.mutable_ended()->set_reason(CallEnded::TIMEOUT);
+      break;
+    default:  // kNoAnswer
+      event.mutable_ended()->set_reason(CallEnded::NO_ANSWER);
+      break;
+  }
+}
+
 }  // namespace
 
 std::optional<int64_t> QueueLogAdapter::EventTime(std::string_view text) {
@@ -192,6 +237,44 @@ void QueueLogAdapter::Close(absl::string_view callid, Call& call) {
   }
 }
 
+LineResult QueueLogAdapter::EnterQueue(
+    const std::vector<absl::string_view>& fields, CallEvent event,
+    std::vector<CallEvent>* out) {
+  const absl::string_view callid = fields[kCallId];
+  const absl::string_view queue = fields[kQueue];
+  const int64_t epoch = event.occurred_at().seconds();
+  const size_t at = kData1 + 1;
+  if (fields.size() <= at) {
+    return Malformed("ENTERQUEUE: field 7 (callerid) is missing",
+                     v1::DeadLetter::MISSING_FIELD);
+  }
+  // The range of epoch is checked before the call is remembered.
+  event.set_call_id(std::string(callid));
+  event.mutable_started();
+  if (rules::Verdict v =
+          rules::ValidateEvent(event, v1::PartitionState(), NoOptions());
+      !v.ok()) {
+    return Malformed(v.message(), v.reason());
+  }
+  Call& call = Remember(callid);
+  ++call.enters;
+  call.caller.assign(fields[at].data(), fields[at].size());
+  call.line = options_.line == LineFrom::kDid && call.did != nullptr
+                  ? call.did
+                  : Intern(queue);
+  if (call.enters > 1) {
+    event.set_call_id(absl::StrCat(callid, "#", call.enters));
+  }
+  event.set_caller(call.caller);
+  event.set_line(*call.line);
+  Open(callid, call);
+  out->push_back(event);
+  event.set_event_id(absl::StrCat("aq:", callid, ":QUEUED:", epoch));
+  event.mutable_queued()->set_queue(std::string(queue));
+  out->push_back(std::move(event));
+  return {LineOutcome::kEvents, ""};
+}
+
 LineResult QueueLogAdapter::Convert(std::string_view line,
                                     std::vector<CallEvent>* out) {
   absl::string_view text(line.data(), line.size());
@@ -243,50 +326,14 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
   event.set_direction(CallEvent::INBOUND);
   event.set_event_id(absl::StrCat("aq:", callid, ":", verb_name, ":", epoch));
 
-  if (verb == Verb::kEnterQueue) {
-    const size_t at = kData1 + 1;
-    if (fields.size() <= at) {
-      return Malformed("ENTERQUEUE: field 7 (callerid) is missing",
-                       v1::DeadLetter::MISSING_FIELD);
-    }
-    // The range of epoch is checked before the call is remembered.
-    event.set_call_id(std::string(callid));
-    event.mutable_started();
-    if (rules::Verdict v =
-            rules::ValidateEvent(event, v1::PartitionState(), NoOptions());
-        !v.ok()) {
-      return Malformed(v.message(), v.reason());
-    }
-    Call& call = Remember(callid);
-    ++call.enters;
-    call.caller.assign(fields[at].data(), fields[at].size());
-    call.line = options_.line == LineFrom::kDid && call.did != nullptr
-                    ? call.did
-                    : Intern(queue);
-    if (call.enters > 1) {
-      event.set_call_id(absl::StrCat(callid, "#", call.enters));
-    }
-    event.set_caller(call.caller);
-    event.set_line(*call.line);
-    Open(callid, call);
-    out->push_back(event);
-    event.set_event_id(absl::StrCat("aq:", callid, ":QUEUED:", epoch));
-    event.mutable_queued()->set_queue(std::string(queue));
-    out->push_back(std::move(event));
-    return {LineOutcome::kEvents, ""};
-  }
+  if (verb == Verb::kEnterQueue)
+    return EnterQueue(fields, std::move(event), out);
 
   // Every other mapped verb belongs to an open call.
   uint32_t hold = 0, talk = 0;
-  absl::Status numbers = absl::OkStatus();
-  if (verb == Verb::kConnect) {
-    numbers = Seconds(fields, 0, "holdtime", verb_name, &hold);
-  } else if (verb == Verb::kCompleted) {
-    numbers = Seconds(fields, 1, "calltime", verb_name, &talk);
-  } else if (verb == Verb::kTransfer) {
-    numbers = Seconds(fields, 3, "calltime", verb_name, &talk);
+  if (absl::Status s = VerbSeconds(verb, fields, &hold, &talk); !s.ok()) {
+    return Malformed(std::string(s.message()));
   }
-  if (!numbers.ok()) return Malformed(std::string(numbers.message()));
   auto it = calls_.find(callid);
   if (it == calls_.end() || !it->second.open) {
     return {LineOutcome::kOrphan, ""};
@@ -296,29 +343,7 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
                                     : std::string(callid));
   event.set_caller(call.caller);
   event.set_line(*call.line);
-  switch (verb) {
-    case Verb::kConnect: {
-      auto* answered = event.mutable_answered();
-      answered->set_agent_id(std::string(fields[kAgent]));
-      answered->set_queue(std::string(queue));
-      answered->set_wait_seconds(hold);
-      break;
-    }
-    case Verb::kCompleted:
-    case Verb::kTransfer:
-      event.mutable_ended()->set_reason(CallEnded::COMPLETED);
-      event.mutable_ended()->set_talk_seconds(talk);
-      break;
-    case Verb::kAbandoned:
-      event.mutable_ended()->set_reason(CallEnded::ABANDONED);
-      break;
-    case Verb::kTimeout:
-      event.mutable_ended()->set_reason(CallEnded::TIMEOUT);
-      break;
-    default:  // kNoAnswer
-      event.mutable_ended()->set_reason(CallEnded::NO_ANSWER);
-      break;
-  }
+  SetBody(verb, fields, hold, talk, event);
   if (event.has_ended()) Close(callid, call);
   out->push_back(std::move(event));
   return {LineOutcome::kEvents, ""};

@@ -70,6 +70,10 @@ class QueueLogAdapter : public LineAdapter {
     uint64_t seq;
   };
 
+  // An ENTERQUEUE line (`fields`), `event` filled with its time, direction
+  // and id: the call's start and its queueing.
+  LineResult EnterQueue(const std::vector<absl::string_view>& fields,
+                        v1::CallEvent event, std::vector<v1::CallEvent>* out);
   Call& Remember(absl::string_view callid);
   const std::string* Intern(absl::string_view name);
   // The call starts (again): counted open; past max_open_calls the oldest
