@@ -22,6 +22,7 @@ namespace callflow::bench {
 inline constexpr char kEventsTopic[] = "callflow.events";
 
 // The data of a backlog run: simulated events and the callers in state.
+// A plain value; thread-compatible.
 struct BacklogArgs {
   uint64_t events = 1000000;
   uint64_t callers = 1000000;
@@ -45,7 +46,8 @@ absl::Status CreateBenchTopics(pipeline::MockCluster& cluster,
                                int output_partitions = 8);
 
 // A mock cluster (one broker) with the bench topics and `args.events`
-// simulated events preloaded into the events topic.
+// simulated events preloaded into the events topic. Owned by one command;
+// thread-compatible (the MockCluster itself is thread-safe).
 struct Backlog {
   std::unique_ptr<pipeline::MockCluster> cluster;
   std::string brokers;

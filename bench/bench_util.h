@@ -55,6 +55,7 @@ uint64_t ProcessContextSwitches();
 uint64_t KeyHash(std::string_view key);
 
 // Latency samples with weights (a range of events that share one latency).
+// Thread-compatible; Quantile() sorts, so it counts as a write.
 class LatencyRecorder {
  public:
   void Add(double ms, uint64_t count = 1) {
@@ -94,6 +95,7 @@ class WorkDir {
 };
 
 // One flat JSON object, keys in insertion order: the tool's result line.
+// A plain value; thread-compatible.
 class JsonLine {
  public:
   JsonLine& Num(const std::string& key, double value);

@@ -46,10 +46,12 @@ class CommitLatencySampler {
   }
 
  private:
+  // Offsets below `end` were consumed by `at_ms`.
   struct Segment {
     int64_t end;  // offsets below this were consumed by `at_ms`
     double at_ms;
   };
+  // One partition's consumed and committed offsets and its open segments.
   struct Part {
     int64_t consumed = 0;
     int64_t committed = 0;

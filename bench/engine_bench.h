@@ -10,7 +10,8 @@ namespace callflow::bench {
 
 // `callflow-bench engine`: the rules engine alone, on simulated events held
 // in memory and an in-memory state (no Kafka, no RocksDB); prints one JSON
-// line with the best run's events per second (wall and CPU).
+// line with the best run's events per second (wall and CPU). A plain value;
+// thread-compatible.
 struct EngineArgs {
   uint64_t events = 1000000;
   uint64_t callers = sim::SimulatorOptions().caller_pool;

@@ -10,6 +10,7 @@ namespace callflow::bench {
 // events topic on the mock cluster with the code of `callflow ingest
 // --brokers` (QueueLogAdapter, KafkaEventSink, RunFileIngest) and reports
 // lines/s until every event is acknowledged, and the adapter's rate alone.
+// A plain value; thread-compatible.
 struct IngestArgs {
   uint64_t calls = 250'000;    // ~4 lines each
   uint64_t callers = 100'000;  // distinct caller numbers

@@ -11,7 +11,7 @@ namespace callflow::bench {
 // cluster. Produces simulated events at `rate` (and alarms at
 // `alarms_per_s`) for `seconds` after a warm-up, and prints one JSON line
 // with the event -> committed latency quantiles and the alarm -> EMERGENCY
-// alert read back latency.
+// alert read back latency. A plain value; thread-compatible.
 struct LatencyArgs {
   double rate = 10000;
   double seconds = 20;

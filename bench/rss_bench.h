@@ -13,7 +13,8 @@ namespace callflow::bench {
 // backlog. The state is populated with `--callers` callers and `--events`
 // events wait in the events topic (the mock cluster lives in this bench
 // process); the child's VmHWM (/proc/<pid>/status) is its peak RSS,
-// compared with its [state] memory_budget_mb in one JSON line.
+// compared with its [state] memory_budget_mb in one JSON line. A plain
+// value; thread-compatible.
 struct RssArgs {
   BacklogArgs backlog;
   uint32_t shards = 0;                // [pipeline] shards (0: cores)

@@ -23,6 +23,7 @@ class ThreadCpuSnapshot {
       const ThreadCpuSnapshot& before) const;
 
  private:
+  // One thread's name and CPU ticks.
   struct Thread {
     std::string name;
     long ticks = 0;

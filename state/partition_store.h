@@ -14,7 +14,8 @@
 
 namespace callflow::state {
 
-// Sizes of one partition's store, for metrics and the bench tool.
+// Sizes of one partition's store, for metrics and the bench tool. A plain
+// value; thread-compatible.
 struct PartitionStats {
   uint64_t estimated_keys = 0;
   uint64_t live_data_bytes = 0;
@@ -93,7 +94,8 @@ class PartitionStore : public rules::StateView {
 
   // Restore: writes `changes` (null value = delete) and `pos` in one
   // WriteBatch straight to the database and reloads the partition record,
-  // offset and timers. Only while nothing is buffered or sealed.
+  // offset and timers. Only while nothing is buffered or sealed. A Change
+  // is a plain value; thread-compatible.
   struct Change {
     std::string key;
     std::optional<std::string> value;

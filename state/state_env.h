@@ -16,7 +16,8 @@ class WriteBufferManager;
 
 namespace callflow::state {
 
-// The state's options ([state] in the config).
+// The state's options ([state] in the config). A plain value;
+// thread-compatible.
 struct StateOptions {
   // Root directory; each partition lives in "<dir>/p-<partition>".
   std::string dir = "./callflow-state";

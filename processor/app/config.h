@@ -13,7 +13,8 @@ namespace callflow::app {
 
 // Everything `callflow` reads from its TOML file and CALLFLOW_* variables
 // (docs/RULES.md §7; ops/callflow.example.toml lists every key with its
-// default). Plain data, loaded and validated once at start-up.
+// default). Plain data, loaded and validated once at start-up;
+// thread-compatible.
 struct Config {
   rules::EngineOptions engine;
   state::StateOptions state;

@@ -14,7 +14,8 @@
 
 namespace callflow::ingest {
 
-// What `callflow ingest --input` reads and how.
+// What `callflow ingest --input` reads and how. A plain value;
+// thread-compatible.
 struct FileIngestOptions {
   // A file, or "-" for stdin. Required.
   std::string input;

@@ -17,7 +17,8 @@ enum class LineFrom {
   kDid,    // the number of a QueueMetrics-style DID line seen before it
 };
 
-// `callflow ingest`'s tunables ([ingest] in the config). Plain data.
+// `callflow ingest`'s tunables ([ingest] in the config). Plain data;
+// thread-compatible.
 struct IngestOptions {
   // [ingest] line. Default kQueue; kDid falls back to the queue name for a
   // call without a DID line.

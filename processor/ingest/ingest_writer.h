@@ -15,7 +15,8 @@
 
 namespace callflow::ingest {
 
-// Where a raw line came from, for its error message and dead letter.
+// Where a raw line came from, for its error message and dead letter. A plain
+// value; thread-compatible.
 struct LineOrigin {
   int32_t partition = -1;  // -1 for a file
   int64_t offset = 0;      // the line number in a file, the record's offset

@@ -30,6 +30,7 @@ class PartitionMerger {
 
   // One raw record: a decoded CallEvent, or a line converted when it
   // leaves the merge (a queue_log adapter must see lines in time order).
+  // A plain value; thread-compatible.
   struct Record {
     int32_t partition = 0;
     int64_t offset = 0;
@@ -65,6 +66,7 @@ class PartitionMerger {
   std::map<int32_t, int64_t> CommitOffsets() const;
 
  private:
+  // One partition's buffered records and read position.
   struct Partition {
     std::deque<Record> buffer;
     bool at_end = false;

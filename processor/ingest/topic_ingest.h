@@ -15,7 +15,8 @@
 
 namespace callflow::ingest {
 
-// What `callflow ingest --from-topic` reads and how.
+// What `callflow ingest --from-topic` reads and how. A plain value;
+// thread-compatible.
 struct TopicIngestOptions {
   // The raw topic. Required.
   std::string topic;

@@ -34,6 +34,7 @@ class MetricsServer {
  public:
   // A registered scrape hook; destroying it removes the hook (and waits for a
   // running scrape to finish with it). Must not outlive its server.
+  // Not thread-safe: one owner moves and destroys it.
   class ScrapeHook {
    public:
     ScrapeHook(ScrapeHook&& other) noexcept;

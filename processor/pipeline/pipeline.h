@@ -32,7 +32,8 @@ class PartitionLoader;
 class PartitionRouter;
 class Shard;
 
-// What the pipeline runs with; copied in at Create.
+// What the pipeline runs with; copied in at Create. A plain value;
+// thread-compatible.
 struct PipelineConfig {
   rules::EngineOptions engine;
   PipelineOptions options;

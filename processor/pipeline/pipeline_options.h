@@ -8,6 +8,7 @@
 namespace callflow::pipeline {
 
 // Topic names ([topics] in the config). Defaults as in docs/RULES.md §2.
+// A plain value; thread-compatible.
 struct Topics {
   std::string events = "callflow.events";
   std::string tasks = "callflow.tasks";
@@ -30,7 +31,8 @@ enum class Partitioner : uint8_t {
              // another function
 };
 
-// What the processor expects of its input ([input] in the config).
+// What the processor expects of its input ([input] in the config). A plain
+// value; thread-compatible.
 struct InputOptions {
   // The partitioner the events topic's producers use. Default "murmur2".
   Partitioner partitioner = Partitioner::kMurmur2;
@@ -40,7 +42,8 @@ struct InputOptions {
   bool check_keys = true;
 };
 
-// The Kafka pipeline's knobs ([pipeline] in the config).
+// The Kafka pipeline's knobs ([pipeline] in the config). A plain value;
+// thread-compatible.
 struct PipelineOptions {
   // Consumer group id. Default "callflow".
   std::string group_id = "callflow";

@@ -15,7 +15,7 @@ class KafkaConsumer;
 
 namespace callflow::pipeline {
 
-// One record read from a topic.
+// One record read from a topic. A plain value; thread-compatible.
 struct TopicRecord {
   int32_t partition = 0;
   int64_t offset = 0;

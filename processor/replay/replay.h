@@ -12,7 +12,8 @@
 
 namespace callflow::replay {
 
-// What `callflow replay` is asked to do (docs/RULES.md §5).
+// What `callflow replay` is asked to do (docs/RULES.md §5). A plain value;
+// thread-compatible.
 struct ReplayOptions {
   // CallEvent JSONL; also the DeadLetter source_topic.
   std::string input;

@@ -34,6 +34,8 @@ enum class FactKind : uint8_t {
   kLateEvent,            // an event for a leg already finalized (ignored)
 };
 
+// One measurement, passed to OutputSink::RecordFact; `line` is valid only
+// during the call. A plain value; thread-compatible.
 struct Fact {
   FactKind kind;
   std::string_view line;  // "" when not tied to a line
@@ -43,7 +45,8 @@ struct Fact {
 };
 
 // A per-partition count of one closed missed-rate window for one line. The
-// LineAggregator adds up the partials of all partitions.
+// LineAggregator adds up the partials of all partitions. A plain value;
+// thread-compatible.
 struct WindowPartial {
   std::string_view line;
   TimeNs window_start = 0;

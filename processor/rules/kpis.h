@@ -11,7 +11,8 @@
 
 namespace callflow::rules {
 
-// Call KPIs of one line, or of all lines together.
+// Call KPIs of one line, or of all lines together. A plain value;
+// thread-compatible.
 struct LineKpis {
   uint64_t inbound_calls = 0;
   uint64_t answered = 0;
@@ -32,7 +33,7 @@ struct LineKpis {
   double conversion_rate() const;  // conversions / inbound, 0 without calls
 };
 
-// Event counts of a run.
+// Event counts of a run. A plain value; thread-compatible.
 struct EventKpis {
   uint64_t read = 0;          // input records (driver)
   uint64_t applied = 0;       // FactKind::kApplied

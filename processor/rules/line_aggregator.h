@@ -31,11 +31,13 @@ class LineAggregator {
   void AdvanceWatermark(TimeNs watermark, OutputSink& sink);
 
  private:
+  // One line's counts in one missed-rate window.
   struct WindowCounts {
     uint32_t inbound = 0;
     uint32_t missed = 0;
     TimeNs end = 0;
   };
+  // One line's silence check.
   struct LineSilence {
     TimeNs last_start = 0;  // latest inbound start (or first watermark)
     bool alerted = false;   // once per silence

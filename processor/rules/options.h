@@ -12,7 +12,8 @@ class time_zone;
 
 namespace callflow::rules {
 
-// Per-line settings ([lines.<name>] in the config).
+// Per-line settings ([lines.<name>] in the config). A plain value;
+// thread-compatible.
 struct LineOptions {
   // Number filled into the e-mail template ({callback_number}). Default "".
   std::string callback_number;
@@ -31,6 +32,8 @@ struct LineOptions {
   DurationNs max_silence = 0;
 };
 
+// Callback and e-mail tasks for missed calls ([callback] in the config).
+// A plain value; thread-compatible.
 struct CallbackOptions {
   DurationNs first_due = kHour;          // default "1h"
   DurationNs retry_every = 24 * kHour;   // default "24h"
@@ -42,24 +45,30 @@ struct CallbackOptions {
       "номеру {callback_number}.";
 };
 
+// When REMINDER and FOLLOW_UP tasks fall due around a customer event
+// ([reminders] in the config). A plain value; thread-compatible.
 struct ReminderOptions {
   DurationNs before = 48 * kHour;  // default "48h"
   DurationNs after = 48 * kHour;   // default "48h"
 };
 
+// The MISSED_RATE_HIGH line alert ([alerts] in the config). A plain value;
+// thread-compatible.
 struct AlertOptions {
   DurationNs window = 5 * kMinute;     // default "5m"
   uint32_t min_calls = 20;             // default 20
   double missed_rate_threshold = 0.2;  // default 0.2
 };
 
+// Billed minutes and cost ([billing] in the config). A plain value;
+// thread-compatible.
 struct BillingOptions {
   uint32_t free_under_seconds = 3;               // default 3
   int64_t access_number_surcharge_kopecks = 45;  // default 45
 };
 
 // Everything the rules engine needs. Plain data, validated by the config
-// loader; the engine never reads files, clocks or globals.
+// loader; the engine never reads files, clocks or globals. Thread-compatible.
 struct EngineOptions {
   std::string default_region = "RU";         // default "RU"
   DurationNs allowed_lateness = 0;           // default "0s"

@@ -7,7 +7,9 @@ namespace callflow::rules {
 
 // Where the engine puts what it produces. The replay driver writes JSONL
 // files; the Kafka pipeline produces to topics. Messages are only valid
-// during the call: copy what you keep.
+// during the call: copy what you keep. Called on the one thread driving the
+// engine or a LineAggregator (a shard's thread, the replay thread), one call
+// at a time: implementations need not be thread-safe.
 class OutputSink {
  public:
   virtual ~OutputSink() = default;

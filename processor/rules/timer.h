@@ -20,7 +20,8 @@ enum class TimerKind : uint8_t {
 
 // A durable event-time timer. Timers are never cancelled: the engine checks,
 // when one fires, that what it was set for still holds. Ordered by
-// (due, kind, key, ref, seq); stores must fire them in that order.
+// (due, kind, key, ref, seq); stores must fire them in that order. A plain
+// value; thread-compatible.
 struct Timer {
   TimeNs due = 0;
   TimerKind kind = TimerKind::kLegClose;

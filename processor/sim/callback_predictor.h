@@ -42,12 +42,14 @@ class CallbackPredictor {
   }
 
  private:
+  // An inbound leg started and not ended yet.
   struct Leg {
     std::string caller;  // E.164
     std::string line;
     TimeNs started_at = 0;
     bool answered = false;
   };
+  // A callback task predicted open, and its failed attempts.
   struct Callback {
     v1::Task task;
     int failures = 0;

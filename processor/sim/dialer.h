@@ -15,6 +15,8 @@ namespace callflow::sim {
 
 using rules::TimeNs;
 
+// The Dialer's seed and odds (SimulatorOptions::dialer). A plain value;
+// thread-compatible.
 struct DialerOptions {
   // Seeds every decision (mixed with the task id). Default 1.
   uint64_t seed = 1;
@@ -32,7 +34,7 @@ struct DialerOptions {
 
 // One planned dial: the dialer calls `caller` on `line` at `at`; the outbound
 // leg rings `ring_seconds`, talks `talk_seconds` (REACHED only) and ends with
-// `result`.
+// `result`. A plain value; thread-compatible.
 struct DialAttempt {
   std::string task_id;
   v1::Task::Kind kind = v1::Task::CALLBACK;
@@ -76,6 +78,7 @@ class Dialer {
   size_t planned() const { return queue_.size(); }
 
  private:
+  // One task's planned (or made) attempt.
   struct Entry {
     uint32_t attempt = 0;
     TimeNs due_at = 0;

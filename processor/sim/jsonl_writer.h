@@ -9,6 +9,8 @@
 
 namespace callflow::sim {
 
+// How a JsonlWriter salts its output with malformed lines. A plain value;
+// thread-compatible.
 struct JsonlWriterOptions {
   // Seeds the choice of malformed lines. Default 1.
   uint64_t seed = 1;

@@ -13,7 +13,8 @@ namespace callflow::sim {
 
 using rules::TimeNs;
 
-// A task alert the engine is expected to raise.
+// A task alert the engine is expected to raise. A plain value;
+// thread-compatible.
 struct PredictedAlert {
   std::string alert_id;
   v1::Alert::Kind kind = v1::Alert::TASK_OVERDUE;
@@ -54,6 +55,7 @@ class OverduePredictor {
   const std::vector<PredictedAlert>& alerts() const { return alerts_; }
 
  private:
+  // One task's awaited attempt and its deadline.
   struct Watch {
     uint32_t attempt = 0;
     TimeNs due_at = 0;

@@ -16,6 +16,8 @@ namespace callflow::sim {
 
 class CallbackPredictor;
 
+// What a TrafficSimulator generates and how much. A plain value;
+// thread-compatible.
 struct SimulatorOptions {
   // Seeds everything: same options, same events, byte for byte. Default 1.
   uint64_t seed = 1;
@@ -47,7 +49,7 @@ struct SimulatorOptions {
   DialerOptions dialer;
 };
 
-// What the simulator has produced so far.
+// What the simulator has produced so far. A plain value; thread-compatible.
 struct SimulatorStats {
   uint64_t calls = 0;       // inbound calls generated
   uint64_t events = 0;      // events returned by Next(), duplicates included
@@ -100,12 +102,14 @@ class TrafficSimulator {
  private:
   struct LineState;
   struct CallerState;
+  // An event queued for Next(), with its place in the heap order.
   struct Pending {
     TimeNs at;
     uint64_t seq;
     v1::CallEvent event;
     bool duplicate;
   };
+  // The heap_ comparator: the earliest (at, seq) on top.
   struct Later {
     bool operator()(const Pending& a, const Pending& b) const {
       return a.at != b.at ? a.at > b.at : a.seq > b.seq;

@@ -98,6 +98,7 @@ class PartitionStore::Impl {
   std::optional<rules::Timer> PopDueTimer(rules::TimeNs watermark);
 
  private:
+  // A cached caller record and its key. Not thread-safe, as the class.
   struct CachedCaller {
     std::string key;
     v1::CallerState record;
@@ -106,6 +107,7 @@ class PartitionStore::Impl {
   };
   using CallerList = std::list<CachedCaller>;
 
+  // A timer read from the disk range, with its database key.
   struct DiskTimer {
     rules::Timer timer;
     std::string key;

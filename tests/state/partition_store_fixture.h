@@ -28,6 +28,8 @@ inline bool SameRecord(const google::protobuf::Message& a,
   return google::protobuf::util::MessageDifferencer::Equals(a, b);
 }
 
+// The fixture: a StateEnv in a temporary directory and `store_`, the store
+// under test. Not thread-safe: used on the test's thread.
 class PartitionStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -85,6 +87,7 @@ inline void FillCaller(v1::CallerState& c, const std::string& key,
 }
 
 // Uniform picks in [0, n) from a seeded generator (randomized tests).
+// Not thread-safe: each pick advances the generator.
 class RandomPick {
  public:
   explicit RandomPick(uint32_t seed) : rng_(seed) {}
@@ -107,6 +110,7 @@ rules::Timer RandomTimer(Pick& pick, rules::TimeNs watermark) {
 }
 
 // The timer semantics every StateView must have (as ReferenceTimers).
+// A plain value; thread-compatible.
 class ReferenceTimers {
  public:
   void AddTimer(const rules::Timer& timer) { timers_.insert(timer); }

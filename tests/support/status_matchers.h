@@ -34,8 +34,10 @@
 namespace callflow_testing {
 namespace internal_status {
 
+// Whether T is an absl::StatusOr. A type trait: no state, thread-safe.
 template <typename T>
 struct IsStatusOr : std::false_type {};
+// The absl::StatusOr<T> case.
 template <typename T>
 struct IsStatusOr<absl::StatusOr<T>> : std::true_type {};
 
@@ -63,6 +65,7 @@ std::string Describe(const T& value) {
   }
 }
 
+// The matcher behind IsOk(). Stateless, so thread-safe.
 class IsOkMatcher {
  public:
   template <typename T>
@@ -78,6 +81,8 @@ class IsOkMatcher {
   void DescribeNegationTo(std::ostream* os) const { *os << "is not OK"; }
 };
 
+// The matcher behind StatusIs(). Immutable after construction;
+// thread-compatible.
 class StatusIsMatcher {
  public:
   StatusIsMatcher(::testing::Matcher<absl::StatusCode> code,

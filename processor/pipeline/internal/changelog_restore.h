@@ -17,7 +17,7 @@ class KafkaConsumer;
 
 namespace callflow::pipeline {
 
-// What a restore did.
+// What a restore did. A plain value; thread-compatible.
 struct RestoreResult {
   int64_t start = 0;            // first changelog offset read
   int64_t records_read = 0;     // changelog records consumed

@@ -21,6 +21,8 @@ namespace callflow::pipeline {
 
 // Where committed offsets of the events topic go for the consumer group
 // (the consumer's offsets_store in the pipeline; a fake in unit tests).
+// Called on the shard thread of its CommitCycle; shards call theirs
+// concurrently.
 class OffsetPublisher {
  public:
   virtual ~OffsetPublisher() = default;
@@ -60,6 +62,8 @@ class OffsetPublisher {
 // delivery reports from librdkafka's threads.
 class CommitCycle {
  public:
+  // What the cycle works with; fixed at construction. Shard thread only, but
+  // `on_all_reported` runs on delivery-report threads.
   struct Context {
     int shard = 0;  // for messages and the observer
     std::string changelog_topic;
@@ -126,6 +130,7 @@ class CommitCycle {
   void PublishOffsets(const std::vector<std::pair<int32_t, int64_t>>& offsets);
 
  private:
+  // One partition's part of a sealed cycle. Shard thread only, as the class.
   struct SealedPartition {
     int32_t partition;
     state::PartitionStore* store;
@@ -134,6 +139,7 @@ class CommitCycle {
     // Changelog records of the cycle; the cycle-end record still to go.
     std::optional<uint32_t> changelog_records;
   };
+  // The sealed cycle until it is written. Shard thread only, as the class.
   struct SealedCycle {
     bool pending = false;
     DeliveryTracker* tracker = nullptr;

@@ -81,7 +81,7 @@ class KafkaOutputSink : public rules::OutputSink {
   bool holding_ = false;
   // The held outputs, in slots reused from one engine call to the next:
   // CopyFrom into a used message keeps its strings' capacity, so holding
-  // does not copy every string anew.
+  // does not copy every string anew. Shard thread only, as the class.
   template <typename T>
   struct HeldSlots {
     // Copies `message` into the next free slot; returns its index.

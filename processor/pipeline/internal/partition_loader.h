@@ -26,7 +26,8 @@ class KafkaConsumer;
 
 namespace callflow::pipeline {
 
-// A partition made ready for its shard.
+// A partition made ready for its shard. Thread-compatible: handed from a
+// loading thread to the poll thread, then to the shard.
 struct LoadedPartition {
   int32_t partition = -1;
   absl::Status status;  // not OK: the partition cannot be processed here
@@ -58,6 +59,8 @@ class PartitionLoader {
  public:
   static constexpr int kWorkers = 4;
 
+  // What the loader works with; fixed at construction and read by the
+  // loading threads (the objects it refers to are thread-safe or const).
   struct Context {
     state::StateEnv& env;
     const PipelineOptions& options;

@@ -69,6 +69,7 @@ class PartitionRouter {
   void FlushShards();
 
  private:
+  // A shard's messages waiting for room in its ring. Poll thread only.
   struct PendingShard {
     std::deque<Envelope*> queue;
     std::set<int32_t> paused;  // partitions this router paused

@@ -32,7 +32,8 @@ class KafkaConsumer;
 namespace callflow::pipeline {
 
 // Everything a shard shares with the rest of the pipeline. All referenced
-// objects outlive the shard.
+// objects outlive the shard. Read-only once the shard starts; what it refers
+// to is thread-safe, atomic, or not written while the shards run.
 struct ShardContext {
   const rules::EngineOptions& engine_options;
   const PipelineOptions& options;
@@ -88,6 +89,7 @@ class Shard {
   void Join();
 
  private:
+  // An owned partition's store and progress. Shard thread only, as the class.
   struct Owned {
     std::unique_ptr<state::PartitionStore> store;
     int64_t next_offset = -1;  // -1: nothing consumed since assignment

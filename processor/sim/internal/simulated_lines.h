@@ -15,7 +15,8 @@ namespace callflow::sim {
 // The access-number DID line, which goes down for an hour now and then.
 inline constexpr char kDidLine[] = "did-2302030";
 
-// How one line's calls arrive and are handled.
+// How one line's calls arrive and are handled. A plain value;
+// thread-compatible (kLines is immutable).
 struct LineProfile {
   const char* name;
   double peak_per_hour;
@@ -40,7 +41,8 @@ extern const LineProfile kLines[kLineCount];
 // Moscow has kept UTC+3 all year since 2014.
 inline constexpr rules::TimeNs kMoscowOffset = 3 * rules::kHour;
 
-// A point in time as a Moscow wall clock sees it.
+// A point in time as a Moscow wall clock sees it. A plain value;
+// thread-compatible.
 struct MoscowTime {
   int64_t day;  // days since the epoch, Moscow
   int hour;

@@ -12,7 +12,8 @@ namespace callflow::metrics::testing {
 
 using LabelMap = std::map<std::string, std::string>;
 
-// One sample line of the Prometheus text exposition format.
+// One sample line of the Prometheus text exposition format. A plain value;
+// thread-compatible.
 struct Sample {
   std::string name;
   LabelMap labels;
@@ -20,6 +21,7 @@ struct Sample {
 };
 
 // A parsed exposition: the declared type of each family and every sample.
+// A plain value; thread-compatible.
 struct Exposition {
   std::map<std::string, std::string> types;  // family name -> "counter", ...
   std::vector<Sample> samples;

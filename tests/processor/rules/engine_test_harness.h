@@ -14,7 +14,8 @@
 namespace callflow::rules::testing {
 
 // Collects everything an engine emits, feeding line-level facts to a
-// LineAggregator the way the replay driver does.
+// LineAggregator the way the replay driver does. Not thread-safe: the engine
+// calls it on the test's thread.
 class RecordingSink : public OutputSink {
  public:
   explicit RecordingSink(const EngineOptions& options) : aggregator(options) {}
@@ -38,6 +39,7 @@ class RecordingSink : public OutputSink {
     return total;
   }
 
+  // A Fact with its line copied (a Fact's line is valid only in the call).
   struct SavedFact {
     FactKind kind;
     std::string line;
@@ -56,6 +58,7 @@ inline TimeNs T(const std::string& rfc3339) {
 }
 
 // Engine + in-memory state + recording sink, with helpers that build events.
+// Not thread-safe: one test thread.
 class EngineHarness {
  public:
   explicit EngineHarness(EngineOptions options = {})

@@ -22,6 +22,8 @@
 
 namespace callflow::rules::testing {
 
+// Builds one v1::CallEvent: envelope setters, then a body (see above).
+// A plain value; thread-compatible.
 class CallEventBuilder {
  public:
   CallEventBuilder& Id(std::string_view event_id) {
