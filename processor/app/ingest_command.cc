@@ -151,10 +151,16 @@ int RunIngestCommand(const IngestFlags& flags) {
 
   // An input that cannot be read fails before the output is opened, which
   // would truncate a previous --out for nothing.
-  if (!flags.input.empty() && flags.input != "-" &&
-      access(flags.input.c_str(), R_OK) != 0) {
-    return Fail(
-        absl::StrCat("cannot open ", flags.input, ": ", std::strerror(errno)));
+  if (!flags.input.empty() && flags.input != "-") {
+    std::error_code ec;
+    if (access(flags.input.c_str(), R_OK) != 0) {
+      return Fail(absl::StrCat("cannot open ", flags.input, ": ",
+                               std::strerror(errno)));
+    }
+    if (std::filesystem::is_directory(flags.input, ec)) {
+      return Fail(absl::StrCat("cannot open ", flags.input,
+                               ": it is a directory; give the log file"));
+    }
   }
   std::unique_ptr<ingest::EventSink> sink;
   if (!flags.out.empty()) {

@@ -74,10 +74,11 @@ std::string WithoutInput(std::string reason) {
 }
 
 // Sets every enum name `type` does not know, in the JSON object `object` of
-// that type and the messages in it, to the number 0, and appends each such
+// that type and the messages in it, to the number -1 (no enum of ours has
+// it, so it stays unknown to validation), and appends each such
 // field's path to `paths`. Fields `type` does not have are left for the
 // parse to report.
-void ZeroUnknownEnumNames(const google::protobuf::Descriptor& type,
+void MarkUnknownEnumNames(const google::protobuf::Descriptor& type,
                           google::protobuf::Struct& object,
                           const std::string& prefix,
                           std::vector<std::string>& paths) {
@@ -94,13 +95,13 @@ void ZeroUnknownEnumNames(const google::protobuf::Descriptor& type,
       if (field->type() == FieldDescriptor::TYPE_ENUM &&
           item.kind_case() == Value::kStringValue &&
           field->enum_type()->FindValueByName(item.string_value()) == nullptr) {
-        item.set_number_value(0);
+        item.set_number_value(-1);
         paths.push_back(path);
       } else if (field->type() == FieldDescriptor::TYPE_MESSAGE &&
                  item.kind_case() == Value::kStructValue &&
                  field->message_type()->file()->package() !=
                      "google.protobuf") {
-        ZeroUnknownEnumNames(*field->message_type(),
+        MarkUnknownEnumNames(*field->message_type(),
                              *item.mutable_struct_value(), path, paths);
       }
     };
@@ -122,7 +123,8 @@ json::JsonParseOptions StrictParse() {
 
 }  // namespace
 
-std::optional<std::string> UnknownEnumNames(std::string_view line) {
+std::optional<std::string> UnknownEnumNames(std::string_view line,
+                                            v1::CallEvent* parsed) {
   google::protobuf::Value root;
   const google::protobuf::StringPiece text(line.data(), line.size());
   if (!json::JsonStringToMessage(text, &root).ok() ||
@@ -130,7 +132,7 @@ std::optional<std::string> UnknownEnumNames(std::string_view line) {
     return std::nullopt;
   }
   std::vector<std::string> paths;
-  ZeroUnknownEnumNames(*v1::CallEvent::descriptor(),
+  MarkUnknownEnumNames(*v1::CallEvent::descriptor(),
                        *root.mutable_struct_value(), "", paths);
   std::string known;
   v1::CallEvent event;
@@ -138,6 +140,7 @@ std::optional<std::string> UnknownEnumNames(std::string_view line) {
       !json::JsonStringToMessage(known, &event, StrictParse()).ok()) {
     return std::nullopt;
   }
+  if (parsed != nullptr) *parsed = std::move(event);
   std::sort(paths.begin(), paths.end());  // the object's order is not kept
   return absl::StrJoin(paths, ", ");
 }

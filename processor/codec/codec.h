@@ -20,11 +20,13 @@ absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event);
 
 // For a line ParseEventJson refused: the fields ("ended.reason", comma
 // separated) that hold enum names this build does not know, when they are
-// all that is wrong with it (a newer sender's value); nullopt when the line
-// is undecodable for any other reason. For the dead-letter reason
-// (UNKNOWN_ENUM rather than UNDECODABLE); the names themselves are not
-// returned, as a shifted field could hold a phone number.
-std::optional<std::string> UnknownEnumNames(std::string_view line);
+// all that keeps it from decoding (a newer sender's value); nullopt when the
+// line is undecodable for any other reason. `parsed` (optional) gets the
+// event with those fields set to -1, for the engine's checks (a missing
+// event_id is still MISSING_FIELD). For the dead-letter reason; the names
+// themselves are not returned, as a shifted field could hold a phone number.
+std::optional<std::string> UnknownEnumNames(std::string_view line,
+                                            v1::CallEvent* parsed = nullptr);
 
 // Parses one CallEvent in protobuf wire format (the Kafka payload).
 absl::Status ParseEventProto(std::string_view bytes, v1::CallEvent* event);

@@ -51,7 +51,7 @@ absl::StatusOr<std::optional<FilePosition>> LoadPosition(
       (parts.size() == 3 && !absl::SimpleAtoi(parts[2], &pos.lines))) {
     return absl::InvalidArgumentError(absl::StrCat(
         path,
-        ": expected \"<inode> <offset> <lines>\"; remove the file to start "
+        ": expected \"<inode> <offset> [<lines>]\"; remove the file to start "
         "from the beginning of the input"));
   }
   return pos;

@@ -18,6 +18,7 @@
 #include "processor/codec/codec.h"
 #include "processor/rules/engine.h"
 #include "processor/rules/line_aggregator.h"
+#include "processor/rules/validation.h"
 #include "processor/util/temp_dir.h"
 #include "state/partition_store.h"
 
@@ -190,14 +191,7 @@ class Replayer {
   absl::Status ProcessLine(const std::string& line, uint64_t line_number) {
     absl::Status parsed = codec::ParseEventJson(line, &event_);
     if (!parsed.ok()) {
-      const std::optional<std::string> enums = codec::UnknownEnumNames(line);
-      DeadLetter(line, line_number, "",
-                 enums.has_value()
-                     ? rules::Verdict::Reject(
-                           v1::DeadLetter::UNKNOWN_ENUM,
-                           absl::StrCat("unknown enum name in ", *enums))
-                     : rules::Verdict::Reject(v1::DeadLetter::UNDECODABLE,
-                                              std::string(parsed.message())));
+      DeadLetter(line, line_number, "", Undecoded(line, parsed));
       return absl::OkStatus();
     }
     const rules::Verdict applied = engine_.Process(
@@ -208,6 +202,27 @@ class Replayer {
     }
     AdvanceAggregator();
     return absl::OkStatus();
+  }
+
+  // Why a line ParseEventJson refused is dead-lettered: UNKNOWN_ENUM when
+  // enum names this build does not know are all that kept it from decoding
+  // and the event is otherwise whole (else the engine's reason, such as a
+  // missing event_id), UNDECODABLE for anything else.
+  rules::Verdict Undecoded(const std::string& line,
+                           const absl::Status& parsed) {
+    v1::CallEvent known;
+    const std::optional<std::string> enums =
+        codec::UnknownEnumNames(line, &known);
+    if (!enums.has_value()) {
+      return rules::Verdict::Reject(v1::DeadLetter::UNDECODABLE,
+                                    std::string(parsed.message()));
+    }
+    rules::Verdict v = rules::ValidateEvent(known, v1::PartitionState(),
+                                            rules::EngineOptions());
+    if (!v.ok() && v.reason() != v1::DeadLetter::UNKNOWN_ENUM) return v;
+    return rules::Verdict::Reject(
+        v1::DeadLetter::UNKNOWN_ENUM,
+        absl::StrCat("unknown enum name in ", *enums));
   }
 
   void AdvanceAggregator() {

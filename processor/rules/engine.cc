@@ -157,9 +157,11 @@ std::string Engine::KeyFor(const CallEvent& event) {
 }
 
 Verdict Engine::Process(const CallEvent& e, StateView& state, OutputSink& sink,
-                        TimeNs reference, absl::string_view reference_name) {
+                        TimeNs reference, absl::string_view reference_name,
+                        TimeNs vouch) {
   v1::PartitionState& part = state.MutablePartition();
-  if (Verdict v = ValidateEvent(e, part, options_, reference, reference_name);
+  if (Verdict v =
+          ValidateEvent(e, part, options_, reference, reference_name, vouch);
       !v.ok()) {
     return v;
   }

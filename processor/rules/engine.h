@@ -35,12 +35,14 @@ class Engine {
   //
   // `reference` is the time the event's occurred_at is checked against for
   // FUTURE (the Kafka record's timestamp, replay's --now; 0 = no check),
-  // and `reference_name` how the message names it.
+  // and `reference_name` how the message names it. `vouch` lets an event
+  // far ahead of the watermark in (ValidateEvent); 0 = nothing vouches.
   // The caller's key is always computed from the event (KeyFor): a Kafka
   // key is never trusted (the pipeline checks it against KeyFor first).
   Verdict Process(const v1::CallEvent& event, StateView& state,
                   OutputSink& sink, TimeNs reference = 0,
-                  absl::string_view reference_name = "the record's time");
+                  absl::string_view reference_name = "the record's time",
+                  TimeNs vouch = 0);
 
   // Moves the watermark to `watermark` if it is later (replay --until, idle
   // partitions) and fires what is due.

@@ -120,7 +120,7 @@ Verdict CheckFuture(TimeNs occurred_at, TimeNs reference,
 
 Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
                       const EngineOptions& options, TimeNs reference,
-                      absl::string_view reference_name) {
+                      absl::string_view reference_name, TimeNs vouch) {
   if (e.event_id().empty()) return Missing("missing event_id");
   if (!e.has_occurred_at()) return Missing("missing occurred_at");
   if (e.body_case() == CallEvent::BODY_NOT_SET) {
@@ -138,12 +138,12 @@ Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
   }
   if (partition.max_event_time() != 0) {
     const TimeNs wm = partition.watermark();
-    // Far ahead of the watermark, an event is still taken when the clock of
-    // its reference vouches for it (not from the future, not more than
-    // max_event_skew behind it): then the watermark is what is wrong, e.g.
-    // set by a first event from a PBX whose clock had reset to 2000.
-    const bool vouched =
-        reference != 0 && t >= reference - options.max_event_skew;
+    // Far ahead of the watermark, an event is still taken when a clock the
+    // sender does not control vouches for it (`vouch`, see the header): then
+    // the watermark is what is wrong, e.g. set by a first event from a PBX
+    // whose clock had reset to 2000.
+    const bool vouched = vouch != 0 && t >= vouch - options.max_event_skew &&
+                         t <= vouch + options.max_future_skew;
     if ((t > wm + options.max_event_skew && !vouched) ||
         t < wm - options.max_event_skew) {
       return Verdict::Reject(

@@ -16,12 +16,16 @@ namespace callflow::rules {
 // has (OUT_OF_RANGE), one more than max_future_skew ahead of `reference`
 // (FUTURE; `reference` 0 = no such check, `reference_name` names it in the
 // message) or absurdly far from the watermark (TIMESTAMP_SKEW: more than
-// max_event_skew behind it, or ahead of it unless no more than
-// max_event_skew behind `reference`). Pure.
+// max_event_skew behind it, or ahead of it unless `vouch` vouches for it:
+// at most max_event_skew before `vouch` and max_future_skew after it).
+// `vouch` must come from a clock the event's sender does not control (the
+// pipeline: the earlier of the record's timestamp and the processor's wall
+// clock); 0 = nothing vouches (replay). Pure.
 Verdict ValidateEvent(const v1::CallEvent& event,
                       const v1::PartitionState& partition,
                       const EngineOptions& options, TimeNs reference = 0,
-                      absl::string_view reference_name = "the record's time");
+                      absl::string_view reference_name = "the record's time",
+                      TimeNs vouch = 0);
 
 // The FUTURE part of ValidateEvent alone (docs/RULES.md §6), for a reference
 // time other than the record's (`callflow ingest`: the wall clock, --now): an

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/internal/work_slice.h"
 #include "processor/pipeline/output_limits.h"
@@ -208,18 +209,26 @@ void Shard::HandleEvent(Envelope& e) {
   }
   Owned& owned = it->second;
   sink_.set_partition(e.partition);
+  // What may vouch for an event far ahead of the watermark: a clock its
+  // sender does not control. The record's timestamp is the producer's clock
+  // (ingest next to the PBX shares the PBX's), so it counts only as far as
+  // this process's wall clock agrees.
+  const int64_t wall = absl::ToUnixNanos(absl::Now());
+  const int64_t vouch =
+      e.timestamp_ns == 0 ? wall : std::min(e.timestamp_ns, wall);
   // A bad event keeps its own reason; a good one must be where it belongs
   // before the engine touches state.
-  rules::Verdict verdict =
-      rules::ValidateEvent(e.event, owned.store->MutablePartition(),
-                           ctx_.engine_options, e.timestamp_ns);
+  rules::Verdict verdict = rules::ValidateEvent(
+      e.event, owned.store->MutablePartition(), ctx_.engine_options,
+      e.timestamp_ns, "the record's time", vouch);
   if (verdict.ok() && ctx_.routing.enabled()) {
     verdict = ctx_.routing.Check(e.key, engine_.KeyFor(e.event), e.partition);
   }
   if (verdict.ok()) {
     // The event's outputs wait until its state reads are known to be good.
     sink_.BeginHold();
-    verdict = engine_.Process(e.event, *owned.store, sink_, e.timestamp_ns);
+    verdict = engine_.Process(e.event, *owned.store, sink_, e.timestamp_ns,
+                              "the record's time", vouch);
     const bool read_ok = owned.store->status().ok();
     sink_.EndHold(/*produce=*/read_ok);
     if (!read_ok) {

@@ -80,6 +80,13 @@ TEST(UnknownEnumNames, NamesTheFieldsWhenTheyAreAllThatIsWrong) {
       UnknownEnumNames(
           R"({"direction":"X","alarm":{"kind":"+74951234567","zone":"z"}})"),
       "alarm.kind, direction");
+  // The event with those fields unknown to validation, for its checks.
+  v1::CallEvent known;
+  ASSERT_EQ(
+      UnknownEnumNames(R"({"direction":"SIDEWAYS","started":{}})", &known),
+      "direction");
+  EXPECT_FALSE(v1::CallEvent::Direction_IsValid(known.direction()));
+  EXPECT_TRUE(known.has_started());
   // Anything else wrong as well: undecodable.
   EXPECT_EQ(UnknownEnumNames(R"({"direction":"SIDEWAYS","colour":"red"})"),
             std::nullopt);

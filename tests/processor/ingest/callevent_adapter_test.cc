@@ -34,19 +34,23 @@ TEST(CallEventAdapterTest, MissingFieldsAndUnknownEnumsAreMalformed) {
   struct Case {
     std::string json;
     std::string error;
+    v1::DeadLetter::Reason reason;
   };
   const std::vector<Case> cases = {
       {R"({"occurred_at":"2025-12-01T00:00:00Z","call_id":"c","direction":"INBOUND","started":{}})",
-       "event_id"},
+       "event_id", v1::DeadLetter::MISSING_FIELD},
       {R"({"event_id":"e","call_id":"c","direction":"INBOUND","started":{}})",
-       "occurred_at"},
+       "occurred_at", v1::DeadLetter::MISSING_FIELD},
       {R"({"event_id":"e","occurred_at":"2025-12-01T00:00:00Z","call_id":"c","direction":"INBOUND"})",
-       "body"},
+       "body", v1::DeadLetter::MISSING_FIELD},
       {R"({"event_id":"e","occurred_at":"2025-12-01T00:00:00Z","call_id":"c","direction":"SIDEWAYS","started":{}})",
-       "direction"},
+       "unknown enum name in direction", v1::DeadLetter::UNKNOWN_ENUM},
       {R"({"event_id":"e","occurred_at":"2025-12-01T00:00:00Z","call_id":"c","direction":"INBOUND","ended":{"reason":"EXPLODED"}})",
-       "reason"},
-      {R"(not json)", "not a CallEvent JSON"},
+       "unknown enum name in ended.reason", v1::DeadLetter::UNKNOWN_ENUM},
+      // An unknown name and another fault: that fault's reason.
+      {R"({"occurred_at":"2025-12-01T00:00:00Z","call_id":"c","direction":"SIDEWAYS","started":{}})",
+       "event_id", v1::DeadLetter::MISSING_FIELD},
+      {R"(not json)", "not a CallEvent JSON", v1::DeadLetter::UNDECODABLE},
   };
   std::vector<v1::CallEvent> out;
   for (const Case& c : cases) {
@@ -54,6 +58,7 @@ TEST(CallEventAdapterTest, MissingFieldsAndUnknownEnumsAreMalformed) {
     EXPECT_EQ(r.outcome, LineOutcome::kMalformed) << c.json;
     EXPECT_NE(r.error.find(c.error), std::string::npos)
         << c.json << " -> " << r.error;
+    EXPECT_EQ(r.reason, c.reason) << c.json;
   }
   EXPECT_EQ(adapter.ConvertPayload("\x0a\xff\xff", &out).outcome,
             LineOutcome::kMalformed);

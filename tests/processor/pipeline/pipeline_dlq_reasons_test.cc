@@ -4,6 +4,7 @@
 // enum from validation, decoding and the routing check; nothing parses it
 // back out of a message.
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
 #include <map>
@@ -45,6 +46,35 @@ std::string Bytes(const CallEvent& e) {
   std::string out;
   e.SerializeToString(&out);
   return out;
+}
+
+// Produces `value` to partition 0 of `topic` with the record timestamp
+// `timestamp_ms`, as a producer on a host with that clock would.
+absl::Status ProduceWithTimestamp(const KafkaProperties& kafka,
+                                  const std::string& topic,
+                                  const std::string& key,
+                                  const std::string& value,
+                                  int64_t timestamp_ms) {
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(
+      RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  if (conf->set("bootstrap.servers", kafka.at("bootstrap.servers"), err) !=
+      RdKafka::Conf::CONF_OK) {
+    return absl::InvalidArgumentError(err);
+  }
+  std::unique_ptr<RdKafka::Producer> producer(
+      RdKafka::Producer::create(conf.get(), err));
+  if (producer == nullptr) return absl::InternalError(err);
+  const RdKafka::ErrorCode code = producer->produce(
+      topic, 0, RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+      value.size(), key.data(), key.size(), timestamp_ms, nullptr);
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return absl::InternalError(RdKafka::err2str(code));
+  }
+  if (producer->flush(30000) != RdKafka::ERR_NO_ERROR) {
+    return absl::DeadlineExceededError("record not acknowledged in 30 s");
+  }
+  return absl::OkStatus();
 }
 
 TEST(PipelineDlqReasonsTest, EveryReasonFromARealBadRecordIsTypedAndCounted) {
@@ -130,6 +160,66 @@ TEST(PipelineDlqReasonsTest, EveryReasonFromARealBadRecordIsTypedAndCounted) {
   }
   EXPECT_EQ(got.dead_letters.size(), bad.size());
   EXPECT_EQ(got.contacts.size(), 1u);  // the good event ran
+}
+
+// A PBX whose clock had reset to 2001 sends a partition's first event; it
+// sets the watermark. The real events after it, vouched for by their
+// records' timestamps and this process's clock, are applied: the missed
+// call becomes a task. One more event from a clock 30 days ahead, whose
+// record carries the same wrong clock (ingest next to the PBX), is
+// vouched for by neither clock: TIMESTAMP_SKEW, and no timer fires early.
+TEST(PipelineDlqReasonsTest, AClockResetAsThePartitionsFirstEventLocksNothing) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(1);
+  ASSERT_THAT(cluster, IsOk());
+  const Topics topics = MakeTopics(**cluster, "", 1);
+  const KafkaProperties kafka = MockKafka(**cluster);
+  rules::EngineOptions engine;
+  constexpr char kCaller[] = "+74951230001";
+  constexpr char kRealCaller[] = "+74951230002";  // a task of its own
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const int64_t in_2001 = 978307200;
+  CallEvent ended = Started("e1", kRealCaller, now - 3600 + 30);
+  ended.set_call_id("call-s1");
+  ended.mutable_ended()->set_reason(v1::CallEnded::ABANDONED);
+  {
+    auto producer = EventProducer::Create(engine, kafka, topics.events);
+    ASSERT_THAT(producer, IsOk());
+    ASSERT_THAT((*producer)->Send(Started("old", kCaller, in_2001)), IsOk());
+    ASSERT_THAT((*producer)->Send(Started("s1", kRealCaller, now - 3600)),
+                IsOk());
+    ASSERT_THAT((*producer)->Send(ended), IsOk());
+    ASSERT_THAT((*producer)->WaitAcknowledged(std::chrono::seconds(30)),
+                IsOk());
+  }
+  // Produced with its record's timestamp 30 days ahead, as that clock says.
+  CallEvent ahead = Started("ahead", kCaller, now + 30 * 86400);
+  ASSERT_THAT(ProduceWithTimestamp(kafka, topics.events, kCaller, Bytes(ahead),
+                                   (now + 30 * 86400) * 1000),
+              IsOk());
+  PipelineConfig config = TestConfig(topics, kafka);
+  config.engine = engine;
+  {
+    PipelineThread pipeline(dir.path(), config);
+    ASSERT_TRUE(WaitCommitted(pipeline.stats(), 4));
+    ASSERT_THAT(pipeline.Stop(), IsOk());
+  }
+  const Outputs got = ReadOutputs(kafka, topics);
+  ASSERT_EQ(got.dead_letters.size(), 1u);
+  EXPECT_EQ(got.dead_letters[0].reason(), DeadLetter::TIMESTAMP_SKEW)
+      << got.dead_letters[0].error();
+  EXPECT_EQ(got.dead_letters[0].payload(), Bytes(ahead));
+  bool callback_for_the_real_call = false;
+  for (const std::string& t : got.tasks) {
+    if (t.find(R"("source_call_id":"call-s1")") != std::string::npos) {
+      callback_for_the_real_call = true;
+    }
+    // Nothing fired as if 30 days had passed.
+    EXPECT_EQ(t.find(R"("status":"UNREACHABLE")"), std::string::npos) << t;
+  }
+  EXPECT_TRUE(callback_for_the_real_call);
 }
 
 }  // namespace

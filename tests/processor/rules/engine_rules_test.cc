@@ -387,47 +387,62 @@ TEST(FutureTest, FirstEventFromTheFutureDoesNotShutThePartition) {
 
 // A PBX whose clock had reset sends a partition's first event: it is in
 // range and nothing is ahead of it, so it sets the watermark in 2001. Real
-// events, vouched for by their records' clock, move the watermark on;
-// without a reference they cannot be told from a bad clock.
+// events, vouched for by a clock their sender does not control (`vouch`),
+// move the watermark on; without it they cannot be told from a bad clock,
+// and a clock 30 days ahead is vouched for by nothing.
 TEST(FutureTest, AClockResetAsTheFirstEventDoesNotLockThePartition) {
   EngineHarness h;
   Engine& engine = h.engine();
-  const TimeNs record_time = T("2024-05-01T10:00:30Z");
+  const TimeNs now = T("2024-05-01T10:00:30Z");
+  constexpr absl::string_view kRecord = "the record's time";
   ASSERT_THAT(engine.Process(
                   Leg("old", "2001-01-01T00:00:00Z", "c9", kCaller).Started(),
-                  h.state(), h.sink(), record_time),
+                  h.state(), h.sink(), now, kRecord, now),
               IsOk());
   EXPECT_EQ(h.state().MutablePartition().watermark(),
             T("2001-01-01T00:00:00Z"));
   const v1::CallEvent real =
       Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller).Started();
-  EXPECT_EQ(engine.Process(real, h.state(), h.sink()).reason(),
+  EXPECT_EQ(engine.Process(real, h.state(), h.sink(), now).reason(),
             v1::DeadLetter::TIMESTAMP_SKEW);
-  EXPECT_THAT(engine.Process(real, h.state(), h.sink(), record_time), IsOk());
+  EXPECT_THAT(engine.Process(real, h.state(), h.sink(), now, kRecord, now),
+              IsOk());
   EXPECT_EQ(h.state().MutablePartition().watermark(),
             T("2024-05-01T10:00:00Z"));
-  // Up to max_event_skew behind its reference still vouches...
+  // A clock 30 days ahead, its record stamped by the same clock: the
+  // record's time passes the FUTURE check, but what vouches is now.
+  const TimeNs ahead = T("2024-05-31T10:00:00Z");
+  EXPECT_EQ(
+      engine
+          .Process(Leg("x", "2024-05-31T10:00:00Z", "c2", kCaller).Started(),
+                   h.state(), h.sink(), ahead, kRecord, now)
+          .reason(),
+      v1::DeadLetter::TIMESTAMP_SKEW);
+  // Up to max_event_skew before the vouching clock counts...
   EngineHarness quiet;
   ASSERT_THAT(quiet.engine().Process(
                   Leg("a", "2024-05-01T10:00:00Z", "c1", kCaller).Started(),
                   quiet.state(), quiet.sink()),
               IsOk());
+  const TimeNs later = T("2024-05-16T09:00:00Z");
   EXPECT_THAT(quiet.engine().Process(
                   Leg("b", "2024-05-09T10:00:00Z", "c2", kCaller).Started(),
-                  quiet.state(), quiet.sink(), T("2024-05-16T09:00:00Z")),
+                  quiet.state(), quiet.sink(), later, kRecord, later),
               IsOk());
-  // ...further behind it does not, and the old watermark stays.
+  // ...further before it does not, and the old watermark stays.
+  const TimeNs much_later = T("2024-05-26T10:00:01Z");
   EXPECT_EQ(
       quiet.engine()
           .Process(Leg("c", "2024-05-18T10:00:00Z", "c3", kCaller).Started(),
-                   quiet.state(), quiet.sink(), T("2024-05-26T10:00:01Z"))
+                   quiet.state(), quiet.sink(), much_later, kRecord, much_later)
           .reason(),
       v1::DeadLetter::TIMESTAMP_SKEW);
-  // Behind the watermark, a reference vouches for nothing.
+  // Behind the watermark, nothing vouches.
+  const TimeNs earlier = T("2024-05-01T09:00:00Z");
   EXPECT_EQ(
       quiet.engine()
           .Process(Leg("d", "2024-05-01T09:00:00Z", "c4", kCaller).Started(),
-                   quiet.state(), quiet.sink(), T("2024-05-01T09:00:00Z"))
+                   quiet.state(), quiet.sink(), earlier, kRecord, earlier)
           .reason(),
       v1::DeadLetter::TIMESTAMP_SKEW);
 }
