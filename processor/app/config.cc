@@ -1,5 +1,6 @@
 #include "processor/app/config.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -550,6 +551,8 @@ absl::Status ApplyEnv(const std::map<std::string, std::string>& env,
 // a callback number a customer could dial, and max_silence without the
 // business hours it is counted in.
 absl::Status CheckCombinations(const Config& config) {
+  // Short numbers exist (a 3-digit internal line); fewer digits is not one.
+  constexpr int kMinCallbackDigits = 3;
   const std::string& body = config.engine.callback.email_body;
   for (size_t open = body.find('{'); open != std::string::npos;
        open = body.find('{', open + 1)) {
@@ -567,13 +570,15 @@ absl::Status CheckCombinations(const Config& config) {
   for (const auto& [name, line] : config.engine.lines) {
     const std::string prefix = absl::StrCat("lines.", name, ".");
     const std::string& number = line.callback_number;
+    // Free text around the digits is fine ("+7 495 230-20-00 доб. 12").
     if (!number.empty() &&
-        (number.find_first_not_of("+0123456789 -().") != std::string::npos ||
-         number.find_first_of("0123456789") == std::string::npos)) {
-      return KeyError(prefix + "callback_number",
-                      absl::StrCat("expected a phone number the customer can "
-                                   "dial (digits, spaces, + - ( ) .), got '",
-                                   number, "'"));
+        std::count_if(number.begin(), number.end(), absl::ascii_isdigit) <
+            kMinCallbackDigits) {
+      return KeyError(
+          prefix + "callback_number",
+          absl::StrCat("expected a phone number the customer can "
+                       "dial (at least ",
+                       kMinCallbackDigits, " digits), got '", number, "'"));
     }
     if (line.max_silence > 0 && line.business_open_minute < 0) {
       return KeyError(

@@ -198,6 +198,20 @@ TEST_F(ConfigTest, DefaultShutdownTimeoutIsBelowTheUnitsStopTimeout) {
             std::stoll(m[1]) * kSecond);
 }
 
+// A number with free text around it, and round-the-clock silence checks.
+TEST_F(ConfigTest, CallbackNumberWithAnExtensionAndAllDayHoursLoad) {
+  auto c = Load(R"([lines.sales]
+callback_number = "+7 495 230-20-00 доб. 12"
+business_hours = "00:00-24:00"
+max_silence = "30m"
+)");
+  ASSERT_THAT(c, IsOk());
+  const rules::LineOptions& sales = c->engine.lines.at("sales");
+  EXPECT_EQ(sales.callback_number, "+7 495 230-20-00 доб. 12");
+  EXPECT_EQ(sales.business_open_minute, 0);
+  EXPECT_EQ(sales.business_close_minute, 24 * 60);
+}
+
 TEST_F(ConfigTest, LineDefaultsResolveTheTimeZone) {
   auto c = Load("[lines.support]\n");
   ASSERT_THAT(c, IsOk());
@@ -360,6 +374,8 @@ TEST_F(ConfigTest, BadValuesNameTheKey) {
       {"[callback]\nemail_body = \"call {callback_number\"\n",
        "config: callback.email_body: unknown placeholder '{callback_number'"},
       {"[lines.x]\ncallback_number = \"garbage\"\n",
+       "config: lines.x.callback_number: expected a phone number"},
+      {"[lines.x]\ncallback_number = \"12\"\n",
        "config: lines.x.callback_number: expected a phone number"},
       {"[lines.x]\nmax_silence = \"30m\"\n",
        "config: lines.x.max_silence: needs business_hours"},
