@@ -96,8 +96,9 @@ absl::StatusOr<std::optional<std::string_view>> FileTail::NextLine() {
     auto more = Fill();
     if (!more.ok()) return more.status();
     if (*more) continue;
-    if (!follow_ && begin_ < buffer_.size()) {
-      // The last line of a file that does not end in a newline.
+    if ((!follow_ || old_file_done_) && begin_ < buffer_.size()) {
+      // The last line of a file that does not end in a newline (in follow
+      // mode: of a renamed-away file, which will get no more).
       std::string_view line(buffer_.data() + begin_, buffer_.size() - begin_);
       offset_ += line.size();
       begin_ = buffer_.size();
@@ -129,6 +130,11 @@ absl::StatusOr<bool> FileTail::CheckRotation() {
     if (named.st_size == 0 && now - *old_quiet_since_ < rotate_wait_) {
       return false;
     }
+    if (begin_ < buffer_.size()) {
+      old_file_done_ = true;  // NextLine hands out its unfinished last line
+      return false;
+    }
+    old_file_done_ = false;
     old_quiet_since_.reset();
     if (absl::Status s = OpenPath(std::nullopt); !s.ok()) return s;
     return true;

@@ -80,6 +80,8 @@ class FileTail {
   std::chrono::milliseconds rotate_wait_;
   // Since when a renamed-away file, read to its end, has not grown.
   std::optional<std::chrono::steady_clock::time_point> old_quiet_since_;
+  // The renamed-away file is done: its last line needs no newline.
+  bool old_file_done_ = false;
   int fd_ = -1;
   uint64_t inode_ = 0;
   uint64_t offset_ = 0;  // of buffer_[begin_] in the file

@@ -135,6 +135,26 @@ TEST_F(FileTailTest, AWriterStillOnTheRenamedFileIsReadToTheEnd) {
   EXPECT_EQ(Drain(**tail), (Lines{"5"}));
 }
 
+// A renamed-away file whose last line has no newline will never get one:
+// that line is handed out before the new file is read.
+TEST_F(FileTailTest, TheUnfinishedLastLineOfARenamedFileIsKept) {
+  Append(log_, "a\npart");
+  auto tail = FileTail::Open(log_, true, std::nullopt,
+                             /*rotate_wait=*/std::chrono::milliseconds(0));
+  ASSERT_THAT(tail, IsOk());
+  EXPECT_EQ(Drain(**tail), (Lines{"a"}));
+  ASSERT_EQ(std::rename(log_.c_str(), (log_ + ".1").c_str()), 0);
+  Append(log_, "b\n");
+  auto rotated = (*tail)->CheckRotation();
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_FALSE(*rotated);
+  EXPECT_EQ(Drain(**tail), (Lines{"part"}));
+  rotated = (*tail)->CheckRotation();
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_TRUE(*rotated);
+  EXPECT_EQ(Drain(**tail), (Lines{"b"}));
+}
+
 TEST_F(FileTailTest, CopytruncateStartsAgainFromTheTop) {
   Append(log_, "1\n2\n");
   auto tail = FileTail::Open(log_, true, std::nullopt);
