@@ -31,7 +31,8 @@ class CallflowChild {
 };
 
 // Runs `command` with /bin/sh; returns its exit status (-1 when it did
-// not exit) and its stdout.
+// not exit) and its stdout. ShellResult is a plain value;
+// thread-compatible.
 struct ShellResult {
   int exit_code = -1;
   std::string out;

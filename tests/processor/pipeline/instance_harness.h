@@ -32,7 +32,7 @@ namespace callflow::pipeline::testing {
 // single-host mode with the same topics and traffic).
 bool ScaleOutKeys();
 
-// What a child's TOML config says.
+// What a child's TOML config says. A plain value; thread-compatible.
 struct ChildConfig {
   KafkaProperties kafka;
   Topics topics;
@@ -115,7 +115,7 @@ void AppendClosingEvents(int partitions, std::vector<v1::CallEvent>* events);
 // and so is every field (a line alert's times are its window's), so the copies
 // of one id must all equal replay's, e.g. a MISSED_RATE_HIGH window fired twice
 // with other counts is a difference. Messages are canonical JSON
-// (codec::ToJson), mapped from their id.
+// (codec::ToJson), mapped from their id. A plain value; thread-compatible.
 struct OutputView {
   std::map<std::string, std::string> tasks;
   std::map<std::string, std::string> alerts;
@@ -133,6 +133,7 @@ OutputView ReplayOutputView(const std::string& dir);
 // A scale-out run: a 3-broker mock cluster, the topics, the input, and the
 // `callflow run` instances of one consumer group, each in a dir of its own
 // under the run's temp dir (<root>/<dir>/{callflow.toml,state,run.log}).
+// Driven by one test thread; not thread-safe.
 class ScaleOutRun {
  public:
   static constexpr int kPartitions = 8;

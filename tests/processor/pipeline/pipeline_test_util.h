@@ -20,7 +20,7 @@
 
 namespace callflow::pipeline::testing {
 
-// A temporary directory removed with the object.
+// A temporary directory removed with the object. Not thread-safe.
 class TempDir {
  public:
   TempDir() : dir_(util::TempDir::CreateOrDie("callflow-pipe")) {}
@@ -102,7 +102,7 @@ void ProduceEvents(const KafkaProperties& kafka, const std::string& topic,
                    const std::vector<v1::CallEvent>& events);
 
 // The outputs of a run as canonical JSON lines (codec::ToJson), as
-// multisets, read back from the topics.
+// multisets, read back from the topics. A plain value; thread-compatible.
 struct Outputs {
   std::multiset<std::string> tasks;
   std::multiset<std::string> alerts;
@@ -134,7 +134,8 @@ std::set<std::string> Distinct(const std::multiset<std::string>& m);
 // windows a restart loses (docs/ARCHITECTURE.md); the rest must match.
 std::set<std::string> PerCallerAlerts(const std::multiset<std::string>& all);
 
-// One record read with kcat (an outside client).
+// One record read with kcat (an outside client). A plain value;
+// thread-compatible.
 struct KcatRecord {
   int32_t partition = -1;
   int64_t offset = -1;
@@ -160,7 +161,8 @@ class CallflowExec {
 };
 
 // The `callflow` binary run to its end as a child process, with no
-// CALLFLOW_* variables in its environment.
+// CALLFLOW_* variables in its environment. CommandResult is a plain value;
+// thread-compatible.
 struct CommandResult {
   int exit_code = -1;  // -1: killed by a signal
   std::string out;     // stdout
