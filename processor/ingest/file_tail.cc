@@ -19,6 +19,17 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
       absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
+// Whether `offset` is just after a newline (or the start): a saved position
+// always is, so a file that has another byte there was truncated and written
+// again while ingest was stopped (copytruncate), and the offset means nothing
+// in it any more.
+bool EndsALine(int fd, uint64_t offset) {
+  if (offset == 0) return true;
+  char byte = 0;
+  return pread(fd, &byte, 1, static_cast<off_t>(offset - 1)) == 1 &&
+         byte == '\n';
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FileTail>> FileTail::Open(
@@ -50,7 +61,8 @@ absl::Status FileTail::OpenPath(std::optional<FilePosition> resume) {
   if (fstat(fd_, &st) != 0) return Errno("cannot stat", path_);
   inode_ = st.st_ino;
   if (resume && resume->inode == inode_ &&
-      static_cast<uint64_t>(st.st_size) >= resume->offset) {
+      static_cast<uint64_t>(st.st_size) >= resume->offset &&
+      EndsALine(fd_, resume->offset)) {
     if (lseek(fd_, static_cast<off_t>(resume->offset), SEEK_SET) < 0) {
       return Errno("cannot seek in", path_);
     }

@@ -41,8 +41,9 @@ struct FilePosition {
 class FileTail {
  public:
   // Opens `path` ("-" = stdin). With `resume` (a position saved earlier)
-  // reading starts at its offset when the path still names that inode and
-  // is at least that long; otherwise at the start (`resumed()` says which).
+  // reading starts at its offset when the path still names that inode, is
+  // at least that long and has a line end just before it; otherwise at the
+  // start (`resumed()` says which).
   static absl::StatusOr<std::unique_ptr<FileTail>> Open(
       const std::string& path, bool follow, std::optional<FilePosition> resume,
       std::chrono::milliseconds rotate_wait = kRotateWait);

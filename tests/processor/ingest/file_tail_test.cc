@@ -201,6 +201,26 @@ TEST_F(FileTailTest, ResumesAtASavedPositionOfTheSameFile) {
   EXPECT_EQ(Drain(**other), (Lines{"new"}));
 }
 
+// Found by hand: the log was copytruncated while ingest was stopped and
+// grew past the saved offset again; ingest resumed mid-line in the new
+// content, skipping its first lines. A saved offset always follows a line
+// end, so another byte there means the file is not the one it was saved in.
+TEST_F(FileTailTest, ACopytruncatedFileThatGrewBackIsReadFromItsStart) {
+  Append(log_, "1\n2\n");
+  FilePosition pos;
+  {
+    auto tail = FileTail::Open(log_, true, std::nullopt);
+    ASSERT_THAT(tail, IsOk());
+    EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
+    pos = (*tail)->position();
+  }
+  std::ofstream(log_, std::ios::trunc) << "new line\nmore\n";  // same inode
+  auto resumed = FileTail::Open(log_, true, pos);
+  ASSERT_THAT(resumed, IsOk());
+  EXPECT_FALSE((*resumed)->resumed());
+  EXPECT_EQ(Drain(**resumed), (Lines{"new line", "more"}));
+}
+
 TEST_F(FileTailTest, ABrokenPositionFileIsAClearError) {
   const std::string pos_file = dir_.path() + "/pos";
   std::ofstream(pos_file) << "not a position";
