@@ -19,12 +19,13 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
       absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
-// Whether `offset` is just after a newline (or the start): a saved position
-// always is, so a file that has another byte there was truncated and written
-// again while ingest was stopped (copytruncate), and the offset means nothing
-// in it any more.
-bool EndsALine(int fd, uint64_t offset) {
-  if (offset == 0) return true;
+// Whether `offset` is just after a newline, the start or the end of the
+// file (`size`): a saved position always is (the end when the last line had
+// no newline), so a file that has another byte there was truncated and
+// written again while ingest was stopped (copytruncate), and the offset
+// means nothing in it any more.
+bool EndsALine(int fd, uint64_t offset, uint64_t size) {
+  if (offset == 0 || offset == size) return true;
   char byte = 0;
   return pread(fd, &byte, 1, static_cast<off_t>(offset - 1)) == 1 &&
          byte == '\n';
@@ -62,7 +63,7 @@ absl::Status FileTail::OpenPath(std::optional<FilePosition> resume) {
   inode_ = st.st_ino;
   if (resume && resume->inode == inode_ &&
       static_cast<uint64_t>(st.st_size) >= resume->offset &&
-      EndsALine(fd_, resume->offset)) {
+      EndsALine(fd_, resume->offset, static_cast<uint64_t>(st.st_size))) {
     if (lseek(fd_, static_cast<off_t>(resume->offset), SEEK_SET) < 0) {
       return Errno("cannot seek in", path_);
     }

@@ -219,6 +219,19 @@ TEST_F(FileTailTest, ACopytruncatedFileThatGrewBackIsReadFromItsStart) {
   ASSERT_THAT(resumed, IsOk());
   EXPECT_FALSE((*resumed)->resumed());
   EXPECT_EQ(Drain(**resumed), (Lines{"new line", "more"}));
+  // A position at the end of a file whose last line has no newline (read
+  // to its end without follow) is resumed: nothing is read twice.
+  Append(log_, "last");
+  {
+    auto tail = FileTail::Open(log_, false, std::nullopt);
+    ASSERT_THAT(tail, IsOk());
+    EXPECT_EQ(Drain(**tail), (Lines{"new line", "more", "last"}));
+    pos = (*tail)->position();
+  }
+  auto at_end = FileTail::Open(log_, false, pos);
+  ASSERT_THAT(at_end, IsOk());
+  EXPECT_TRUE((*at_end)->resumed());
+  EXPECT_EQ(Drain(**at_end), Lines{});
 }
 
 TEST_F(FileTailTest, ABrokenPositionFileIsAClearError) {
