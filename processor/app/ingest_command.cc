@@ -152,12 +152,11 @@ int RunIngestCommand(const IngestFlags& flags) {
   // An input that cannot be read fails before the output is opened, which
   // would truncate a previous --out for nothing.
   if (!flags.input.empty() && flags.input != "-") {
-    std::error_code ec;
     if (access(flags.input.c_str(), R_OK) != 0) {
       return Fail(absl::StrCat("cannot open ", flags.input, ": ",
                                std::strerror(errno)));
     }
-    if (std::filesystem::is_directory(flags.input, ec)) {
+    if (std::error_code ec; std::filesystem::is_directory(flags.input, ec)) {
       return Fail(absl::StrCat("cannot open ", flags.input,
                                ": it is a directory; give the log file"));
     }

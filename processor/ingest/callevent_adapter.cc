@@ -37,16 +37,8 @@ LineResult CallEventAdapter::Convert(std::string_view line,
     v1::CallEvent known;
     if (std::optional<std::string> enums =
             codec::UnknownEnumNames(line, &known)) {
-      // The event's other faults first (a missing event_id, ...).
-      std::vector<v1::CallEvent> none;
-      LineResult other = Validated(std::move(known), &none);
-      if (other.outcome == LineOutcome::kMalformed &&
-          other.reason != v1::DeadLetter::UNKNOWN_ENUM) {
-        return other;
-      }
-      return {LineOutcome::kMalformed,
-              absl::StrCat("unknown enum name in ", *enums),
-              v1::DeadLetter::UNKNOWN_ENUM};
+      const rules::Verdict v = rules::UnknownEnumVerdict(known, *enums);
+      return {LineOutcome::kMalformed, v.message(), v.reason()};
     }
     return {LineOutcome::kMalformed,
             absl::StrCat("not a CallEvent JSON: ", s.message())};

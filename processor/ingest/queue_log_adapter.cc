@@ -326,8 +326,9 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
   event.set_direction(CallEvent::INBOUND);
   event.set_event_id(absl::StrCat("aq:", callid, ":", verb_name, ":", epoch));
 
-  if (verb == Verb::kEnterQueue)
+  if (verb == Verb::kEnterQueue) {
     return EnterQueue(fields, std::move(event), out);
+  }
 
   // Every other mapped verb belongs to an open call.
   uint32_t hold = 0, talk = 0;

@@ -204,25 +204,18 @@ class Replayer {
     return absl::OkStatus();
   }
 
-  // Why a line ParseEventJson refused is dead-lettered: UNKNOWN_ENUM when
-  // enum names this build does not know are all that kept it from decoding
-  // and the event is otherwise whole (else the engine's reason, such as a
-  // missing event_id), UNDECODABLE for anything else.
-  rules::Verdict Undecoded(const std::string& line,
-                           const absl::Status& parsed) {
+  // Why a line ParseEventJson refused is dead-lettered: see
+  // rules::UnknownEnumVerdict when enum names this build does not know are
+  // all that kept it from decoding, UNDECODABLE otherwise.
+  static rules::Verdict Undecoded(const std::string& line,
+                                  const absl::Status& parsed) {
     v1::CallEvent known;
-    const std::optional<std::string> enums =
-        codec::UnknownEnumNames(line, &known);
-    if (!enums.has_value()) {
-      return rules::Verdict::Reject(v1::DeadLetter::UNDECODABLE,
-                                    std::string(parsed.message()));
+    if (const std::optional<std::string> enums =
+            codec::UnknownEnumNames(line, &known)) {
+      return rules::UnknownEnumVerdict(known, *enums);
     }
-    rules::Verdict v = rules::ValidateEvent(known, v1::PartitionState(),
-                                            rules::EngineOptions());
-    if (!v.ok() && v.reason() != v1::DeadLetter::UNKNOWN_ENUM) return v;
-    return rules::Verdict::Reject(
-        v1::DeadLetter::UNKNOWN_ENUM,
-        absl::StrCat("unknown enum name in ", *enums));
+    return rules::Verdict::Reject(v1::DeadLetter::UNDECODABLE,
+                                  std::string(parsed.message()));
   }
 
   void AdvanceAggregator() {

@@ -160,4 +160,12 @@ Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
   return ValidateBody(e);
 }
 
+Verdict UnknownEnumVerdict(const CallEvent& event, absl::string_view fields) {
+  // No watermark, no reference: only the options' defaults could matter.
+  Verdict v = ValidateEvent(event, v1::PartitionState(), EngineOptions());
+  if (!v.ok() && v.reason() != v1::DeadLetter::UNKNOWN_ENUM) return v;
+  return Verdict::Reject(v1::DeadLetter::UNKNOWN_ENUM,
+                         absl::StrCat("unknown enum name in ", fields));
+}
+
 }  // namespace callflow::rules

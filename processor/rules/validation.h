@@ -36,6 +36,14 @@ Verdict CheckFuture(TimeNs occurred_at, TimeNs reference,
                     DurationNs max_future_skew,
                     absl::string_view reference_name = "the record's time");
 
+// The verdict on an event whose JSON named enum values this build does not
+// know (`fields`, as codec::UnknownEnumNames reports them; `event` with
+// those values unknown): the event's other fault when it has one (a
+// missing event_id is MISSING_FIELD, as for the protobuf form), else
+// UNKNOWN_ENUM naming the fields. Checked without a watermark. Pure.
+Verdict UnknownEnumVerdict(const v1::CallEvent& event,
+                           absl::string_view fields);
+
 // True for the bodies that belong to one call leg.
 bool IsLegEvent(const v1::CallEvent& event);
 

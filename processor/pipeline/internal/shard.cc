@@ -184,6 +184,8 @@ void Shard::PrefetchBatch() {
 
 void Shard::ProcessBatch() {
   if (!failed_ && CheckNotFrozen()) PrefetchBatch();
+  // Once per batch: it only vouches within days (HandleEvent).
+  batch_wall_ns_ = absl::ToUnixNanos(absl::Now());
   for (Envelope* e : batch_) {
     if (!failed_ && CheckNotFrozen()) {
       if (e->kind == Envelope::Kind::kEvent) {
@@ -213,9 +215,9 @@ void Shard::HandleEvent(Envelope& e) {
   // sender does not control. The record's timestamp is the producer's clock
   // (ingest next to the PBX shares the PBX's), so it counts only as far as
   // this process's wall clock agrees.
-  const int64_t wall = absl::ToUnixNanos(absl::Now());
-  const int64_t vouch =
-      e.timestamp_ns == 0 ? wall : std::min(e.timestamp_ns, wall);
+  const int64_t vouch = e.timestamp_ns == 0
+                            ? batch_wall_ns_
+                            : std::min(e.timestamp_ns, batch_wall_ns_);
   // A bad event keeps its own reason; a good one must be where it belongs
   // before the engine touches state.
   rules::Verdict verdict = rules::ValidateEvent(

@@ -167,6 +167,9 @@ class Shard {
   rules::Engine engine_;
   std::map<int32_t, Owned> owned_;
   std::vector<Envelope*> batch_;
+  // The wall clock when batch_ began, ns since the epoch: what vouches for
+  // its events (with their records' timestamps) in HandleEvent.
+  int64_t batch_wall_ns_ = 0;
   // PrefetchBatch's caller keys by partition, reused from batch to batch.
   absl::flat_hash_map<int32_t, std::vector<std::string>> prefetch_keys_;
   Envelope* held_ = nullptr;
