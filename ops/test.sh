@@ -8,13 +8,25 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 JOBS="${JOBS:-2}"
 
-"$ROOT/ops/install-deps.sh"
-"$ROOT/ops/check-format.sh"
-"$ROOT/ops/build.sh" Release
+# Each step's wall time, printed as it ends and summed up at the end, so a
+# slow CI run shows which step grew.
+TIMES=()
+step() {
+  local name="$1" start=$SECONDS
+  shift
+  "$@"
+  TIMES+=("$name $((SECONDS - start))s")
+  echo "test: $name took $((SECONDS - start))s"
+}
+
+step install-deps "$ROOT/ops/install-deps.sh"
+step check-format "$ROOT/ops/check-format.sh"
+step build "$ROOT/ops/build.sh" Release
 echo "test: ctest -j$JOBS"
-ctest --test-dir "$ROOT/build" --output-on-failure -j "$JOBS" --timeout 600
+step ctest ctest --test-dir "$ROOT/build" --output-on-failure -j "$JOBS" \
+  --timeout 600
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 if [[ "$FUZZ_SECONDS" != 0 ]]; then
-  JOBS="$JOBS" "$ROOT/ops/fuzz.sh" "$FUZZ_SECONDS"
+  step fuzz env JOBS="$JOBS" "$ROOT/ops/fuzz.sh" "$FUZZ_SECONDS"
 fi
-echo "test: all tests passed"
+echo "test: all tests passed in ${SECONDS}s (${TIMES[*]})"
