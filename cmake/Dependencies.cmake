@@ -76,10 +76,13 @@ endfunction()
 # Helper: a gtest executable registered with ctest, one ctest test per gtest
 # case. TIMEOUT (seconds, optional) applies to each case.
 function(callflow_test name)
-  # SERIAL: the test runs with no other SERIAL test beside it (multi-process
-  # tests: several `callflow run` children and a mock cluster each); one
-  # ordinary test may run next to it, so the 2 cores stay busy.
-  cmake_parse_arguments(ARG "SERIAL" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  # LANE <name>: multi-process tests (several `callflow run` children and a
+  # mock cluster each). Two tests of one lane never run at the same time;
+  # tests of different lanes and ordinary tests may run beside them. These
+  # tests spend most of their time waiting on the group's rebalances (a
+  # quarter of a core on average), so two lanes keep them off the suite's
+  # critical path without crowding the cores.
+  cmake_parse_arguments(ARG "" "TIMEOUT;LANE" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} callflow_test_support
@@ -89,11 +92,12 @@ function(callflow_test name)
   if(ARG_TIMEOUT)
     list(APPEND properties TIMEOUT ${ARG_TIMEOUT})
   endif()
-  if(ARG_SERIAL)
+  if(ARG_LANE)
     # A high COST makes ctest start these first (a clean clone has no
-    # measured costs yet): their chain is the suite's longest, and started
-    # last it would run alone on one core at the end.
-    list(APPEND properties RESOURCE_LOCK callflow_multi_process COST 1000)
+    # measured costs yet): each lane is a chain of long tests, and started
+    # last it would run alone at the end.
+    list(APPEND properties RESOURCE_LOCK callflow_multi_process_${ARG_LANE}
+      COST 1000)
   endif()
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES ${properties}
