@@ -87,6 +87,7 @@ function(callflow_test name)
   target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} callflow_test_support
     GTest::gtest_main GTest::gmock callflow_allocator)
+  set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
   # One label: gtest_discover_tests flattens a list of them.
   set(properties LABELS "${ARG_LABELS}")
   if(ARG_TIMEOUT)

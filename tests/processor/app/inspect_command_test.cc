@@ -11,12 +11,9 @@
 namespace callflow::app {
 namespace {
 
+using pipeline::testing::Contains;
 using pipeline::testing::RunCallflow;
 using pipeline::testing::TempDir;
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 class InspectCommandTest : public ::testing::Test {
  protected:

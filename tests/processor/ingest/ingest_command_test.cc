@@ -24,15 +24,12 @@ namespace callflow::ingest::testing {
 namespace {
 
 using ::callflow_testing::IsOk;
+using pipeline::testing::Contains;
 using pipeline::testing::RunCallflow;
 using pipeline::testing::TempDir;
 using pipeline::testing::WaitFor;
 
 constexpr char kFixture[] = "tests/data/ingest/all_verbs.queue_log";
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 // The fixture converted in one go, the reference for the follow runs.
 std::vector<std::string> Reference(const std::string& dir) {

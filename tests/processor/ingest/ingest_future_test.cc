@@ -21,16 +21,13 @@
 namespace callflow::ingest::testing {
 namespace {
 
+using pipeline::testing::Contains;
 using pipeline::testing::ReplayOutputs;
 using pipeline::testing::RunCallflow;
 using pipeline::testing::SimulatedEvents;
 using pipeline::testing::TempDir;
 using pipeline::testing::WaitFor;
 using pipeline::testing::WriteJsonl;
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 std::vector<std::string> Jsonl(const std::vector<v1::CallEvent>& events) {
   std::vector<std::string> out;

@@ -18,7 +18,7 @@ namespace {
 
 using ::callflow_testing::IsOk;
 
-constexpr int kPartitions = 4;
+constexpr int kBackpressurePartitions = 4;
 
 // One slow shard with a tiny ring: the poll thread outruns it at once. A
 // cycle per event, each waiting for the previous cycle's acknowledgements,
@@ -36,10 +36,11 @@ TEST(PipelineBackpressureTest, PartitionsActivatedUnderBackpressureStayPaused) {
   auto cluster = MockCluster::Start(1);
   ASSERT_THAT(cluster, IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
-  const Topics topics = MakeTopics(**cluster, "", kPartitions);
+  const Topics topics = MakeTopics(**cluster, "", kBackpressurePartitions);
   const auto events = SimulatedEvents(300, 5);
   ProduceEvents(kafka, topics.events, events);
-  const int64_t total = EndOffsets(kafka, topics.events, kPartitions);
+  const int64_t total =
+      EndOffsets(kafka, topics.events, kBackpressurePartitions);
   ASSERT_GT(total, 1000);
 
   PipelineThread pipeline(dir.path(), SlowShard(topics, kafka));
@@ -59,13 +60,13 @@ TEST(PipelineBackpressureTest, PausedPartitionRevokedAndBackIsConsumed) {
   auto cluster = MockCluster::Start(1);
   ASSERT_THAT(cluster, IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
-  const Topics topics = MakeTopics(**cluster, "", kPartitions);
+  const Topics topics = MakeTopics(**cluster, "", kBackpressurePartitions);
   const auto events = SimulatedEvents(600, 7);
   const size_t half = events.size() / 2;
   ProduceEvents(kafka, topics.events, {events.begin(), events.begin() + half});
 
   PipelineThread a(dir_a.path(), SlowShard(topics, kafka));
-  ASSERT_TRUE(WaitFor([&] { return a.Owned() == kPartitions; },
+  ASSERT_TRUE(WaitFor([&] { return a.Owned() == kBackpressurePartitions; },
                       std::chrono::seconds(60)));
   // A second instance takes half the partitions while `a` works through a
   // backlog with its shard paused, then leaves: they come back to `a` while
@@ -78,18 +79,19 @@ TEST(PipelineBackpressureTest, PausedPartitionRevokedAndBackIsConsumed) {
         WaitFor([&] { return b.Owned() > 0; }, std::chrono::seconds(60)));
     ASSERT_THAT(b.Stop(), IsOk());
   }
-  ASSERT_TRUE(WaitFor([&] { return a.Owned() == kPartitions; },
+  ASSERT_TRUE(WaitFor([&] { return a.Owned() == kBackpressurePartitions; },
                       std::chrono::seconds(60)));
   // More events after the hand-backs: every partition must consume them.
   ProduceEvents(kafka, topics.events, SimulatedEvents(100, 8));
-  const int64_t total = EndOffsets(kafka, topics.events, kPartitions);
+  const int64_t total =
+      EndOffsets(kafka, topics.events, kBackpressurePartitions);
   EXPECT_TRUE(WaitFor(
       [&] {
-        return GroupCommitted(kafka, "callflow", topics.events, kPartitions) ==
-               total;
+        return GroupCommitted(kafka, "callflow", topics.events,
+                              kBackpressurePartitions) == total;
       },
       std::chrono::seconds(90)));
-  for (int p = 0; p < kPartitions; ++p) {
+  for (int p = 0; p < kBackpressurePartitions; ++p) {
     EXPECT_FALSE(a.stats().partitions[p].paused.load()) << "partition " << p;
   }
   // The partitions that came back while the shard was paused stayed paused

@@ -15,13 +15,13 @@ namespace {
 
 using ::callflow_testing::IsOk;
 
-constexpr int kPartitions = 4;
+constexpr int kOffsetsPartitions = 4;
 
 TEST(PipelineGroupOffsetsTest, NewOwnerPublishesStoredOffsetsToTheGroup) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
   ASSERT_THAT(cluster, IsOk());
-  const Topics topics = MakeTopics(**cluster, "", kPartitions);
+  const Topics topics = MakeTopics(**cluster, "", kOffsetsPartitions);
   const KafkaProperties kafka = MockKafka(**cluster);
   {
     auto producer =
@@ -33,7 +33,7 @@ TEST(PipelineGroupOffsetsTest, NewOwnerPublishesStoredOffsetsToTheGroup) {
     ASSERT_THAT((*producer)->WaitAcknowledged(std::chrono::seconds(30)),
                 IsOk());
   }
-  const int64_t total = EndOffsets(kafka, topics.events, kPartitions);
+  const int64_t total = EndOffsets(kafka, topics.events, kOffsetsPartitions);
   ASSERT_GT(total, 0);
 
   PipelineConfig first = TestConfig(topics, kafka);
@@ -51,8 +51,8 @@ TEST(PipelineGroupOffsetsTest, NewOwnerPublishesStoredOffsetsToTheGroup) {
   PipelineThread pipeline(dir.path(), second);
   EXPECT_TRUE(WaitFor(
       [&] {
-        return GroupCommitted(kafka, "second", topics.events, kPartitions) ==
-               total;
+        return GroupCommitted(kafka, "second", topics.events,
+                              kOffsetsPartitions) == total;
       },
       std::chrono::seconds(60)));
   EXPECT_EQ(CommittedSum(pipeline.stats()), total);

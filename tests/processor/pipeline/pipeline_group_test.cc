@@ -12,13 +12,13 @@ namespace {
 
 using ::callflow_testing::IsOk;
 
-constexpr int kPartitions = 8;
+constexpr int kGroupPartitions = 8;
 
 // The sum of the committed offsets of two instances (each partition's
 // latest owner holds its highest offset).
 int64_t CommittedTogether(const PipelineThread& a, const PipelineThread& b) {
   int64_t sum = 0;
-  for (int p = 0; p < kPartitions; ++p) {
+  for (int p = 0; p < kGroupPartitions; ++p) {
     sum +=
         std::max<int64_t>({a.stats().partitions[p].committed_offset.load(),
                            b.stats().partitions[p].committed_offset.load(), 0});
@@ -31,8 +31,8 @@ TEST(PipelineGroupTest, TwoInstancesSplitPartitionsAndTakeOver) {
   auto cluster = MockCluster::Start(3);
   ASSERT_THAT(cluster, IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
-  const Topics group_topics = MakeTopics(**cluster, "g.", kPartitions);
-  const Topics single_topics = MakeTopics(**cluster, "s.", kPartitions);
+  const Topics group_topics = MakeTopics(**cluster, "g.", kGroupPartitions);
+  const Topics single_topics = MakeTopics(**cluster, "s.", kGroupPartitions);
   const auto events = SimulatedEvents(1500, 3);
   const size_t third = events.size() / 3;
   auto slice = [&](size_t from, size_t to) {
@@ -47,13 +47,13 @@ TEST(PipelineGroupTest, TwoInstancesSplitPartitionsAndTakeOver) {
     return c;
   };
   PipelineThread a(shared.path(), config(group_topics, "g"));
-  ASSERT_TRUE(WaitFor([&] { return a.Owned() == kPartitions; },
+  ASSERT_TRUE(WaitFor([&] { return a.Owned() == kGroupPartitions; },
                       std::chrono::seconds(30)));
   PipelineThread b(shared.path(), config(group_topics, "g"));
   ASSERT_TRUE(WaitFor(
       [&] {
         return a.Owned() > 0 && b.Owned() > 0 &&
-               a.Owned() + b.Owned() == kPartitions;
+               a.Owned() + b.Owned() == kGroupPartitions;
       },
       std::chrono::seconds(60)));
   ProduceEvents(kafka, group_topics.events, slice(third, 2 * third));
@@ -66,7 +66,7 @@ TEST(PipelineGroupTest, TwoInstancesSplitPartitionsAndTakeOver) {
 
   // B leaves; A takes its partitions over (opening their RocksDBs) and goes on.
   ASSERT_THAT(b.Stop(), IsOk());
-  ASSERT_TRUE(WaitFor([&] { return a.Owned() == kPartitions; },
+  ASSERT_TRUE(WaitFor([&] { return a.Owned() == kGroupPartitions; },
                       std::chrono::seconds(60)));
   ProduceEvents(kafka, group_topics.events, slice(2 * third, events.size()));
   ASSERT_TRUE(WaitCommitted(a.stats(), static_cast<int64_t>(events.size())));

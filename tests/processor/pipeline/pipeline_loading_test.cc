@@ -16,7 +16,7 @@ namespace {
 
 using ::callflow_testing::IsOk;
 
-constexpr int kPartitions = 4;
+constexpr int kLoadingPartitions = 4;
 
 bool Active(const PipelineStats& stats, int partition) {
   return stats.partitions[partition].phase.load() ==
@@ -28,7 +28,7 @@ TEST(PipelineLoadingTest, ALockedPartitionDoesNotHoldBackTheOthers) {
   auto cluster = MockCluster::Start(1);
   ASSERT_THAT(cluster, IsOk());
   const Topics topics =
-      MakeTopics(**cluster, "load.", kPartitions, "load.events");
+      MakeTopics(**cluster, "load.", kLoadingPartitions, "load.events");
   const KafkaProperties kafka = MockKafka(**cluster);
   const auto events = SimulatedEvents(400, 5);
   ProduceEvents(kafka, topics.events, events);
@@ -39,7 +39,7 @@ TEST(PipelineLoadingTest, ALockedPartitionDoesNotHoldBackTheOthers) {
   auto previous = state::StateEnv::Create(StateAt(state_dir));
   ASSERT_THAT(previous, IsOk());
   std::vector<std::unique_ptr<state::PartitionStore>> held;
-  for (int p = 0; p < kPartitions - 1; ++p) {
+  for (int p = 0; p < kLoadingPartitions - 1; ++p) {
     auto store = state::PartitionStore::Open(**previous, p);
     ASSERT_THAT(store, IsOk());
     held.push_back(*std::move(store));
@@ -51,18 +51,20 @@ TEST(PipelineLoadingTest, ALockedPartitionDoesNotHoldBackTheOthers) {
   // locked ones for as long as they stay locked.
   ASSERT_TRUE(WaitFor(
       [&] {
-        return Active(stats, kPartitions - 1) &&
-               stats.partitions[kPartitions - 1].committed_offset.load() > 0;
+        return Active(stats, kLoadingPartitions - 1) &&
+               stats.partitions[kLoadingPartitions - 1]
+                       .committed_offset.load() > 0;
       },
       std::chrono::seconds(60)))
       << "partition 3 never processed while 0-2 were locked";
-  for (int p = 0; p < kPartitions - 1; ++p) {
+  for (int p = 0; p < kLoadingPartitions - 1; ++p) {
     EXPECT_FALSE(Active(stats, p)) << "partition " << p << " is locked";
   }
 
   held.clear();  // the previous owner lets go
   ASSERT_TRUE(WaitCommitted(stats, static_cast<int64_t>(events.size())));
-  for (int p = 0; p < kPartitions; ++p) EXPECT_TRUE(Active(stats, p)) << p;
+  for (int p = 0; p < kLoadingPartitions; ++p)
+    EXPECT_TRUE(Active(stats, p)) << p;
   ASSERT_THAT(pipeline.Stop(), IsOk());
 }
 

@@ -25,7 +25,7 @@ namespace {
 using ::callflow_testing::IsOk;
 using ::callflow_testing::StatusIs;
 
-constexpr int kPartitions = 4;
+constexpr int kMisroutedPartitions = 4;
 
 // How the outside producer keys the feed.
 enum class Keying {
@@ -77,13 +77,13 @@ TEST_P(PipelineMisroutedTest, EveryEventIsDeadLetteredAndNoStateIsMade) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
   ASSERT_THAT(cluster, IsOk());
-  const Topics topics = MakeTopics(**cluster, "", kPartitions);
+  const Topics topics = MakeTopics(**cluster, "", kMisroutedPartitions);
   const KafkaProperties kafka = MockKafka(**cluster);
   const auto events = SimulatedEvents(60, 21);
   ASSERT_GT(events.size(), 100u);
   const std::vector<std::string> keys = ProduceWithKcat(
       events, GetParam(), dir.path(), (*cluster)->bootstraps(), topics.events);
-  const int64_t total = EndOffsets(kafka, topics.events, kPartitions);
+  const int64_t total = EndOffsets(kafka, topics.events, kMisroutedPartitions);
   ASSERT_EQ(total, static_cast<int64_t>(events.size()));
 
   const std::string state_dir = dir.path() + "/state";
@@ -125,7 +125,7 @@ TEST_P(PipelineMisroutedTest, EveryEventIsDeadLetteredAndNoStateIsMade) {
   }
   auto env = state::StateEnv::Create(StateAt(state_dir));
   ASSERT_THAT(env, IsOk());
-  for (int p = 0; p < kPartitions; ++p) {
+  for (int p = 0; p < kMisroutedPartitions; ++p) {
     auto store = state::PartitionStore::Open(**env, p);
     ASSERT_THAT(store, IsOk());
     EXPECT_EQ((*store)->MutablePartition().max_event_time(), 0) << "p" << p;

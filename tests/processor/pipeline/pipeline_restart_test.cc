@@ -16,15 +16,15 @@ namespace {
 
 using ::callflow_testing::IsOk;
 
-constexpr int kPartitions = 8;
+constexpr int kRestartPartitions = 8;
 
 TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   TempDir reference_dir, restarted_dir;
   auto cluster = MockCluster::Start(3);
   ASSERT_THAT(cluster, IsOk());
   const KafkaProperties kafka = MockKafka(**cluster);
-  const Topics ref_topics = MakeTopics(**cluster, "ref.", kPartitions);
-  const Topics topics = MakeTopics(**cluster, "r.", kPartitions);
+  const Topics ref_topics = MakeTopics(**cluster, "ref.", kRestartPartitions);
+  const Topics topics = MakeTopics(**cluster, "r.", kRestartPartitions);
   const auto events = SimulatedEvents(6000, 17);
   ProduceEvents(kafka, topics.events, events);
   const int64_t total = static_cast<int64_t>(events.size());
@@ -52,7 +52,8 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   child.kafka["auto.commit.interval.ms"] = "20";
   WriteChildConfig(child, state_dir, config);
   auto committed = [&] {
-    return GroupCommitted(kafka, "restarted", topics.events, kPartitions);
+    return GroupCommitted(kafka, "restarted", topics.events,
+                          kRestartPartitions);
   };
   const std::string log = restarted_dir.path() + "/run.log";
   {
@@ -64,7 +65,7 @@ TEST(PipelineRestartTest, KilledAndStoppedProcessorResumesExactly) {
   // A clean stop flushes every partition it opened, whether it was active
   // or still loading: the next start replays no write-ahead log.
   auto expect_no_log = [&](std::string_view when, const CallflowRun& run) {
-    for (int p = 0; p < kPartitions; ++p) {
+    for (int p = 0; p < kRestartPartitions; ++p) {
       EXPECT_EQ(state::WalBytes(state_dir, p), 0u)
           << "partition " << p << " " << when << "\n"
           << run.LogTail(30);

@@ -30,6 +30,11 @@ class TempDir {
   util::TempDir dir_;
 };
 
+// Whether `text` has `part` in it (for command output and logs).
+inline bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 // State options with `dir` and the defaults.
 inline state::StateOptions StateAt(const std::string& dir) {
   state::StateOptions o;

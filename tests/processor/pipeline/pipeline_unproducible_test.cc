@@ -23,7 +23,7 @@ namespace {
 using ::callflow_testing::IsOk;
 
 constexpr int16_t kProduceApiKey = 0;
-constexpr int kPartitions = 2;
+constexpr int kUnproduciblePartitions = 2;
 
 // Waits until the pipeline committed `total` or a delivery failed.
 bool CommittedOrFailed(const PipelineThread& pipeline, int64_t total) {
@@ -39,7 +39,7 @@ TEST(PipelineUnproducibleTest, OversizedDeadLetterIsTruncatedAndKept) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
   ASSERT_THAT(cluster, IsOk());
-  const Topics topics = MakeTopics(**cluster, "", kPartitions);
+  const Topics topics = MakeTopics(**cluster, "", kUnproduciblePartitions);
   const KafkaProperties kafka = MockKafka(**cluster);
   // An undecodable input of 300 KB: its dead letter with the whole payload
   // would exceed the pipeline producer's message.max.bytes.
@@ -57,7 +57,8 @@ TEST(PipelineUnproducibleTest, OversizedDeadLetterIsTruncatedAndKept) {
     ASSERT_THAT((*producer)->WaitAcknowledged(std::chrono::seconds(30)),
                 IsOk());
   }
-  const int64_t total = EndOffsets(kafka, topics.events, kPartitions);
+  const int64_t total =
+      EndOffsets(kafka, topics.events, kUnproduciblePartitions);
 
   PipelineConfig config = TestConfig(topics, kafka);
   config.kafka["message.max.bytes"] = "100000";
@@ -83,10 +84,10 @@ TEST(PipelineUnproducibleTest, RefusedTopicIsCountedAndProcessingGoesOn) {
   // and nothing else (changelog, lines and the other outputs are on 1).
   auto cluster = MockCluster::Start(2);
   ASSERT_THAT(cluster, IsOk());
-  const Topics topics = MakeTopics(**cluster, "", kPartitions);
+  const Topics topics = MakeTopics(**cluster, "", kUnproduciblePartitions);
   for (const std::string& t : {topics.events, topics.alerts, topics.contacts,
                                topics.dlq, topics.changelog, topics.tasks}) {
-    for (int p = 0; p < kPartitions; ++p) {
+    for (int p = 0; p < kUnproduciblePartitions; ++p) {
       ASSERT_THAT(
           (*cluster)->SetPartitionLeader(t, p, t == topics.tasks ? 2 : 1),
           IsOk());
@@ -96,7 +97,8 @@ TEST(PipelineUnproducibleTest, RefusedTopicIsCountedAndProcessingGoesOn) {
   const KafkaProperties kafka = MockKafka(**cluster);
   const auto events = SimulatedEvents(600, 73);
   ProduceEvents(kafka, topics.events, events);
-  const int64_t total = EndOffsets(kafka, topics.events, kPartitions);
+  const int64_t total =
+      EndOffsets(kafka, topics.events, kUnproduciblePartitions);
 
   // Every Produce to broker 2 is refused: the topic's ACL denies us.
   (*cluster)->PushBrokerRequestErrors(

@@ -23,7 +23,7 @@ namespace {
 
 using ::callflow_testing::IsOk;
 
-constexpr int kPartitions = 8;
+constexpr int kProducePartitions = 8;
 constexpr char kScenario[] = "tests/data/scenario.jsonl";
 
 TEST(ProduceCommandTest, Murmur2MatchesJavaClientVectors) {
@@ -48,7 +48,7 @@ TEST(ProduceCommandTest, LoadsScenarioKeyedAndPartitionedLikeJava) {
   auto cluster = MockCluster::Start(3);
   ASSERT_THAT(cluster, IsOk());
   const std::string topic = "produced.events";
-  ASSERT_THAT((*cluster)->CreateTopic(topic, kPartitions), IsOk());
+  ASSERT_THAT((*cluster)->CreateTopic(topic, kProducePartitions), IsOk());
 
   // What the file holds: events that parse, and the malformed lines.
   rules::EngineOptions engine_options;
@@ -113,7 +113,8 @@ TEST(ProduceCommandTest, LoadsScenarioKeyedAndPartitionedLikeJava) {
     } else {
       EXPECT_EQ(rec.key[0], '+') << rec.key;
     }
-    EXPECT_EQ(rec.partition, Murmur2Partition(rec.key, kPartitions)) << rec.key;
+    EXPECT_EQ(rec.partition, Murmur2Partition(rec.key, kProducePartitions))
+        << rec.key;
     got[rec.key].push_back({rec.offset, event.SerializeAsString()});
   }
   EXPECT_TRUE(anonymous_seen) << "the scenario has anonymous callers";

@@ -14,8 +14,6 @@ using ::callflow_testing::IsOk;
 using v1::Alert;
 using v1::CallbackAttempt;
 using v1::CallEnded;
-constexpr char kCaller[] = "+74951234567";
-const std::string kTask = "cb:+74951234567:m1e";
 
 TEST(AlertTest, EmergencyForEveryAlarmAtOnce) {
   EngineHarness h;
@@ -41,19 +39,19 @@ TEST(AlertTest, EmergencyForEveryAlarmAtOnce) {
 TEST(AlertTest, SlaBreachWhenFirstAttemptIsLate) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
+               kE164);
   h.AdvanceTo("2024-05-01T10:59:59Z");
   EXPECT_TRUE(h.sink().alerts.empty());
   // The attempt at 11:30 comes after the due time: the breach fires first.
-  ASSERT_THAT(h.Attempt("a1", "2024-05-01T11:30:00Z", kCaller, kTask,
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T11:30:00Z", kE164, kMissedCallTask,
                         CallbackAttempt::NO_ANSWER),
               IsOk());
   ASSERT_EQ(h.sink().alerts.size(), 1u);
   const Alert& a = h.sink().alerts[0];
-  EXPECT_EQ(a.alert_id(), "sla:" + kTask);
+  EXPECT_EQ(a.alert_id(), "sla:" + kMissedCallTask);
   EXPECT_EQ(a.kind(), Alert::CALLBACK_SLA_BREACH);
-  EXPECT_EQ(a.task_id(), kTask);
-  EXPECT_EQ(a.caller(), kCaller);
+  EXPECT_EQ(a.task_id(), kMissedCallTask);
+  EXPECT_EQ(a.caller(), kE164);
   EXPECT_EQ(a.line(), "sales");
   EXPECT_EQ(Ts(a.occurred_at()), "2024-05-01T11:00:00Z");
   EXPECT_EQ(a.threshold(), 3600);
@@ -62,8 +60,8 @@ TEST(AlertTest, SlaBreachWhenFirstAttemptIsLate) {
 TEST(AlertTest, NoSlaBreachWhenAttemptedInTime) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
-  ASSERT_THAT(h.Attempt("a1", "2024-05-01T11:00:00Z", kCaller, kTask,
+               kE164);
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T11:00:00Z", kE164, kMissedCallTask,
                         CallbackAttempt::NO_ANSWER),
               IsOk());
   h.AdvanceTo("2024-05-02T12:00:00Z");
@@ -73,8 +71,8 @@ TEST(AlertTest, NoSlaBreachWhenAttemptedInTime) {
 TEST(AlertTest, TaskOverdueOncePerLaterAttempt) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
-  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:30:00Z", kCaller, kTask,
+               kE164);
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:30:00Z", kE164, kMissedCallTask,
                         CallbackAttempt::BUSY),
               IsOk());
   // Attempt 2 is due 2024-05-02T10:30; overdue at 12:30.
@@ -83,7 +81,7 @@ TEST(AlertTest, TaskOverdueOncePerLaterAttempt) {
   h.AdvanceTo("2024-05-02T12:30:00Z");
   ASSERT_EQ(h.sink().alerts.size(), 1u);
   const Alert& a = h.sink().alerts[0];
-  EXPECT_EQ(a.alert_id(), "overdue:" + kTask + ":2");
+  EXPECT_EQ(a.alert_id(), "overdue:" + kMissedCallTask + ":2");
   EXPECT_EQ(a.kind(), Alert::TASK_OVERDUE);
   EXPECT_EQ(Ts(a.occurred_at()), "2024-05-02T12:30:00Z");
   EXPECT_EQ(Ts(a.window_start()), "2024-05-02T10:30:00Z");
@@ -108,26 +106,26 @@ TEST(AlertTest, ReminderOverdueWithoutAttempt) {
   EXPECT_EQ(h.sink().alerts[0].kind(), Alert::TASK_OVERDUE);
 }
 
-// A customer event "ev" of kCaller starting at `starts` (reminder due
+// A customer event "ev" of kE164 starting at `starts` (reminder due
 // `starts` - 48 h but not before `at`, follow-up due `starts` + 48 h).
 Verdict Schedule(EngineHarness& h, const std::string& id, const std::string& at,
                  const std::string& starts) {
   return h.Apply(CallEventBuilder()
                      .Id(id)
                      .At(at)
-                     .Caller(kCaller)
+                     .Caller(kE164)
                      .Line("sales")
                      .CustomerEvent("ev", starts));
 }
-const std::string kRem = std::string("rem:") + kCaller + ":ev";
-const std::string kFup = std::string("fup:") + kCaller + ":ev";
+const std::string kRem = std::string("rem:") + kE164 + ":ev";
+const std::string kFup = std::string("fup:") + kE164 + ":ev";
 
 // A customer event whose follow-up is due 2024-05-03T07:30; its reminder is
 // done in time.
 void FollowUpDueAt0730(EngineHarness& h) {
   ASSERT_THAT(Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z"),
               IsOk());
-  ASSERT_THAT(h.Attempt("a1", "2024-04-29T10:05:00Z", kCaller, kRem,
+  ASSERT_THAT(h.Attempt("a1", "2024-04-29T10:05:00Z", kE164, kRem,
                         CallbackAttempt::REACHED),
               IsOk());
 }
@@ -138,7 +136,7 @@ TEST(AlertTest, FollowUpOverdueWhenFirstTriedLate) {
   FollowUpDueAt0730(h);
   h.AdvanceTo("2024-05-03T09:29:59Z");
   EXPECT_TRUE(h.sink().alerts.empty());
-  ASSERT_THAT(h.Attempt("a2", "2024-05-03T13:15:00Z", kCaller, kFup,
+  ASSERT_THAT(h.Attempt("a2", "2024-05-03T13:15:00Z", kE164, kFup,
                         CallbackAttempt::NO_ANSWER),
               IsOk());
   ASSERT_EQ(h.sink().alerts.size(), 1u);
@@ -147,7 +145,7 @@ TEST(AlertTest, FollowUpOverdueWhenFirstTriedLate) {
   EXPECT_EQ(a.kind(), Alert::TASK_OVERDUE);
   EXPECT_EQ(a.severity(), Alert::WARNING);
   EXPECT_EQ(a.task_id(), kFup);
-  EXPECT_EQ(a.caller(), kCaller);
+  EXPECT_EQ(a.caller(), kE164);
   EXPECT_EQ(a.line(), "sales");
   EXPECT_EQ(Ts(a.occurred_at()), "2024-05-03T09:30:00Z");
   EXPECT_EQ(Ts(a.window_start()), "2024-05-03T07:30:00Z");
@@ -163,7 +161,7 @@ TEST(AlertTest, NoFollowUpOverdueWhenTriedInTime) {
   EngineHarness h;
   FollowUpDueAt0730(h);
   // Exactly at due + overdue_after still counts as in time.
-  ASSERT_THAT(h.Attempt("a2", "2024-05-03T09:30:00Z", kCaller, kFup,
+  ASSERT_THAT(h.Attempt("a2", "2024-05-03T09:30:00Z", kE164, kFup,
                         CallbackAttempt::NO_ANSWER),
               IsOk());
   h.AdvanceTo("2024-05-09T00:00:00Z");
@@ -191,8 +189,8 @@ TEST(AlertTest, MovedFollowUpIsOverdueFromItsNewDueTime) {
 TEST(AlertTest, EveryDialledTaskKindCanBeOverdue) {
   EngineHarness h;
   h.MissedCall("m1", "2024-04-29T09:00:00Z", "2024-04-29T09:00:30Z", "c1",
-               kCaller);
-  ASSERT_THAT(h.Attempt("a1", "2024-04-29T09:30:00Z", kCaller, kTask,
+               kE164);
+  ASSERT_THAT(h.Attempt("a1", "2024-04-29T09:30:00Z", kE164, kMissedCallTask,
                         CallbackAttempt::BUSY),
               IsOk());
   ASSERT_THAT(Schedule(h, "e1", "2024-04-29T10:00:00Z", "2024-05-01T07:30:00Z"),
@@ -203,9 +201,10 @@ TEST(AlertTest, EveryDialledTaskKindCanBeOverdue) {
     EXPECT_EQ(a.kind(), Alert::TASK_OVERDUE) << a.alert_id();
     ++by_id[a.alert_id()];
   }
-  EXPECT_EQ(by_id, (std::map<std::string, int>{{"overdue:" + kTask + ":2", 1},
-                                               {"overdue:" + kRem + ":1", 1},
-                                               {"overdue:" + kFup + ":1", 1}}));
+  EXPECT_EQ(by_id, (std::map<std::string, int>{
+                       {"overdue:" + kMissedCallTask + ":2", 1},
+                       {"overdue:" + kRem + ":1", 1},
+                       {"overdue:" + kFup + ":1", 1}}));
 }
 
 void Calls(EngineHarness& h, int answered, int missed,
@@ -254,10 +253,9 @@ EngineOptions SilentLineOptions() {
 TEST(AlertTest, LineSilentCountsOnlyBusinessHours) {
   EngineHarness h(SilentLineOptions());
   // 17:50 Moscow = 14:50 UTC; 10 min left today, 20 min tomorrow from 09:00.
-  ASSERT_THAT(
-      h.Apply(Leg("s1", "2024-05-01T14:50:00Z", "c1", kCaller).Started()),
-      IsOk());
-  ASSERT_THAT(h.Apply(Leg("s2", "2024-05-01T14:55:00Z", "c1", kCaller)
+  ASSERT_THAT(h.Apply(Leg("s1", "2024-05-01T14:50:00Z", "c1", kE164).Started()),
+              IsOk());
+  ASSERT_THAT(h.Apply(Leg("s2", "2024-05-01T14:55:00Z", "c1", kE164)
                           .Ended(CallEnded::COMPLETED)),
               IsOk());
   h.AdvanceTo("2024-05-02T06:19:59Z");

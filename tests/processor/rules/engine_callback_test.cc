@@ -10,17 +10,16 @@ using ::callflow_testing::IsOk;
 using v1::CallbackAttempt;
 using v1::CallEnded;
 using v1::Task;
-constexpr char kCaller[] = "8 (495) 123-45-67";
-constexpr char kE164[] = "+74951234567";
-const std::string kTask = std::string("cb:") + kE164 + ":m1e";
+// kE164 in the national format, as a PBX may send it.
+constexpr char kNationalCaller[] = "8 (495) 123-45-67";
 
 TEST(CallbackTest, MissedCallOpensCallbackDueOneHourAfterStart) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
+               kNationalCaller);
   ASSERT_EQ(h.sink().tasks.size(), 1u);
   const Task& t = h.sink().tasks[0];
-  EXPECT_EQ(t.task_id(), kTask);
+  EXPECT_EQ(t.task_id(), kMissedCallTask);
   EXPECT_EQ(t.kind(), Task::CALLBACK);
   EXPECT_EQ(t.status(), Task::OPEN);
   EXPECT_EQ(t.caller(), kE164);
@@ -37,7 +36,7 @@ TEST(CallbackTest, MissedCallOpensCallbackDueOneHourAfterStart) {
 
 TEST(CallbackTest, EndedWithoutStartedIsDueOneHourAfterTheEnd) {
   EngineHarness h;
-  ASSERT_THAT(h.Apply(Leg("x1", "2024-05-01T10:00:00Z", "c1", kCaller)
+  ASSERT_THAT(h.Apply(Leg("x1", "2024-05-01T10:00:00Z", "c1", kNationalCaller)
                           .Ended(CallEnded::NO_ANSWER)),
               IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 1u);
@@ -48,15 +47,17 @@ TEST(CallbackTest, EndedWithoutStartedIsDueOneHourAfterTheEnd) {
 TEST(CallbackTest, CompletedOrAnsweredLegsAreNotMissed) {
   EngineHarness h;
   ASSERT_THAT(
-      h.Apply(Leg("a", "2024-05-01T10:00:00Z", "c1", kCaller).Started()),
+      h.Apply(
+          Leg("a", "2024-05-01T10:00:00Z", "c1", kNationalCaller).Started()),
       IsOk());
-  ASSERT_THAT(h.Apply(Leg("b", "2024-05-01T10:01:00Z", "c1", kCaller)
+  ASSERT_THAT(h.Apply(Leg("b", "2024-05-01T10:01:00Z", "c1", kNationalCaller)
                           .Ended(CallEnded::COMPLETED)),
               IsOk());
   ASSERT_THAT(
-      h.Apply(Leg("c", "2024-05-01T10:02:00Z", "c2", kCaller).Answered()),
+      h.Apply(
+          Leg("c", "2024-05-01T10:02:00Z", "c2", kNationalCaller).Answered()),
       IsOk());
-  ASSERT_THAT(h.Apply(Leg("d", "2024-05-01T10:03:00Z", "c2", kCaller)
+  ASSERT_THAT(h.Apply(Leg("d", "2024-05-01T10:03:00Z", "c2", kNationalCaller)
                           .Ended(CallEnded::FAILED)),
               IsOk());
   EXPECT_TRUE(h.sink().tasks.empty());
@@ -67,12 +68,12 @@ TEST(CallbackTest, CompletedOrAnsweredLegsAreNotMissed) {
 TEST(CallbackTest, SecondMissedCallUpdatesTheOpenTask) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
+               kNationalCaller);
   h.MissedCall("m2", "2024-05-01T10:20:00Z", "2024-05-01T10:20:30Z", "c2",
-               kCaller);
+               kNationalCaller);
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   const Task& t = h.sink().tasks[1];
-  EXPECT_EQ(t.task_id(), kTask);
+  EXPECT_EQ(t.task_id(), kMissedCallTask);
   EXPECT_EQ(t.status(), Task::UPDATED);
   EXPECT_EQ(t.missed_calls(), 2u);
   EXPECT_EQ(t.priority(), 2u);
@@ -90,26 +91,26 @@ TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
                           .Contact("a@b.ru")),
               IsOk());
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
-  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:30:00Z", kCaller, kTask,
-                        CallbackAttempt::NO_ANSWER),
+               kNationalCaller);
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:30:00Z", kNationalCaller,
+                        kMissedCallTask, CallbackAttempt::NO_ANSWER),
               IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   EXPECT_EQ(h.sink().tasks[1].status(), Task::UPDATED);
   EXPECT_EQ(h.sink().tasks[1].attempt(), 2u);
   EXPECT_EQ(Ts(h.sink().tasks[1].due_at()), "2024-05-02T10:30:00Z");
-  ASSERT_THAT(h.Attempt("a2", "2024-05-02T10:30:00Z", kCaller, kTask,
-                        CallbackAttempt::BUSY),
+  ASSERT_THAT(h.Attempt("a2", "2024-05-02T10:30:00Z", kNationalCaller,
+                        kMissedCallTask, CallbackAttempt::BUSY),
               IsOk());
   EXPECT_EQ(h.sink().tasks[2].attempt(), 3u);
   EXPECT_EQ(Ts(h.sink().tasks[2].due_at()), "2024-05-03T10:30:00Z");
-  ASSERT_THAT(h.Attempt("a3", "2024-05-03T10:30:00Z", kCaller, kTask,
-                        CallbackAttempt::FAILED),
+  ASSERT_THAT(h.Attempt("a3", "2024-05-03T10:30:00Z", kNationalCaller,
+                        kMissedCallTask, CallbackAttempt::FAILED),
               IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 5u);
   EXPECT_EQ(h.sink().tasks[3].status(), Task::UNREACHABLE);
   const Task& mail = h.sink().tasks[4];
-  EXPECT_EQ(mail.task_id(), kTask + ":email");
+  EXPECT_EQ(mail.task_id(), kMissedCallTask + ":email");
   EXPECT_EQ(mail.kind(), Task::EMAIL);
   EXPECT_EQ(mail.status(), Task::OPEN);
   EXPECT_EQ(mail.email(), "a@b.ru");
@@ -118,8 +119,8 @@ TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
             "Уточните, пожалуйста, когда можем с Вами связаться или "
             "перезвоните по номеру +74950000000.");
   // The task is closed: a further attempt is counted and ignored.
-  ASSERT_THAT(h.Attempt("a4", "2024-05-03T11:00:00Z", kCaller, kTask,
-                        CallbackAttempt::REACHED),
+  ASSERT_THAT(h.Attempt("a4", "2024-05-03T11:00:00Z", kNationalCaller,
+                        kMissedCallTask, CallbackAttempt::REACHED),
               IsOk());
   EXPECT_EQ(h.sink().tasks.size(), 5u);
   EXPECT_EQ(h.sink().Sum(FactKind::kIgnoredAttempt), 1);
@@ -128,10 +129,10 @@ TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
 TEST(CallbackTest, UnreachableWithoutEmailSendsNoEmail) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
+               kNationalCaller);
   for (const char* id : {"a1", "a2", "a3"}) {
-    ASSERT_THAT(h.Attempt(id, "2024-05-01T10:30:00Z", kCaller, kTask,
-                          CallbackAttempt::BUSY),
+    ASSERT_THAT(h.Attempt(id, "2024-05-01T10:30:00Z", kNationalCaller,
+                          kMissedCallTask, CallbackAttempt::BUSY),
                 IsOk());
   }
   ASSERT_EQ(h.sink().tasks.size(), 4u);
@@ -141,14 +142,14 @@ TEST(CallbackTest, UnreachableWithoutEmailSendsNoEmail) {
 TEST(CallbackTest, ReachedClosesTaskAndNextMissOpensANewOne) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
-  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:40:00Z", kCaller, kTask,
-                        CallbackAttempt::REACHED),
+               kNationalCaller);
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:40:00Z", kNationalCaller,
+                        kMissedCallTask, CallbackAttempt::REACHED),
               IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   EXPECT_EQ(h.sink().tasks[1].status(), Task::DONE);
   h.MissedCall("m2", "2024-05-01T12:00:00Z", "2024-05-01T12:00:10Z", "c2",
-               kCaller);
+               kNationalCaller);
   ASSERT_EQ(h.sink().tasks.size(), 3u);
   EXPECT_EQ(h.sink().tasks[2].status(), Task::OPEN);
   EXPECT_EQ(h.sink().tasks[2].task_id(), std::string("cb:") + kE164 + ":m2e");
@@ -157,14 +158,14 @@ TEST(CallbackTest, ReachedClosesTaskAndNextMissOpensANewOne) {
 TEST(CallbackTest, ClientCallingBackClosesTheTask) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
-  ASSERT_THAT(
-      h.Apply(Leg("b1", "2024-05-01T10:10:00Z", "c2", kCaller).Started()),
-      IsOk());
+               kNationalCaller);
   ASSERT_THAT(
       h.Apply(
-          Leg("b2", "2024-05-01T10:10:20Z", "c2", kCaller).Answered("", 20)),
+          Leg("b1", "2024-05-01T10:10:00Z", "c2", kNationalCaller).Started()),
       IsOk());
+  ASSERT_THAT(h.Apply(Leg("b2", "2024-05-01T10:10:20Z", "c2", kNationalCaller)
+                          .Answered("", 20)),
+              IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   EXPECT_EQ(h.sink().tasks[1].status(), Task::DONE);
   EXPECT_EQ(h.sink().tasks[1].reason(), "client_called_back");
@@ -172,8 +173,8 @@ TEST(CallbackTest, ClientCallingBackClosesTheTask) {
 
 TEST(CallbackTest, AttemptForUnknownTaskIsIgnored) {
   EngineHarness h;
-  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:00:00Z", kCaller, "cb:nope",
-                        CallbackAttempt::REACHED),
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:00:00Z", kNationalCaller,
+                        "cb:nope", CallbackAttempt::REACHED),
               IsOk());
   EXPECT_TRUE(h.sink().tasks.empty());
   EXPECT_EQ(h.sink().Sum(FactKind::kIgnoredAttempt), 1);
@@ -182,7 +183,8 @@ TEST(CallbackTest, AttemptForUnknownTaskIsIgnored) {
 TEST(CallbackTest, StaleLegIsClosedAsMissedAfterMaxCallDuration) {
   EngineHarness h;
   ASSERT_THAT(
-      h.Apply(Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller).Started()),
+      h.Apply(
+          Leg("s1", "2024-05-01T10:00:00Z", "c1", kNationalCaller).Started()),
       IsOk());
   h.AdvanceTo("2024-05-01T13:59:59Z");
   EXPECT_TRUE(h.sink().tasks.empty());
@@ -195,10 +197,12 @@ TEST(CallbackTest, StaleLegIsClosedAsMissedAfterMaxCallDuration) {
 TEST(CallbackTest, StaleAnsweredLegIsNotMissed) {
   EngineHarness h;
   ASSERT_THAT(
-      h.Apply(Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller).Started()),
+      h.Apply(
+          Leg("s1", "2024-05-01T10:00:00Z", "c1", kNationalCaller).Started()),
       IsOk());
   ASSERT_THAT(
-      h.Apply(Leg("s2", "2024-05-01T10:00:05Z", "c1", kCaller).Answered()),
+      h.Apply(
+          Leg("s2", "2024-05-01T10:00:05Z", "c1", kNationalCaller).Answered()),
       IsOk());
   h.AdvanceTo("2024-05-01T15:00:00Z");
   EXPECT_TRUE(h.sink().tasks.empty());
@@ -210,13 +214,15 @@ TEST(CallbackTest, EndedBeforeAnsweredWithinLatenessIsNotMissed) {
   options.allowed_lateness = 60 * kSecond;
   EngineHarness h(options);
   ASSERT_THAT(
-      h.Apply(Leg("o1", "2024-05-01T10:00:00Z", "c1", kCaller).Started()),
+      h.Apply(
+          Leg("o1", "2024-05-01T10:00:00Z", "c1", kNationalCaller).Started()),
       IsOk());
-  ASSERT_THAT(h.Apply(Leg("o3", "2024-05-01T10:00:30Z", "c1", kCaller)
+  ASSERT_THAT(h.Apply(Leg("o3", "2024-05-01T10:00:30Z", "c1", kNationalCaller)
                           .Ended(CallEnded::ABANDONED)),
               IsOk());
   ASSERT_THAT(
-      h.Apply(Leg("o2", "2024-05-01T10:00:10Z", "c1", kCaller).Answered()),
+      h.Apply(
+          Leg("o2", "2024-05-01T10:00:10Z", "c1", kNationalCaller).Answered()),
       IsOk());
   h.AdvanceTo("2024-05-01T10:05:00Z");
   EXPECT_TRUE(h.sink().tasks.empty());

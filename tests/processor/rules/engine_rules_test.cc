@@ -16,8 +16,8 @@ using v1::CallbackAttempt;
 using v1::CallEnded;
 using v1::ContactContext;
 using v1::Task;
-constexpr char kCaller[] = "+7 495 123-45-67";
-constexpr char kE164[] = "+74951234567";
+// kE164 written with spaces, as a PBX may send it.
+constexpr char kSpacedCaller[] = "+7 495 123-45-67";
 
 v1::CallEvent Disposition(const std::string& id, const std::string& at,
                           v1::Disposition::Outcome outcome,
@@ -26,7 +26,7 @@ v1::CallEvent Disposition(const std::string& id, const std::string& at,
   return CallEventBuilder()
       .Id(id)
       .At(at)
-      .Caller(kCaller)
+      .Caller(kSpacedCaller)
       .Line(line)
       .Disposition(outcome, case_id);
 }
@@ -53,7 +53,7 @@ TEST(ScreenPopTest, NewCallerGetsNewCase) {
 TEST(ScreenPopTest, KnownCallerWithOpenCaseIsConsulted) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kCaller);
+               kSpacedCaller);
   ASSERT_THAT(h.Apply(Disposition("d1", "2024-05-01T10:01:00Z",
                                   v1::Disposition::NEW_CASE, "case-1")),
               IsOk());
@@ -64,7 +64,7 @@ TEST(ScreenPopTest, KnownCallerWithOpenCaseIsConsulted) {
                           .Contact("x@y.ru", "CRM-7")),
               IsOk());
   ASSERT_THAT(
-      h.Apply(Leg("s2", "2024-05-01T10:30:00Z", "c2", kCaller).Started()),
+      h.Apply(Leg("s2", "2024-05-01T10:30:00Z", "c2", kSpacedCaller).Started()),
       IsOk());
   ASSERT_EQ(h.sink().contacts.size(), 2u);
   const ContactContext& c = h.sink().contacts[1];
@@ -82,7 +82,7 @@ TEST(ScreenPopTest, KnownCallerWithOpenCaseIsConsulted) {
 
 TEST(ScreenPopTest, OutboundAndAnonymousCallsGetNoScreenPop) {
   EngineHarness h;
-  ASSERT_THAT(h.Apply(Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller)
+  ASSERT_THAT(h.Apply(Leg("s1", "2024-05-01T10:00:00Z", "c1", kSpacedCaller)
                           .Outbound()
                           .Started()),
               IsOk());
@@ -99,7 +99,7 @@ TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
     return h.Apply(CallEventBuilder()
                        .Id(id)
                        .At(at)
-                       .Caller(kCaller)
+                       .Caller(kSpacedCaller)
                        .Line("sales")
                        .CustomerEvent("ev1", starts, "Seminar", cancelled));
   };
@@ -128,7 +128,7 @@ TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
   EXPECT_EQ(Ts(h.sink().tasks[3].due_at()), "2024-05-05T09:00:00Z");
 
   // Reached on the reminder: done; then the event is cancelled.
-  ASSERT_THAT(h.Attempt("a1", "2024-05-02T10:30:00Z", kCaller, rem,
+  ASSERT_THAT(h.Attempt("a1", "2024-05-02T10:30:00Z", kSpacedCaller, rem,
                         CallbackAttempt::REACHED),
               IsOk());
   ASSERT_EQ(h.sink().tasks.size(), 5u);
@@ -144,7 +144,7 @@ TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
 
 TEST(ConversionTest, OneConversionPerCaseOnTheLatestInboundLine) {
   EngineHarness h;
-  ASSERT_THAT(h.Apply(Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller)
+  ASSERT_THAT(h.Apply(Leg("s1", "2024-05-01T10:00:00Z", "c1", kSpacedCaller)
                           .Line("support")
                           .Started()),
               IsOk());
@@ -173,7 +173,7 @@ TEST(ConversionTest, CasesOpenAndClose) {
                                   v1::Disposition::CASE_RESOLVED, "k1")),
               IsOk());
   ASSERT_THAT(
-      h.Apply(Leg("s1", "2024-05-01T10:02:00Z", "c1", kCaller).Started()),
+      h.Apply(Leg("s1", "2024-05-01T10:02:00Z", "c1", kSpacedCaller).Started()),
       IsOk());
   EXPECT_EQ(h.sink().contacts[0].open_case_ids_size(), 0);
   EXPECT_EQ(h.sink().contacts[0].suggested_action(), ContactContext::NEW_CASE);
@@ -195,15 +195,15 @@ TEST_P(BillingTest, BillsEveryStartedMinute) {
   options.lines["sales"].tariff_inbound_kopecks = 100;
   options.lines["sales"].tariff_outbound_kopecks = 250;
   EngineHarness h(options);
-  ASSERT_THAT(h.Apply(Leg("b1", "2024-05-01T10:00:00Z", "c1", kCaller)
+  ASSERT_THAT(h.Apply(Leg("b1", "2024-05-01T10:00:00Z", "c1", kSpacedCaller)
                           .Direction(c.direction)
                           .Started(c.via_access_number)),
               IsOk());
-  ASSERT_THAT(h.Apply(Leg("b2", "2024-05-01T10:00:01Z", "c1", kCaller)
+  ASSERT_THAT(h.Apply(Leg("b2", "2024-05-01T10:00:01Z", "c1", kSpacedCaller)
                           .Direction(c.direction)
                           .Answered()),
               IsOk());
-  ASSERT_THAT(h.Apply(Leg("b3", "2024-05-01T10:10:00Z", "c1", kCaller)
+  ASSERT_THAT(h.Apply(Leg("b3", "2024-05-01T10:10:00Z", "c1", kSpacedCaller)
                           .Direction(c.direction)
                           .Ended(CallEnded::COMPLETED, c.talk_seconds)),
               IsOk());
@@ -224,7 +224,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(DuplicateTest, SeenEventIdIsIgnoredAndCounted) {
   EngineHarness h;
   const v1::CallEvent started =
-      Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller).Started();
+      Leg("s1", "2024-05-01T10:00:00Z", "c1", kSpacedCaller).Started();
   ASSERT_THAT(h.Apply(started), IsOk());
   ASSERT_THAT(h.Apply(started), IsOk());
   EXPECT_EQ(h.sink().contacts.size(), 1u);
@@ -277,7 +277,7 @@ class DeadLetterTest : public ::testing::TestWithParam<BadEvent> {};
 TEST_P(DeadLetterTest, RejectsWithReasonAndChangesNothing) {
   EngineHarness h;
   ASSERT_THAT(
-      h.Apply(Leg("ok", "2024-05-01T10:00:00Z", "c0", kCaller).Started()),
+      h.Apply(Leg("ok", "2024-05-01T10:00:00Z", "c0", kSpacedCaller).Started()),
       IsOk());
   const v1::PartitionState before = h.state().MutablePartition();
   Engine engine(h.options());
@@ -366,22 +366,23 @@ TEST(FutureTest, FirstEventFromTheFutureDoesNotShutThePartition) {
   const TimeNs record_time = T("2024-05-01T10:00:30Z");
   Engine& engine = h.engine();
   const Verdict bad = engine.Process(
-      Leg("far", "2030-01-01T00:00:00Z", "c9", kCaller).Started(), h.state(),
-      h.sink(), record_time);
+      Leg("far", "2030-01-01T00:00:00Z", "c9", kSpacedCaller).Started(),
+      h.state(), h.sink(), record_time);
   EXPECT_EQ(bad.reason(), v1::DeadLetter::FUTURE);
   EXPECT_EQ(h.state().MutablePartition().watermark(), 0);
   EXPECT_EQ(h.state().MutablePartition().max_event_time(), 0);
   // Up to max_future_skew ahead is fine (PBX and broker clocks differ).
-  const Verdict ok =
-      engine.Process(Leg("s1", "2024-05-01T10:10:30Z", "c1", kCaller).Started(),
-                     h.state(), h.sink(), record_time);
+  const Verdict ok = engine.Process(
+      Leg("s1", "2024-05-01T10:10:30Z", "c1", kSpacedCaller).Started(),
+      h.state(), h.sink(), record_time);
   EXPECT_THAT(ok, IsOk());
   EXPECT_EQ(h.state().MutablePartition().watermark(),
             T("2024-05-01T10:10:30Z"));
   // Without a reference time there is no such check.
   EXPECT_THAT(
-      engine.Process(Leg("s2", "2024-05-02T10:00:00Z", "c2", kCaller).Started(),
-                     h.state(), h.sink()),
+      engine.Process(
+          Leg("s2", "2024-05-02T10:00:00Z", "c2", kSpacedCaller).Started(),
+          h.state(), h.sink()),
       IsOk());
 }
 
@@ -395,14 +396,15 @@ TEST(FutureTest, AClockResetAsTheFirstEventDoesNotLockThePartition) {
   Engine& engine = h.engine();
   const TimeNs now = T("2024-05-01T10:00:30Z");
   constexpr absl::string_view kRecord = "the record's time";
-  ASSERT_THAT(engine.Process(
-                  Leg("old", "2001-01-01T00:00:00Z", "c9", kCaller).Started(),
-                  h.state(), h.sink(), now, kRecord, now),
-              IsOk());
+  ASSERT_THAT(
+      engine.Process(
+          Leg("old", "2001-01-01T00:00:00Z", "c9", kSpacedCaller).Started(),
+          h.state(), h.sink(), now, kRecord, now),
+      IsOk());
   EXPECT_EQ(h.state().MutablePartition().watermark(),
             T("2001-01-01T00:00:00Z"));
   const v1::CallEvent real =
-      Leg("s1", "2024-05-01T10:00:00Z", "c1", kCaller).Started();
+      Leg("s1", "2024-05-01T10:00:00Z", "c1", kSpacedCaller).Started();
   EXPECT_EQ(engine.Process(real, h.state(), h.sink(), now).reason(),
             v1::DeadLetter::TIMESTAMP_SKEW);
   EXPECT_THAT(engine.Process(real, h.state(), h.sink(), now, kRecord, now),
@@ -414,35 +416,40 @@ TEST(FutureTest, AClockResetAsTheFirstEventDoesNotLockThePartition) {
   const TimeNs ahead = T("2024-05-31T10:00:00Z");
   EXPECT_EQ(
       engine
-          .Process(Leg("x", "2024-05-31T10:00:00Z", "c2", kCaller).Started(),
-                   h.state(), h.sink(), ahead, kRecord, now)
+          .Process(
+              Leg("x", "2024-05-31T10:00:00Z", "c2", kSpacedCaller).Started(),
+              h.state(), h.sink(), ahead, kRecord, now)
           .reason(),
       v1::DeadLetter::TIMESTAMP_SKEW);
   // Up to max_event_skew before the vouching clock counts...
   EngineHarness quiet;
-  ASSERT_THAT(quiet.engine().Process(
-                  Leg("a", "2024-05-01T10:00:00Z", "c1", kCaller).Started(),
-                  quiet.state(), quiet.sink()),
-              IsOk());
+  ASSERT_THAT(
+      quiet.engine().Process(
+          Leg("a", "2024-05-01T10:00:00Z", "c1", kSpacedCaller).Started(),
+          quiet.state(), quiet.sink()),
+      IsOk());
   const TimeNs later = T("2024-05-16T09:00:00Z");
-  EXPECT_THAT(quiet.engine().Process(
-                  Leg("b", "2024-05-09T10:00:00Z", "c2", kCaller).Started(),
-                  quiet.state(), quiet.sink(), later, kRecord, later),
-              IsOk());
+  EXPECT_THAT(
+      quiet.engine().Process(
+          Leg("b", "2024-05-09T10:00:00Z", "c2", kSpacedCaller).Started(),
+          quiet.state(), quiet.sink(), later, kRecord, later),
+      IsOk());
   // ...further before it does not, and the old watermark stays.
   const TimeNs much_later = T("2024-05-26T10:00:01Z");
   EXPECT_EQ(
       quiet.engine()
-          .Process(Leg("c", "2024-05-18T10:00:00Z", "c3", kCaller).Started(),
-                   quiet.state(), quiet.sink(), much_later, kRecord, much_later)
+          .Process(
+              Leg("c", "2024-05-18T10:00:00Z", "c3", kSpacedCaller).Started(),
+              quiet.state(), quiet.sink(), much_later, kRecord, much_later)
           .reason(),
       v1::DeadLetter::TIMESTAMP_SKEW);
   // Behind the watermark, nothing vouches.
   const TimeNs earlier = T("2024-05-01T09:00:00Z");
   EXPECT_EQ(
       quiet.engine()
-          .Process(Leg("d", "2024-05-01T09:00:00Z", "c4", kCaller).Started(),
-                   quiet.state(), quiet.sink(), earlier, kRecord, earlier)
+          .Process(
+              Leg("d", "2024-05-01T09:00:00Z", "c4", kSpacedCaller).Started(),
+              quiet.state(), quiet.sink(), earlier, kRecord, earlier)
           .reason(),
       v1::DeadLetter::TIMESTAMP_SKEW);
 }

@@ -13,6 +13,11 @@
 
 namespace callflow::rules::testing {
 
+// The caller most engine tests use, in E.164, and the callback task its
+// missed call "m1" opens.
+inline constexpr char kE164[] = "+74951234567";
+inline const std::string kMissedCallTask = std::string("cb:") + kE164 + ":m1e";
+
 // Collects everything an engine emits, feeding line-level facts to a
 // LineAggregator the way the replay driver does. Not thread-safe: the engine
 // calls it on the test's thread.
