@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JOBS="${JOBS:-2}"
+export JOBS="${JOBS:-2}"  # ops/build.sh and ops/fuzz.sh read it
 CTEST_JOBS="${CTEST_JOBS:-4}"
 
 # Each step's wall time, printed as it ends and summed up at the end, so a

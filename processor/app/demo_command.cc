@@ -252,18 +252,13 @@ class DemoRun {
   DemoRun& operator=(const DemoRun&) = delete;
 
   // Loads the configuration (--config, else the embedded demo one) and the
-  // flags that change it (--duration, --metrics-address).
-  absl::Status Configure() {
+  // flags that change it (--metrics-address); `duration` is --duration's.
+  absl::Status Configure(rules::DurationNs duration) {
     auto config = flags_.config.empty() ? LoadDemoConfig(ProcessEnvironment())
                                         : LoadCommandConfig(flags_.config);
     if (!config.ok()) return config.status();
     config_ = *std::move(config);
-    auto duration = rules::ParseDuration(flags_.duration);
-    if (!duration.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--duration: ", duration.status().message()));
-    }
-    duration_ = *duration;
+    duration_ = duration;
     if (!flags_.metrics_address.empty()) {
       config_.metrics_address = flags_.metrics_address;
     }
@@ -497,8 +492,14 @@ int RunDemoCommand(const DemoFlags& flags) {
     std::cout << kDemoConfigToml;
     return 0;
   }
+  // A flag value that does not parse is a usage error (exit 2), as in the
+  // other commands.
+  auto duration = rules::ParseDuration(flags.duration);
+  if (!duration.ok()) {
+    return Fail(absl::StrCat("--duration: ", duration.status().message()), 2);
+  }
   DemoRun demo(flags);
-  if (absl::Status s = demo.Configure(); !s.ok()) return Fail(s);
+  if (absl::Status s = demo.Configure(*duration); !s.ok()) return Fail(s);
   if (absl::Status s = demo.StartCluster(); !s.ok()) return Fail(s);
   if (absl::Status s = demo.StartProcessor(); !s.ok()) return Fail(s);
   if (absl::Status s = demo.ConnectTraffic(); !s.ok()) {
@@ -556,9 +557,10 @@ void AddDemoCommand(CLI::App& app, CommandRun& run) {
   cmd->add_option("--summary", flags->summary,
                   "write the KPI summary JSON (the replay summary.json form) "
                   "to FILE once the demo has drained");
-  cmd->add_flag("--print-config", flags->print_config,
-                "print the embedded demo configuration (used when --config "
-                "is absent) and exit");
+  CLI::Option* print_config = cmd->add_flag(
+      "--print-config", flags->print_config,
+      "print the embedded demo configuration (used when --config is absent) "
+      "and exit");
   cmd->add_option("--metrics-address", flags->metrics_address,
                   "serve Prometheus metrics at http://HOST:PORT/metrics "
                   "(default 0.0.0.0:9464)");
@@ -568,7 +570,8 @@ void AddDemoCommand(CLI::App& app, CommandRun& run) {
   AddConfigFlag(*cmd, &flags->config)
       ->description(
           "TOML config (docs/RULES.md §7); default: the embedded demo "
-          "configuration (see --print-config)");
+          "configuration (see --print-config)")
+      ->excludes(print_config);
   cmd->callback(
       [flags, &run] { run = [flags] { return RunDemoCommand(*flags); }; });
 }

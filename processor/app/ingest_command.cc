@@ -120,7 +120,7 @@ int RunIngestCommand(const IngestFlags& flags) {
   auto config = LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
   auto timeout = ParsePositiveDuration("--timeout", flags.timeout);
-  if (!timeout.ok()) return Fail(timeout.status());
+  if (!timeout.ok()) return Fail(timeout.status(), 2);
   const std::chrono::milliseconds timeout_ms = *timeout;
   pipeline::KafkaProperties kafka = config->kafka;
   if (!flags.brokers.empty()) kafka["bootstrap.servers"] = flags.brokers;

@@ -26,7 +26,7 @@ int RunProduceCommand(const ProduceFlags& flags) {
   auto config = LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
   auto timeout = ParsePositiveDuration("--timeout", flags.timeout);
-  if (!timeout.ok()) return Fail(timeout.status());
+  if (!timeout.ok()) return Fail(timeout.status(), 2);
   const std::chrono::milliseconds timeout_ms = *timeout;
   pipeline::KafkaProperties kafka = config->kafka;
   kafka["bootstrap.servers"] = flags.brokers;

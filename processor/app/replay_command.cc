@@ -30,7 +30,7 @@ int RunReplayCommand(const ReplayFlags& flags) {
         std::tuple("--now", &flags.now, &options.now)}) {
     if (text->empty()) continue;
     auto time = ParseTimeFlag(flag, *text);
-    if (!time.ok()) return Fail(time.status());
+    if (!time.ok()) return Fail(time.status(), 2);
     *out = *time;
   }
   auto kpis =

@@ -147,6 +147,16 @@ KafkaProperties ProducerDefaults(const char* linger_ms) {
 
 }  // namespace
 
+KafkaProperties UrgentProducerOverrides(const KafkaProperties& overrides) {
+  KafkaProperties urgent = overrides;
+  for (const char* key :
+       {"linger.ms", "queue.buffering.max.ms", "producer.linger.ms",
+        "producer.queue.buffering.max.ms"}) {
+    urgent.erase(key);
+  }
+  return urgent;
+}
+
 absl::StatusOr<std::unique_ptr<OutputProducer>> OutputProducer::Create(
     const KafkaProperties& overrides, UnproducibleFn on_unproducible,
     const FreezeWatch* fence) {
@@ -157,8 +167,9 @@ absl::StatusOr<std::unique_ptr<OutputProducer>> OutputProducer::Create(
                            p->report_cb_.get(), fence);
   if (!bulk.ok()) return bulk.status();
   p->bulk_ = *std::move(bulk);
-  auto urgent = MakeProducer(ProducerDefaults("0"), overrides,
-                             p->report_cb_.get(), fence);
+  auto urgent =
+      MakeProducer(ProducerDefaults("0"), UrgentProducerOverrides(overrides),
+                   p->report_cb_.get(), fence);
   if (!urgent.ok()) return urgent.status();
   p->urgent_ = *std::move(urgent);
   p->poller_ = std::thread([raw = p.get()] {

@@ -12,11 +12,8 @@
 namespace callflow::app {
 namespace {
 
+using pipeline::testing::Contains;
 using pipeline::testing::RunCallflow;
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 TEST(CommandLineTest, AMistypedCommandIsNamed) {
   auto r = RunCallflow({"rnu", "--config", "x.toml"});
@@ -49,6 +46,41 @@ TEST(CommandLineTest, NegativeNumbersAreRefused) {
   auto r = RunCallflow({"simulate", "--out", "/dev/null", "--seed", "-1"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(Contains(r.err, "--seed")) << r.err;
+}
+
+// A duration or time flag that does not parse is a usage error, exit 2 in
+// every command (it was 1, "the work failed", in all but ingest --now), and
+// the message names the flag. Nothing is connected to: no broker is given.
+TEST(CommandLineTest, AFlagValueThatDoesNotParseIsAUsageError) {
+  pipeline::testing::TempDir dir;
+  const std::string out = dir.path() + "/out";
+  const std::vector<std::vector<std::string>> cases = {
+      {"demo", "--duration", "1x"},
+      {"replay", "--input", "tests/data/scenario.jsonl", "--out", out,
+       "--until", "notatime"},
+      {"replay", "--input", "tests/data/scenario.jsonl", "--out", out, "--now",
+       "yesterday"},
+      {"produce", "--brokers", "127.0.0.1:1", "--input",
+       "tests/data/scenario.jsonl", "--timeout", "soon"},
+      {"ingest", "--format", "callevent", "--input",
+       "tests/data/scenario.jsonl", "--out", out + ".jsonl", "--timeout",
+       "0s"}};
+  for (const auto& args : cases) {
+    auto r = RunCallflow(args);
+    const std::string& flag = args[args.size() - 2];
+    EXPECT_EQ(r.exit_code, 2) << flag << ": " << r.err;
+    EXPECT_TRUE(Contains(r.err, flag + ": ")) << r.err;
+  }
+}
+
+// --print-config prints the embedded configuration; with --config as well
+// it used to ignore --config without a word.
+TEST(CommandLineTest, PrintConfigAndConfigAreRefusedTogether) {
+  auto r = RunCallflow(
+      {"demo", "--config", "tests/data/scenario.toml", "--print-config"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.err, "--print-config")) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
 // A user replayed a PBX log as it was: exit 0 and nothing on stderr, every

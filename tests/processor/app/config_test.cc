@@ -437,8 +437,9 @@ TEST_F(ConfigTest, MissingFileIsAnError) {
                           HasSubstr("/nonexistent/callflow.toml")));
 }
 
-// ops/callflow.example.toml lists every key with its default: uncommented,
-// it loads and gives the built-in defaults.
+// ops/callflow.example.toml lists every key with its default (or, where it
+// says so, an example value): uncommented, it loads and gives the built-in
+// defaults.
 TEST_F(ConfigTest, ExampleConfigUncommentedGivesTheDefaults) {
   std::ifstream in(std::string(CALLFLOW_SOURCE_DIR) +
                    "/ops/callflow.example.toml");

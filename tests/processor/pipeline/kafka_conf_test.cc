@@ -1,10 +1,12 @@
 // MakeKafkaConf: [kafka] goes to every client, [kafka.consumer] and
 // [kafka.producer] only to theirs and win over [kafka]; the operator's
-// overrides win over the built-in defaults.
+// overrides win over the built-in defaults; the urgent producer keeps no
+// linger whatever the overrides say.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 
+#include "processor/pipeline/internal/output_producer.h"
 #include "processor/pipeline/kafka_status.h"
 #include "tests/support/status_matchers.h"
 
@@ -45,6 +47,23 @@ TEST(KafkaConfTest, ProducerGetsItsScopeAndNotTheConsumers) {
   EXPECT_EQ(Get(**conf, "client.id"), "both");
   // librdkafka's default, not the consumer's 10.
   EXPECT_EQ(Get(**conf, "fetch.wait.max.ms"), "500");
+}
+
+// A `linger.ms` meant for the outputs' batches (the example config suggests
+// one) used to delay EMERGENCY alerts as well.
+TEST(KafkaConfTest, TheUrgentProducerNeverLingers) {
+  KafkaProperties overrides = kOverrides;
+  overrides["producer.queue.buffering.max.ms"] = "30";
+  overrides["queue.buffering.max.ms"] = "40";
+  auto conf = MakeKafkaConf(KafkaClient::kProducer, {{"linger.ms", "0"}},
+                            UrgentProducerOverrides(overrides));
+  ASSERT_THAT(conf, IsOk());
+  EXPECT_EQ(Get(**conf, "linger.ms"), "0");
+  EXPECT_EQ(Get(**conf, "client.id"), "both");  // the rest still applies
+  auto bulk =
+      MakeKafkaConf(KafkaClient::kProducer, {{"linger.ms", "5"}}, overrides);
+  ASSERT_THAT(bulk, IsOk());
+  EXPECT_NE(Get(**bulk, "linger.ms"), "5");  // the outputs' batching is kept
 }
 
 TEST(KafkaConfTest, AnUnknownScopedPropertyIsNamedInFull) {
