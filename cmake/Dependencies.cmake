@@ -84,10 +84,17 @@ function(callflow_test name)
   # critical path without crowding the cores.
   cmake_parse_arguments(ARG "" "TIMEOUT;LANE" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS})
+  # The test files themselves at -O1 (they wait on brokers and processes, the
+  # code they test keeps the build's -O3): a third less compile time.
+  target_compile_options(${name} PRIVATE ${CALLFLOW_WARNINGS}
+    $<$<CONFIG:Release>:-O1>)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} callflow_test_support
     GTest::gtest_main GTest::gmock callflow_allocator)
-  set_target_properties(${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+  # Unity batches of 8 files: gtest and gmock are parsed once per batch, not
+  # once per file. Names at namespace scope must differ between the files of
+  # one test binary.
+  set_target_properties(${name} PROPERTIES
+    UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
   # One label: gtest_discover_tests flattens a list of them.
   set(properties LABELS "${ARG_LABELS}")
   if(ARG_TIMEOUT)

@@ -15,10 +15,15 @@ CTEST_JOBS="${CTEST_JOBS:-4}"
 # slow CI run shows which step grew.
 TIMES=()
 step() {
-  local name="$1" start=$SECONDS
+  local name="$1" start=$SECONDS status=0
   shift
-  "$@"
+  "$@" || status=$?
   TIMES+=("$name $((SECONDS - start))s")
+  if ((status != 0)); then
+    echo "test: $name FAILED (exit $status) after $((SECONDS - start))s" \
+      "(${TIMES[*]})" >&2
+    exit "$status"
+  fi
   echo "test: $name took $((SECONDS - start))s"
 }
 

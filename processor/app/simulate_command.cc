@@ -28,7 +28,7 @@ struct SimulateFlags {
 int RunSimulateCommand(const SimulateFlags& flags) {
   auto start = rules::ParseTime(flags.start);
   if (!start.ok()) {
-    return Fail(absl::StrCat("--start: ", start.status().message()));
+    return Fail(absl::StrCat("--start: ", start.status().message()), 2);
   }
   std::ofstream file;
   std::ostream* out = &std::cout;

@@ -56,6 +56,7 @@ TEST(CommandLineTest, AFlagValueThatDoesNotParseIsAUsageError) {
   const std::string out = dir.path() + "/out";
   const std::vector<std::vector<std::string>> cases = {
       {"demo", "--duration", "1x"},
+      {"simulate", "--out", "/dev/null", "--start", "notatime"},
       {"replay", "--input", "tests/data/scenario.jsonl", "--out", out,
        "--until", "notatime"},
       {"replay", "--input", "tests/data/scenario.jsonl", "--out", out, "--now",

@@ -15,19 +15,22 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// The limits are seconds, far above the 100 ms tick, so that a test run
+// beside others on a busy machine (ctest runs 4 at a time) cannot starve the
+// ticking thread past them.
 TEST(FreezeWatchTest, RunningIsNotFrozen) {
-  FreezeWatch watch(milliseconds(500));
+  FreezeWatch watch(milliseconds(3000));
   for (int i = 0; i < 10; ++i) {
     std::this_thread::sleep_for(milliseconds(100));
     EXPECT_EQ(watch.FrozenFor(FreezeWatch::Clock::now()).count(), 0);
   }
-  EXPECT_EQ(watch.limit(), milliseconds(500));
+  EXPECT_EQ(watch.limit(), milliseconds(3000));
 }
 
 TEST(FreezeWatchTest, AStaleTickPastTheLimitIsAFreeze) {
-  FreezeWatch watch(milliseconds(500));
-  const auto later = FreezeWatch::Clock::now() + std::chrono::seconds(3);
-  EXPECT_GE(watch.FrozenFor(later), milliseconds(2500));
+  FreezeWatch watch(milliseconds(3000));
+  const auto later = FreezeWatch::Clock::now() + std::chrono::seconds(10);
+  EXPECT_GE(watch.FrozenFor(later), milliseconds(9000));
   // Within the limit: still running.
   const auto soon = FreezeWatch::Clock::now() + milliseconds(200);
   EXPECT_EQ(watch.FrozenFor(soon).count(), 0);

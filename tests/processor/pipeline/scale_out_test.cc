@@ -47,7 +47,8 @@
 //   restore) is ChangelogRestoreTest.ZombieWritesAndTornCyclesAreIgnored.
 // - OutputsQueuedBeforeAPauseAreNeverSent: the same pause, with A's outputs
 //   still queued in its producers when it stops (a 5 s linger keeps them
-//   there), so they are due the instant it resumes. librdkafka's threads
+//   there; EMERGENCY alerts never linger, so those have left before the
+//   pause), so they are due the instant it resumes. librdkafka's threads
 //   would send them before any check of the process could run (a CI run: 5
 //   tasks of 561 in the row above, every changed task here); the send fence
 //   fails the sends of a process that stood still past its session.
