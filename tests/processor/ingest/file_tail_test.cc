@@ -43,6 +43,16 @@ using Lines = std::vector<std::string>;
 
 class FileTailTest : public ::testing::Test {
  protected:
+  // Reads log_ from its start (following it or not), expects `lines`, and
+  // returns the position a finished run would save.
+  FilePosition ReadAll(bool follow, const Lines& lines) {
+    auto tail = FileTail::Open(log_, follow, std::nullopt);
+    EXPECT_THAT(tail, IsOk());
+    if (!tail.ok()) return {};
+    EXPECT_EQ(Drain(**tail), lines);
+    return (*tail)->position();
+  }
+
   util::TempDir dir_ = util::TempDir::CreateOrDie("callflow-tail");
   std::string log_ = dir_.path() + "/queue_log";
 };
@@ -169,13 +179,7 @@ TEST_F(FileTailTest, CopytruncateStartsAgainFromTheTop) {
 
 TEST_F(FileTailTest, ResumesAtASavedPositionOfTheSameFile) {
   Append(log_, "1\n2\n");
-  FilePosition pos;
-  {
-    auto tail = FileTail::Open(log_, true, std::nullopt);
-    ASSERT_THAT(tail, IsOk());
-    EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
-    pos = (*tail)->position();
-  }
+  const FilePosition pos = ReadAll(true, {"1", "2"});
   const std::string pos_file = dir_.path() + "/pos";
   auto none = LoadPosition(pos_file);
   ASSERT_THAT(none, IsOk());
@@ -207,13 +211,7 @@ TEST_F(FileTailTest, ResumesAtASavedPositionOfTheSameFile) {
 // end, so another byte there means the file is not the one it was saved in.
 TEST_F(FileTailTest, ACopytruncatedFileThatGrewBackIsReadFromItsStart) {
   Append(log_, "1\n2\n");
-  FilePosition pos;
-  {
-    auto tail = FileTail::Open(log_, true, std::nullopt);
-    ASSERT_THAT(tail, IsOk());
-    EXPECT_EQ(Drain(**tail), (Lines{"1", "2"}));
-    pos = (*tail)->position();
-  }
+  FilePosition pos = ReadAll(true, {"1", "2"});
   std::ofstream(log_, std::ios::trunc) << "new line\nmore\n";  // same inode
   auto resumed = FileTail::Open(log_, true, pos);
   ASSERT_THAT(resumed, IsOk());
@@ -222,12 +220,7 @@ TEST_F(FileTailTest, ACopytruncatedFileThatGrewBackIsReadFromItsStart) {
   // A position at the end of a file whose last line has no newline (read
   // to its end without follow) is resumed: nothing is read twice.
   Append(log_, "last");
-  {
-    auto tail = FileTail::Open(log_, false, std::nullopt);
-    ASSERT_THAT(tail, IsOk());
-    EXPECT_EQ(Drain(**tail), (Lines{"new line", "more", "last"}));
-    pos = (*tail)->position();
-  }
+  pos = ReadAll(false, {"new line", "more", "last"});
   auto at_end = FileTail::Open(log_, false, pos);
   ASSERT_THAT(at_end, IsOk());
   EXPECT_TRUE((*at_end)->resumed());
