@@ -547,25 +547,34 @@ absl::Status ApplyEnv(const std::map<std::string, std::string>& env,
   return absl::OkStatus();
 }
 
+// The e-mail templates know one placeholder, {callback_number}.
+absl::Status CheckPlaceholders(absl::string_view key, absl::string_view text) {
+  for (size_t open = text.find('{'); open != absl::string_view::npos;
+       open = text.find('{', open + 1)) {
+    const size_t close = text.find('}', open);
+    const absl::string_view name = close == absl::string_view::npos
+                                       ? text.substr(open)
+                                       : text.substr(open, close - open + 1);
+    if (name != "{callback_number}") {
+      return KeyError(key,
+                      absl::StrCat("unknown placeholder '", name,
+                                   "'; the only one is {callback_number}"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // What no single key's check can see: the e-mail template's placeholders,
 // a callback number a customer could dial, and max_silence without the
 // business hours it is counted in.
 absl::Status CheckCombinations(const Config& config) {
   // Short numbers exist (a 3-digit internal line); fewer digits is not one.
   constexpr int kMinCallbackDigits = 3;
-  const std::string& body = config.engine.callback.email_body;
-  for (size_t open = body.find('{'); open != std::string::npos;
-       open = body.find('{', open + 1)) {
-    const size_t close = body.find('}', open);
-    const absl::string_view name =
-        close == std::string::npos
-            ? absl::string_view(body).substr(open)
-            : absl::string_view(body).substr(open, close - open + 1);
-    if (name != "{callback_number}") {
-      return KeyError("callback.email_body",
-                      absl::StrCat("unknown placeholder '", name,
-                                   "'; the only one is {callback_number}"));
-    }
+  for (const auto& [key, text] :
+       {std::pair<const char*, const std::string*>{
+            "callback.email_subject", &config.engine.callback.email_subject},
+        {"callback.email_body", &config.engine.callback.email_body}}) {
+    if (absl::Status s = CheckPlaceholders(key, *text); !s.ok()) return s;
   }
   for (const auto& [name, line] : config.engine.lines) {
     const std::string prefix = absl::StrCat("lines.", name, ".");

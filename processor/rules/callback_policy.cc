@@ -1,6 +1,8 @@
 #include "processor/rules/callback_policy.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -32,10 +34,11 @@ void EmitEmailTask(RuleContext& ctx, const v1::CallerState& caller,
   t.set_priority(cb.priority());
   t.set_missed_calls(cb.missed_calls());
   t.set_source_call_id(cb.source_call_id());
-  t.set_subject(ctx.options.callback.email_subject);
-  t.set_body(
-      absl::StrReplaceAll(ctx.options.callback.email_body,
-                          {{"{callback_number}", line.callback_number}}));
+  const std::vector<std::pair<absl::string_view, absl::string_view>> number = {
+      {"{callback_number}", line.callback_number}};
+  t.set_subject(
+      absl::StrReplaceAll(ctx.options.callback.email_subject, number));
+  t.set_body(absl::StrReplaceAll(ctx.options.callback.email_body, number));
   ctx.sink.EmitTask(t);
 }
 

@@ -77,6 +77,16 @@ void Schedule(RuleContext& ctx, const v1::CallerState& caller,
   }
 }
 
+// Counts one more TASK_OVERDUE alert of a side and returns how many it has.
+uint32_t CountOverdueAlert(CustomerEventState& ce, bool reminder) {
+  if (reminder) {
+    ce.set_reminder_overdue_alerts(ce.reminder_overdue_alerts() + 1);
+    return ce.reminder_overdue_alerts();
+  }
+  ce.set_follow_up_overdue_alerts(ce.follow_up_overdue_alerts() + 1);
+  return ce.follow_up_overdue_alerts();
+}
+
 CustomerEventState* Find(v1::CallerState& caller, std::string_view id) {
   for (auto& ce : *caller.mutable_customer_events()) {
     if (ce.customer_event_id() == id) return &ce;
@@ -113,8 +123,13 @@ void OnCustomerEvent(RuleContext& ctx, v1::CallerState& caller,
   if (!moved && !ce->cancelled()) return;  // nothing changed
   if (ce->cancelled()) {  // scheduled again after a cancellation
     ce->set_cancelled(false);
-    ce->set_reminder_status(Task::UPDATED);
-    ce->set_follow_up_status(Task::UPDATED);
+    // A side that reached the customer before the cancellation stays done.
+    if (ce->reminder_status() == Task::CANCELLED) {
+      ce->set_reminder_status(Task::UPDATED);
+    }
+    if (ce->follow_up_status() == Task::CANCELLED) {
+      ce->set_follow_up_status(Task::UPDATED);
+    }
   }
   Schedule(ctx, caller, *ce,
            event.has_starts_at() ? starts_at : ce->starts_at(), now);
@@ -152,7 +167,7 @@ bool OnReminderAttempt(RuleContext& ctx, v1::CallerState& caller,
 void OnCustomerEventTimer(RuleContext& ctx, v1::CallerState& caller,
                           const Timer& timer) {
   const bool reminder = timer.kind == TimerKind::kReminderOverdue;
-  const CustomerEventState* ce = Find(caller, timer.ref);
+  CustomerEventState* ce = Find(caller, timer.ref);
   if (ce == nullptr || ce->cancelled() || IsFinal(StatusOf(*ce, reminder)) ||
       AttemptedOf(*ce, reminder) ||
       DueOf(*ce, reminder) + ctx.options.callback.overdue_after != timer.due) {
@@ -160,9 +175,12 @@ void OnCustomerEventTimer(RuleContext& ctx, v1::CallerState& caller,
   }
   const TimeNs due = DueOf(*ce, reminder);
   const std::string task_id = SideTaskId(caller, *ce, reminder);
-  v1::Alert& a = StartAlert(ctx.alert, absl::StrCat("overdue:", task_id, ":1"),
-                            v1::Alert::TASK_OVERDUE, v1::Alert::WARNING,
-                            ce->line(), timer.due);
+  // The n-th alert of this side: ":1", and ":2" when it was moved after its
+  // first alert and is overdue again.
+  const uint32_t n = CountOverdueAlert(*ce, reminder);
+  v1::Alert& a = StartAlert(
+      ctx.alert, absl::StrCat("overdue:", task_id, ":", n),
+      v1::Alert::TASK_OVERDUE, v1::Alert::WARNING, ce->line(), timer.due);
   a.set_task_id(task_id);
   a.set_caller(caller.caller());
   a.set_message(

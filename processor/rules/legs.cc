@@ -114,6 +114,22 @@ void CloseLeg(RuleContext& ctx, v1::CallerState& record, bool anonymous,
   OnMissedCall(ctx, record, leg,
                stale ? leg.started_event_id() : leg.ended_event_id(),
                call_start, at);
+  // The customer called back and was answered while this leg waited for
+  // the watermark: close the task as that answer would have.
+  if (leg.called_back_at() != 0) OnClientCalledBack(ctx, record, at);
+}
+
+// An inbound call of the caller answered at `now`: marks the caller's inbound
+// legs that ended before it but wait for the watermark to be judged.
+void MarkCalledBack(v1::CallerState& record, const LegState& answered,
+                    TimeNs now) {
+  for (LegState& leg : *record.mutable_legs()) {
+    if (&leg != &answered && IsInbound(leg) && !leg.closed() &&
+        !leg.answered() && leg.ended_at() != 0 && leg.ended_at() <= now &&
+        leg.called_back_at() == 0) {
+      leg.set_called_back_at(now);
+    }
+  }
 }
 
 // Closes a leg and schedules the purge of an anonymous leg's record.
@@ -164,7 +180,10 @@ void ApplyLegEvent(RuleContext& ctx, std::string_view key,
       if (IsInbound(leg)) {
         ctx.Record(FactKind::kQueueWait, leg.line(),
                    e.answered().wait_seconds(), 0, now);
-        if (!anonymous) OnClientCalledBack(ctx, record, now);
+        if (!anonymous) {
+          OnClientCalledBack(ctx, record, now);
+          MarkCalledBack(record, leg, now);
+        }
       }
       break;
     case CallEvent::kEnded:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace callflow::sim {
@@ -50,9 +51,15 @@ void OverduePredictor::OnTask(const v1::Task& task) {
 
 void OverduePredictor::Fire(TimeNs limit) {
   while (!deadlines_.empty() && deadlines_.begin()->first.first <= limit) {
-    const PredictedAlert& alert = deadlines_.begin()->second;
-    by_task_[deadlines_.begin()->first.second].armed = false;
-    alerts_.push_back(alert);
+    const std::string& id = deadlines_.begin()->first.second;
+    PredictedAlert& alert = deadlines_.begin()->second;
+    by_task_[id].armed = false;
+    // A reminder or follow-up moved after its alert is overdue again under
+    // the next number (a callback's number is its attempt).
+    if (!absl::StartsWith(id, "cb:")) {
+      alert.alert_id = absl::StrCat("overdue:", id, ":", ++side_alerts_[id]);
+    }
+    alerts_.push_back(std::move(alert));
     deadlines_.erase(deadlines_.begin());
   }
 }

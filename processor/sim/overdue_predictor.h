@@ -68,6 +68,8 @@ class OverduePredictor {
   // Armed deadlines: (deadline, task_id) -> alert.
   std::map<std::pair<TimeNs, std::string>, PredictedAlert> deadlines_;
   std::vector<PredictedAlert> alerts_;
+  // TASK_OVERDUE alerts raised so far per reminder or follow-up task.
+  absl::flat_hash_map<std::string, uint32_t> side_alerts_;
 };
 
 }  // namespace callflow::sim

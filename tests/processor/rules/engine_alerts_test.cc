@@ -183,6 +183,26 @@ TEST(AlertTest, MovedFollowUpIsOverdueFromItsNewDueTime) {
   EXPECT_EQ(Ts(h.sink().alerts[0].window_start()), "2024-05-04T07:30:00Z");
 }
 
+// A reminder alerted as overdue and then moved can be overdue again: the
+// second alert is a different alert and must not share the first one's id
+// (downstream de-duplicates on alert_id).
+TEST(AlertTest, AReminderOverdueAgainAfterAMoveGetsANewAlertId) {
+  EngineHarness h;
+  // Reminder due at once (the event is less than 48 h away): overdue at 10:00.
+  ASSERT_THAT(Schedule(h, "e1", "2024-06-03T08:00:00Z", "2024-06-05T08:00:00Z"),
+              IsOk());
+  h.AdvanceTo("2024-06-03T10:00:00Z");
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  EXPECT_EQ(h.sink().alerts[0].alert_id(), "overdue:" + kRem + ":1");
+  // Moved by a day: the reminder is due 06-04 08:00, overdue at 10:00.
+  ASSERT_THAT(Schedule(h, "e2", "2024-06-03T11:00:00Z", "2024-06-06T08:00:00Z"),
+              IsOk());
+  h.AdvanceTo("2024-06-04T10:00:00Z");
+  ASSERT_EQ(h.sink().alerts.size(), 2u);
+  EXPECT_EQ(h.sink().alerts[1].alert_id(), "overdue:" + kRem + ":2");
+  EXPECT_EQ(Ts(h.sink().alerts[1].window_start()), "2024-06-04T08:00:00Z");
+}
+
 // Every task the dialer works has a due time and raises TASK_OVERDUE when
 // nobody tries it: the callback's later attempts, the reminder and the
 // follow-up. (Attempt 1 of a callback has its SLA breach instead.)

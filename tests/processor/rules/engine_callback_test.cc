@@ -126,6 +126,29 @@ TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
   EXPECT_EQ(h.sink().Sum(FactKind::kIgnoredAttempt), 1);
 }
 
+// Both templates take the line's callback number.
+TEST(CallbackTest, TheEmailSubjectTakesTheCallbackNumberToo) {
+  EngineOptions options;
+  options.lines["sales"].callback_number = "+74950000000";
+  options.callback.email_subject = "Missed call: dial {callback_number}";
+  options.callback.max_attempts = 1;
+  EngineHarness h(options);
+  ASSERT_THAT(h.Apply(CallEventBuilder()
+                          .Id("ct")
+                          .At("2024-05-01T09:00:00Z")
+                          .Caller(kE164)
+                          .Contact("a@b.ru")),
+              IsOk());
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kNationalCaller);
+  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:30:00Z", kNationalCaller,
+                        kMissedCallTask, CallbackAttempt::NO_ANSWER),
+              IsOk());
+  ASSERT_EQ(h.sink().tasks.size(), 3u);
+  EXPECT_EQ(h.sink().tasks[2].kind(), Task::EMAIL);
+  EXPECT_EQ(h.sink().tasks[2].subject(), "Missed call: dial +74950000000");
+}
+
 TEST(CallbackTest, UnreachableWithoutEmailSendsNoEmail) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
@@ -227,6 +250,62 @@ TEST(CallbackTest, EndedBeforeAnsweredWithinLatenessIsNotMissed) {
   h.AdvanceTo("2024-05-01T10:05:00Z");
   EXPECT_TRUE(h.sink().tasks.empty());
   EXPECT_EQ(h.sink().Sum(FactKind::kAnswered), 1);
+}
+
+// With allowed_lateness, a missed call is judged only once the watermark
+// passes its end. A call back from the customer that is answered in that
+// time still closes the task the missed call opens, as it does without
+// lateness; otherwise the dialer would call a customer who was served.
+TEST(CallbackTest, ACallBackAnsweredBeforeTheMissIsJudgedClosesItsTask) {
+  EngineOptions options;
+  options.allowed_lateness = 5 * 60 * kSecond;
+  EngineHarness h(options);
+  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+               kNationalCaller);
+  ASSERT_THAT(
+      h.Apply(
+          Leg("b1", "2024-05-01T10:02:00Z", "c2", kNationalCaller).Started()),
+      IsOk());
+  ASSERT_THAT(h.Apply(Leg("b2", "2024-05-01T10:02:10Z", "c2", kNationalCaller)
+                          .Answered("", 10)),
+              IsOk());
+  ASSERT_THAT(h.Apply(Leg("b3", "2024-05-01T10:04:00Z", "c2", kNationalCaller)
+                          .Ended(CallEnded::COMPLETED, 110)),
+              IsOk());
+  EXPECT_TRUE(h.sink().tasks.empty());  // the miss is not judged yet
+  h.AdvanceTo("2024-05-01T11:30:00Z");
+  ASSERT_EQ(h.sink().tasks.size(), 2u);
+  EXPECT_EQ(h.sink().tasks[0].task_id(), kMissedCallTask);
+  EXPECT_EQ(h.sink().tasks[0].status(), Task::OPEN);
+  EXPECT_EQ(h.sink().tasks[1].task_id(), kMissedCallTask);
+  EXPECT_EQ(h.sink().tasks[1].status(), Task::DONE);
+  EXPECT_EQ(h.sink().tasks[1].reason(), "client_called_back");
+  EXPECT_TRUE(h.sink().alerts.empty());  // no SLA breach for a closed task
+  EXPECT_EQ(h.sink().Sum(FactKind::kMissed), 1);
+}
+
+// The same answer before the missed call ended does not close it.
+TEST(CallbackTest, AnAnswerBeforeTheMissedCallEndedLeavesItsTaskOpen) {
+  EngineOptions options;
+  options.allowed_lateness = 5 * 60 * kSecond;
+  EngineHarness h(options);
+  ASSERT_THAT(
+      h.Apply(
+          Leg("m1s", "2024-05-01T10:00:00Z", "c1", kNationalCaller).Started()),
+      IsOk());
+  ASSERT_THAT(
+      h.Apply(
+          Leg("b1", "2024-05-01T10:00:05Z", "c2", kNationalCaller).Started()),
+      IsOk());
+  ASSERT_THAT(h.Apply(Leg("b2", "2024-05-01T10:00:10Z", "c2", kNationalCaller)
+                          .Answered("", 5)),
+              IsOk());
+  ASSERT_THAT(h.Apply(Leg("m1e", "2024-05-01T10:00:30Z", "c1", kNationalCaller)
+                          .Ended(CallEnded::ABANDONED)),
+              IsOk());
+  h.AdvanceTo("2024-05-01T10:30:00Z");
+  ASSERT_EQ(h.sink().tasks.size(), 1u);
+  EXPECT_EQ(h.sink().tasks[0].status(), Task::OPEN);
 }
 
 TEST(CallbackTest, AnonymousMissedCallIsCountedButOpensNoTask) {

@@ -2,8 +2,10 @@
 // duplicates and dead letters.
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/processor/rules/engine_test_harness.h"
 #include "tests/support/status_matchers.h"
@@ -140,6 +142,46 @@ TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
   ASSERT_EQ(h.sink().tasks.size(), 6u);
   EXPECT_EQ(h.sink().tasks[5].task_id(), fup);
   EXPECT_EQ(h.sink().tasks[5].status(), Task::CANCELLED);
+}
+
+// A reminder that reached the customer stays done whether the event is moved,
+// or cancelled and then scheduled again; only the open side follows.
+TEST(CustomerEventTest, ADoneReminderStaysDoneWhenTheEventIsScheduledAgain) {
+  EngineHarness h;
+  auto scheduled = [&](const std::string& id, const std::string& at,
+                       const std::string& starts, bool cancelled) {
+    return h.Apply(CallEventBuilder()
+                       .Id(id)
+                       .At(at)
+                       .Caller(kSpacedCaller)
+                       .Line("sales")
+                       .CustomerEvent("ev1", starts, "Seminar", cancelled));
+  };
+  const std::string rem = std::string("rem:") + kE164 + ":ev1";
+  const std::string fup = std::string("fup:") + kE164 + ":ev1";
+  ASSERT_THAT(
+      scheduled("e1", "2024-05-01T10:00:00Z", "2024-05-04T12:00:00Z", false),
+      IsOk());
+  ASSERT_THAT(h.Attempt("a1", "2024-05-02T12:00:00Z", kSpacedCaller, rem,
+                        CallbackAttempt::REACHED),
+              IsOk());
+  ASSERT_THAT(
+      scheduled("e2", "2024-05-02T13:00:00Z", "2024-05-05T12:00:00Z", false),
+      IsOk());
+  ASSERT_THAT(
+      scheduled("e3", "2024-05-02T14:00:00Z", "2024-05-05T12:00:00Z", true),
+      IsOk());
+  ASSERT_THAT(
+      scheduled("e4", "2024-05-02T15:00:00Z", "2024-05-06T12:00:00Z", false),
+      IsOk());
+  std::vector<std::string> seen;
+  for (const Task& t : h.sink().tasks) {
+    seen.push_back(t.task_id().substr(0, 3) + " " +
+                   Task::Status_Name(t.status()));
+  }
+  EXPECT_THAT(seen, ::testing::ElementsAre("rem OPEN", "fup OPEN", "rem DONE",
+                                           "fup UPDATED", "fup CANCELLED",
+                                           "fup UPDATED"));
 }
 
 TEST(ConversionTest, OneConversionPerCaseOnTheLatestInboundLine) {
