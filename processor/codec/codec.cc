@@ -156,6 +156,14 @@ absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event) {
       "invalid CallEvent JSON: ", WithoutInput(status.message().as_string())));
 }
 
+std::string_view WithoutByteOrderMark(std::string_view first_line) {
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (first_line.substr(0, kBom.size()) == kBom) {
+    first_line.remove_prefix(kBom.size());
+  }
+  return first_line;
+}
+
 absl::Status ParseEventProto(std::string_view bytes, v1::CallEvent* event) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
       !event->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {

@@ -28,6 +28,12 @@ absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event);
 std::optional<std::string> UnknownEnumNames(std::string_view line,
                                             v1::CallEvent* parsed = nullptr);
 
+// `first_line` of a file without the UTF-8 byte-order mark that Windows
+// editors put at the start of a text file (the line is returned unchanged
+// when it has none). Only for a file's first line: nowhere else is one
+// expected.
+std::string_view WithoutByteOrderMark(std::string_view first_line);
+
 // Parses one CallEvent in protobuf wire format (the Kafka payload).
 absl::Status ParseEventProto(std::string_view bytes, v1::CallEvent* event);
 

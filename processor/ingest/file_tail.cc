@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "processor/codec/codec.h"
 
 namespace callflow::ingest {
 namespace {
@@ -100,10 +101,11 @@ absl::StatusOr<std::optional<std::string_view>> FileTail::NextLine() {
     const size_t nl = buffer_.find('\n', scan);
     if (nl != std::string::npos) {
       std::string_view line(buffer_.data() + begin_, nl - begin_);
+      const bool first = offset_ == 0;
       offset_ += nl + 1 - begin_;
       begin_ = nl + 1;
       ++lines_;
-      return line;
+      return first ? codec::WithoutByteOrderMark(line) : line;
     }
     scan = buffer_.size() - begin_;  // relative: Fill moves the data to 0
     auto more = Fill();
@@ -113,10 +115,11 @@ absl::StatusOr<std::optional<std::string_view>> FileTail::NextLine() {
       // The last line of a file that does not end in a newline (in follow
       // mode: of a renamed-away file, which will get no more).
       std::string_view line(buffer_.data() + begin_, buffer_.size() - begin_);
+      const bool first = offset_ == 0;
       offset_ += line.size();
       begin_ = buffer_.size();
       ++lines_;
-      return line;
+      return first ? codec::WithoutByteOrderMark(line) : line;
     }
     return std::nullopt;
   }

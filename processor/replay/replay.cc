@@ -161,6 +161,9 @@ class Replayer {
       ++line_number;
       progress.Tick(line_number);
       if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line_number == 1) {
+        line.erase(0, line.size() - codec::WithoutByteOrderMark(line).size());
+      }
       if (absl::StripAsciiWhitespace(line).empty()) {
         ++blank;  // not an event: said below, not dead-lettered
         continue;

@@ -64,6 +64,15 @@ TEST_F(FileTailTest, ReadsToTheEndWithoutFollow) {
   EXPECT_EQ(Drain(**tail), (Lines{"a", "b", "last without newline"}));
 }
 
+// A file saved by a Windows editor starts with a UTF-8 byte-order mark: it is
+// not part of the first line.
+TEST_F(FileTailTest, AByteOrderMarkIsNotPartOfTheFirstLine) {
+  const std::string bom = "\xEF\xBB\xBF";
+  Append(log_, bom + "a\n" + bom + "b\n");
+  const FilePosition end = ReadAll(false, {"a", bom + "b"});
+  EXPECT_EQ(end.offset, 10u);  // every byte is read
+}
+
 TEST_F(FileTailTest, FollowWaitsForTheRestOfALine) {
   Append(log_, "a\npart");
   auto tail = FileTail::Open(log_, true, std::nullopt);

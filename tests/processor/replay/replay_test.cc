@@ -211,6 +211,19 @@ TEST_F(ReplayTest, MalformedLinesGoToTheDlqAndTheRunGoesOn) {
   EXPECT_EQ(kpis->events().applied, 2u);
 }
 
+// A file saved by a Windows editor starts with a UTF-8 byte-order mark: the
+// first event is still an event.
+TEST_F(ReplayTest, AByteOrderMarkBeforeTheFirstLineIsNotABadLine) {
+  const std::string input = WriteInput(
+      "\xEF\xBB\xBF"
+      R"({"event_id":"1","occurred_at":"2024-05-01T09:00:00Z","call_id":"c1","caller":"+74951230001","line":"l","direction":"INBOUND","started":{}})"
+      "\n");
+  auto kpis = Replay(input, "out");
+  ASSERT_THAT(kpis, IsOk());
+  EXPECT_TRUE(ReadLines(dir_ / "out" / "dlq.jsonl").empty());
+  EXPECT_EQ(kpis->events().applied, 1u);
+}
+
 // Issue 10: every DLQ reason comes out of a real bad line, typed in
 // dlq.jsonl (the enum, not a parsed message). MISROUTED needs a Kafka key and
 // partition: the pipeline's DLQ reasons test covers it.
