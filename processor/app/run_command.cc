@@ -2,9 +2,12 @@
 // §8).
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "processor/app/commands.h"
 #include "processor/pipeline/stop_signals.h"
@@ -18,6 +21,28 @@ struct RunFlags {
   std::string state_dir;
   std::string metrics_address;
 };
+
+// How long past [pipeline] shutdown_timeout (or after a second signal) a
+// stop may still take before the process exits without finishing it.
+constexpr auto kStopGrace = std::chrono::seconds(5);
+
+// A stop that cannot finish must still end the process. With every broker
+// gone, librdkafka's consumer close waits for the group coordinator without
+// end, and neither the deadline nor a second signal reaches it. After
+// `wait`, this exits as a crash would: the state is as safe as after one
+// (nothing is committed past acknowledged outputs), only the group is not
+// left, so the partitions move after the session timeout.
+void ExitIfStillStoppingAfter(std::chrono::nanoseconds wait) {
+  std::thread([wait] {
+    std::this_thread::sleep_for(wait);
+    spdlog::error(
+        "the stop did not finish (brokers unreachable? leaving the group "
+        "needs them): exiting without leaving the group; only acknowledged "
+        "cycles are committed, as after a crash");
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }).detach();
+}
 
 int RunRunCommand(const RunFlags& flags) {
   // Before any thread starts: SIGINT/SIGTERM become a clean stop.
@@ -43,13 +68,18 @@ int RunRunCommand(const RunFlags& flags) {
   if (!runtime.ok()) return Fail(runtime.status());
   // The first signal stops cleanly (within [pipeline] shutdown_timeout);
   // a second one stops at once, committing only acknowledged cycles.
-  signals.OnStop([rt = runtime->get(), stopping = false]() mutable {
+  // Either way the process ends: kStopGrace after the deadline or the second
+  // signal, even if the stop itself cannot finish.
+  const std::chrono::nanoseconds deadline(config->pipeline.shutdown_timeout_ns);
+  signals.OnStop([rt = runtime->get(), deadline, stopping = false]() mutable {
     if (stopping) {
       spdlog::warn("second stop signal: stopping now");
       rt->Abort();
+      ExitIfStillStoppingAfter(kStopGrace);
     } else {
       stopping = true;
       rt->Stop();
+      ExitIfStillStoppingAfter(deadline + kStopGrace);
     }
   });
   // The port it got, which differs from the configured one for ":0".

@@ -96,6 +96,36 @@ TEST(ShutdownTest, SecondSignalStopsAtOnce) {
   RestartAndCompare(run);
 }
 
+// Every broker down (the Kafka hosts lost) and then SIGTERM: leaving the
+// group cannot complete, and librdkafka's consumer close waits for the
+// coordinator without end. A reviewer's run sat for minutes and ignored a
+// second signal. The stop must still end soon after shutdown_timeout, and
+// the state must be as safe as after a crash.
+TEST(ShutdownTest, AStopWhileEveryBrokerIsDownEndsAfterTheDeadline) {
+  ScaleOutRun run(Input());
+  run.SetChildTuning({}, "shutdown_timeout = \"3s\"\n");
+  run.Produce(0, run.size() / 2);
+  ASSERT_TRUE(run.Start("a"));
+  ASSERT_TRUE(run.WaitConsumed()) << run.InstanceLogs();
+  for (int32_t broker = 1; broker <= 3; ++broker) {
+    ASSERT_TRUE(run.cluster().SetBrokerDown(broker).ok());
+  }
+  CallflowRun& a = run.instance("a");
+  a.Signal(SIGTERM);
+  // 3 s of deadline, then a few seconds for what follows it.
+  const std::optional<int> exit_code = a.WaitExit(std::chrono::seconds(40));
+  ASSERT_TRUE(exit_code.has_value()) << "still running\n" << a.LogTail();
+  EXPECT_EQ(*exit_code, 1) << a.LogTail();
+  EXPECT_TRUE(
+      absl::StrContains(a.LogTail(400), "exiting without leaving the group"))
+      << a.LogTail();
+  for (int32_t broker = 1; broker <= 3; ++broker) {
+    ASSERT_TRUE(run.cluster().SetBrokerUp(broker).ok());
+  }
+  run.Produce(run.size() / 2, run.size());
+  RestartAndCompare(run);
+}
+
 // librdkafka 2.0.2 aborts (an assertion in the cooperative-sticky assignor)
 // when a consumer is destroyed after its group answered JoinGroup and before
 // the first SyncGroup answer (confluentinc/librdkafka#4312, fixed in 2.3.0).
