@@ -73,6 +73,11 @@ struct PipelineOptions {
   // time) advances its watermark with the wall clock. 0 = never. Default
   // "60s".
   int64_t idle_after_ns = int64_t{60} * 1000 * 1000 * 1000;
+  // With idle_after 0: how long a partition that consumed everything and
+  // never had an event waits before it stops holding back the line windows
+  // (it has no event time to advance). With idle_after set, idle_after is
+  // used. Default 60 s; not in the config file.
+  int64_t empty_partition_after_ns = int64_t{60} * 1000 * 1000 * 1000;
   // Write each cycle's state changes to the changelog topic and restore a
   // partition from it when its local store is missing or behind ([state]
   // changelog). false: single host; a partition whose store is missing while

@@ -488,7 +488,11 @@ void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
 
 void Shard::AdvanceIdle() {
   const int64_t idle_after = ctx_.options.idle_after_ns;
-  if (idle_after <= 0 || failed_) return;
+  // Even with idle_after 0 (watermarks by event time only), a partition
+  // that never had an event must not hold the line windows back forever.
+  const int64_t empty_after =
+      idle_after > 0 ? idle_after : ctx_.options.empty_partition_after_ns;
+  if (failed_) return;
   const auto now = std::chrono::steady_clock::now();
   if (now - last_idle_check_ < kIdleCheckEvery) return;
   last_idle_check_ = now;
@@ -498,11 +502,11 @@ void Shard::AdvanceIdle() {
     const int64_t quiet = std::chrono::duration_cast<std::chrono::nanoseconds>(
                               now - owned.last_event)
                               .count();
-    if (quiet < idle_after) continue;
     if (owned.max_event_time == 0) {
-      owned.idle_without_events = true;
+      if (quiet >= empty_after) owned.idle_without_events = true;
       continue;
     }
+    if (idle_after <= 0 || quiet < idle_after) continue;
     const rules::TimeNs watermark =
         owned.max_event_time + quiet - ctx_.engine_options.allowed_lateness;
     if (watermark <= owned.store->partition_record().watermark()) continue;

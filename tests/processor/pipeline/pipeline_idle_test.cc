@@ -90,5 +90,54 @@ TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
   ASSERT_THAT(pipeline.Stop(), IsOk());
 }
 
+// With idle_after = "0s" (old data replayed through Kafka) watermarks move
+// by event time only, but a partition that never had an event must still not
+// hold the line windows back forever: its LINE_SILENT came only once some
+// event landed in the empty partition.
+TEST(PipelineIdleTest, AnEmptyPartitionHoldsNoLineAlertBackWithIdleOff) {
+  TempDir dir;
+  auto cluster = MockCluster::Start(1);
+  ASSERT_THAT(cluster, IsOk());
+  const Topics topics = MakeTopics(**cluster, "empty.", 2, "empty.events");
+  const KafkaProperties kafka = MockKafka(**cluster);
+
+  const rules::TimeNs now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  const rules::TimeNs t0 = now - 2 * rules::kHour;
+  // One caller, so one partition; the other never gets an event.
+  v1::CallEvent started = Leg("s1", t0, "c1");
+  started.mutable_started();
+  v1::CallEvent later = Leg("s2", t0 + rules::kHour, "c2");
+  later.set_line("support");
+  later.mutable_started();
+  ProduceEvents(kafka, topics.events, {started, later});
+
+  PipelineConfig config = TestConfig(topics, kafka, /*shards=*/1);
+  config.options.idle_after_ns = 0;
+  config.options.empty_partition_after_ns = rules::kSecond;
+  rules::LineOptions sales;
+  sales.time_zone = "UTC";
+  sales.tz = date::locate_zone("UTC");
+  sales.business_open_minute = 0;
+  sales.business_close_minute = 24 * 60;
+  sales.max_silence = 30 * rules::kMinute;
+  config.engine.lines["sales"] = sales;
+  PipelineThread pipeline(dir.path() + "/state", config);
+
+  const std::string silent =
+      "silent:sales:" + std::to_string(t0 / rules::kSecond);
+  std::set<std::string> ids;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        ids = AlertIds(kafka, topics.alerts);
+        return ids.contains(silent);
+      },
+      std::chrono::seconds(60)))
+      << "alerts seen: " << ids.size();
+  ASSERT_THAT(pipeline.Stop(), IsOk());
+}
+
 }  // namespace
 }  // namespace callflow::pipeline::testing
