@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "processor/app/commands.h"
 #include "processor/pipeline/stop_signals.h"
 #include "processor/runtime/pipeline_runtime.h"
@@ -49,7 +50,9 @@ int RunRunCommand(const RunFlags& flags) {
   pipeline::StopSignals signals(nullptr);
   auto config = LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
-  if (!config->kafka.contains("bootstrap.servers")) {
+  auto brokers = config->kafka.find("bootstrap.servers");
+  if (brokers == config->kafka.end() ||
+      absl::StripAsciiWhitespace(brokers->second).empty()) {
     return Fail(
         "no Kafka brokers: set [kafka] bootstrap.servers in the config or "
         "CALLFLOW_KAFKA_BOOTSTRAP_SERVERS");

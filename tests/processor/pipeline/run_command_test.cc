@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "processor/pipeline/pipeline.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
@@ -42,15 +43,21 @@ TEST(RunCommandTest, HelpExplainsEveryFlag) {
 
 TEST(RunCommandTest, NoBrokersNamesTheKeyAndTheVariable) {
   TempDir dir;
-  const std::string config =
-      WriteFile(dir.path() + "/callflow.toml", "[pipeline]\nshards = 1\n");
-  const CommandResult r = RunCallflow(
-      {"run", "--config", config, "--state-dir", dir.path() + "/state"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("[kafka] bootstrap.servers"), std::string::npos)
-      << r.err;
-  EXPECT_NE(r.err.find("CALLFLOW_KAFKA_BOOTSTRAP_SERVERS"), std::string::npos)
-      << r.err;
+  // Not set at all, and set to nothing (a variable left empty by a
+  // template): both are the same mistake, said at once.
+  for (const char* kafka : {"", "[kafka]\n\"bootstrap.servers\" = \" \"\n"}) {
+    const std::string config =
+        WriteFile(dir.path() + "/callflow.toml",
+                  absl::StrCat("[pipeline]\nshards = 1\n", kafka));
+    const CommandResult r = RunCallflow(
+        {"run", "--config", config, "--state-dir", dir.path() + "/state"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("[kafka] bootstrap.servers"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("CALLFLOW_KAFKA_BOOTSTRAP_SERVERS"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("no answer"), std::string::npos) << r.err;
+  }
 }
 
 TEST(RunCommandTest, ChangelogWithOtherPartitionCountIsAStartUpError) {
