@@ -44,6 +44,23 @@ std::set<std::string> AlertIds(const KafkaProperties& kafka,
   return ids;
 }
 
+rules::TimeNs WallNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A line open round the clock (UTC) that is silent after `max_silence`.
+rules::LineOptions RoundTheClock(rules::DurationNs max_silence) {
+  rules::LineOptions line;
+  line.time_zone = "UTC";
+  line.tz = date::locate_zone("UTC");
+  line.business_open_minute = 0;
+  line.business_close_minute = 24 * 60;
+  line.max_silence = max_silence;
+  return line;
+}
+
 TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
@@ -52,10 +69,7 @@ TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
   const KafkaProperties kafka = MockKafka(**cluster);
 
   // Event time a little behind the wall clock, as a live feed is.
-  const rules::TimeNs now =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const rules::TimeNs now = WallNow();
   const rules::TimeNs t0 = now - 2 * rules::kSecond;
   v1::CallEvent started = Leg("s1", t0, "c1");
   started.mutable_started();
@@ -66,13 +80,7 @@ TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
   PipelineConfig config = TestConfig(topics, kafka, /*shards=*/1);
   config.options.idle_after_ns = rules::kSecond;
   config.engine.callback.first_due = 3 * rules::kSecond;
-  rules::LineOptions sales;
-  sales.time_zone = "UTC";
-  sales.tz = date::locate_zone("UTC");
-  sales.business_open_minute = 0;
-  sales.business_close_minute = 24 * 60;
-  sales.max_silence = 5 * rules::kSecond;
-  config.engine.lines["sales"] = sales;
+  config.engine.lines["sales"] = RoundTheClock(5 * rules::kSecond);
   PipelineThread pipeline(dir.path() + "/state", config);
 
   const std::string task = "cb:+74951234567:e1";
@@ -101,10 +109,7 @@ TEST(PipelineIdleTest, AnEmptyPartitionHoldsNoLineAlertBackWithIdleOff) {
   const Topics topics = MakeTopics(**cluster, "empty.", 2, "empty.events");
   const KafkaProperties kafka = MockKafka(**cluster);
 
-  const rules::TimeNs now =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const rules::TimeNs now = WallNow();
   const rules::TimeNs t0 = now - 2 * rules::kHour;
   // One caller, so one partition; the other never gets an event.
   v1::CallEvent started = Leg("s1", t0, "c1");
@@ -117,13 +122,7 @@ TEST(PipelineIdleTest, AnEmptyPartitionHoldsNoLineAlertBackWithIdleOff) {
   PipelineConfig config = TestConfig(topics, kafka, /*shards=*/1);
   config.options.idle_after_ns = 0;
   config.options.empty_partition_after_ns = rules::kSecond;
-  rules::LineOptions sales;
-  sales.time_zone = "UTC";
-  sales.tz = date::locate_zone("UTC");
-  sales.business_open_minute = 0;
-  sales.business_close_minute = 24 * 60;
-  sales.max_silence = 30 * rules::kMinute;
-  config.engine.lines["sales"] = sales;
+  config.engine.lines["sales"] = RoundTheClock(30 * rules::kMinute);
   PipelineThread pipeline(dir.path() + "/state", config);
 
   const std::string silent =

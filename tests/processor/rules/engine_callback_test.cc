@@ -80,14 +80,13 @@ TEST(CallbackTest, SecondMissedCallUpdatesTheOpenTask) {
   EXPECT_EQ(Ts(t.due_at()), "2024-05-01T11:00:00Z");  // does not move
 }
 
-TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
-  EngineOptions options;
-  options.lines["sales"].callback_number = "+74950000000";
-  EngineHarness h(options);
+// The caller's e-mail becomes known, the caller misses call "m1", and the
+// dialer's first attempt on its task fails.
+void EmailKnownThenMissedThenOneFailure(EngineHarness& h) {
   ASSERT_THAT(h.Apply(CallEventBuilder()
                           .Id("ct")
                           .At("2024-05-01T09:00:00Z")
-                          .Caller("+74951234567")
+                          .Caller(kE164)
                           .Contact("a@b.ru")),
               IsOk());
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
@@ -95,6 +94,13 @@ TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
   ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:30:00Z", kNationalCaller,
                         kMissedCallTask, CallbackAttempt::NO_ANSWER),
               IsOk());
+}
+
+TEST(CallbackTest, ThreeFailedAttemptsEndUnreachableWithEmail) {
+  EngineOptions options;
+  options.lines["sales"].callback_number = "+74950000000";
+  EngineHarness h(options);
+  ASSERT_NO_FATAL_FAILURE(EmailKnownThenMissedThenOneFailure(h));
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   EXPECT_EQ(h.sink().tasks[1].status(), Task::UPDATED);
   EXPECT_EQ(h.sink().tasks[1].attempt(), 2u);
@@ -133,17 +139,7 @@ TEST(CallbackTest, TheEmailSubjectTakesTheCallbackNumberToo) {
   options.callback.email_subject = "Missed call: dial {callback_number}";
   options.callback.max_attempts = 1;
   EngineHarness h(options);
-  ASSERT_THAT(h.Apply(CallEventBuilder()
-                          .Id("ct")
-                          .At("2024-05-01T09:00:00Z")
-                          .Caller(kE164)
-                          .Contact("a@b.ru")),
-              IsOk());
-  h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
-               kNationalCaller);
-  ASSERT_THAT(h.Attempt("a1", "2024-05-01T10:30:00Z", kNationalCaller,
-                        kMissedCallTask, CallbackAttempt::NO_ANSWER),
-              IsOk());
+  ASSERT_NO_FATAL_FAILURE(EmailKnownThenMissedThenOneFailure(h));
   ASSERT_EQ(h.sink().tasks.size(), 3u);
   EXPECT_EQ(h.sink().tasks[2].kind(), Task::EMAIL);
   EXPECT_EQ(h.sink().tasks[2].subject(), "Missed call: dial +74950000000");
@@ -178,17 +174,21 @@ TEST(CallbackTest, ReachedClosesTaskAndNextMissOpensANewOne) {
   EXPECT_EQ(h.sink().tasks[2].task_id(), std::string("cb:") + kE164 + ":m2e");
 }
 
+// The caller calls in (call "c2") at `at` and is answered at `answered_at`.
+void CallsInAndIsAnswered(EngineHarness& h, const std::string& at,
+                          const std::string& answered_at) {
+  ASSERT_THAT(h.Apply(Leg("b1", at, "c2", kNationalCaller).Started()), IsOk());
+  ASSERT_THAT(
+      h.Apply(Leg("b2", answered_at, "c2", kNationalCaller).Answered("", 10)),
+      IsOk());
+}
+
 TEST(CallbackTest, ClientCallingBackClosesTheTask) {
   EngineHarness h;
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
                kNationalCaller);
-  ASSERT_THAT(
-      h.Apply(
-          Leg("b1", "2024-05-01T10:10:00Z", "c2", kNationalCaller).Started()),
-      IsOk());
-  ASSERT_THAT(h.Apply(Leg("b2", "2024-05-01T10:10:20Z", "c2", kNationalCaller)
-                          .Answered("", 20)),
-              IsOk());
+  ASSERT_NO_FATAL_FAILURE(
+      CallsInAndIsAnswered(h, "2024-05-01T10:10:00Z", "2024-05-01T10:10:20Z"));
   ASSERT_EQ(h.sink().tasks.size(), 2u);
   EXPECT_EQ(h.sink().tasks[1].status(), Task::DONE);
   EXPECT_EQ(h.sink().tasks[1].reason(), "client_called_back");
@@ -262,13 +262,8 @@ TEST(CallbackTest, ACallBackAnsweredBeforeTheMissIsJudgedClosesItsTask) {
   EngineHarness h(options);
   h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
                kNationalCaller);
-  ASSERT_THAT(
-      h.Apply(
-          Leg("b1", "2024-05-01T10:02:00Z", "c2", kNationalCaller).Started()),
-      IsOk());
-  ASSERT_THAT(h.Apply(Leg("b2", "2024-05-01T10:02:10Z", "c2", kNationalCaller)
-                          .Answered("", 10)),
-              IsOk());
+  ASSERT_NO_FATAL_FAILURE(
+      CallsInAndIsAnswered(h, "2024-05-01T10:02:00Z", "2024-05-01T10:02:10Z"));
   ASSERT_THAT(h.Apply(Leg("b3", "2024-05-01T10:04:00Z", "c2", kNationalCaller)
                           .Ended(CallEnded::COMPLETED, 110)),
               IsOk());

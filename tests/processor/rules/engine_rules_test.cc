@@ -94,16 +94,24 @@ TEST(ScreenPopTest, OutboundAndAnonymousCallsGetNoScreenPop) {
   EXPECT_TRUE(h.sink().contacts.empty());
 }
 
+// Customer event "ev1" (a seminar) of kSpacedCaller starting at `starts`,
+// as known at `at`.
+Verdict ScheduleSeminar(EngineHarness& h, const std::string& id,
+                        const std::string& at, const std::string& starts,
+                        bool cancelled) {
+  return h.Apply(CallEventBuilder()
+                     .Id(id)
+                     .At(at)
+                     .Caller(kSpacedCaller)
+                     .Line("sales")
+                     .CustomerEvent("ev1", starts, "Seminar", cancelled));
+}
+
 TEST(CustomerEventTest, ReminderAndFollowUpAroundTheEvent) {
   EngineHarness h;
   auto scheduled = [&](const std::string& id, const std::string& at,
                        const std::string& starts, bool cancelled) {
-    return h.Apply(CallEventBuilder()
-                       .Id(id)
-                       .At(at)
-                       .Caller(kSpacedCaller)
-                       .Line("sales")
-                       .CustomerEvent("ev1", starts, "Seminar", cancelled));
+    return ScheduleSeminar(h, id, at, starts, cancelled);
   };
   ASSERT_THAT(
       scheduled("e1", "2024-05-01T10:00:00Z", "2024-05-10T12:00:00Z", false),
@@ -150,12 +158,7 @@ TEST(CustomerEventTest, ADoneReminderStaysDoneWhenTheEventIsScheduledAgain) {
   EngineHarness h;
   auto scheduled = [&](const std::string& id, const std::string& at,
                        const std::string& starts, bool cancelled) {
-    return h.Apply(CallEventBuilder()
-                       .Id(id)
-                       .At(at)
-                       .Caller(kSpacedCaller)
-                       .Line("sales")
-                       .CustomerEvent("ev1", starts, "Seminar", cancelled));
+    return ScheduleSeminar(h, id, at, starts, cancelled);
   };
   const std::string rem = std::string("rem:") + kE164 + ":ev1";
   const std::string fup = std::string("fup:") + kE164 + ":ev1";
