@@ -1,6 +1,7 @@
 #include "processor/ingest/partition_merger.h"
 
 #include <algorithm>
+#include <iterator>
 #include <tuple>
 
 namespace callflow::ingest {
@@ -32,7 +33,14 @@ void PartitionMerger::Touch(Partition& p, int64_t offset) {
 void PartitionMerger::Push(Record record) {
   Partition& p = partitions_[record.partition];
   Touch(p, record.offset);
-  p.buffer.push_back(std::move(record));
+  p.offsets.insert(record.offset);
+  // Usually in order already: look for its place from the back.
+  auto at = p.buffer.end();
+  while (at != p.buffer.begin() &&
+         OrderKey(record) < OrderKey(*std::prev(at))) {
+    --at;
+  }
+  p.buffer.insert(at, std::move(record));
   ++total_;
 }
 
@@ -63,6 +71,7 @@ std::optional<PartitionMerger::Record> PartitionMerger::Pop(
   if (best == nullptr) return std::nullopt;
   Record r = std::move(best->buffer.front());
   best->buffer.pop_front();
+  best->offsets.erase(r.offset);
   --total_;
   if (best->buffer.empty()) best->empty_since = now;
   return r;
@@ -72,7 +81,7 @@ int64_t PartitionMerger::CommitOffset(int32_t partition) const {
   auto it = partitions_.find(partition);
   if (it == partitions_.end()) return -1;
   const Partition& p = it->second;
-  return p.buffer.empty() ? p.next_offset : p.buffer.front().offset;
+  return p.offsets.empty() ? p.next_offset : *p.offsets.begin();
 }
 
 size_t PartitionMerger::Buffered(int32_t partition) const {

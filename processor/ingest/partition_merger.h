@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "callflow/v1/events.pb.h"
@@ -14,7 +15,8 @@ namespace callflow::ingest {
 // Merges the partitions of a raw topic in event-time order, as Kafka
 // Streams merges a task's partitions (max.task.idle.ms, KIP-353): Pop()
 // always hands out the buffered record with the smallest event time (ties:
-// lower partition, then lower offset). A partition with nothing buffered
+// lower partition, then lower offset), also when records of one partition
+// were buffered out of order. A partition with nothing buffered
 // holds the merge back until it is at its end (MarkEnd) or has been empty
 // for `max_idle` of wall time, whichever comes first. The caller passes the
 // wall time in, so the class is pure.
@@ -68,7 +70,8 @@ class PartitionMerger {
  private:
   // One partition's buffered records and read position.
   struct Partition {
-    std::deque<Record> buffer;
+    std::deque<Record> buffer;  // in merge order
+    std::set<int64_t> offsets;  // of the buffered records
     bool at_end = false;
     Clock::time_point empty_since;
     int64_t next_offset = -1;  // after the last record read

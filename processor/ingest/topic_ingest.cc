@@ -20,6 +20,9 @@ namespace {
 using Clock = PartitionMerger::Clock;
 using TopicPartitions = std::vector<RdKafka::TopicPartition*>;
 
+// Records taken from the consumer's queue before the merge runs.
+constexpr int kMaxBatch = 10000;
+
 // One consumer's run: the merge, the adapters and the commits.
 class TopicRun : public RdKafka::RebalanceCb {
  public:
@@ -199,19 +202,23 @@ absl::Status TopicRun::Run(const pipeline::KafkaProperties& kafka,
       consumer_->subscribe({options_.topic}), "subscribe " + options_.topic);
   Clock::time_point last_commit = Clock::now();
   while (status.ok() && failed_.ok() && !stop.load()) {
-    std::unique_ptr<RdKafka::Message> m(consumer_->consume(100));
-    switch (m->err()) {
-      case RdKafka::ERR_NO_ERROR:
-        status = Consumed(*m);
-        break;
-      case RdKafka::ERR__PARTITION_EOF:
-        merger_.MarkEnd(m->partition());
-        break;
-      case RdKafka::ERR__TIMED_OUT:
-        break;
-      default:
-        log_ << "ingest: " << options_.topic << ": " << m->errstr() << "\n";
-        break;
+    // Everything already fetched enters the merge before anything leaves
+    // it, so records of one partition that came out of order are put back
+    // in order too.
+    for (int i = 0; i < kMaxBatch && status.ok(); ++i) {
+      std::unique_ptr<RdKafka::Message> m(consumer_->consume(i == 0 ? 100 : 0));
+      if (m->err() == RdKafka::ERR__TIMED_OUT) break;
+      switch (m->err()) {
+        case RdKafka::ERR_NO_ERROR:
+          status = Consumed(*m);
+          break;
+        case RdKafka::ERR__PARTITION_EOF:
+          merger_.MarkEnd(m->partition());
+          break;
+        default:
+          log_ << "ingest: " << options_.topic << ": " << m->errstr() << "\n";
+          break;
+      }
     }
     const Clock::time_point now = Clock::now();
     while (status.ok()) {

@@ -49,6 +49,25 @@ TEST_F(PartitionMergerTest, SmallestEventTimeFirstAcrossPartitions) {
   EXPECT_EQ(Next(t0_), std::make_pair(-1, int64_t{-1}));
 }
 
+// A feed that is not in order within a partition either: what is buffered
+// still leaves in event-time order, and the commit offset stays at the
+// first offset not handed out.
+TEST_F(PartitionMergerTest, SmallestEventTimeFirstWithinAPartition) {
+  merger_.Push(At(0, 0, 60));  // ended
+  merger_.Push(At(0, 1, 20));  // answered
+  merger_.Push(At(0, 2, 0));   // started
+  merger_.Push(At(0, 3, 20));  // same time as offset 1: after it
+  merger_.MarkEnd(0);
+  merger_.MarkEnd(1);
+  EXPECT_EQ(Next(t0_), std::make_pair(0, int64_t{2}));
+  EXPECT_EQ(merger_.CommitOffset(0), 0);
+  EXPECT_EQ(Next(t0_), std::make_pair(0, int64_t{1}));
+  EXPECT_EQ(Next(t0_), std::make_pair(0, int64_t{3}));
+  EXPECT_EQ(merger_.CommitOffset(0), 0);
+  EXPECT_EQ(Next(t0_), std::make_pair(0, int64_t{0}));
+  EXPECT_EQ(merger_.CommitOffset(0), 4);
+}
+
 TEST_F(PartitionMergerTest, AnEmptyPartitionHoldsTheMergeBackForMaxIdle) {
   merger_.Push(At(0, 0, 30));
   // Partition 1 has nothing and is not at its end: wait.
