@@ -152,7 +152,9 @@ int RunIngestCommand(const IngestFlags& flags) {
   // An input that cannot be read fails before the output is opened, which
   // would truncate a previous --out for nothing.
   if (!flags.input.empty() && flags.input != "-") {
-    if (access(flags.input.c_str(), R_OK) != 0) {
+    // With --follow a log that does not exist yet is waited for (tail -F).
+    if (access(flags.input.c_str(), R_OK) != 0 &&
+        !(flags.follow && errno == ENOENT)) {
       return Fail(absl::StrCat("cannot open ", flags.input, ": ",
                                std::strerror(errno)));
     }
@@ -257,7 +259,8 @@ void AddIngestCommand(CLI::App& app, CommandRun& run) {
   cmd->add_flag("--follow", flags->follow,
                 "keep reading what is appended to --input FILE, across log "
                 "rotation (rename + create, or copytruncate), like tail -F, "
-                "until SIGINT/SIGTERM");
+                "until SIGINT/SIGTERM; a FILE that does not exist yet is "
+                "waited for");
   cmd->add_option("--position-file", flags->position_file,
                   "save here where --input FILE was read to (inode and "
                   "offset, after the output is flushed or acknowledged) and "

@@ -1,5 +1,8 @@
 #include "processor/ingest/file_ingest.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <thread>
 #include <vector>
 
@@ -13,6 +16,23 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Follow mode, like tail -F: waits for an input that does not exist yet.
+// False when stopped first.
+bool WaitUntilItExists(const FileIngestOptions& options,
+                       const std::atomic<bool>& stop, std::ostream& log) {
+  if (!options.follow || options.input == "-") return true;
+  bool said = false;
+  while (access(options.input.c_str(), F_OK) != 0 && errno == ENOENT) {
+    if (stop.load(std::memory_order_relaxed)) return false;
+    if (!said) {
+      log << "ingest: waiting for " << options.input << " to appear\n";
+      said = true;
+    }
+    std::this_thread::sleep_for(options.poll_every);
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<IngestCounts> RunFileIngest(
@@ -24,6 +44,7 @@ absl::StatusOr<IngestCounts> RunFileIngest(
     if (!loaded.ok()) return loaded.status();
     resume = *loaded;
   }
+  if (!WaitUntilItExists(options, stop, log)) return IngestCounts{};
   auto tail = FileTail::Open(options.input, options.follow, resume);
   if (!tail.ok()) return tail.status();
   FileTail& in = **tail;

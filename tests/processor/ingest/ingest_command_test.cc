@@ -246,6 +246,23 @@ TEST_F(FollowTest, FollowSurvivesRenameAndCopytruncateRotation) {
   EXPECT_TRUE(Contains(child.Log(), "40 events written")) << child.Log();
 }
 
+// tail -F waits for a log that is not there yet (a fresh PBX, or the moment
+// between a rotation's rename and the new file): so does --follow.
+TEST_F(FollowTest, FollowWaitsForAnInputThatDoesNotExistYet) {
+  const auto reference = Reference(dir.path());
+  CallflowChild child({"ingest", "--format", "asterisk-queue-log", "--input",
+                       log, "--follow", "--position-file", pos, "--out", out},
+                      dir.path() + "/ingest.log");
+  const auto guard = std::chrono::seconds(60);
+  ASSERT_TRUE(WaitFor(
+      [&] { return Contains(child.Log(), "waiting for " + log); }, guard))
+      << child.Log();
+  AppendLines(log, lines, 0, lines.size());
+  ASSERT_TRUE(WaitFor([&] { return Caught(pos, log); }, guard)) << child.Log();
+  EXPECT_EQ(child.Stop(SIGTERM), 0) << child.Log();
+  EXPECT_EQ(ReadLines(out), reference);
+}
+
 TEST_F(FollowTest, RestartWithPositionFileLeavesNoGap) {
   const auto reference = Reference(dir.path());
   const std::vector<std::string> args = {
