@@ -22,11 +22,11 @@ rules::Verdict RoutingCheck::Check(absl::string_view kafka_key,
         // The keys are phone numbers: the DLQ record's key and payload
         // carry them, the message does not (it is logged and shown).
         absl::StrCat(kafka_key.empty()
-                         ? std::string("the record has no key")
+                         ? std::string("the record has no key, but needs")
                          : absl::StrCat("the record's key (", kafka_key.size(),
-                                        " bytes)"),
-                     " is not the event's key (its normalized caller, or "
-                     "~<call_id> for an anonymous one, ",
+                                        " bytes) is not"),
+                     " the event's key (its normalized caller; ~<call_id> for "
+                     "an anonymous caller, ~ for an alarm without one; ",
                      expected_key.size(), " bytes)", kFix));
   }
   if (options_.partitioner == Partitioner::kMurmur2 && partitions_ > 0) {

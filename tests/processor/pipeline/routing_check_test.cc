@@ -40,6 +40,12 @@ TEST(RoutingCheckTest, AnyOtherKeyIsMisroutedAndTheMessageNamesTheFix) {
     // Issue 10: the message (DLQ `error`) names no number.
     EXPECT_EQ(v.message().find("495"), std::string::npos) << v.message();
   }
+  // A record without a key reads as one sentence.
+  EXPECT_NE(check.Check("", kKey, 0)
+                .message()
+                .find("the record has no key, but needs the event's key"),
+            std::string::npos)
+      << check.Check("", kKey, 0).message();
 }
 
 TEST(RoutingCheckTest, AnotherPartitionIsMisroutedUnlessThePartitionerIsAny) {
