@@ -441,6 +441,44 @@ TEST(IngestTopicTest, FromTopicOneCallOutOfOrderInOnePartitionComesOutInOrder) {
       ids, (std::vector<std::string>{"r7-started", "r7-answered", "r7-ended"}));
 }
 
+// Every broker gone and then SIGTERM: ingest --from-topic still ends at once
+// (`callflow run` did not: its consumer close waited for the coordinator).
+TEST(IngestTopicTest, FromTopicAStopWhileEveryBrokerIsDownEnds) {
+  TempDir dir;
+  std::vector<std::string> records;
+  for (const auto& e : DistinctTimes(SimulatedEvents(20, 9))) {
+    records.push_back(codec::ToJson(e));
+  }
+  auto cluster = MockCluster::Start(3);
+  ASSERT_THAT(cluster, IsOk());
+  const std::string brokers = (*cluster)->bootstraps();
+  const KafkaProperties kafka = MockKafka(**cluster);
+  ASSERT_THAT((*cluster)->CreateTopic("raw", kRawPartitions), IsOk());
+  KcatRoundRobin(brokers, "raw", records, dir.path());
+  const Topics topics = MakeTopics(**cluster, "", 1);
+  CallflowChild ingest(
+      {"ingest", "--format", "callevent", "--from-topic", "raw", "--timeout",
+       "3s", "--config", WriteConfig(dir.path(), kafka, topics)},
+      dir.path() + "/ingest.log");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return GroupCommitted(kafka, "callflow-ingest", "raw",
+                              kRawPartitions) ==
+               static_cast<int64_t>(records.size());
+      },
+      std::chrono::seconds(60)))
+      << ingest.Log();
+  for (int32_t broker = 1; broker <= 3; ++broker) {
+    ASSERT_THAT((*cluster)->SetBrokerDown(broker), IsOk());
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const int code = ingest.Stop(SIGTERM);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30))
+      << ingest.Log();
+  // Everything was acknowledged and committed before the outage.
+  EXPECT_EQ(code, 0) << ingest.Log();
+}
+
 // docs/RULES.md §6 from a raw topic: the reference is the wall clock. An event
 // a day ahead of it is not produced; it is a FUTURE dead letter, counted in the
 // summary; the rest reach the events topic.
