@@ -576,6 +576,14 @@ absl::Status CheckCombinations(const Config& config) {
         {"callback.email_body", &config.engine.callback.email_body}}) {
     if (absl::Status s = CheckPlaceholders(key, *text); !s.ok()) return s;
   }
+  if (auto it = config.kafka.find("bootstrap.servers");
+      it != config.kafka.end() &&
+      absl::StripAsciiWhitespace(it->second).empty()) {
+    return KeyError("kafka.bootstrap.servers",
+                    "is empty; set [kafka] bootstrap.servers (or "
+                    "CALLFLOW_KAFKA_BOOTSTRAP_SERVERS) to "
+                    "host:port[,host:port...]");
+  }
   for (const auto& [name, line] : config.engine.lines) {
     const std::string prefix = absl::StrCat("lines.", name, ".");
     const std::string& number = line.callback_number;

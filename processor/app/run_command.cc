@@ -2,14 +2,16 @@
 // §8).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
-#include "absl/strings/ascii.h"
 #include "processor/app/commands.h"
 #include "processor/pipeline/stop_signals.h"
 #include "processor/runtime/pipeline_runtime.h"
@@ -27,32 +29,75 @@ struct RunFlags {
 // stop may still take before the process exits without finishing it.
 constexpr auto kStopGrace = std::chrono::seconds(5);
 
-// A stop that cannot finish must still end the process. With every broker
-// gone, librdkafka's consumer close waits for the group coordinator without
-// end, and neither the deadline nor a second signal reaches it. After
-// `wait`, this exits as a crash would: the state is as safe as after one
-// (nothing is committed past acknowledged outputs), only the group is not
-// left, so the partitions move after the session timeout.
-void ExitIfStillStoppingAfter(std::chrono::nanoseconds wait) {
-  std::thread([wait] {
-    std::this_thread::sleep_for(wait);
-    spdlog::error(
-        "the stop did not finish (brokers unreachable? leaving the group "
-        "needs them): exiting without leaving the group; only acknowledged "
-        "cycles are committed, as after a crash");
-    spdlog::default_logger()->flush();
-    std::_Exit(1);
-  }).detach();
-}
+// Ends the process when a stop cannot finish. With every broker gone,
+// librdkafka's consumer close waits for the group coordinator without end,
+// and neither the deadline nor a second signal reaches it. Once armed, if
+// the watchdog is still alive at its deadline it exits as a crash would:
+// the state is as safe as after one (nothing is committed past acknowledged
+// outputs), only the group is not left, so the partitions move after the
+// session timeout. Destroying it (the stop finished) disarms it.
+// Thread-safe.
+class StopWatchdog {
+ public:
+  StopWatchdog() = default;
+  StopWatchdog(const StopWatchdog&) = delete;
+  StopWatchdog& operator=(const StopWatchdog&) = delete;
+  ~StopWatchdog() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Exits the process `wait` from now unless destroyed first; an earlier
+  // deadline than one already armed replaces it.
+  void Arm(std::chrono::nanoseconds wait) {
+    std::lock_guard lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    if (thread_.joinable()) {
+      deadline_ = std::min(deadline_, deadline);
+      cv_.notify_all();
+      return;
+    }
+    deadline_ = deadline;
+    thread_ = std::thread([this] { Watch(); });
+  }
+
+ private:
+  void Watch() {
+    std::unique_lock lock(mu_);
+    while (!done_) {
+      const auto deadline = deadline_;
+      if (cv_.wait_until(lock, deadline,
+                         [&] { return done_ || deadline_ != deadline; })) {
+        continue;  // done, or an earlier deadline
+      }
+      spdlog::error(
+          "the stop did not finish (brokers unreachable? leaving the group "
+          "needs them): exiting without leaving the group; only "
+          "acknowledged cycles are committed, as after a crash");
+      spdlog::default_logger()->flush();
+      std::_Exit(1);
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::chrono::steady_clock::time_point deadline_;
+  std::thread thread_;
+};
 
 int RunRunCommand(const RunFlags& flags) {
+  // Declared before the signals: destroyed after their watcher stopped.
+  StopWatchdog watchdog;
   // Before any thread starts: SIGINT/SIGTERM become a clean stop.
   pipeline::StopSignals signals(nullptr);
   auto config = LoadCommandConfig(flags.config);
   if (!config.ok()) return Fail(config.status());
-  auto brokers = config->kafka.find("bootstrap.servers");
-  if (brokers == config->kafka.end() ||
-      absl::StripAsciiWhitespace(brokers->second).empty()) {
+  if (!config->kafka.contains("bootstrap.servers")) {
     return Fail(
         "no Kafka brokers: set [kafka] bootstrap.servers in the config or "
         "CALLFLOW_KAFKA_BOOTSTRAP_SERVERS");
@@ -74,17 +119,18 @@ int RunRunCommand(const RunFlags& flags) {
   // Either way the process ends: kStopGrace after the deadline or the second
   // signal, even if the stop itself cannot finish.
   const std::chrono::nanoseconds deadline(config->pipeline.shutdown_timeout_ns);
-  signals.OnStop([rt = runtime->get(), deadline, stopping = false]() mutable {
-    if (stopping) {
-      spdlog::warn("second stop signal: stopping now");
-      rt->Abort();
-      ExitIfStillStoppingAfter(kStopGrace);
-    } else {
-      stopping = true;
-      rt->Stop();
-      ExitIfStillStoppingAfter(deadline + kStopGrace);
-    }
-  });
+  signals.OnStop(
+      [rt = runtime->get(), deadline, &watchdog, stopping = false]() mutable {
+        if (stopping) {
+          spdlog::warn("second stop signal: stopping now");
+          rt->Abort();
+          watchdog.Arm(kStopGrace);
+        } else {
+          stopping = true;
+          rt->Stop();
+          watchdog.Arm(deadline + kStopGrace);
+        }
+      });
   // The port it got, which differs from the configured one for ":0".
   const std::string& address = config->metrics_address;
   std::cerr << "callflow run: group " << config->pipeline.group_id << ", topic "

@@ -71,7 +71,7 @@ std::optional<PartitionMerger::Record> PartitionMerger::Pop(
   if (best == nullptr) return std::nullopt;
   Record r = std::move(best->buffer.front());
   best->buffer.pop_front();
-  best->offsets.erase(r.offset);
+  best->offsets.erase(best->offsets.find(r.offset));
   --total_;
   if (best->buffer.empty()) best->empty_since = now;
   return r;

@@ -70,8 +70,8 @@ class PartitionMerger {
  private:
   // One partition's buffered records and read position.
   struct Partition {
-    std::deque<Record> buffer;  // in merge order
-    std::set<int64_t> offsets;  // of the buffered records
+    std::deque<Record> buffer;       // in merge order
+    std::multiset<int64_t> offsets;  // of the buffered records
     bool at_end = false;
     Clock::time_point empty_since;
     int64_t next_offset = -1;  // after the last record read

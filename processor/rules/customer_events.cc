@@ -77,12 +77,21 @@ void Schedule(RuleContext& ctx, const v1::CallerState& caller,
   }
 }
 
-// Counts one more TASK_OVERDUE alert of a side and returns how many it has.
+// Whether the side's last TASK_OVERDUE alert was for its current due time.
+bool AlertedOf(const CustomerEventState& ce, bool reminder) {
+  return (reminder ? ce.reminder_alerted_due() : ce.follow_up_alerted_due()) ==
+         DueOf(ce, reminder);
+}
+
+// Counts one more TASK_OVERDUE alert of a side, for its current due time,
+// and returns how many it has.
 uint32_t CountOverdueAlert(CustomerEventState& ce, bool reminder) {
   if (reminder) {
+    ce.set_reminder_alerted_due(ce.reminder_due());
     ce.set_reminder_overdue_alerts(ce.reminder_overdue_alerts() + 1);
     return ce.reminder_overdue_alerts();
   }
+  ce.set_follow_up_alerted_due(ce.follow_up_due());
   ce.set_follow_up_overdue_alerts(ce.follow_up_overdue_alerts() + 1);
   return ce.follow_up_overdue_alerts();
 }
@@ -170,8 +179,11 @@ void OnCustomerEventTimer(RuleContext& ctx, v1::CallerState& caller,
   CustomerEventState* ce = Find(caller, timer.ref);
   if (ce == nullptr || ce->cancelled() || IsFinal(StatusOf(*ce, reminder)) ||
       AttemptedOf(*ce, reminder) ||
-      DueOf(*ce, reminder) + ctx.options.callback.overdue_after != timer.due) {
-    return;  // attempted, done, cancelled or moved since the timer was set
+      DueOf(*ce, reminder) + ctx.options.callback.overdue_after != timer.due ||
+      AlertedOf(*ce, reminder)) {
+    // Attempted, done, cancelled or moved since the timer was set, or this
+    // lapse was alerted already (scheduled again at the same time).
+    return;
   }
   const TimeNs due = DueOf(*ce, reminder);
   const std::string task_id = SideTaskId(caller, *ce, reminder);

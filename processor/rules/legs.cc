@@ -89,6 +89,17 @@ void BillLeg(RuleContext& ctx, const LegState& leg, TimeNs at) {
              static_cast<double>(minutes * per_minute), leg.direction(), at);
 }
 
+// The last of the legs an answer marked closes the callback task.
+void CloseDeferredCallBack(RuleContext& ctx, v1::CallerState& record,
+                           const LegState& leg, TimeNs at) {
+  const TimeNs answer = leg.called_back_at();
+  if (answer == 0) return;
+  for (const LegState& other : record.legs()) {
+    if (!other.closed() && other.called_back_at() == answer) return;
+  }
+  OnClientCalledBack(ctx, record, at);
+}
+
 // Finalizes a leg at `at`: bills it, counts it and drives the callback rules.
 void CloseLeg(RuleContext& ctx, v1::CallerState& record, bool anonymous,
               LegState& leg, TimeNs at, bool stale) {
@@ -102,34 +113,40 @@ void CloseLeg(RuleContext& ctx, v1::CallerState& record, bool anonymous,
   CountWindow(ctx, leg.line(), at, missed);
   if (!missed) {
     ctx.Record(FactKind::kAnswered, leg.line(), 1, 0, at);
-    return;
-  }
-  ctx.Record(FactKind::kMissed, leg.line(), 1, stale ? 0 : leg.end_reason(),
-             at);
-  TimeNs call_start = leg.started_at() != 0 ? leg.started_at() : leg.ended_at();
-  if (at - call_start < ctx.options.short_abandon) {
-    ctx.Record(FactKind::kShortAbandon, leg.line(), 1, leg.end_reason(), at);
-  }
-  if (anonymous) return;
-  OnMissedCall(ctx, record, leg,
-               stale ? leg.started_event_id() : leg.ended_event_id(),
-               call_start, at);
-  // The customer called back and was answered while this leg waited for
-  // the watermark: close the task as that answer would have.
-  if (leg.called_back_at() != 0) OnClientCalledBack(ctx, record, at);
-}
-
-// An inbound call of the caller answered at `now`: marks the caller's inbound
-// legs that ended before it but wait for the watermark to be judged.
-void MarkCalledBack(v1::CallerState& record, const LegState& answered,
-                    TimeNs now) {
-  for (LegState& leg : *record.mutable_legs()) {
-    if (&leg != &answered && IsInbound(leg) && !leg.closed() &&
-        !leg.answered() && leg.ended_at() != 0 && leg.ended_at() <= now &&
-        leg.called_back_at() == 0) {
-      leg.set_called_back_at(now);
+  } else {
+    ctx.Record(FactKind::kMissed, leg.line(), 1, stale ? 0 : leg.end_reason(),
+               at);
+    TimeNs call_start =
+        leg.started_at() != 0 ? leg.started_at() : leg.ended_at();
+    if (at - call_start < ctx.options.short_abandon) {
+      ctx.Record(FactKind::kShortAbandon, leg.line(), 1, leg.end_reason(), at);
+    }
+    if (!anonymous) {
+      OnMissedCall(ctx, record, leg,
+                   stale ? leg.started_event_id() : leg.ended_event_id(),
+                   call_start, at);
     }
   }
+  if (!anonymous) CloseDeferredCallBack(ctx, record, leg, at);
+}
+
+// An inbound call of the caller answered at `now`, while some of the
+// caller's inbound legs that ended before it still wait for the watermark
+// to be judged (allowed_lateness): marks them, and returns whether there
+// were any. The answer then closes the callback task only once they are
+// judged (CloseDeferredCallBack), after their misses opened or updated it,
+// as it would without lateness. Without lateness no leg ever waits.
+bool MarkCalledBack(v1::CallerState& record, const LegState& answered,
+                    TimeNs now) {
+  bool any = false;
+  for (LegState& leg : *record.mutable_legs()) {
+    if (&leg != &answered && IsInbound(leg) && !leg.closed() &&
+        !leg.answered() && leg.ended_at() != 0 && leg.ended_at() <= now) {
+      leg.set_called_back_at(now);
+      any = true;
+    }
+  }
+  return any;
 }
 
 // Closes a leg and schedules the purge of an anonymous leg's record.
@@ -180,9 +197,8 @@ void ApplyLegEvent(RuleContext& ctx, std::string_view key,
       if (IsInbound(leg)) {
         ctx.Record(FactKind::kQueueWait, leg.line(),
                    e.answered().wait_seconds(), 0, now);
-        if (!anonymous) {
+        if (!anonymous && !MarkCalledBack(record, leg, now)) {
           OnClientCalledBack(ctx, record, now);
-          MarkCalledBack(record, leg, now);
         }
       }
       break;

@@ -29,8 +29,9 @@ struct PredictedAlert {
 // - a callback's first attempt not made by its due_at: CALLBACK_SLA_BREACH
 //   (`sla:<task_id>`);
 // - any later callback attempt, and any reminder or follow-up, not tried by
-//   its due_at + 2 h: TASK_OVERDUE (`overdue:<task_id>:<attempt>`, reminders
-//   and follow-ups attempt 1).
+//   its due_at + 2 h: TASK_OVERDUE (`overdue:<task_id>:<attempt>`; for a
+//   reminder or follow-up the number of its alerts so far, 1, then 2 when
+//   it was moved after its first alert and is overdue again).
 // A deadline is met by an attempt at or before it. A task closed, moved or
 // moved on to its next attempt gets a new deadline (or none). E-mail tasks
 // are sent, not dialled: they have no deadline.

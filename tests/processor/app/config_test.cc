@@ -375,6 +375,8 @@ TEST_F(ConfigTest, BadValuesNameTheKey) {
        "config: callback.email_body: unknown placeholder '{callback_number'"},
       {"[callback]\nemail_subject = \"Missed call {foo}\"\n",
        "config: callback.email_subject: unknown placeholder '{foo}'"},
+      {"[kafka]\n\"bootstrap.servers\" = \"  \"\n",
+       "config: kafka.bootstrap.servers: is empty"},
       {"[lines.x]\ncallback_number = \"garbage\"\n",
        "config: lines.x.callback_number: expected a phone number"},
       {"[lines.x]\ncallback_number = \"12\"\n",

@@ -203,6 +203,27 @@ TEST(AlertTest, AReminderOverdueAgainAfterAMoveGetsANewAlertId) {
   EXPECT_EQ(Ts(h.sink().alerts[1].window_start()), "2024-06-04T08:00:00Z");
 }
 
+// Cancelled after its alert and scheduled again at the same time: the same
+// lapse, not a new one; no second alert.
+TEST(AlertTest, AFollowUpScheduledAgainAtTheSameTimeIsNotAlertedTwice) {
+  EngineHarness h;
+  FollowUpDueAt0730(h);
+  h.AdvanceTo("2024-05-03T09:30:00Z");
+  ASSERT_EQ(h.sink().alerts.size(), 1u);
+  ASSERT_THAT(h.Apply(CallEventBuilder()
+                          .Id("e2")
+                          .At("2024-05-03T10:00:00Z")
+                          .Caller(kE164)
+                          .Line("sales")
+                          .CustomerEvent("ev", "2024-05-01T07:30:00Z", "",
+                                         /*cancelled=*/true)),
+              IsOk());
+  ASSERT_THAT(Schedule(h, "e3", "2024-05-03T10:30:00Z", "2024-05-01T07:30:00Z"),
+              IsOk());
+  h.AdvanceTo("2024-05-03T12:00:00Z");
+  EXPECT_EQ(h.sink().alerts.size(), 1u);
+}
+
 // Every task the dialer works has a due time and raises TASK_OVERDUE when
 // nobody tries it: the callback's later attempts, the reminder and the
 // follow-up. (Attempt 1 of a callback has its SLA breach instead.)

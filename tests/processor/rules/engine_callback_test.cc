@@ -1,4 +1,5 @@
 // R2: missed calls, the callback lifecycle, stale legs, out-of-order legs.
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/processor/rules/engine_test_harness.h"
 #include "tests/support/status_matchers.h"
@@ -277,6 +278,63 @@ TEST(CallbackTest, ACallBackAnsweredBeforeTheMissIsJudgedClosesItsTask) {
   EXPECT_EQ(h.sink().tasks[1].reason(), "client_called_back");
   EXPECT_TRUE(h.sink().alerts.empty());  // no SLA breach for a closed task
   EXPECT_EQ(h.sink().Sum(FactKind::kMissed), 1);
+}
+
+// Task ids and status changes, in order, as "<event id of the task> <status>"
+// (the callback task ids end in the missed call's ended event id).
+std::vector<std::string> TaskTrail(EngineHarness& h) {
+  std::vector<std::string> trail;
+  for (const Task& t : h.sink().tasks) {
+    trail.push_back(t.task_id().substr(t.task_id().rfind(':') + 1) + " " +
+                    Task::Status_Name(t.status()));
+  }
+  return trail;
+}
+
+// Two misses waiting for the watermark, then an answered call back: the same
+// outputs as without lateness (one task, updated by the second miss, closed
+// once), and one callback reached, not two.
+TEST(CallbackTest, ACallBackAfterTwoMissesClosesTheOneTaskBothOpened) {
+  for (const DurationNs lateness : {DurationNs{0}, 5 * 60 * kSecond}) {
+    EngineOptions options;
+    options.allowed_lateness = lateness;
+    EngineHarness h(options);
+    h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+                 kNationalCaller);
+    h.MissedCall("m2", "2024-05-01T10:01:00Z", "2024-05-01T10:01:30Z", "c3",
+                 kNationalCaller);
+    ASSERT_NO_FATAL_FAILURE(CallsInAndIsAnswered(h, "2024-05-01T10:02:00Z",
+                                                 "2024-05-01T10:02:10Z"));
+    h.AdvanceTo("2024-05-01T11:30:00Z");
+    EXPECT_THAT(TaskTrail(h),
+                ::testing::ElementsAre("m1e OPEN", "m1e UPDATED", "m1e DONE"))
+        << "lateness " << lateness;
+    EXPECT_EQ(h.sink().Sum(FactKind::kCallbackReached), 1);
+    EXPECT_EQ(h.sink().Sum(FactKind::kMissed), 2);
+  }
+}
+
+// A task already open, one more miss waiting, then an answered call back:
+// the miss updates the open task and the answer closes it, as without
+// lateness; no second task.
+TEST(CallbackTest, ACallBackAfterAWaitingMissClosesTheTaskAlreadyOpen) {
+  for (const DurationNs lateness : {DurationNs{0}, 5 * 60 * kSecond}) {
+    EngineOptions options;
+    options.allowed_lateness = lateness;
+    EngineHarness h(options);
+    h.MissedCall("m0", "2024-05-01T09:00:00Z", "2024-05-01T09:00:30Z", "c0",
+                 kNationalCaller);
+    h.AdvanceTo("2024-05-01T09:30:00Z");
+    h.MissedCall("m1", "2024-05-01T10:00:00Z", "2024-05-01T10:00:30Z", "c1",
+                 kNationalCaller);
+    ASSERT_NO_FATAL_FAILURE(CallsInAndIsAnswered(h, "2024-05-01T10:02:00Z",
+                                                 "2024-05-01T10:02:10Z"));
+    h.AdvanceTo("2024-05-01T11:30:00Z");
+    EXPECT_THAT(TaskTrail(h),
+                ::testing::ElementsAre("m0e OPEN", "m0e UPDATED", "m0e DONE"))
+        << "lateness " << lateness;
+    EXPECT_EQ(h.sink().Sum(FactKind::kCallbackReached), 1);
+  }
 }
 
 // The same answer before the missed call ended does not close it.
