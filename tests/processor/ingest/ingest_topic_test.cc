@@ -72,6 +72,28 @@ void KcatRoundRobin(const std::string& brokers, const std::string& topic,
   }
 }
 
+// A 3-broker mock cluster whose topic "raw" holds `records`, written
+// round-robin without keys, and the callflow topics (events: one
+// partition). A plain value.
+struct RawFeed {
+  std::unique_ptr<MockCluster> cluster;
+  std::string brokers;
+  KafkaProperties kafka;
+  Topics topics;
+};
+
+void StartRawFeed(const std::vector<std::string>& records,
+                  const std::string& dir, RawFeed* feed) {
+  auto cluster = MockCluster::Start(3);
+  ASSERT_THAT(cluster, IsOk());
+  feed->cluster = *std::move(cluster);
+  feed->brokers = feed->cluster->bootstraps();
+  feed->kafka = MockKafka(*feed->cluster);
+  ASSERT_THAT(feed->cluster->CreateTopic("raw", kRawPartitions), IsOk());
+  KcatRoundRobin(feed->brokers, "raw", records, dir);
+  feed->topics = MakeTopics(*feed->cluster, "", 1);
+}
+
 // Writes `events` (and kBadRecords) to `topic` with kcat, one record per
 // line: without keys, round-robin over the partitions, or keyed by a number
 // per line (librdkafka's default partitioner).
@@ -449,16 +471,12 @@ TEST(IngestTopicTest, FromTopicAStopWhileEveryBrokerIsDownEnds) {
   for (const auto& e : DistinctTimes(SimulatedEvents(20, 9))) {
     records.push_back(codec::ToJson(e));
   }
-  auto cluster = MockCluster::Start(3);
-  ASSERT_THAT(cluster, IsOk());
-  const std::string brokers = (*cluster)->bootstraps();
-  const KafkaProperties kafka = MockKafka(**cluster);
-  ASSERT_THAT((*cluster)->CreateTopic("raw", kRawPartitions), IsOk());
-  KcatRoundRobin(brokers, "raw", records, dir.path());
-  const Topics topics = MakeTopics(**cluster, "", 1);
+  RawFeed feed;
+  ASSERT_NO_FATAL_FAILURE(StartRawFeed(records, dir.path(), &feed));
+  const KafkaProperties& kafka = feed.kafka;
   CallflowChild ingest(
       {"ingest", "--format", "callevent", "--from-topic", "raw", "--timeout",
-       "3s", "--config", WriteConfig(dir.path(), kafka, topics)},
+       "3s", "--config", WriteConfig(dir.path(), kafka, feed.topics)},
       dir.path() + "/ingest.log");
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -469,7 +487,7 @@ TEST(IngestTopicTest, FromTopicAStopWhileEveryBrokerIsDownEnds) {
       std::chrono::seconds(60)))
       << ingest.Log();
   for (int32_t broker = 1; broker <= 3; ++broker) {
-    ASSERT_THAT((*cluster)->SetBrokerDown(broker), IsOk());
+    ASSERT_THAT(feed.cluster->SetBrokerDown(broker), IsOk());
   }
   const auto start = std::chrono::steady_clock::now();
   const int code = ingest.Stop(SIGTERM);
@@ -493,14 +511,12 @@ TEST(IngestTopicTest, FromTopicAnEventAheadOfTheWallClockIsAFutureDeadLetter) {
   for (const auto& e : events) records.push_back(codec::ToJson(e));
   records.insert(records.begin() + records.size() / 2, codec::ToJson(future));
 
-  auto cluster = MockCluster::Start(3);
-  ASSERT_THAT(cluster, IsOk());
-  const std::string brokers = (*cluster)->bootstraps();
-  const KafkaProperties kafka = MockKafka(**cluster);
-  ASSERT_THAT((*cluster)->CreateTopic("raw", kRawPartitions), IsOk());
-  KcatRoundRobin(brokers, "raw", records, dir.path());
+  RawFeed feed;
+  ASSERT_NO_FATAL_FAILURE(StartRawFeed(records, dir.path(), &feed));
+  const std::string& brokers = feed.brokers;
+  const KafkaProperties& kafka = feed.kafka;
+  const Topics& topics = feed.topics;
   const int64_t raw_records = static_cast<int64_t>(records.size());
-  const Topics topics = MakeTopics(**cluster, "", 1);
   CallflowChild ingest(
       {"ingest", "--format", "callevent", "--from-topic", "raw", "--config",
        WriteConfig(dir.path(), kafka, topics)},
