@@ -570,11 +570,16 @@ absl::Status CheckPlaceholders(absl::string_view key, absl::string_view text) {
 absl::Status CheckCombinations(const Config& config) {
   // Short numbers exist (a 3-digit internal line); fewer digits is not one.
   constexpr int kMinCallbackDigits = 3;
-  for (const auto& [key, text] :
-       {std::pair<const char*, const std::string*>{
-            "callback.email_subject", &config.engine.callback.email_subject},
-        {"callback.email_body", &config.engine.callback.email_body}}) {
-    if (absl::Status s = CheckPlaceholders(key, *text); !s.ok()) return s;
+  const rules::CallbackOptions& callback = config.engine.callback;
+  if (absl::Status s =
+          CheckPlaceholders("callback.email_subject", callback.email_subject);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          CheckPlaceholders("callback.email_body", callback.email_body);
+      !s.ok()) {
+    return s;
   }
   if (auto it = config.kafka.find("bootstrap.servers");
       it != config.kafka.end() &&

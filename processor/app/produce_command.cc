@@ -45,9 +45,7 @@ int RunProduceCommand(const ProduceFlags& flags) {
   uint64_t line_no = 0, sent = 0, malformed = 0;
   while (std::getline(in, line)) {
     ++line_no;
-    if (line_no == 1) {
-      line.erase(0, line.size() - codec::WithoutByteOrderMark(line).size());
-    }
+    if (line_no == 1) codec::EraseByteOrderMark(line);
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     absl::Status parsed = codec::ParseEventJson(line, &event);
     if (!parsed.ok()) {

@@ -164,6 +164,11 @@ std::string_view WithoutByteOrderMark(std::string_view first_line) {
   return first_line;
 }
 
+void EraseByteOrderMark(std::string& first_line) {
+  first_line.erase(0,
+                   first_line.size() - WithoutByteOrderMark(first_line).size());
+}
+
 absl::Status ParseEventProto(std::string_view bytes, v1::CallEvent* event) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
       !event->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {

@@ -33,6 +33,8 @@ std::optional<std::string> UnknownEnumNames(std::string_view line,
 // when it has none). Only for a file's first line: nowhere else is one
 // expected.
 std::string_view WithoutByteOrderMark(std::string_view first_line);
+// The same, in place.
+void EraseByteOrderMark(std::string& first_line);
 
 // Parses one CallEvent in protobuf wire format (the Kafka payload).
 absl::Status ParseEventProto(std::string_view bytes, v1::CallEvent* event);

@@ -161,9 +161,7 @@ class Replayer {
       ++line_number;
       progress.Tick(line_number);
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line_number == 1) {
-        line.erase(0, line.size() - codec::WithoutByteOrderMark(line).size());
-      }
+      if (line_number == 1) codec::EraseByteOrderMark(line);
       if (absl::StripAsciiWhitespace(line).empty()) {
         ++blank;  // not an event: said below, not dead-lettered
         continue;

@@ -4,6 +4,10 @@
 // quiet too, one partition never had an event) still raises LINE_SILENT.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+#include <string>
+
 #include "date/tz.h"
 #include "processor/pipeline/topic_reader.h"
 #include "processor/rules/time.h"
@@ -61,6 +65,31 @@ rules::LineOptions RoundTheClock(rules::DurationNs max_silence) {
   return line;
 }
 
+v1::CallEvent Started(const std::string& id, rules::TimeNs at,
+                      const std::string& call) {
+  v1::CallEvent e = Leg(id, at, call);
+  e.mutable_started();
+  return e;
+}
+
+// The id of the LINE_SILENT alert of `line` silent since `since`.
+std::string SilentSince(const std::string& line, rules::TimeNs since) {
+  return "silent:" + line + ":" + std::to_string(since / rules::kSecond);
+}
+
+// Waits until every alert id of `want` is on `topic`; a test failure if not.
+void ExpectAlertsSoon(const KafkaProperties& kafka, const std::string& topic,
+                      const std::set<std::string>& want) {
+  std::set<std::string> ids;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        ids = AlertIds(kafka, topic);
+        return std::includes(ids.begin(), ids.end(), want.begin(), want.end());
+      },
+      std::chrono::seconds(90)))
+      << "alerts seen: " << ids.size();
+}
+
 TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
   TempDir dir;
   auto cluster = MockCluster::Start(1);
@@ -71,8 +100,7 @@ TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
   // Event time a little behind the wall clock, as a live feed is.
   const rules::TimeNs now = WallNow();
   const rules::TimeNs t0 = now - 2 * rules::kSecond;
-  v1::CallEvent started = Leg("s1", t0, "c1");
-  started.mutable_started();
+  const v1::CallEvent started = Started("s1", t0, "c1");
   v1::CallEvent ended = Leg("e1", t0 + rules::kSecond, "c1");
   ended.mutable_ended()->set_reason(v1::CallEnded::ABANDONED);
   ProduceEvents(kafka, topics.events, {started, ended});
@@ -83,18 +111,8 @@ TEST(PipelineIdleTest, WallClockMovesIdlePartitions) {
   config.engine.lines["sales"] = RoundTheClock(5 * rules::kSecond);
   PipelineThread pipeline(dir.path() + "/state", config);
 
-  const std::string task = "cb:+74951234567:e1";
-  const std::string sla = "sla:" + task;
-  const std::string silent =
-      "silent:sales:" + std::to_string(t0 / rules::kSecond);
-  std::set<std::string> ids;
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        ids = AlertIds(kafka, topics.alerts);
-        return ids.contains(sla) && ids.contains(silent);
-      },
-      std::chrono::seconds(90)))
-      << "alerts seen: " << ids.size();
+  ExpectAlertsSoon(kafka, topics.alerts,
+                   {"sla:cb:+74951234567:e1", SilentSince("sales", t0)});
   ASSERT_THAT(pipeline.Stop(), IsOk());
 }
 
@@ -112,11 +130,9 @@ TEST(PipelineIdleTest, AnEmptyPartitionHoldsNoLineAlertBackWithIdleOff) {
   const rules::TimeNs now = WallNow();
   const rules::TimeNs t0 = now - 2 * rules::kHour;
   // One caller, so one partition; the other never gets an event.
-  v1::CallEvent started = Leg("s1", t0, "c1");
-  started.mutable_started();
-  v1::CallEvent later = Leg("s2", t0 + rules::kHour, "c2");
+  const v1::CallEvent started = Started("s1", t0, "c1");
+  v1::CallEvent later = Started("s2", t0 + rules::kHour, "c2");
   later.set_line("support");
-  later.mutable_started();
   ProduceEvents(kafka, topics.events, {started, later});
 
   PipelineConfig config = TestConfig(topics, kafka, /*shards=*/1);
@@ -125,16 +141,7 @@ TEST(PipelineIdleTest, AnEmptyPartitionHoldsNoLineAlertBackWithIdleOff) {
   config.engine.lines["sales"] = RoundTheClock(30 * rules::kMinute);
   PipelineThread pipeline(dir.path() + "/state", config);
 
-  const std::string silent =
-      "silent:sales:" + std::to_string(t0 / rules::kSecond);
-  std::set<std::string> ids;
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        ids = AlertIds(kafka, topics.alerts);
-        return ids.contains(silent);
-      },
-      std::chrono::seconds(60)))
-      << "alerts seen: " << ids.size();
+  ExpectAlertsSoon(kafka, topics.alerts, {SilentSince("sales", t0)});
   ASSERT_THAT(pipeline.Stop(), IsOk());
 }
 
