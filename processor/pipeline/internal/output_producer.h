@@ -25,6 +25,12 @@ class Topic;
 
 namespace callflow::pipeline {
 
+// The overrides the urgent producer is made with: `overrides` without a
+// linger (`linger.ms` or its alias `queue.buffering.max.ms`, in [kafka] or
+// [kafka.producer]), so EMERGENCY alerts leave at once whatever batching the
+// configuration gives the other outputs.
+KafkaProperties UrgentProducerOverrides(const KafkaProperties& overrides);
+
 // The process's Kafka producer: idempotent, lz4, murmur2_random partitioner
 // (the Java client's partitioning for keyed records). Two librdkafka
 // producers share the settings: the bulk one batches (linger), the urgent one
@@ -40,12 +46,6 @@ namespace callflow::pipeline {
 //
 // Lifecycle: Create, Produce from any number of threads, destroy (flushes
 // for up to `flush_timeout` and stops the thread). Thread-safe.
-// The overrides the urgent producer is made with: `overrides` without a
-// linger (`linger.ms` or its alias `queue.buffering.max.ms`, in [kafka] or
-// [kafka.producer]), so EMERGENCY alerts leave at once whatever batching the
-// configuration gives the other outputs.
-KafkaProperties UrgentProducerOverrides(const KafkaProperties& overrides);
-
 class OutputProducer : public PartitionProducer {
  public:
   // `overrides` are the operator's [kafka] properties (bootstrap.servers,
