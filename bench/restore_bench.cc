@@ -79,7 +79,7 @@ absl::StatusOr<std::vector<int64_t>> Fill(pipeline::OutputProducer& producer,
     }
     if (++in_cycle[p] == args.cycle) {
       in_cycle[p] = 0;
-      if (auto s = producer.ProduceTo(kTopic, p, pipeline::kCycleKey,
+      if (auto s = producer.ProduceTo(kTopic, p, pipeline::CycleKey(kWriter),
                                       &cycle_end, kWriter, &tracker);
           !s.ok()) {
         return s;
@@ -87,8 +87,8 @@ absl::StatusOr<std::vector<int64_t>> Fill(pipeline::OutputProducer& producer,
     }
   }
   for (int p = 0; p < partitions; ++p) {
-    if (auto s = producer.ProduceTo(kTopic, p, pipeline::kCycleKey, &cycle_end,
-                                    kWriter, &tracker);
+    if (auto s = producer.ProduceTo(kTopic, p, pipeline::CycleKey(kWriter),
+                                    &cycle_end, kWriter, &tracker);
         !s.ok()) {
       return s;
     }

@@ -50,4 +50,12 @@ std::string OwnerKey(uint64_t owner) {
   return std::string(kOwnerKeyPrefix) + absl::StrFormat("%016x", owner);
 }
 
+std::string CycleKey(uint64_t owner) {
+  return std::string(kCycleKeyPrefix) + absl::StrFormat("%016x", owner);
+}
+
+bool IsCycleKey(std::string_view key) {
+  return key == kLegacyCycleKey || key.starts_with(kCycleKeyPrefix);
+}
+
 }  // namespace callflow::pipeline

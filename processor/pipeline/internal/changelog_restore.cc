@@ -114,7 +114,7 @@ class Restore {
       return absl::OkStatus();  // a zombie's late write
     }
     check_divergence_ = false;
-    if (*key == kCycleKey) {
+    if (IsCycleKey(*key)) {
       for (auto& change : cycle_) pending_.push_back(std::move(change));
       cycle_.clear();
       applied_through_ = m.offset() + 1;

@@ -213,8 +213,9 @@ void CommitCycle::SendCycleEnds() {
     cycle.set_records(*sealed.changelog_records);
     cycle.SerializeToString(&buffer_);
     ctx_.producer
-        .ProduceTo(ctx_.changelog_topic, sealed.partition, kCycleKey, &buffer_,
-                   sealed.owner, sealed_.changelog)
+        .ProduceTo(ctx_.changelog_topic, sealed.partition,
+                   CycleKey(sealed.owner), &buffer_, sealed.owner,
+                   sealed_.changelog)
         .IgnoreError();  // counted by the tracker
   }
   sealed_.cycle_ends_sent = true;

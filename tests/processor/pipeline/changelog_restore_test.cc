@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -24,7 +26,8 @@ using ::callflow_testing::StatusIs;
 using ::testing::HasSubstr;
 
 constexpr char kTopic[] = "t.changelog";
-constexpr uint64_t kA = 0xA, kB = 0xB, kC = 0xC;
+constexpr char kCompactedTopic[] = "t.changelog.compacted";
+constexpr uint64_t kA = 0xA, kB = 0xB, kC = 0xC, kD = 0xD;
 constexpr char kZombieCaller[] = "+70000000009";
 
 class ChangelogRestoreTest : public ::testing::Test {
@@ -32,6 +35,7 @@ class ChangelogRestoreTest : public ::testing::Test {
   void SetUp() override {
     CALLFLOW_ASSERT_OK_AND_ASSIGN(cluster_, MockCluster::Start(1));
     ASSERT_THAT(cluster_->CreateTopic(kTopic, 1), IsOk());
+    ASSERT_THAT(cluster_->CreateTopic(kCompactedTopic, 1), IsOk());
     kafka_ = MockKafka(*cluster_);
     CALLFLOW_ASSERT_OK_AND_ASSIGN(producer_, OutputProducer::Create(kafka_));
     CALLFLOW_ASSERT_OK_AND_ASSIGN(
@@ -39,10 +43,14 @@ class ChangelogRestoreTest : public ::testing::Test {
   }
 
   // Produces one record and returns its offset.
-  int64_t Put(uint64_t owner, const std::string& key,
-              const std::string* value) {
+  int64_t Put(uint64_t owner, const std::string& key, const std::string* value,
+              const char* topic = kTopic) {
+    if (topic == kTopic) {
+      log_.push_back(
+          {owner, key, value ? std::optional(*value) : std::nullopt});
+    }
     DeliveryTracker tracker(nullptr, /*record_offsets=*/true);
-    EXPECT_THAT(producer_->ProduceTo(kTopic, 0, key, value, owner, &tracker),
+    EXPECT_THAT(producer_->ProduceTo(topic, 0, key, value, owner, &tracker),
                 IsOk());
     EXPECT_TRUE(tracker.WaitAll(std::chrono::seconds(30)));
     EXPECT_EQ(tracker.failed(), 0u);
@@ -64,7 +72,24 @@ class ChangelogRestoreTest : public ::testing::Test {
   }
   int64_t CycleEnd(uint64_t owner) {
     const std::string value = v1::ChangelogCycle().SerializeAsString();
-    return Put(owner, std::string(kCycleKey), &value);
+    return Put(owner, CycleKey(owner), &value);
+  }
+
+  // Writes what Kafka's log cleaner keeps of everything Put so far
+  // (cleanup.policy=compact: the last record per key, in log order) to
+  // kCompactedTopic, and returns its end offset.
+  int64_t Compact() {
+    std::map<std::string, size_t> last;
+    for (size_t i = 0; i < log_.size(); ++i) last[log_[i].key] = i;
+    int64_t end = 0;
+    for (size_t i = 0; i < log_.size(); ++i) {
+      if (last[log_[i].key] != i) continue;
+      const std::optional<std::string>& value = log_[i].value;
+      end = Put(log_[i].owner, log_[i].key, value ? &*value : nullptr,
+                kCompactedTopic) +
+            1;
+    }
+    return end;
   }
 
   std::unique_ptr<state::PartitionStore> Open(int32_t partition) {
@@ -74,9 +99,10 @@ class ChangelogRestoreTest : public ::testing::Test {
   }
 
   absl::StatusOr<RestoreResult> Restore(state::PartitionStore& store,
-                                        int64_t end, uint64_t owner) {
+                                        int64_t end, uint64_t owner,
+                                        const char* topic = kTopic) {
     std::atomic<bool> cancel{false};
-    return RestoreFromChangelog(kafka_, kTopic, 0, end, owner, store, cancel,
+    return RestoreFromChangelog(kafka_, topic, 0, end, owner, store, cancel,
                                 nullptr);
   }
 
@@ -102,6 +128,12 @@ class ChangelogRestoreTest : public ::testing::Test {
     return Restore(store, Marker(kC), kC);
   }
 
+  struct LoggedRecord {
+    uint64_t owner;
+    std::string key;
+    std::optional<std::string> value;
+  };
+  std::vector<LoggedRecord> log_;  // what Put wrote to kTopic, in order
   TempDir dir_;
   std::unique_ptr<MockCluster> cluster_;
   KafkaProperties kafka_;
@@ -135,6 +167,48 @@ TEST_F(ChangelogRestoreTest, ZombieWritesAndTornCyclesAreIgnored) {
   }
   EXPECT_EQ(store->changelog_position()->owner(), kC);
   EXPECT_EQ(store->changelog_position()->next(), end + 1);
+}
+
+// A changelog that Kafka compacted restores to the same state as the whole
+// log. Owners A, B and C took the partition in turn, each wrote a few
+// cycles; A's and B's last cycles are torn (they were killed). Compaction
+// keeps the last record per key: were the cycle ends of all owners under
+// one key, only C's would survive, and a restore from an empty store would
+// take A's and B's records for cycles that never ended and lose them.
+TEST_F(ChangelogRestoreTest, ACompactedLogRestoresTheSameState) {
+  Marker(kA);
+  Caller(kA, "+70000000001", 1);
+  Caller(kA, "+70000000002", 1);
+  CycleEnd(kA);
+  Caller(kA, "+70000000001", 2);
+  CycleEnd(kA);
+  Caller(kA, "+70000000003", 1);  // torn
+  Marker(kB);
+  Caller(kB, "+70000000004", 1);
+  CycleEnd(kB);
+  Caller(kB, "+70000000004", 2);
+  CycleEnd(kB);
+  Caller(kB, "+70000000005", 1);  // torn
+  Marker(kC);
+  Caller(kC, "+70000000006", 1);
+  CycleEnd(kC);
+  const int64_t end = Marker(kD);
+  const int64_t compacted_end = Compact();
+  ASSERT_LT(compacted_end, end + 1);  // compaction dropped records
+
+  auto whole = Open(0);
+  ASSERT_THAT(Restore(*whole, end, kD), IsOk());
+  auto compacted = Open(1);
+  ASSERT_THAT(Restore(*compacted, compacted_end - 1, kD, kCompactedTopic),
+              IsOk());
+  const std::map<std::string, uint32_t> expected = {
+      {"+70000000001", 2}, {"+70000000002", 1}, {"+70000000003", 0},
+      {"+70000000004", 2}, {"+70000000005", 0}, {"+70000000006", 1}};
+  for (const auto& [caller, calls] : expected) {
+    EXPECT_EQ(whole->MutableCaller(caller).inbound_calls(), calls) << caller;
+    EXPECT_EQ(compacted->MutableCaller(caller).inbound_calls(), calls)
+        << caller << " after compaction";
+  }
 }
 
 TEST_F(ChangelogRestoreTest, StoreBehindReadsOnlyTheDifference) {
