@@ -4,11 +4,20 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <limits>
 #include <thread>
 
 #include "processor/pipeline/topic_partition_list.h"
 
 namespace callflow::pipeline {
+
+int64_t RecordTimeNs(std::optional<int64_t> ms) {
+  constexpr int64_t kNsPerMs = 1000000;
+  if (!ms || *ms <= 0 || *ms > std::numeric_limits<int64_t>::max() / kNsPerMs) {
+    return 0;
+  }
+  return *ms * kNsPerMs;
+}
 
 PartitionRouter::PartitionRouter(std::vector<ShardChannel*> channels,
                                  RdKafka::KafkaConsumer& consumer,
@@ -34,10 +43,10 @@ void PartitionRouter::Route(const RdKafka::Message& message) {
   e->offset = message.offset();
   e->polled_at = std::chrono::steady_clock::now();
   const RdKafka::MessageTimestamp ts = message.timestamp();
-  e->timestamp_ns =
+  e->timestamp_ns = RecordTimeNs(
       ts.type == RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE
-          ? 0
-          : ts.timestamp * 1000000;
+          ? std::nullopt
+          : std::optional<int64_t>(ts.timestamp));
   // key_pointer(), not key(): key() allocates a std::string per message.
   if (message.key_pointer() != nullptr) {
     e->key.assign(static_cast<const char*>(message.key_pointer()),

@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@ class Message;
 }  // namespace RdKafka
 
 namespace callflow::pipeline {
+
+// A Kafka record's timestamp (ms since the epoch; nullopt: the record has
+// none) in ns, the reference time of the FUTURE check; 0 (no reference)
+// for a timestamp that is not positive or whose ns do not fit in int64
+// (after 2262: a producer that wrote µs or ns), rather than overflowing.
+int64_t RecordTimeNs(std::optional<int64_t> ms);
 
 // The poll thread's half of the hand-over: decodes each consumed message
 // into a recycled envelope, routes it to shard `partition % S`, and applies

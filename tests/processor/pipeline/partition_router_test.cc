@@ -227,6 +227,19 @@ class PartitionRouterTest : public ::testing::Test {
   std::unique_ptr<PartitionRouter> router_;
 };
 
+// A producer that stamps records in µs or ns would overflow the ns; such a
+// record has no reference time rather than a wrapped one (year 2061 for
+// today in µs, which would switch the FUTURE check off).
+TEST(RecordTimeNsTest, OutOfRangeTimestampsHaveNoReferenceTime) {
+  EXPECT_EQ(RecordTimeNs(1714586400000), 1714586400000 * 1000000);
+  EXPECT_EQ(RecordTimeNs(std::nullopt), 0);
+  EXPECT_EQ(RecordTimeNs(-1), 0);
+  EXPECT_EQ(RecordTimeNs(0), 0);
+  EXPECT_EQ(RecordTimeNs(1714586400000000), 0);                     // µs
+  EXPECT_EQ(RecordTimeNs(1714586400000000000), 0);                  // ns
+  EXPECT_EQ(RecordTimeNs(9223372036854), 9223372036854 * 1000000);  // 2262
+}
+
 TEST_F(PartitionRouterTest, EachPartitionGoesToItsShardInOrder) {
   Start(/*capacity=*/64);
   ProduceEvents(0, 3);
