@@ -345,6 +345,14 @@ LineResult QueueLogAdapter::Convert(std::string_view line,
   event.set_caller(call.caller);
   event.set_line(*call.line);
   SetBody(verb, fields, hold, talk, event);
+  // The same range checks as ENTERQUEUE's: an epoch far in the future on a
+  // CONNECT or an end would otherwise pass as an event no consumer can read
+  // (timestamps end at 9999). The call stays open for a good end.
+  if (rules::Verdict v =
+          rules::ValidateEvent(event, v1::PartitionState(), NoOptions());
+      !v.ok()) {
+    return Malformed(v.message(), v.reason());
+  }
   if (event.has_ended()) Close(callid, call);
   out->push_back(std::move(event));
   return {LineOutcome::kEvents, ""};

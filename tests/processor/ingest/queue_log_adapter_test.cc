@@ -165,6 +165,10 @@ TEST_F(QueueLogAdapterTest, MalformedLinesSayWhatIsWrong) {
       {"1764549310||support|NONE|ENTERQUEUE||+7495|1", "callid"},
       {"1764549310|c13||NONE|ENTERQUEUE||+7495|1", "queue"},
       {"100|c14|support|NONE|ENTERQUEUE||+7495|1", "occurred_at"},
+      // Out of range on the verbs after ENTERQUEUE too: an epoch past the
+      // year 9999 went out as an event no JSON or protobuf reader accepts.
+      {"300000000000|c12|support|SIP/1002|CONNECT|15|c12.2|3", "occurred_at"},
+      {"300000000000|c12|support|NONE|ABANDON|1|1|60", "occurred_at"},
   };
   for (const Case& c : cases) {
     Feed(c.line, LineOutcome::kMalformed);
