@@ -28,6 +28,11 @@ absl::Status ParseEventJson(std::string_view line, v1::CallEvent* event);
 std::optional<std::string> UnknownEnumNames(std::string_view line,
                                             v1::CallEvent* parsed = nullptr);
 
+// True when the JSON text nests objects and arrays at most `max_depth` deep
+// (brackets inside strings do not count). One pass, no parse: the check
+// before a parse whose cost grows faster than the depth.
+bool JsonDepthAtMost(std::string_view text, int max_depth);
+
 // `first_line` of a file without the UTF-8 byte-order mark that Windows
 // editors put at the start of a text file (the line is returned unchanged
 // when it has none). Only for a file's first line: nowhere else is one

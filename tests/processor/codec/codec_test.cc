@@ -65,6 +65,18 @@ TEST(ParseEventJson, RejectsUnknownEnumAndBrokenJson) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// The guard in front of UnknownEnumNames' parse into google.protobuf.Value,
+// whose time grows faster than the square of the nesting depth (a 32 KB
+// line of 16,000 brackets took 6.8 s in replay).
+TEST(JsonDepthAtMost, CountsBracketsOutsideStrings) {
+  EXPECT_TRUE(codec::JsonDepthAtMost("", 0));
+  EXPECT_TRUE(codec::JsonDepthAtMost(R"({"a":{"b":[1,2]}})", 3));
+  EXPECT_FALSE(codec::JsonDepthAtMost(R"({"a":{"b":[1,2]}})", 2));
+  EXPECT_TRUE(codec::JsonDepthAtMost(R"({"a":"[[[{{{"})", 1));
+  EXPECT_TRUE(codec::JsonDepthAtMost(R"({"a":"\"[[["})", 1));
+  EXPECT_FALSE(codec::JsonDepthAtMost(R"({"a":"\\","b":[[]]})", 2));
+}
+
 // An enum name this build does not know (a newer sender's) is UNKNOWN_ENUM,
 // not UNDECODABLE, when it is all that is wrong with the line; the fields
 // are named, the values not.
