@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,8 +94,14 @@ CallflowRun::CallflowRun(const std::string& config,
   log_start_ = static_cast<std::streamoff>(std::filesystem::file_size(log_));
   CallflowExec exec({"run", "--config", config, "--state-dir", state_dir,
                      "--metrics-address", "127.0.0.1:0"});
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // Dies with the test process (an aborted test, e.g. an assertion in the
+    // mock cluster, left children running as orphans).
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+      _exit(125);
+    }
     const int fd = open(log_.c_str(), O_WRONLY | O_APPEND);
     if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0) {
       _exit(126);
