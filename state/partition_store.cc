@@ -272,7 +272,10 @@ absl::Status PartitionStore::Impl::Wipe() {
 bool PartitionStore::Impl::empty() const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options_));
   it->SeekToFirst();
-  return !it->Valid();
+  // An iterator that failed (an I/O error) is not Valid() either: that is
+  // not an empty store, and taking it for one would skip the wipe before a
+  // restore from the beginning.
+  return !it->Valid() && it->status().ok();
 }
 
 absl::Status PartitionStore::Impl::CheckQuiet(std::string_view what) const {

@@ -104,7 +104,8 @@ class PartitionStore : public rules::StateView {
                              const v1::ChangelogPosition& pos);
   // Deletes everything the store holds (a restore starting over).
   absl::Status Wipe();
-  // True when the store holds nothing at all (never committed).
+  // True when the store holds nothing at all (never committed); false when
+  // it cannot be read.
   bool empty() const;
 
   // True when changes are buffered since the last Commit() or Seal().
