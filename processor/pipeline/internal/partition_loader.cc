@@ -60,6 +60,20 @@ PartitionLoader::~PartitionLoader() {
   }
   cv_.notify_all();
   for (auto& w : workers_) w->thread.join();
+  // A marker still unreported is reported while the producer closes, after
+  // this: its tracker is left to that report (a few per stop at most).
+  for (auto& tracker : unreported_) {
+    if (!tracker->WaitAll(std::chrono::milliseconds(0))) tracker.release();
+  }
+}
+
+void PartitionLoader::KeepUntilReported(
+    std::unique_ptr<DeliveryTracker> tracker) {
+  std::lock_guard lock(unreported_mu_);
+  std::erase_if(unreported_, [](const std::unique_ptr<DeliveryTracker>& t) {
+    return t->WaitAll(std::chrono::milliseconds(0));
+  });
+  unreported_.push_back(std::move(tracker));
 }
 
 void PartitionLoader::Load(int32_t partition) {
@@ -253,8 +267,12 @@ absl::Status PartitionLoader::CheckWithoutChangelog(
 
 absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
     int32_t partition, uint64_t owner, const std::atomic<bool>& cancel) {
-  DeliveryTracker tracker(&ctx_.stats.marker_delivery_errors,
-                          /*record_offsets=*/true);
+  // On the heap: a load cancelled before the broker answered leaves it to
+  // the delivery report (KeepUntilReported). On the stack it was a dead
+  // frame by then, and the report wrote into it (a crash found by the
+  // chaos soak: a stop while a broker was down).
+  auto tracker = std::make_unique<DeliveryTracker>(
+      &ctx_.stats.marker_delivery_errors, /*record_offsets=*/true);
   v1::ChangelogOwner marker;
   marker.set_owner(owner);
   marker.set_instance(InstanceName());
@@ -262,12 +280,16 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
   const std::string value = marker.SerializeAsString();
   absl::Status s =
       ctx_.producer.ProduceTo(ctx_.topics.changelog, partition, OwnerKey(owner),
-                              &value, owner, &tracker);
-  if (!s.ok()) return s;
+                              &value, owner, tracker.get());
+  if (!s.ok()) {
+    KeepUntilReported(std::move(tracker));
+    return s;
+  }
   // Short waits, so a stop or a revoke meanwhile ends the load at once.
   auto next_warning = std::chrono::steady_clock::now() + kWaitWarnEvery;
-  while (!tracker.WaitAll(kCancelCheckEvery)) {
+  while (!tracker->WaitAll(kCancelCheckEvery)) {
     if (Abandoned(cancel)) {
+      KeepUntilReported(std::move(tracker));
       return absl::CancelledError("owner marker not acknowledged");
     }
     if (std::chrono::steady_clock::now() >= next_warning) {
@@ -278,13 +300,13 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
       next_warning += kWaitWarnEvery;
     }
   }
-  if (tracker.failed() > 0) {
+  if (tracker->failed() > 0) {
     return absl::UnavailableError(absl::StrCat(
         "the changelog record(s) of the owner marker of partition ", partition,
-        " were not delivered (first error: ", tracker.first_error(),
+        " were not delivered (first error: ", tracker->first_error(),
         "); nothing of this partition is processed without it"));
   }
-  return tracker.MaxOffset(partition);
+  return tracker->MaxOffset(partition);
 }
 
 LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {

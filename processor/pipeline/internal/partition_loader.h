@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "processor/pipeline/internal/changelog_restore.h"
+#include "processor/pipeline/internal/delivery_tracker.h"
 #include "processor/pipeline/internal/output_producer.h"
 #include "processor/pipeline/kafka_status.h"
 #include "processor/pipeline/pipeline_options.h"
@@ -116,6 +117,10 @@ class PartitionLoader {
                         const std::atomic<bool>& cancel);
   absl::StatusOr<int64_t> WriteMarker(int32_t partition, uint64_t owner,
                                       const std::atomic<bool>& cancel);
+  // Keeps the tracker of an owner marker whose load ended before the
+  // broker answered: librdkafka reports on it later, so it must outlive
+  // WriteMarker. Frees the kept trackers that have their report.
+  void KeepUntilReported(std::unique_ptr<DeliveryTracker> tracker);
 
   Context ctx_;
   mutable std::mutex mu_;
@@ -124,6 +129,8 @@ class PartitionLoader {
   std::vector<LoadedPartition> ready_;
   bool quit_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;  // set in the constructor
+  std::mutex unreported_mu_;
+  std::vector<std::unique_ptr<DeliveryTracker>> unreported_;
 };
 
 }  // namespace callflow::pipeline
