@@ -44,11 +44,7 @@ constexpr auto kOutage = std::chrono::seconds(8);
 constexpr int16_t kProduceApiKey = 0;       // Kafka protocol ProduceRequest
 constexpr int16_t kOffsetCommitApiKey = 8;  // OffsetCommitRequest
 
-std::vector<v1::CallEvent> Input() {
-  std::vector<v1::CallEvent> events = SimulatedEvents(kCalls, kSeed);
-  AppendClosingEvents(ScaleOutRun::kPartitions, &events);
-  return events;
-}
+std::vector<v1::CallEvent> Input() { return ScaleOutInput(kCalls, kSeed); }
 
 // One produce request in flight per connection in these runs. The mock
 // cluster checks idempotent sequence numbers only for transactional

@@ -145,7 +145,7 @@ std::string Describe(const std::vector<ChaosRound>& rounds) {
 // Runs one schedule against a fresh cluster.
 class ChaosRun {
  public:
-  explicit ChaosRun(uint64_t seed) : run_(Input(seed)) {}
+  explicit ChaosRun(uint64_t seed) : run_(ScaleOutInput(kSoakCalls, seed)) {}
 
   void Play(const std::vector<ChaosRound>& rounds) {
     for (size_t part = 0; part < rounds.size(); ++part) {
@@ -166,12 +166,6 @@ class ChaosRun {
   }
 
  private:
-  static std::vector<v1::CallEvent> Input(uint64_t seed) {
-    std::vector<v1::CallEvent> events = SimulatedEvents(kSoakCalls, seed);
-    AppendClosingEvents(ScaleOutRun::kPartitions, &events);
-    return events;
-  }
-
   void Do(const ChaosStep& step) {
     switch (step.kind) {
       case ChaosStep::Kind::kStart:

@@ -262,6 +262,12 @@ void AppendClosingEvents(int partitions, std::vector<v1::CallEvent>* events) {
   ASSERT_EQ(left, 0);
 }
 
+std::vector<v1::CallEvent> ScaleOutInput(uint64_t calls, uint64_t seed) {
+  std::vector<v1::CallEvent> events = SimulatedEvents(calls, seed);
+  AppendClosingEvents(ScaleOutRun::kPartitions, &events);
+  return events;
+}
+
 namespace {
 
 template <typename Message>

@@ -109,6 +109,10 @@ class CallflowRun {
 // run is compared; nothing is filtered out.
 void AppendClosingEvents(int partitions, std::vector<v1::CallEvent>* events);
 
+// The input of a scale-out run: `calls` calls of seeded simulator traffic
+// (SimulatedEvents) and the closing events of ScaleOutRun's partitions.
+std::vector<v1::CallEvent> ScaleOutInput(uint64_t calls, uint64_t seed);
+
 // What is compared with replay (docs/RULES.md §10): the last message per
 // task_id, the set of alert_ids, the screen-pop (ContactContext) per call_id,
 // the last one. Alerts are compared by id and content: ids are deterministic

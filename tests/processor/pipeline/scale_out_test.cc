@@ -87,11 +87,7 @@ constexpr uint64_t kSeed = 7;
 // Fault durations, not thresholds: past the session timeout (6 s).
 constexpr auto kPastSessionTimeout = std::chrono::seconds(8);
 
-std::vector<v1::CallEvent> Input() {
-  std::vector<v1::CallEvent> events = SimulatedEvents(kCalls, kSeed);
-  AppendClosingEvents(ScaleOutRun::kPartitions, &events);
-  return events;
-}
+std::vector<v1::CallEvent> Input() { return ScaleOutInput(kCalls, kSeed); }
 
 class ScaleOutTest : public ::testing::Test {
  protected:

@@ -23,11 +23,7 @@ constexpr int16_t kSyncGroupApiKey = 14;
 // A hang guard: without a bound the stop never ends (message.timeout.ms=0).
 constexpr auto kExitGuard = std::chrono::seconds(120);
 
-std::vector<v1::CallEvent> Input() {
-  auto events = SimulatedEvents(600, 61);
-  AppendClosingEvents(ScaleOutRun::kPartitions, &events);
-  return events;
-}
+std::vector<v1::CallEvent> Input() { return ScaleOutInput(600, 61); }
 
 // Starts instance "a" with `pipeline_toml`, has it commit the first half,
 // then makes every later delivery hang and feeds it the second half; returns
