@@ -138,6 +138,11 @@ struct CallCenterMetrics::Families {
         ignored_attempts(CounterFamily(
             r, "callflow_callback_attempts_ignored_total",
             "Callback attempts for unknown or closed tasks (ignored).")),
+        state_trimmed(CounterFamily(
+            r, "callflow_state_trimmed_total",
+            "Entries a caller record's bounded lists forgot to make room, "
+            "by list (open_cases, converted_cases, customer_events, "
+            "open_legs).")),
         dead_letters(CounterFamily(r, "callflow_dead_letters_total",
                                    "Events sent to the dead-letter queue, by "
                                    "reason.")) {}
@@ -165,6 +170,7 @@ struct CallCenterMetrics::Families {
   Family<Counter>& anonymous;
   Family<Counter>& late_events;
   Family<Counter>& ignored_attempts;
+  Family<Counter>& state_trimmed;
   Family<Counter>& dead_letters;
 };
 
@@ -262,6 +268,10 @@ CallCenterMetrics::CallCenterMetrics(prometheus::Registry& registry,
   anonymous_ = &families_->anonymous.Add({});
   late_events_ = &families_->late_events.Add({});
   ignored_attempts_ = &families_->ignored_attempts.Add({});
+  for (int list = 0; list < rules::kNumTrimmedLists; ++list) {
+    state_trimmed_[list] = &families_->state_trimmed.Add(
+        {{"list", rules::TrimmedListLabel(list)}});
+  }
   for (rules::RejectReason reason : rules::AllRejectReasons()) {
     dead_letters_[reason] = &families_->dead_letters.Add(
         {{"reason", std::string(rules::ReasonLabel(reason))}});
@@ -298,6 +308,11 @@ void CallCenterMetrics::Record(const rules::Fact& fact) {
       return;
     case FactKind::kIgnoredAttempt:
       ignored_attempts_->Increment();
+      return;
+    case FactKind::kStateTrimmed:
+      if (fact.detail >= 0 && fact.detail < rules::kNumTrimmedLists) {
+        state_trimmed_[fact.detail]->Increment();
+      }
       return;
     default:
       break;
@@ -354,6 +369,7 @@ void CallCenterMetrics::Record(const rules::Fact& fact) {
     case FactKind::kAnonymous:
     case FactKind::kLateEvent:
     case FactKind::kIgnoredAttempt:
+    case FactKind::kStateTrimmed:
       break;  // counted above
   }
 }

@@ -10,6 +10,7 @@
 #include "callflow/v1/outputs.pb.h"
 #include "processor/rules/facts.h"
 #include "processor/rules/options.h"
+#include "processor/rules/state_limits.h"
 #include "processor/rules/verdict.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -74,6 +75,8 @@ class CallCenterMetrics {
   prometheus::Counter* anonymous_;
   prometheus::Counter* late_events_;
   prometheus::Counter* ignored_attempts_;
+  // By rules::TrimmedList value.
+  std::array<prometheus::Counter*, rules::kNumTrimmedLists> state_trimmed_{};
   // By rules::RejectReason value; null for REASON_UNSPECIFIED.
   std::array<prometheus::Counter*, v1::DeadLetter::Reason_ARRAYSIZE>
       dead_letters_{};

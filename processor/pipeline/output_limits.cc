@@ -4,17 +4,7 @@
 
 namespace callflow::pipeline {
 
-void CapText(std::string& text, size_t max) {
-  if (text.size() <= max) return;
-  static constexpr std::string_view kMark = "\xE2\x80\xA6";  // U+2026
-  size_t cut = max >= kMark.size() ? max - kMark.size() : 0;
-  // Back off continuation bytes (10xxxxxx) so a character is never split.
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
-  text.resize(cut);
-  if (max >= kMark.size()) text.append(kMark);
-}
+using rules::CapText;
 
 void LimitDeadLetter(v1::DeadLetter& dead_letter) {
   const std::string& payload = dead_letter.payload();

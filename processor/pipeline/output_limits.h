@@ -7,6 +7,7 @@
 
 #include "callflow/v1/outputs.pb.h"
 #include "processor/pipeline/unproducible.h"
+#include "processor/rules/state_limits.h"
 
 namespace callflow::pipeline {
 
@@ -23,8 +24,5 @@ inline constexpr size_t kMaxOutputText = 1024;
 void LimitDeadLetter(v1::DeadLetter& dead_letter);
 // `alert` with its message capped, or nullopt when it is within the limit.
 std::optional<v1::Alert> LimitAlert(const v1::Alert& alert);
-// Cuts `text` to at most `max` bytes on a UTF-8 character boundary, marked
-// with a trailing "…" when cut. Pure.
-void CapText(std::string& text, size_t max);
 
 }  // namespace callflow::pipeline

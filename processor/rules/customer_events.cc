@@ -96,6 +96,33 @@ uint32_t CountOverdueAlert(CustomerEventState& ce, bool reminder) {
   return ce.follow_up_overdue_alerts();
 }
 
+// Whether nothing more is due for a customer event: cancelled, both sides
+// final, or its follow-up due before `watermark`.
+bool IsOver(const CustomerEventState& ce, TimeNs watermark) {
+  return ce.cancelled() ||
+         (IsFinal(ce.reminder_status()) && IsFinal(ce.follow_up_status())) ||
+         ce.follow_up_due() < watermark;
+}
+
+// Makes room for one more customer event at kMaxCustomerEvents: forgets the
+// earliest of those that are over, else the earliest of all. Its timers
+// then find nothing; a later update of it counts as a new event.
+void MakeRoom(RuleContext& ctx, v1::CallerState& caller, TimeNs now) {
+  auto* events = caller.mutable_customer_events();
+  if (events->size() < kMaxCustomerEvents) return;
+  const TimeNs watermark = ctx.state.MutablePartition().watermark();
+  int victim = 0;
+  for (int i = 1; i < events->size(); ++i) {
+    const CustomerEventState& a = events->Get(i);
+    const CustomerEventState& b = events->Get(victim);
+    const bool a_over = IsOver(a, watermark);
+    const bool b_over = IsOver(b, watermark);
+    if (a_over != b_over ? a_over : a.starts_at() < b.starts_at()) victim = i;
+  }
+  ctx.RecordTrim(TrimmedList::kCustomerEvents, events->Get(victim).line(), now);
+  events->DeleteSubrange(victim, 1);
+}
+
 CustomerEventState* Find(v1::CallerState& caller, std::string_view id) {
   for (auto& ce : *caller.mutable_customer_events()) {
     if (ce.customer_event_id() == id) return &ce;
@@ -112,16 +139,21 @@ void OnCustomerEvent(RuleContext& ctx, v1::CallerState& caller,
   TimeNs starts_at = FromProto(event.starts_at());
   if (ce == nullptr) {
     if (event.cancelled()) return;  // cancelled before it was ever scheduled
+    MakeRoom(ctx, caller, now);
     ce = caller.add_customer_events();
     ce->set_customer_event_id(event.customer_event_id());
     ce->set_title(event.title());
+    CapText(*ce->mutable_title(), kMaxStoredText);
     ce->set_line(std::string(line));
     ce->set_created_at(now);
     Schedule(ctx, caller, *ce, starts_at, now);
     EmitBoth(ctx, caller, *ce, Task::OPEN, "customer_event");
     return;
   }
-  if (!event.title().empty()) ce->set_title(event.title());
+  if (!event.title().empty()) {
+    ce->set_title(event.title());
+    CapText(*ce->mutable_title(), kMaxStoredText);
+  }
   if (event.cancelled()) {
     if (ce->cancelled()) return;
     ce->set_cancelled(true);

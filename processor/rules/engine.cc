@@ -91,6 +91,10 @@ void ApplyDisposition(RuleContext& ctx, v1::CallerState& caller,
     case v1::Disposition::NEW_CASE:
       if (!case_id.empty() &&
           std::find(open->begin(), open->end(), case_id) == open->end()) {
+        if (open->size() >= kMaxOpenCases) {
+          open->erase(open->begin());
+          ctx.RecordTrim(TrimmedList::kOpenCases, line, now);
+        }
         open->Add()->assign(case_id);
       }
       break;
@@ -104,7 +108,13 @@ void ApplyDisposition(RuleContext& ctx, v1::CallerState& caller,
                                         case_id) != converted->end()) {
         break;  // one conversion per case
       }
-      if (!case_id.empty()) converted->Add()->assign(case_id);
+      if (!case_id.empty()) {
+        if (converted->size() >= kMaxConvertedCases) {
+          converted->erase(converted->begin());
+          ctx.RecordTrim(TrimmedList::kConvertedCases, line, now);
+        }
+        converted->Add()->assign(case_id);
+      }
       caller.set_conversions(caller.conversions() + 1);
       ctx.Record(FactKind::kConversion, line, 1, 0, now);
       break;
@@ -120,7 +130,10 @@ void ApplyDisposition(RuleContext& ctx, v1::CallerState& caller,
 
 void ApplyContact(v1::CallerState& caller, const v1::ContactUpdated& c) {
   if (!c.email().empty()) caller.set_email(c.email());
-  if (!c.name().empty()) caller.set_name(c.name());
+  if (!c.name().empty()) {
+    caller.set_name(c.name());
+    CapText(*caller.mutable_name(), kMaxStoredText);
+  }
   if (!c.crm_contact_id().empty())
     caller.set_crm_contact_id(c.crm_contact_id());
 }
@@ -223,8 +236,11 @@ void Engine::ApplyToRecord(RuleContext& ctx, const CallEvent& e,
     }
     if (e.has_started() && e.direction() == CallEvent::INBOUND) {
       ctx.Record(FactKind::kInboundStarted, e.line(), 1, 0, now);
-      auto& last = *ctx.state.MutablePartition().mutable_line_last_inbound();
-      last[e.line()] = std::max(last[e.line()], now);
+      // line_last_inbound was written here and never read (line silence
+      // is the aggregator's): it only grew with every line name seen.
+      if (!ctx.state.MutablePartition().line_last_inbound().empty()) {
+        ctx.state.MutablePartition().clear_line_last_inbound();
+      }
       if (!anonymous) {
         EmitScreenPop(ctx, record, e, now);  // R1: state before this call
         record.set_inbound_calls(record.inbound_calls() + 1);

@@ -32,6 +32,8 @@ enum class FactKind : uint8_t {
   kFirstAttemptDelay,    // value = seconds from missed call to attempt 1
   kIgnoredAttempt,       // attempt for an unknown or closed task
   kLateEvent,            // an event for a leg already finalized (ignored)
+  kStateTrimmed,         // a bounded list of a record forgot an entry to
+                         // make room; detail = TrimmedList (state_limits.h)
 };
 
 // One measurement, passed to OutputSink::RecordFact; `line` is valid only

@@ -38,10 +38,40 @@ void PruneLegs(v1::CallerState& record, TimeNs cutoff) {
   legs->erase(std::remove_if(legs->begin(), legs->end(), drop), legs->end());
 }
 
-LegState& AddLeg(RuleContext& ctx, v1::CallerState& record,
-                 const CallEvent& e) {
+void FinishLeg(RuleContext& ctx, std::string_view key, v1::CallerState& record,
+               bool anonymous, LegState& leg, TimeNs at, bool stale);
+
+// Makes room for one more open leg at kMaxOpenLegs: the oldest open leg is
+// closed now, as stale if it never ended (as max_call_duration would, only
+// sooner), or forgotten if it never started nor ended (only ivr, queued or
+// answered seen: nothing to bill or count).
+void MakeRoomForLeg(RuleContext& ctx, std::string_view key,
+                    v1::CallerState& record, bool anonymous, TimeNs now) {
+  auto* legs = record.mutable_legs();
+  int open = 0;
+  int oldest = -1;
+  for (int i = 0; i < legs->size(); ++i) {
+    if (legs->Get(i).closed()) continue;
+    if (oldest < 0) oldest = i;
+    ++open;
+  }
+  if (open < kMaxOpenLegs) return;
+  LegState& leg = *legs->Mutable(oldest);
+  ctx.RecordTrim(TrimmedList::kOpenLegs, leg.line(), now);
+  if (leg.started_at() == 0 && leg.ended_at() == 0) {
+    legs->DeleteSubrange(oldest, 1);
+    return;
+  }
+  FinishLeg(ctx, key, record, anonymous, leg, now,
+            /*stale=*/leg.ended_at() == 0);
+}
+
+LegState& AddLeg(RuleContext& ctx, std::string_view key,
+                 v1::CallerState& record, bool anonymous, const CallEvent& e,
+                 TimeNs now) {
   PruneLegs(record, ctx.state.MutablePartition().watermark() -
                         ctx.options.dedup_window);
+  MakeRoomForLeg(ctx, key, record, anonymous, now);
   LegState& leg = *record.add_legs();
   leg.set_call_id(e.call_id());
   leg.set_direction(e.direction());
@@ -177,7 +207,8 @@ LegState* FindLeg(v1::CallerState& record, std::string_view call_id) {
 void ApplyLegEvent(RuleContext& ctx, std::string_view key,
                    v1::CallerState& record, bool anonymous, LegState* found,
                    const CallEvent& e, TimeNs now) {
-  LegState& leg = found != nullptr ? *found : AddLeg(ctx, record, e);
+  LegState& leg =
+      found != nullptr ? *found : AddLeg(ctx, key, record, anonymous, e, now);
   if (leg.line().empty()) leg.set_line(e.line());
   switch (e.body_case()) {
     case CallEvent::kStarted:

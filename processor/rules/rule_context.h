@@ -9,6 +9,7 @@
 #include "processor/rules/options.h"
 #include "processor/rules/output_sink.h"
 #include "processor/rules/stable_hash.h"
+#include "processor/rules/state_limits.h"
 #include "processor/rules/state_view.h"
 
 namespace callflow::rules {
@@ -27,6 +28,10 @@ struct RuleContext {
   void Record(FactKind kind, std::string_view line, double value = 1,
               int32_t detail = 0, TimeNs time = 0) {
     sink.RecordFact(Fact{kind, line, value, detail, time});
+  }
+  // Counts one entry a bounded list of a record forgot (state_limits.h).
+  void RecordTrim(TrimmedList list, std::string_view line, TimeNs time) {
+    Record(FactKind::kStateTrimmed, line, 1, static_cast<int32_t>(list), time);
   }
 };
 

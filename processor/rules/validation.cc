@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "processor/rules/state_limits.h"
 #include "processor/rules/time.h"
 
 namespace callflow::rules {
@@ -126,6 +127,7 @@ Verdict ValidateEvent(const CallEvent& e, const v1::PartitionState& partition,
   if (e.body_case() == CallEvent::BODY_NOT_SET) {
     return Missing("missing body (e.g. started, ended)");
   }
+  if (Verdict length = CheckFieldLengths(e); !length.ok()) return length;
   const auto& ts = e.occurred_at();
   if (!InRange(ts)) return OutOfRange("occurred_at", ts);
   const TimeNs t = FromProto(ts);

@@ -107,6 +107,9 @@ TEST(PipelineDlqReasonsTest, EveryReasonFromARealBadRecordIsTypedAndCounted) {
   bad[DeadLetter::TIMESTAMP_SKEW] =
       Bytes(Started("skew", kCaller, kMay10 - 9 * 86400));
   bad[DeadLetter::FUTURE] = Bytes(Started("future", kCaller, tomorrow));
+  e = Started("long", kCaller, kMay10);
+  e.set_call_id(std::string(1000, 'c'));
+  bad[DeadLetter::TOO_LONG] = Bytes(e);
   const std::string misrouted = Bytes(Started("misrouted", kCaller, kMay10));
   for (rules::RejectReason r : rules::AllRejectReasons()) {
     if (r != DeadLetter::MISROUTED) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "processor/pipeline/event_producer.h"
 #include "processor/pipeline/output_limits.h"
 #include "processor/pipeline/pipeline.h"
@@ -35,8 +36,23 @@ bool CommittedOrFailed(const PipelineThread& pipeline, int64_t total) {
       std::chrono::seconds(90));
 }
 
-TEST(PipelineUnproducibleTest, OversizedDeadLetterIsTruncatedAndKept) {
+// Runs a pipeline whose producer takes records of at most 100 KB over the
+// whole events topic: everything must be committed, no delivery fail.
+void ExpectAllCommittedAt100KB(const Topics& topics,
+                               const KafkaProperties& kafka) {
   TempDir dir;
+  const int64_t total =
+      EndOffsets(kafka, topics.events, kUnproduciblePartitions);
+  PipelineConfig config = TestConfig(topics, kafka);
+  config.kafka["message.max.bytes"] = "100000";
+  PipelineThread pipeline(dir.path(), config);
+  ASSERT_TRUE(CommittedOrFailed(pipeline, total));
+  EXPECT_EQ(CommittedSum(pipeline.stats()), total);
+  EXPECT_EQ(pipeline.stats().TotalDeliveryErrors(), 0u);
+  ASSERT_THAT(pipeline.Stop(), IsOk());
+}
+
+TEST(PipelineUnproducibleTest, OversizedDeadLetterIsTruncatedAndKept) {
   auto cluster = MockCluster::Start(1);
   ASSERT_THAT(cluster, IsOk());
   const Topics topics = MakeTopics(**cluster, "", kUnproduciblePartitions);
@@ -57,16 +73,7 @@ TEST(PipelineUnproducibleTest, OversizedDeadLetterIsTruncatedAndKept) {
     ASSERT_THAT((*producer)->WaitAcknowledged(std::chrono::seconds(30)),
                 IsOk());
   }
-  const int64_t total =
-      EndOffsets(kafka, topics.events, kUnproduciblePartitions);
-
-  PipelineConfig config = TestConfig(topics, kafka);
-  config.kafka["message.max.bytes"] = "100000";
-  PipelineThread pipeline(dir.path(), config);
-  ASSERT_TRUE(CommittedOrFailed(pipeline, total));
-  EXPECT_EQ(CommittedSum(pipeline.stats()), total);
-  EXPECT_EQ(pipeline.stats().TotalDeliveryErrors(), 0u);
-  ASSERT_THAT(pipeline.Stop(), IsOk());
+  ExpectAllCommittedAt100KB(topics, kafka);
 
   const Outputs got = ReadOutputs(kafka, topics);
   ASSERT_EQ(got.dead_letters.size(), 1u);
@@ -122,9 +129,55 @@ TEST(PipelineUnproducibleTest, RefusedTopicIsCountedAndProcessingGoesOn) {
   EXPECT_EQ(pipeline.stats().tasks.load(), refused);
 }
 
+// One caller's history, as a CRM feed that never closes anything builds
+// it: customer events and new cases with distinct ids, with long titles.
+std::vector<v1::CallEvent> EverGrowingHistory(int count) {
+  std::vector<v1::CallEvent> events;
+  const int64_t t0 = 1767225600;  // 2026-01-01
+  for (int i = 0; i < count; ++i) {
+    for (bool customer_event : {true, false}) {
+      v1::CallEvent e;
+      e.set_event_id(absl::StrCat(customer_event ? "ce-" : "case-", i));
+      e.mutable_occurred_at()->set_seconds(t0 + 2 * i + customer_event);
+      e.set_caller("+74951234567");
+      e.set_line("sales");
+      if (customer_event) {
+        auto& ce = *e.mutable_customer_event();
+        ce.set_customer_event_id(absl::StrCat("meeting-", i));
+        ce.mutable_starts_at()->set_seconds(t0 + 30 * 86400 + 3600 * i);
+        ce.set_title(absl::StrCat("Visit ", i, " ", std::string(200, 'v')));
+      } else {
+        e.mutable_disposition()->set_outcome(v1::Disposition::NEW_CASE);
+        e.mutable_disposition()->set_case_id(
+            absl::StrCat("case-", i, "-", std::string(100, 'c')));
+      }
+      events.push_back(std::move(e));
+    }
+  }
+  return events;
+}
+
+// A caller whose history only grows (here 400 open customer events and
+// 400 open cases, 160 KB of state at a 100 KB message.max.bytes) must not
+// make its changelog record unproducible: that failure would stop every
+// owner of the partition, on every restart. The record's lists are bounded,
+// so the pipeline commits everything and agrees with replay.
+TEST(PipelineUnproducibleTest, EverGrowingCallerKeepsItsChangelogProducible) {
+  auto cluster = MockCluster::Start(1);
+  ASSERT_THAT(cluster, IsOk());
+  const Topics topics = MakeTopics(**cluster, "", kUnproduciblePartitions);
+  const KafkaProperties kafka = MockKafka(**cluster);
+  const std::vector<v1::CallEvent> events = EverGrowingHistory(400);
+  ProduceEvents(kafka, topics.events, events);
+  ExpectAllCommittedAt100KB(topics, kafka);
+  TempDir oracle_dir;
+  ExpectReplayOutputs(ReadOutputs(kafka, topics),
+                      ReplayOracle(events, oracle_dir.path()));
+}
+
 TEST(OutputLimitsTest, CapsTextOnACharacterBoundary) {
   std::string text = std::string(1020, 'a') + "\xC3\xA9\xC3\xA9\xC3\xA9";
-  CapText(text, kMaxOutputText);
+  rules::CapText(text, kMaxOutputText);
   EXPECT_LE(text.size(), kMaxOutputText);
   EXPECT_EQ(text, std::string(1020, 'a') + "\xE2\x80\xA6");
   v1::Alert alert;

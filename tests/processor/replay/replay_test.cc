@@ -248,6 +248,9 @@ TEST_F(ReplayTest, EveryReasonComesOutOfARealBadLine) {
       line("name", "2024-05-10T09:00:03Z", R"("ended":{"reason":"EXPLODED"})") +
       R"({"occurred_at":"2024-05-10T09:00:04Z","call_id":"c","direction":"SIDEWAYS","started":{}})"
       "\n" +
+      line("long", "2024-05-10T09:00:05Z",
+           R"("disposition":{"outcome":"NEW_CASE","case_id":")" +
+               std::string(300, 'c') + "\"}") +
       line("ok2", "2024-05-10T09:01:00Z",
            R"("ended":{"reason":"COMPLETED","talk_seconds":50})"));
   ReplayOptions options;
@@ -259,7 +262,8 @@ TEST_F(ReplayTest, EveryReasonComesOutOfARealBadLine) {
       v1::DeadLetter::UNDECODABLE,    v1::DeadLetter::MISSING_FIELD,
       v1::DeadLetter::UNKNOWN_ENUM,   v1::DeadLetter::OUT_OF_RANGE,
       v1::DeadLetter::TIMESTAMP_SKEW, v1::DeadLetter::FUTURE,
-      v1::DeadLetter::UNKNOWN_ENUM,   v1::DeadLetter::MISSING_FIELD};
+      v1::DeadLetter::UNKNOWN_ENUM,   v1::DeadLetter::MISSING_FIELD,
+      v1::DeadLetter::TOO_LONG};
   ASSERT_EQ(dlq.size(), want.size());
   std::set<v1::DeadLetter::Reason> seen;
   for (size_t i = 0; i < dlq.size(); ++i) {

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "callflow/v1/events.pb.h"
+#include "processor/rules/verdict.h"
+
+namespace callflow::rules {
+
+// Bounds that keep one caller's record (and so its changelog record) small
+// whatever the input: a feed that never resolves a case or only ever adds
+// customer events must not grow a record past Kafka's message size limit,
+// which would stop every owner of its partition for good (docs/RULES.md,
+// "Bounded state"). With these a record stays under kMaxCallerRecordBytes.
+
+// Ids and line names stored in state: an event with a longer one goes to
+// the DLQ (TOO_LONG); cutting an id would merge two.
+inline constexpr size_t kMaxIdBytes = 256;
+// An e-mail address (RFC 5321 allows 254): longer is rejected the same way.
+inline constexpr size_t kMaxEmailBytes = 320;
+// Display text stored in state (a customer event's title, a contact's
+// name): kept cut to this length, with a trailing "…".
+inline constexpr size_t kMaxStoredText = 1024;
+
+// Per-record list bounds; the oldest (or, for customer events, the ones
+// past or finished first) make room, counted as FactKind::kStateTrimmed.
+inline constexpr int kMaxOpenCases = 32;
+inline constexpr int kMaxConvertedCases = 32;
+inline constexpr int kMaxCustomerEvents = 32;
+inline constexpr int kMaxOpenLegs = 32;
+
+// What a record can reach with every list full of the longest values the
+// limits let in (tests/processor/rules/state_limits_test.cc builds one).
+inline constexpr size_t kMaxCallerRecordBytes = 192 * 1024;
+
+// The lists FactKind::kStateTrimmed counts (its `detail`).
+enum class TrimmedList : int {
+  kOpenCases = 0,
+  kConvertedCases = 1,
+  kCustomerEvents = 2,
+  kOpenLegs = 3,
+};
+inline constexpr int kNumTrimmedLists = 4;
+// The metric label of `list` ("open_cases", ...).
+const char* TrimmedListLabel(int list);
+
+// TOO_LONG when a field of `event` that state keeps is longer than its
+// limit; accepted otherwise. Pure.
+Verdict CheckFieldLengths(const v1::CallEvent& event);
+
+// Cuts `text` to at most `max` bytes on a UTF-8 character boundary, marked
+// with a trailing "…" when cut. Pure.
+void CapText(std::string& text, size_t max);
+
+}  // namespace callflow::rules
