@@ -97,11 +97,12 @@ uint32_t CountOverdueAlert(CustomerEventState& ce, bool reminder) {
 }
 
 // Whether nothing more is due for a customer event: cancelled, both sides
-// final, or its follow-up due before `watermark`.
-bool IsOver(const CustomerEventState& ce, TimeNs watermark) {
+// final, or its follow-up's overdue time before `watermark`.
+bool IsOver(const RuleContext& ctx, const CustomerEventState& ce,
+            TimeNs watermark) {
   return ce.cancelled() ||
          (IsFinal(ce.reminder_status()) && IsFinal(ce.follow_up_status())) ||
-         ce.follow_up_due() < watermark;
+         ce.follow_up_due() + ctx.options.callback.overdue_after < watermark;
 }
 
 // Makes room for one more customer event at kMaxCustomerEvents: forgets the
@@ -115,8 +116,8 @@ void MakeRoom(RuleContext& ctx, v1::CallerState& caller, TimeNs now) {
   for (int i = 1; i < events->size(); ++i) {
     const CustomerEventState& a = events->Get(i);
     const CustomerEventState& b = events->Get(victim);
-    const bool a_over = IsOver(a, watermark);
-    const bool b_over = IsOver(b, watermark);
+    const bool a_over = IsOver(ctx, a, watermark);
+    const bool b_over = IsOver(ctx, b, watermark);
     if (a_over != b_over ? a_over : a.starts_at() < b.starts_at()) victim = i;
   }
   ctx.RecordTrim(TrimmedList::kCustomerEvents, events->Get(victim).line(), now);
