@@ -75,7 +75,16 @@ absl::StatusOr<IngestCounts> RunFileIngest(
     if (!line.ok()) return line.status();
     if (line->has_value()) {
       events.clear();
-      const LineResult result = adapter.Convert(**line, &events);
+      const LineResult result =
+          in.last_line_size() > (*line)->size()
+              ? LineResult{LineOutcome::kMalformed,
+                           absl::StrCat("a line of ", in.last_line_size(),
+                                        " bytes, longer than the ",
+                                        FileTail::kMaxLineBytes,
+                                        " ingest reads (no newline in a "
+                                        "corrupted log?)"),
+                           v1::DeadLetter::UNDECODABLE}
+              : adapter.Convert(**line, &events);
       if (absl::Status s = writer.Handle(
               result, events, **line,
               LineOrigin{-1, static_cast<int64_t>(in.position().lines), {}});

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -95,31 +96,37 @@ absl::StatusOr<bool> FileTail::Fill() {
   return n > 0;
 }
 
+std::string_view FileTail::HandOut(size_t end, size_t next) {
+  const size_t size = end - begin_;
+  std::string_view line(buffer_.data() + begin_, std::min(size, kMaxLineBytes));
+  const bool first = offset_ == 0;
+  last_line_size_ = size + skipped_;
+  offset_ += (next - begin_) + skipped_;
+  skipped_ = 0;
+  begin_ = next;
+  ++lines_;
+  return first ? codec::WithoutByteOrderMark(line) : line;
+}
+
 absl::StatusOr<std::optional<std::string_view>> FileTail::NextLine() {
   size_t scan = begin_;
   while (true) {
     const size_t nl = buffer_.find('\n', scan);
-    if (nl != std::string::npos) {
-      std::string_view line(buffer_.data() + begin_, nl - begin_);
-      const bool first = offset_ == 0;
-      offset_ += nl + 1 - begin_;
-      begin_ = nl + 1;
-      ++lines_;
-      return first ? codec::WithoutByteOrderMark(line) : line;
+    if (nl != std::string::npos) return HandOut(nl, nl + 1);
+    if (buffer_.size() - begin_ > kMaxLineBytes) {
+      // No newline in sight: keep the line's head only.
+      skipped_ += buffer_.size() - begin_ - kMaxLineBytes;
+      buffer_.resize(begin_ + kMaxLineBytes);
     }
     scan = buffer_.size() - begin_;  // relative: Fill moves the data to 0
     auto more = Fill();
     if (!more.ok()) return more.status();
     if (*more) continue;
-    if ((!follow_ || old_file_done_) && begin_ < buffer_.size()) {
+    if ((!follow_ || old_file_done_) &&
+        (begin_ < buffer_.size() || skipped_ > 0)) {
       // The last line of a file that does not end in a newline (in follow
       // mode: of a renamed-away file, which will get no more).
-      std::string_view line(buffer_.data() + begin_, buffer_.size() - begin_);
-      const bool first = offset_ == 0;
-      offset_ += line.size();
-      begin_ = buffer_.size();
-      ++lines_;
-      return first ? codec::WithoutByteOrderMark(line) : line;
+      return HandOut(buffer_.size(), buffer_.size());
     }
     return std::nullopt;
   }
@@ -129,7 +136,7 @@ absl::StatusOr<bool> FileTail::CheckRotation() {
   if (fd_ == STDIN_FILENO) return false;
   struct stat named {};
   if (stat(path_.c_str(), &named) != 0) return false;  // between rename+create
-  const uint64_t read_to = offset_ + (buffer_.size() - begin_);
+  const uint64_t read_to = offset_ + (buffer_.size() - begin_) + skipped_;
   if (named.st_ino != inode_) {
     // Renamed away and replaced. The writer may still append to the old
     // file (it has not reopened its log yet, or it wrote while the last
@@ -146,7 +153,7 @@ absl::StatusOr<bool> FileTail::CheckRotation() {
     if (named.st_size == 0 && now - *old_quiet_since_ < rotate_wait_) {
       return false;
     }
-    if (begin_ < buffer_.size()) {
+    if (begin_ < buffer_.size() || skipped_ > 0) {
       old_file_done_ = true;  // NextLine hands out its unfinished last line
       return false;
     }
@@ -161,6 +168,7 @@ absl::StatusOr<bool> FileTail::CheckRotation() {
     begin_ = 0;
     offset_ = 0;
     lines_ = 0;
+    skipped_ = 0;
     return true;
   }
   return false;

@@ -51,6 +51,11 @@ class FileTail {
   // read: a reload right after the rename (logrotate's postrotate) is far
   // quicker.
   static constexpr std::chrono::milliseconds kRotateWait{5000};
+  // The longest line handed out: a longer one (a crash's run of bytes with
+  // no newline) is cut to its first kMaxLineBytes, the rest is skipped
+  // without being held in memory, and last_line_size() says how long it
+  // was.
+  static constexpr size_t kMaxLineBytes = size_t{1} << 20;
   ~FileTail();
   FileTail(const FileTail&) = delete;
   FileTail& operator=(const FileTail&) = delete;
@@ -66,6 +71,9 @@ class FileTail {
 
   // Just after the last line handed out.
   FilePosition position() const { return {inode_, offset_, lines_}; }
+  // The length of the last line handed out as it was in the file: more
+  // than the line's size when it was cut at kMaxLineBytes.
+  uint64_t last_line_size() const { return last_line_size_; }
   bool resumed() const { return resumed_; }
   const std::string& path() const { return path_; }
 
@@ -75,6 +83,9 @@ class FileTail {
   absl::Status OpenPath(std::optional<FilePosition> resume);
   // Reads more bytes into buffer_; false at the end of the file.
   absl::StatusOr<bool> Fill();
+  // The line from begin_ to `end` (at most kMaxLineBytes of it); reading
+  // goes on at `next`.
+  std::string_view HandOut(size_t end, size_t next);
 
   std::string path_;
   bool follow_;
@@ -87,7 +98,10 @@ class FileTail {
   uint64_t inode_ = 0;
   uint64_t offset_ = 0;  // of buffer_[begin_] in the file
   uint64_t lines_ = 0;   // lines before offset_
-  std::string buffer_;   // bytes read, not yet handed out from begin_
+  // Bytes of the line at begin_ read and skipped past kMaxLineBytes.
+  uint64_t skipped_ = 0;
+  uint64_t last_line_size_ = 0;
+  std::string buffer_;  // bytes read, not yet handed out from begin_
   size_t begin_ = 0;
   bool resumed_ = false;
   bool eof_ = false;  // the last Fill hit the end

@@ -66,6 +66,53 @@ TEST_F(FileTailTest, ReadsToTheEndWithoutFollow) {
 
 // A file saved by a Windows editor starts with a UTF-8 byte-order mark: it is
 // not part of the first line.
+// A line of megabytes with no newline (a crashed writer's run of bytes) is
+// handed out cut to kMaxLineBytes, without holding the rest in memory; the
+// lines around it and the position are as if it were whole.
+TEST_F(FileTailTest, AnOverlongLineIsCutAndTheRestIsSkipped) {
+  const std::string huge(3 * FileTail::kMaxLineBytes + 7, 'x');
+  Append(log_, "a\n" + huge + "\nb\n" + huge);
+  auto tail = FileTail::Open(log_, /*follow=*/false, std::nullopt);
+  ASSERT_THAT(tail, IsOk());
+  std::vector<std::pair<size_t, uint64_t>> got;  // size, last_line_size
+  std::vector<std::string> heads;
+  while (true) {
+    auto line = (*tail)->NextLine();
+    ASSERT_THAT(line, IsOk());
+    if (!line->has_value()) break;
+    got.emplace_back((*line)->size(), (*tail)->last_line_size());
+    heads.emplace_back((*line)->substr(0, 1));
+  }
+  const std::vector<std::pair<size_t, uint64_t>> want = {
+      {1, 1},
+      {FileTail::kMaxLineBytes, huge.size()},
+      {1, 1},
+      {FileTail::kMaxLineBytes, huge.size()}};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(heads, (std::vector<std::string>{"a", "x", "b", "x"}));
+  EXPECT_EQ((*tail)->position().offset, 2 * huge.size() + 5);
+  EXPECT_EQ((*tail)->position().lines, 4u);
+}
+
+// Followed, the over-long line arrives in pieces; reading resumes after it.
+TEST_F(FileTailTest, FollowSkipsAnOverlongLineWrittenInPieces) {
+  Append(log_, "a\n");
+  auto tail = FileTail::Open(log_, /*follow=*/true, std::nullopt);
+  ASSERT_THAT(tail, IsOk());
+  EXPECT_EQ(Drain(**tail), Lines{"a"});
+  const std::string piece(FileTail::kMaxLineBytes, 'y');
+  for (int i = 0; i < 3; ++i) {
+    Append(log_, piece);
+    EXPECT_EQ(Drain(**tail), Lines{});
+  }
+  Append(log_, "\nb\n");
+  const Lines lines = Drain(**tail);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], piece);
+  EXPECT_EQ(lines[1], "b");
+  EXPECT_EQ((*tail)->position().offset, 2 + 3 * piece.size() + 3);
+}
+
 TEST_F(FileTailTest, AByteOrderMarkIsNotPartOfTheFirstLine) {
   const std::string bom = "\xEF\xBB\xBF";
   Append(log_, bom + "a\n" + bom + "b\n");

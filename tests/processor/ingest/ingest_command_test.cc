@@ -325,6 +325,29 @@ TEST(IngestCommandTest, StdinIsReadToItsEnd) {
   EXPECT_EQ(ReadEvents(out).size(), 80u);
 }
 
+// A corrupted log with a 5 MB stretch and no newline (a crash's NULs):
+// reported as one malformed line, in bounded memory, and every line after
+// it is read.
+TEST(IngestCommandTest, AnOverlongLineIsOneMalformedLine) {
+  TempDir dir;
+  const std::string input = dir.path() + "/queue_log";
+  const std::string out = dir.path() + "/events.jsonl";
+  {
+    std::ifstream fixture(kFixture);
+    std::ofstream log(input);
+    log << std::string(5 << 20, '\0') << "\n" << fixture.rdbuf();
+  }
+  auto r = RunCallflow({"ingest", "--format", "asterisk-queue-log", "--input",
+                        input, "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.err, "42 lines read, 40 events written")) << r.err;
+  EXPECT_TRUE(Contains(r.err,
+                       "line 1: malformed: a line of 5242880 bytes, "
+                       "longer than the 1048576 ingest reads"))
+      << r.err;
+  EXPECT_EQ(ReadEvents(out).size(), 40u);
+}
+
 TEST_F(FollowTest, FollowServesMetrics) {
   std::filesystem::copy_file(kFixture, log);
   const int port = metrics::testing::FreePort();
