@@ -278,6 +278,27 @@ bool PartitionStore::Impl::empty() const {
   return !it->Valid() && it->status().ok();
 }
 
+absl::StatusOr<size_t> PartitionStore::Impl::ForEachStored(
+    const std::function<void(std::string_view, const std::string&)>& fn) const {
+  if (absl::Status s = CheckQuiet("reading every key"); !s.ok()) return s;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options_));
+  size_t count = 0;
+  std::string value;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (key == keys::kChangelogPositionKey) continue;
+    value.assign(it->value().data(), it->value().size());
+    fn(key, value);
+    ++count;
+  }
+  if (!it->status().ok()) {
+    return FromRocksDb(
+        it->status(),
+        absl::StrCat("reading partition ", partition_, " of '", path_, "'"));
+  }
+  return count;
+}
+
 absl::Status PartitionStore::Impl::CheckQuiet(std::string_view what) const {
   if (!status_.ok()) return status_;
   if (sealed_ || dirty()) {
@@ -489,6 +510,10 @@ absl::Status PartitionStore::ApplyRestored(const std::vector<Change>& changes,
 }
 absl::Status PartitionStore::Wipe() { return impl_->Wipe(); }
 bool PartitionStore::empty() const { return impl_->empty(); }
+absl::StatusOr<size_t> PartitionStore::ForEachStored(
+    const std::function<void(std::string_view, const std::string&)>& fn) const {
+  return impl_->ForEachStored(fn);
+}
 const absl::Status& PartitionStore::status() const { return impl_->status(); }
 PartitionStats PartitionStore::Stats() const { return impl_->Stats(); }
 const v1::PartitionState& PartitionStore::partition_record() const {

@@ -107,6 +107,13 @@ class PartitionStore : public rules::StateView {
   // True when the store holds nothing at all (never committed); false when
   // it cannot be read.
   bool empty() const;
+  // Calls `fn(key, value)` for every stored key but the changelog position
+  // (which is the host's own), in key order: the whole state as changelog
+  // data records. Returns how many; an error when the store cannot be read.
+  // Only on a quiet store (nothing buffered or sealed).
+  absl::StatusOr<size_t> ForEachStored(
+      const std::function<void(std::string_view key, const std::string& value)>&
+          fn) const;
 
   // True when changes are buffered since the last Commit() or Seal().
   bool dirty() const;

@@ -62,6 +62,9 @@ class PartitionStore::Impl {
                              const v1::ChangelogPosition& pos);
   absl::Status Wipe();
   bool empty() const;
+  absl::StatusOr<size_t> ForEachStored(
+      const std::function<void(std::string_view, const std::string&)>& fn)
+      const;
   int32_t partition() const { return partition_; }
   std::optional<int64_t> next_offset() const { return next_offset_; }
   const absl::Status& status() const { return status_; }

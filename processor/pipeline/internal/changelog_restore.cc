@@ -234,6 +234,7 @@ absl::StatusOr<RestoreResult> RestoreFromChangelog(
     return HeadGone(topic, partition, low, "", "");
   }
   result.start = start;
+  result.log_lacks_local_state = !from_position && low == end && !store.empty();
   Restore restore(topic, partition, end, store, cancel, progress);
   absl::Status s = restore.Run(*consumer, start, owner, from_position);
   if (absl::IsAborted(s) && low > 0) {

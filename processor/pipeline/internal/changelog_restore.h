@@ -23,6 +23,12 @@ struct RestoreResult {
   int64_t records_read = 0;     // changelog records consumed
   int64_t changes_applied = 0;  // keys written to the store
   bool started_over = false;    // the local store was wiped first
+  // The local store holds state the changelog has nothing of (the log is
+  // empty before the new owner's marker: the topic was recreated or
+  // emptied, or the changelog was just turned on over a single-host state
+  // dir). The store is kept; its owner must write it to the changelog, or
+  // the next owner elsewhere would restore only later changes.
+  bool log_lacks_local_state = false;
 };
 
 // The consumer restores read with (plain assign, no group), kept across

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/internal/changelog_records.h"
+#include "processor/pipeline/internal/changelog_writes.h"
 #include "processor/pipeline/internal/work_slice.h"
 
 namespace callflow::pipeline {
@@ -208,14 +209,9 @@ absl::Status CommitCycle::WaitDelivered(DeliveryTracker& tracker) {
 void CommitCycle::SendCycleEnds() {
   for (const SealedPartition& sealed : sealed_.partitions) {
     if (!sealed.changelog_records) continue;
-    v1::ChangelogCycle cycle;
-    cycle.set_owner(sealed.owner);
-    cycle.set_records(*sealed.changelog_records);
-    cycle.SerializeToString(&buffer_);
-    ctx_.producer
-        .ProduceTo(ctx_.changelog_topic, sealed.partition,
-                   CycleKey(sealed.owner), &buffer_, sealed.owner,
-                   sealed_.changelog)
+    ProduceCycleEnd(ctx_.producer, ctx_.changelog_topic, sealed.partition,
+                    sealed.owner, *sealed.changelog_records, sealed_.changelog,
+                    &buffer_)
         .IgnoreError();  // counted by the tracker
   }
   sealed_.cycle_ends_sent = true;

@@ -10,6 +10,7 @@
 #include "callflow/v1/state.pb.h"
 #include "processor/pipeline/internal/changelog_records.h"
 #include "processor/pipeline/internal/changelog_restore.h"
+#include "processor/pipeline/internal/changelog_writes.h"
 #include "processor/util/thread_name.h"
 
 namespace callflow::pipeline {
@@ -243,26 +244,35 @@ absl::StatusOr<int64_t> PartitionLoader::StartOffset(
   return latest ? RdKafka::Topic::OFFSET_END : RdKafka::Topic::OFFSET_BEGINNING;
 }
 
-absl::Status PartitionLoader::CheckWithoutChangelog(
+absl::Status PartitionLoader::CheckStateNotLost(
     const state::PartitionStore& store, const std::atomic<bool>& cancel) {
   if (store.next_offset().has_value()) return absl::OkStatus();
   auto group = GroupOffset(store.partition(), cancel);
   if (!group.ok()) return group.status();
-  if (*group >= 0) {
-    std::unique_ptr<RdKafka::TopicPartition> tp(RdKafka::TopicPartition::create(
-        ctx_.topics.events, store.partition(), *group));
+  if (*group < 0) return absl::OkStatus();
+  const int32_t p = store.partition();
+  const std::string lost = absl::StrCat(
+      "partition ", p, " of ", ctx_.topics.events, " has no local state in ",
+      ctx_.env.options().dir, "/p-", p,
+      " but the group has already consumed it up to offset ", *group);
+  if (!ctx_.options.changelog) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "partition ", store.partition(), " of ", ctx_.topics.events,
-        " has no local state in ", ctx_.env.options().dir, "/p-",
-        store.partition(),
-        " but the group has already consumed it up to "
-        "offset ",
-        tp->offset(),
+        lost,
         "; with [state] changelog = false its state cannot move between "
         "hosts: give this instance the previous owner's state dir, or turn "
         "the changelog on"));
   }
-  return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      lost, ", and the changelog ", ctx_.topics.changelog, " [", p,
+      "] holds none of it (the topic was deleted, recreated or emptied, or "
+      "the changelog was turned on after the partition was processed "
+      "without it). Carrying on would start its callers, callback tasks and "
+      "timers from nothing. Give this instance the state dir of the host "
+      "that had the partition, or bring the changelog topic back; to accept "
+      "the loss, stop the group and delete its committed offsets of ",
+      ctx_.topics.events,
+      " (kafka-consumer-groups --delete-offsets), and the partition starts "
+      "where auto.offset.reset says"));
 }
 
 absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
@@ -285,28 +295,76 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
     KeepUntilReported(std::move(tracker));
     return s;
   }
+  if (s = AwaitReported(tracker, partition, "the owner marker", cancel);
+      !s.ok()) {
+    return s;
+  }
+  return tracker->MaxOffset(partition);
+}
+
+absl::Status PartitionLoader::AwaitReported(
+    std::unique_ptr<DeliveryTracker>& tracker, int32_t partition,
+    absl::string_view what, const std::atomic<bool>& cancel) {
   // Short waits, so a stop or a revoke meanwhile ends the load at once.
   auto next_warning = std::chrono::steady_clock::now() + kWaitWarnEvery;
   while (!tracker->WaitAll(kCancelCheckEvery)) {
     if (Abandoned(cancel)) {
       KeepUntilReported(std::move(tracker));
-      return absl::CancelledError("owner marker not acknowledged");
+      return absl::CancelledError(
+          absl::StrCat("partition ", partition, ": ", what,
+                       " not acknowledged before the load ended"));
     }
     if (std::chrono::steady_clock::now() >= next_warning) {
-      spdlog::warn(
-          "partition {}: waiting for the changelog to take the owner "
-          "marker",
-          partition);
+      spdlog::warn("partition {}: waiting for the changelog to take {}",
+                   partition, std::string(what));
       next_warning += kWaitWarnEvery;
     }
   }
   if (tracker->failed() > 0) {
     return absl::UnavailableError(absl::StrCat(
-        "the changelog record(s) of the owner marker of partition ", partition,
+        "the changelog record(s) of ", what, " of partition ", partition,
         " were not delivered (first error: ", tracker->first_error(),
-        "); nothing of this partition is processed without it"));
+        "); nothing of this partition is processed without them"));
   }
-  return tracker->MaxOffset(partition);
+  return absl::OkStatus();
+}
+
+absl::Status PartitionLoader::SeedChangelog(int32_t partition, uint64_t owner,
+                                            state::PartitionStore& store,
+                                            const std::atomic<bool>& cancel) {
+  spdlog::warn(
+      "partition {}: the changelog {} holds none of the local state in {}/p-{} "
+      "(the topic was recreated or emptied, or the changelog was just turned "
+      "on); writing all of it to the changelog, so another host can restore "
+      "it",
+      partition, ctx_.topics.changelog, ctx_.env.options().dir, partition);
+  auto tracker = std::make_unique<DeliveryTracker>(
+      &ctx_.stats.marker_delivery_errors, /*record_offsets=*/true);
+  auto records = ProduceWholeStore(ctx_.producer, ctx_.topics.changelog,
+                                   partition, owner, store, tracker.get());
+  absl::Status s = records.status();
+  if (s.ok()) {
+    s = AwaitReported(tracker, partition, "the local state", cancel);
+    if (!s.ok()) return s;
+    std::string buffer;
+    s = ProduceCycleEnd(ctx_.producer, ctx_.topics.changelog, partition, owner,
+                        *records, tracker.get(), &buffer);
+  }
+  if (!s.ok()) {
+    KeepUntilReported(std::move(tracker));
+    return s;
+  }
+  if (s = AwaitReported(tracker, partition, "the local state", cancel);
+      !s.ok()) {
+    return s;
+  }
+  v1::ChangelogPosition position;
+  position.set_owner(owner);
+  position.set_next(tracker->MaxOffset(partition) + 1);
+  if (s = store.ApplyRestored({}, position); !s.ok()) return s;
+  spdlog::info("partition {}: wrote {} keys of local state to the changelog",
+               partition, *records);
+  return absl::OkStatus();
 }
 
 LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {
@@ -319,7 +377,7 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {
     return out;
   }
   if (!ctx_.options.changelog) {
-    out.status = CheckWithoutChangelog(**store, worker.cancel);
+    out.status = CheckStateNotLost(**store, worker.cancel);
     if (out.status.ok()) {
       out.status = SetStart(out, std::move(*store), worker.cancel);
     }
@@ -364,6 +422,10 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {
     return out;
   }
   ctx_.stats.restores.fetch_add(1);
+  if (result->log_lacks_local_state) {
+    out.status = SeedChangelog(partition, out.owner, **store, worker.cancel);
+    if (!out.status.ok()) return out;
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
           .count();
@@ -375,7 +437,10 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {
         result->changes_applied,
         result->started_over ? ", local state rebuilt" : "", seconds);
   }
-  out.status = SetStart(out, std::move(*store), worker.cancel);
+  out.status = CheckStateNotLost(**store, worker.cancel);
+  if (out.status.ok()) {
+    out.status = SetStart(out, std::move(*store), worker.cancel);
+  }
   return out;
 }
 

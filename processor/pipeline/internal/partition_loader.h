@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "processor/pipeline/internal/changelog_restore.h"
 #include "processor/pipeline/internal/delivery_tracker.h"
 #include "processor/pipeline/internal/output_producer.h"
@@ -104,8 +105,12 @@ class PartitionLoader {
   bool Abandoned(const std::atomic<bool>& cancel) const;
   absl::StatusOr<std::unique_ptr<state::PartitionStore>> Open(
       int32_t partition, const std::atomic<bool>& cancel);
-  absl::Status CheckWithoutChangelog(const state::PartitionStore& store,
-                                     const std::atomic<bool>& cancel);
+  // FailedPrecondition when `store` (opened, and restored when the
+  // changelog is on) has no input offset while the group has consumed the
+  // partition already: its state is lost, and carrying on would start the
+  // partition's callers from nothing.
+  absl::Status CheckStateNotLost(const state::PartitionStore& store,
+                                 const std::atomic<bool>& cancel);
   // The group's committed offset of `partition`, or -1 when none; Cancelled
   // once `cancel` or the stop is set.
   absl::StatusOr<int64_t> GroupOffset(int32_t partition,
@@ -117,6 +122,19 @@ class PartitionLoader {
                         const std::atomic<bool>& cancel);
   absl::StatusOr<int64_t> WriteMarker(int32_t partition, uint64_t owner,
                                       const std::atomic<bool>& cancel);
+  // Waits for every report of `tracker` (records of `what`, for the
+  // messages), in short waits: Cancelled on a cancel or stop, the tracker
+  // then kept until reported (KeepUntilReported); Unavailable when a
+  // record failed.
+  absl::Status AwaitReported(std::unique_ptr<DeliveryTracker>& tracker,
+                             int32_t partition, absl::string_view what,
+                             const std::atomic<bool>& cancel);
+  // Writes the whole of `store` to the changelog as one cycle of `owner`
+  // (RestoreResult::log_lacks_local_state) and moves its changelog
+  // position past it.
+  absl::Status SeedChangelog(int32_t partition, uint64_t owner,
+                             state::PartitionStore& store,
+                             const std::atomic<bool>& cancel);
   // Keeps the tracker of an owner marker whose load ended before the
   // broker answered: librdkafka reports on it later, so it must outlive
   // WriteMarker. Frees the kept trackers that have their report.
