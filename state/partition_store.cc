@@ -312,6 +312,7 @@ absl::Status PartitionStore::Impl::CheckQuiet(std::string_view what) const {
 absl::Status PartitionStore::Impl::Reload() {
   index_.clear();
   callers_.clear();
+  cached_cost_ = 0;
   loaded_timers_.clear();
   has_disk_next_ = false;
   disk_next_key_.clear();
@@ -341,6 +342,7 @@ absl::Status PartitionStore::Impl::Seal(std::optional<int64_t> next_offset) {
       check(batch_.Delete(key_buf_));
     } else {
       node->record.SerializeToString(&value_buf_);
+      SetCachedBytes(*node, value_buf_.size());
       check(batch_.Put(key_buf_, value_buf_));
     }
   }
@@ -411,10 +413,7 @@ absl::Status PartitionStore::Impl::WriteSealed() {
   sealed_ = false;
   sealed_timers_.Clear();
   for (CallerList::iterator node : sealed_erased_) {
-    if (node->erased && !node->dirty) {
-      index_.erase(std::string_view(node->key));
-      callers_.erase(node);
-    }
+    if (node->erased && !node->dirty) DropCaller(node);
   }
   sealed_erased_.clear();
   next_offset_ = sealed_offset_;

@@ -2,6 +2,7 @@
 // RocksDB, read one at a time or prefetched with one MultiGet, and trimmed to
 // the store's budget after each written cycle.
 #include <algorithm>
+#include <iterator>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -82,7 +83,19 @@ PartitionStore::Impl::CallerList::iterator PartitionStore::Impl::Insert(
   CallerList::iterator node = callers_.begin();
   node->key.assign(key);
   index_.emplace(std::string_view(node->key), node);
+  cached_cost_ += CachedCost(0);
   return node;
+}
+
+void PartitionStore::Impl::SetCachedBytes(CachedCaller& caller, size_t bytes) {
+  cached_cost_ += CachedCost(bytes) - CachedCost(caller.bytes);
+  caller.bytes = bytes;
+}
+
+void PartitionStore::Impl::DropCaller(CallerList::iterator node) {
+  cached_cost_ -= CachedCost(node->bytes);
+  index_.erase(std::string_view(node->key));
+  callers_.erase(node);
 }
 
 void PartitionStore::Impl::MarkDirty(CallerList::iterator node) {
@@ -106,6 +119,7 @@ void PartitionStore::Impl::ReadCaller(CachedCaller& caller) {
 
 void PartitionStore::Impl::ParseCaller(const rocksdb::Slice& value,
                                        CachedCaller& caller) {
+  SetCachedBytes(caller, value.size());
   if (!caller.record.ParseFromArray(value.data(),
                                     static_cast<int>(value.size()))) {
     caller.record.Clear();
@@ -116,14 +130,20 @@ void PartitionStore::Impl::ParseCaller(const rocksdb::Slice& value,
   }
 }
 
+// Two bounds: the count (the share over kCachedCallerBytes, as if every
+// record were typical) and the bytes the records cost, so that a partition
+// of large records (long histories) does not hold many times its share.
 void PartitionStore::Impl::TrimCallers() {
   const size_t budget = env_.cached_callers_per_store();
+  const size_t bytes = env_.caller_cache_bytes_per_store();
   auto it = callers_.end();
-  while (callers_.size() > budget && it != callers_.begin()) {
+  while ((callers_.size() > budget || cached_cost_ > bytes) &&
+         it != callers_.begin()) {
     --it;
     if (it->dirty) continue;
-    index_.erase(std::string_view(it->key));
-    it = callers_.erase(it);
+    auto next = std::next(it);
+    DropCaller(it);
+    it = next;
   }
 }
 

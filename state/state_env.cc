@@ -1,6 +1,7 @@
 #include "state/state_env.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -87,6 +88,11 @@ size_t StateEnv::cached_callers_per_store() const {
   const size_t stores = std::max<size_t>(1, open_stores());
   return std::max<size_t>(1,
                           caller_cache_bytes() / stores / kCachedCallerBytes);
+}
+
+size_t StateEnv::caller_cache_bytes_per_store() const {
+  if (options_.cached_callers_per_partition > 0) return SIZE_MAX;
+  return caller_cache_bytes() / std::max<size_t>(1, open_stores());
 }
 
 uint64_t StateEnv::flushes() const {

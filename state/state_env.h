@@ -85,6 +85,9 @@ class StateEnv {
   size_t write_buffer_size_per_store() const;
   // One store's caller cache now (records).
   size_t cached_callers_per_store() const;
+  // One store's caller cache now (bytes the cached records may cost; no
+  // bound with a fixed cached_callers_per_partition).
+  size_t caller_cache_bytes_per_store() const;
   // Memtable flushes of every store so far.
   uint64_t flushes() const;
 

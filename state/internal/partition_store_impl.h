@@ -107,6 +107,7 @@ class PartitionStore::Impl {
     v1::CallerState record;
     bool dirty = false;   // listed in dirty_callers_
     bool erased = false;  // delete on commit
+    size_t bytes = 0;     // serialized size when last read or sealed
   };
   using CallerList = std::list<CachedCaller>;
 
@@ -140,6 +141,14 @@ class PartitionStore::Impl {
   // Evicts least recently used clean callers down to the budget (dirty ones
   // hold changes made after a seal).
   void TrimCallers();
+  // What a cached record costs in memory, by its serialized size: parsed
+  // protobuf strings and repeated fields, its key and its list and index
+  // nodes (about 1 KiB, StateEnv::kCachedCallerBytes, for a typical record).
+  static size_t CachedCost(size_t bytes) { return 256 + 2 * bytes; }
+  // Sets the serialized size of a cached record.
+  void SetCachedBytes(CachedCaller& caller, size_t bytes);
+  // Drops a clean record from the cache.
+  void DropCaller(CallerList::iterator node);
 
   // Timers (partition_store_timers.cc).
 
@@ -165,7 +174,8 @@ class PartitionStore::Impl {
   absl::Status status_;  // first read error; fails every later Commit()
   size_t applied_write_buffer_ = 0;  // memtable size set by ApplyMemoryShare
 
-  CallerList callers_;  // most recently used first
+  CallerList callers_;      // most recently used first
+  size_t cached_cost_ = 0;  // CachedCost of every record in callers_
   absl::flat_hash_map<std::string_view, CallerList::iterator> index_;
   std::vector<CallerList::iterator> dirty_callers_;
 

@@ -88,6 +88,30 @@ TEST_F(StateEnvBudgetTest, SharesFollowTheStoresOpenNow) {
   EXPECT_EQ(stores_[0]->Stats().cached_callers, 2 * share);
 }
 
+// Records of callers with long histories are larger than the typical
+// record the count assumes: the cache holds fewer of them, by the bytes
+// they cost, so a partition of such callers stays within its share.
+TEST_F(StateEnvBudgetTest, LargeRecordsAreCachedByTheirSize) {
+  MakeEnv(StateEnv::kMinBudgetBytes);
+  OpenStores(1);
+  const size_t share = env_->cached_callers_per_store();
+  PartitionStore& store = *stores_[0];
+  constexpr int kCallers = 1000;
+  ASSERT_LT(static_cast<size_t>(kCallers), share);
+  for (int c = 0; c < kCallers; ++c) {
+    v1::CallerState& record = store.MutableCaller("+7495" + std::to_string(c));
+    record.set_name(std::string(16 << 10, 'n'));
+  }
+  ASSERT_THAT(store.Commit(1), IsOk());
+  // About 33 KiB each (16 KiB serialized): a 4 MiB share holds ~120.
+  const uint64_t cached = store.Stats().cached_callers;
+  EXPECT_GT(cached, 0u);
+  EXPECT_LE(cached, env_->caller_cache_bytes() / (32u << 10));
+  // Small records again: the count bound applies.
+  WriteCallers(0, static_cast<int>(share + 10), 2);
+  EXPECT_EQ(store.Stats().cached_callers, share);
+}
+
 // The issue this guards: every store's memtable (and its bloom) is charged
 // to the shared memtable budget; sized per store regardless of how many are
 // open, ~200 stores' empty memtables alone exceeded it and every write
