@@ -63,6 +63,13 @@ class Restore {
         !s.ok()) {
       return s;
     }
+    // On every way out (a cancel, a bad record too): an assigned reader,
+    // kept for the next restore, would go on prefetching this partition
+    // into memory (up to queued.max.messages.kbytes) while nobody reads.
+    struct Unassign {
+      RdKafka::KafkaConsumer& consumer;
+      ~Unassign() { consumer.unassign(); }
+    } unassign{consumer};
     int64_t next = start;
     while (next < end_) {
       if (cancel_.load()) return absl::CancelledError("restore cancelled");
@@ -82,7 +89,6 @@ class Restore {
       if (absl::Status s = Take(*m); !s.ok()) return s;
       if (progress_ && read_ % 10000 == 0) progress_(read_, end_ - next);
     }
-    consumer.unassign();
     return Flush();
   }
 

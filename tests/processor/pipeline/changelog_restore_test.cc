@@ -4,6 +4,7 @@
 #include "processor/pipeline/internal/changelog_restore.h"
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafkacpp.h>
 
 #include <atomic>
 #include <map>
@@ -140,6 +141,26 @@ class ChangelogRestoreTest : public ::testing::Test {
   std::unique_ptr<OutputProducer> producer_;
   std::unique_ptr<state::StateEnv> env_;
 };
+
+// A cancelled restore (a revoke mid-load) leaves the reader, kept for the
+// worker's next restore, with nothing assigned: still assigned, it would go
+// on prefetching the partition into memory while nobody reads it.
+TEST_F(ChangelogRestoreTest, ACancelledRestoreLeavesTheReaderUnassigned) {
+  Marker(kA);
+  Caller(kA, "+70000000001", 1);
+  CycleEnd(kA);
+  const int64_t end = Marker(kB);
+  CALLFLOW_ASSERT_OK_AND_ASSIGN(auto reader, ChangelogReader::Create(kafka_));
+  auto store = Open(0);
+  std::atomic<bool> cancel{true};
+  EXPECT_THAT(RestoreFromChangelog(*reader, kTopic, 0, end, kB, *store, cancel,
+                                   nullptr),
+              StatusIs(absl::StatusCode::kCancelled));
+  std::vector<RdKafka::TopicPartition*> assigned;
+  ASSERT_EQ(reader->consumer().assignment(assigned), RdKafka::ERR_NO_ERROR);
+  EXPECT_TRUE(assigned.empty());
+  RdKafka::TopicPartition::destroy(assigned);
+}
 
 TEST_F(ChangelogRestoreTest, ZombieWritesAndTornCyclesAreIgnored) {
   Marker(kA);
