@@ -75,9 +75,9 @@ absl::StatusOr<IngestCounts> RunFileIngest(
     if (!line.ok()) return line.status();
     if (line->has_value()) {
       events.clear();
+      const bool cut = in.last_line_size() > (*line)->size();
       const LineResult result =
-          in.last_line_size() > (*line)->size()
-              ? LineResult{LineOutcome::kMalformed,
+          cut ? LineResult{LineOutcome::kMalformed,
                            absl::StrCat("a line of ", in.last_line_size(),
                                         " bytes, longer than the ",
                                         FileTail::kMaxLineBytes,
@@ -87,7 +87,11 @@ absl::StatusOr<IngestCounts> RunFileIngest(
               : adapter.Convert(**line, &events);
       if (absl::Status s = writer.Handle(
               result, events, **line,
-              LineOrigin{-1, static_cast<int64_t>(in.position().lines), {}});
+              LineOrigin{-1,
+                         static_cast<int64_t>(in.position().lines),
+                         {},
+                         cut ? in.last_line_size() : 0,
+                         cut ? in.last_line_fnv1a() : 0});
           !s.ok()) {
         return s;
       }

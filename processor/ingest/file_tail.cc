@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "processor/codec/codec.h"
+#include "processor/rules/stable_hash.h"
 
 namespace callflow::ingest {
 namespace {
@@ -101,6 +102,17 @@ std::string_view FileTail::HandOut(size_t end, size_t next) {
   std::string_view line(buffer_.data() + begin_, std::min(size, kMaxLineBytes));
   const bool first = offset_ == 0;
   last_line_size_ = size + skipped_;
+  if (skipped_ > 0) {
+    last_line_fnv1a_ = rules::StableHash(
+        std::string_view(buffer_.data() + begin_ + kMaxLineBytes,
+                         size - kMaxLineBytes),
+        skipped_fnv1a_);
+  } else if (size > kMaxLineBytes) {
+    last_line_fnv1a_ =
+        rules::StableHash(std::string_view(buffer_.data() + begin_, size));
+  } else {
+    last_line_fnv1a_ = 0;
+  }
   offset_ += (next - begin_) + skipped_;
   skipped_ = 0;
   begin_ = next;
@@ -114,8 +126,14 @@ absl::StatusOr<std::optional<std::string_view>> FileTail::NextLine() {
     const size_t nl = buffer_.find('\n', scan);
     if (nl != std::string::npos) return HandOut(nl, nl + 1);
     if (buffer_.size() - begin_ > kMaxLineBytes) {
-      // No newline in sight: keep the line's head only.
-      skipped_ += buffer_.size() - begin_ - kMaxLineBytes;
+      // No newline in sight: keep the line's head only (and hash the rest
+      // as it goes by).
+      const std::string_view head(buffer_.data() + begin_, kMaxLineBytes);
+      const std::string_view rest(buffer_.data() + begin_ + kMaxLineBytes,
+                                  buffer_.size() - begin_ - kMaxLineBytes);
+      skipped_fnv1a_ = rules::StableHash(
+          rest, skipped_ > 0 ? skipped_fnv1a_ : rules::StableHash(head));
+      skipped_ += rest.size();
       buffer_.resize(begin_ + kMaxLineBytes);
     }
     scan = buffer_.size() - begin_;  // relative: Fill moves the data to 0

@@ -74,6 +74,8 @@ class FileTail {
   // The length of the last line handed out as it was in the file: more
   // than the line's size when it was cut at kMaxLineBytes.
   uint64_t last_line_size() const { return last_line_size_; }
+  // The 64-bit FNV-1a of that whole line, when it was cut (else 0).
+  uint64_t last_line_fnv1a() const { return last_line_fnv1a_; }
   bool resumed() const { return resumed_; }
   const std::string& path() const { return path_; }
 
@@ -100,7 +102,9 @@ class FileTail {
   uint64_t lines_ = 0;   // lines before offset_
   // Bytes of the line at begin_ read and skipped past kMaxLineBytes.
   uint64_t skipped_ = 0;
+  uint64_t skipped_fnv1a_ = 0;  // of the line up to what was skipped
   uint64_t last_line_size_ = 0;
+  uint64_t last_line_fnv1a_ = 0;
   std::string buffer_;  // bytes read, not yet handed out from begin_
   size_t begin_ = 0;
   bool resumed_ = false;

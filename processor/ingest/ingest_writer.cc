@@ -68,6 +68,11 @@ absl::Status IngestWriter::Reject(const LineOrigin& origin,
   // A line of megabytes (a crash's run of NULs) must not make a record the
   // broker refuses: ingest would stop on it at every restart.
   pipeline::LimitDeadLetter(dl);
+  if (origin.whole_size > 0) {
+    dl.set_payload_truncated(true);
+    dl.set_payload_size(origin.whole_size);
+    dl.set_payload_fnv1a(origin.whole_fnv1a);
+  }
   return sink_.WriteDeadLetter(dl);
 }
 

@@ -21,6 +21,10 @@ struct LineOrigin {
   int32_t partition = -1;  // -1 for a file
   int64_t offset = 0;      // the line number in a file, the record's offset
   std::string_view key;    // the raw record's key
+  // A line cut when it was read (FileTail::kMaxLineBytes): its whole size
+  // and 64-bit FNV-1a, for the dead letter. 0: the line is whole.
+  uint64_t whole_size = 0;
+  uint64_t whole_fnv1a = 0;
 };
 
 // The step after an adapter, shared by the file and topic runs: counts the

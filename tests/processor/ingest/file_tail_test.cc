@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "processor/ingest/position_file.h"
+#include "processor/rules/stable_hash.h"
 #include "processor/util/temp_dir.h"
 #include "tests/support/status_matchers.h"
 
@@ -82,6 +83,9 @@ TEST_F(FileTailTest, AnOverlongLineIsCutAndTheRestIsSkipped) {
     if (!line->has_value()) break;
     got.emplace_back((*line)->size(), (*tail)->last_line_size());
     heads.emplace_back((*line)->substr(0, 1));
+    if ((*tail)->last_line_size() > (*line)->size()) {
+      EXPECT_EQ((*tail)->last_line_fnv1a(), rules::StableHash(huge));
+    }
   }
   const std::vector<std::pair<size_t, uint64_t>> want = {
       {1, 1},
@@ -109,6 +113,7 @@ TEST_F(FileTailTest, FollowSkipsAnOverlongLineWrittenInPieces) {
   const Lines lines = Drain(**tail);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], piece);
+  EXPECT_EQ((*tail)->last_line_size(), 1u);  // of "b"
   EXPECT_EQ(lines[1], "b");
   EXPECT_EQ((*tail)->position().offset, 2 + 3 * piece.size() + 3);
 }

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "processor/codec/codec.h"
+#include "processor/rules/stable_hash.h"
 #include "processor/rules/time.h"
 #include "tests/processor/ingest/ingest_test_util.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
@@ -312,7 +313,10 @@ TEST(IngestTopicTest, AMegabyteBadLineIsDeadLetteredCutAndIngestGoesOn) {
   const v1::DeadLetter& nuls = letters[2];
   EXPECT_EQ(nuls.reason(), v1::DeadLetter::UNDECODABLE);
   EXPECT_TRUE(nuls.payload_truncated());
+  // Longer than ingest reads: the whole line's size and hash all the same.
   EXPECT_EQ(nuls.payload_size(), 1500000u);
+  EXPECT_EQ(nuls.payload_fnv1a(),
+            rules::StableHash(std::string(1500000, '\0')));
   EXPECT_EQ(nuls.payload().size(), 64u * 1024);
   EXPECT_EQ(letters[4].reason(), v1::DeadLetter::MISSING_FIELD)
       << letters[4].error();
