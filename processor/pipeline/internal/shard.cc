@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "callflow/v1/state.pb.h"
+#include "processor/pipeline/internal/line_update_split.h"
 #include "processor/pipeline/internal/work_slice.h"
 #include "processor/pipeline/output_limits.h"
 #include "processor/rules/time.h"
@@ -476,11 +477,14 @@ void Shard::PublishLineUpdate(int32_t partition, Owned& owned) {
   update.set_first_watermark(record.first_watermark());
   update.set_idle_without_events(owned.idle_without_events &&
                                  record.watermark() == 0);
-  update.SerializeToString(&buffer_);
-  absl::Status s = ctx_.producer.ProduceTo(
-      ctx_.topics.lines, 0, absl::StrCat("p", partition), &buffer_, owned.owner,
-      &cycle_.outputs());
-  if (!s.ok()) return;  // counted as a failed delivery of this cycle
+  const std::string key = absl::StrCat("p", partition);
+  for (const v1::LineUpdate& part : SplitLineUpdate(
+           std::move(update), owned.published_watermark, kMaxLineUpdateBytes)) {
+    part.SerializeToString(&buffer_);
+    absl::Status s = ctx_.producer.ProduceTo(
+        ctx_.topics.lines, 0, key, &buffer_, owned.owner, &cycle_.outputs());
+    if (!s.ok()) return;  // counted as a failed delivery of this cycle
+  }
   owned.published_watermark = record.watermark();
   // The idle news (LineUpdateDue) is out with this update.
   if (owned.idle_without_events) owned.idle_published = true;

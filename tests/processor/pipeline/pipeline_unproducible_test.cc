@@ -39,11 +39,13 @@ bool CommittedOrFailed(const PipelineThread& pipeline, int64_t total) {
 // Runs a pipeline whose producer takes records of at most 100 KB over the
 // whole events topic: everything must be committed, no delivery fail.
 void ExpectAllCommittedAt100KB(const Topics& topics,
-                               const KafkaProperties& kafka) {
+                               const KafkaProperties& kafka,
+                               uint32_t commit_interval_ms = 50) {
   TempDir dir;
   const int64_t total =
       EndOffsets(kafka, topics.events, kUnproduciblePartitions);
   PipelineConfig config = TestConfig(topics, kafka);
+  config.options.commit_interval_ms = commit_interval_ms;
   config.kafka["message.max.bytes"] = "100000";
   PipelineThread pipeline(dir.path(), config);
   ASSERT_TRUE(CommittedOrFailed(pipeline, total));
@@ -173,6 +175,30 @@ TEST(PipelineUnproducibleTest, EverGrowingCallerKeepsItsChangelogProducible) {
   TempDir oracle_dir;
   ExpectReplayOutputs(ReadOutputs(kafka, topics),
                       ReplayOracle(events, oracle_dir.path()));
+}
+
+// A long cycle (10 s here; a large commit_max_events in production) with
+// 15,000 inbound starts on one partition: its lines record would be 150 KB,
+// over the 100 KB message.max.bytes, and fail the cycle on every retry. It
+// goes out in parts instead.
+TEST(PipelineUnproducibleTest, ALongCycleKeepsItsLinesRecordProducible) {
+  auto cluster = MockCluster::Start(1);
+  ASSERT_THAT(cluster, IsOk());
+  const Topics topics = MakeTopics(**cluster, "", kUnproduciblePartitions);
+  const KafkaProperties kafka = MockKafka(**cluster);
+  std::vector<v1::CallEvent> events;
+  for (int i = 0; i < 15000; ++i) {
+    v1::CallEvent& e = events.emplace_back();
+    e.set_event_id(absl::StrCat("s", i));
+    e.mutable_occurred_at()->set_seconds(1767225600 + i);
+    e.set_call_id(absl::StrCat("call-", i));
+    e.set_caller("+74951234567");
+    e.set_line("sales");
+    e.set_direction(v1::CallEvent::INBOUND);
+    e.mutable_started();
+  }
+  ProduceEvents(kafka, topics.events, events);
+  ExpectAllCommittedAt100KB(topics, kafka, /*commit_interval_ms=*/10000);
 }
 
 TEST(OutputLimitsTest, CapsTextOnACharacterBoundary) {
