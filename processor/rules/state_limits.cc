@@ -33,24 +33,42 @@ const char* TrimmedListLabel(int list) {
 }
 
 Verdict CheckFieldLengths(const CallEvent& e) {
-  // A few length comparisons per event (no walk over the message).
-  struct Field {
-    const char* name;
-    const std::string& value;
-    size_t max;
-  };
-  const Field fields[] = {
-      {"event_id", e.event_id(), kMaxIdBytes},
-      {"call_id", e.call_id(), kMaxIdBytes},
-      {"line", e.line(), kMaxIdBytes},
-      {"disposition.case_id", e.disposition().case_id(), kMaxIdBytes},
-      {"customer_event.customer_event_id",
-       e.customer_event().customer_event_id(), kMaxIdBytes},
-      {"contact.crm_contact_id", e.contact().crm_contact_id(), kMaxIdBytes},
-      {"contact.email", e.contact().email(), kMaxEmailBytes},
-  };
-  for (const Field& f : fields) {
-    if (f.value.size() > f.max) return TooLong(f.name, f.value.size(), f.max);
+  // A few length comparisons per event; the body's only for its kind.
+  if (e.event_id().size() > kMaxIdBytes) {
+    return TooLong("event_id", e.event_id().size(), kMaxIdBytes);
+  }
+  if (e.call_id().size() > kMaxIdBytes) {
+    return TooLong("call_id", e.call_id().size(), kMaxIdBytes);
+  }
+  if (e.line().size() > kMaxIdBytes) {
+    return TooLong("line", e.line().size(), kMaxIdBytes);
+  }
+  switch (e.body_case()) {
+    case CallEvent::kDisposition:
+      if (e.disposition().case_id().size() > kMaxIdBytes) {
+        return TooLong("disposition.case_id", e.disposition().case_id().size(),
+                       kMaxIdBytes);
+      }
+      break;
+    case CallEvent::kCustomerEvent:
+      if (e.customer_event().customer_event_id().size() > kMaxIdBytes) {
+        return TooLong("customer_event.customer_event_id",
+                       e.customer_event().customer_event_id().size(),
+                       kMaxIdBytes);
+      }
+      break;
+    case CallEvent::kContact:
+      if (e.contact().crm_contact_id().size() > kMaxIdBytes) {
+        return TooLong("contact.crm_contact_id",
+                       e.contact().crm_contact_id().size(), kMaxIdBytes);
+      }
+      if (e.contact().email().size() > kMaxEmailBytes) {
+        return TooLong("contact.email", e.contact().email().size(),
+                       kMaxEmailBytes);
+      }
+      break;
+    default:
+      break;
   }
   return Verdict::Accept();
 }
