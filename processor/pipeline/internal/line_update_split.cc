@@ -10,6 +10,8 @@ namespace {
 constexpr size_t kStartBytes = 10;
 // A LineStarts' framing besides its line name and times.
 constexpr size_t kLineBytes = 16;
+// A LineWindowState besides its line name (start, counts, framing).
+constexpr size_t kWindowBytes = 40;
 
 }  // namespace
 
@@ -29,8 +31,16 @@ std::vector<v1::LineUpdate> SplitLineUpdate(v1::LineUpdate update,
     return &chunk;
   };
   v1::LineUpdate* chunk = start_chunk();
-  *chunk->mutable_windows() = std::move(*update.mutable_windows());
-  size_t used = chunk->ByteSizeLong();
+  size_t used = 0;
+  for (const v1::LineWindowState& window : update.windows()) {
+    const size_t cost = kWindowBytes + window.line().size();
+    if (used + cost > max_bytes && used > 0) {
+      chunk = start_chunk();
+      used = 0;
+    }
+    *chunk->add_windows() = window;
+    used += cost;
+  }
   for (const v1::LineStarts& starts : update.starts()) {
     v1::LineStarts* part = nullptr;
     for (int64_t at : starts.at()) {

@@ -14,9 +14,9 @@ namespace callflow::pipeline {
 // cycle on every retry. Above this size it is split.
 inline constexpr size_t kMaxLineUpdateBytes = 64 * 1024;
 
-// `update` as records of at most about `max_bytes` each, in the order to
-// produce them: the starts spread over them in order, the windows in the
-// first; only the last carries the update's watermark and idle flag, the
+// `update` as records of at most `max_bytes` each, in the order to produce
+// them: the windows, then the starts, spread over them in order; only the
+// last carries the update's watermark and idle flag, the
 // others `earlier_watermark` (the one last published: a no-op for the
 // merger), so no start reaches the merger after the watermark that covers
 // it. One record (the update itself) when it fits. Pure.
