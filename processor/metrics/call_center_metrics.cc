@@ -142,7 +142,7 @@ struct CallCenterMetrics::Families {
             r, "callflow_state_trimmed_total",
             "Entries a caller record's bounded lists forgot to make room, "
             "by list (open_cases, converted_cases, customer_events, "
-            "open_legs).")),
+            "open_legs, line_windows).")),
         dead_letters(CounterFamily(r, "callflow_dead_letters_total",
                                    "Events sent to the dead-letter queue, by "
                                    "reason.")) {}

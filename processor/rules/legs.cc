@@ -92,6 +92,12 @@ void CountWindow(RuleContext& ctx, std::string_view line, TimeNs at,
     }
   }
   if (w == nullptr) {
+    if (p.windows_size() >= kMaxOpenLineWindows) {
+      // The partition record is one changelog record: a feed with more
+      // distinct lines than this in one window is not counted past it.
+      ctx.RecordTrim(TrimmedList::kLineWindows, line, at);
+      return;
+    }
     w = p.add_windows();
     w->set_line(std::string(line));
     w->set_window_start(start);

@@ -28,6 +28,8 @@ const char* TrimmedListLabel(int list) {
       return "customer_events";
     case TrimmedList::kOpenLegs:
       return "open_legs";
+    case TrimmedList::kLineWindows:
+      return "line_windows";
   }
   return "unknown";
 }

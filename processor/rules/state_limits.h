@@ -31,6 +31,12 @@ inline constexpr int kMaxOpenCases = 256;
 inline constexpr int kMaxConvertedCases = 256;
 inline constexpr int kMaxCustomerEvents = 64;
 inline constexpr int kMaxOpenLegs = 32;
+// Open missed-rate windows of one partition (its record, one changelog
+// record): at most this many (line, window) pairs. A call on a line past it
+// is not counted in the line's window (its MISSED_RATE_HIGH cannot fire),
+// counted as trimmed instead. About 1,024 distinct lines in one partition
+// within one [alerts] window; the record stays under 300 KiB.
+inline constexpr int kMaxOpenLineWindows = 1024;
 
 // What a record can reach with every list full of the longest values the
 // limits let in (tests/processor/rules/state_limits_test.cc builds one).
@@ -42,8 +48,9 @@ enum class TrimmedList : int {
   kConvertedCases = 1,
   kCustomerEvents = 2,
   kOpenLegs = 3,
+  kLineWindows = 4,
 };
-inline constexpr int kNumTrimmedLists = 4;
+inline constexpr int kNumTrimmedLists = 5;
 // The metric label of `list` ("open_cases", ...).
 const char* TrimmedListLabel(int list);
 

@@ -169,6 +169,31 @@ TEST(StateLimitsTest, OpenLegsCloseTheOldestAsStale) {
   EXPECT_EQ(h.sink().tasks[0].kind(), v1::Task::CALLBACK);
 }
 
+// One partition, calls on more distinct lines within one window than its
+// record keeps windows for: the calls past the bound are billed and count
+// as calls, but not in a line window, and each is counted as trimmed.
+TEST(StateLimitsTest, LineWindowsOfAPartitionAreBounded) {
+  EngineHarness h;
+  const int lines = kMaxOpenLineWindows + 5;
+  for (int i = 0; i < lines; ++i) {
+    const std::string call = absl::StrCat("c", i);
+    const std::string line = absl::StrCat("did-", i);
+    ASSERT_THAT(
+        h.Apply(Leg(absl::StrCat("s", i), "2026-03-01T10:00:00Z", call, kE164)
+                    .Line(line)
+                    .Started()),
+        IsOk());
+    ASSERT_THAT(
+        h.Apply(Leg(absl::StrCat("e", i), "2026-03-01T10:00:01Z", call, kE164)
+                    .Line(line)
+                    .Ended(v1::CallEnded::COMPLETED, 1)),
+        IsOk());
+  }
+  EXPECT_EQ(h.state().MutablePartition().windows_size(), kMaxOpenLineWindows);
+  EXPECT_EQ(Trimmed(h.sink(), TrimmedList::kLineWindows), 5);
+  EXPECT_EQ(h.sink().Sum(FactKind::kInboundClosed), lines);
+}
+
 // Every list full, every kept string as long as the limits allow: the
 // record's size is what kMaxCallerRecordBytes promises.
 TEST(StateLimitsTest, AFullRecordStaysUnderItsBound) {
