@@ -1,10 +1,13 @@
 // `callflow inspect`: one caller's stored state as JSON.
+#include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
-#include <regex>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "callflow/v1/events.pb.h"
@@ -18,55 +21,111 @@
 namespace callflow::app {
 namespace {
 
-// Rewrites every `"<field>": <value>` that `pattern` matches (group 1 the
-// field, group 2 the value) as `"<field>": "<readable(field, value)>"`.
-std::string Rewrite(
-    const std::string& json, const std::regex& pattern,
-    const std::function<std::string(const std::string&, const std::string&)>&
-        readable) {
-  std::string out;
-  auto begin = std::sregex_iterator(json.begin(), json.end(), pattern);
-  size_t last = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
-    const std::smatch& m = *it;
-    out.append(json, last, m.position(0) - last);
-    out +=
-        "\"" + m[1].str() + "\": \"" + readable(m[1].str(), m[2].str()) + "\"";
-    last = m.position(0) + m.length(0);
+// The readable form of a field's JSON value, or nullopt to keep it.
+using Readable = std::function<std::optional<std::string>(
+    std::string_view field, std::string_view value)>;
+
+// One line of ToPrettyJson's output, which puts each field on a line of its
+// own: `<indent>"<field>": <value>[,]`. Rewritten as
+// `<indent>"<field>": "<readable>"[,]` when `readable` has a form for it.
+// Linear in the line, whatever it holds (std::regex recursed per character
+// and overflowed the stack on a long string value).
+void RewriteLine(std::string_view line, const Readable& readable,
+                 std::string& out) {
+  const size_t open = line.find_first_not_of(' ');
+  const size_t close = open == std::string_view::npos || line[open] != '"'
+                           ? std::string_view::npos
+                           : line.find('"', open + 1);
+  if (close == std::string_view::npos ||
+      line.substr(close, 3) != std::string_view("\": ")) {
+    out.append(line);
+    return;
   }
-  out.append(json, last, std::string::npos);
+  std::string_view value = line.substr(close + 3);
+  const bool comma = !value.empty() && value.back() == ',';
+  if (comma) value.remove_suffix(1);
+  const std::optional<std::string> text =
+      readable(line.substr(open + 1, close - open - 1), value);
+  if (!text) {
+    out.append(line);
+    return;
+  }
+  out.append(line.substr(0, close + 3));
+  absl::StrAppend(&out, "\"", *text, "\"", comma ? "," : "");
+}
+
+std::string RewriteFields(const std::string& json, const Readable& readable) {
+  std::string out;
+  out.reserve(json.size());
+  size_t pos = 0;
+  while (pos <= json.size()) {
+    size_t end = json.find('\n', pos);
+    if (end == std::string::npos) end = json.size();
+    RewriteLine(std::string_view(json).substr(pos, end - pos), readable, out);
+    if (end < json.size()) out.push_back('\n');
+    pos = end + 1;
+  }
   return out;
+}
+
+// `text` (digits only) as a number that fits `*out`.
+template <typename Int>
+bool ParseNumber(std::string_view text, Int* out) {
+  const auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(),
+                                   [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // The state keeps event times as nanoseconds since the epoch; people read
 // RFC 3339. Rewrites `"..._at": "<ns>"`, `"..._due": "<ns>"` and
 // `"watermark": "<ns>"` (0 stays 0: unset).
 std::string WithReadableTimes(const std::string& json) {
-  static const std::regex kTime(
-      R"re("(\w*_at|\w*_due|watermark)": "([1-9][0-9]{9,})")re");
-  return Rewrite(json, kTime, [](const std::string&, const std::string& ns) {
-    return rules::FormatTime(std::stoll(ns));
-  });
+  return RewriteFields(
+      json,
+      [](std::string_view field,
+         std::string_view value) -> std::optional<std::string> {
+        const bool time = field.ends_with("_at") || field.ends_with("_due") ||
+                          field == "watermark";
+        if (!time || value.size() < 12 || value.front() != '"' ||
+            value.back() != '"') {
+          return std::nullopt;
+        }
+        const std::string_view digits = value.substr(1, value.size() - 2);
+        if (!AllDigits(digits) || digits.front() == '0') return std::nullopt;
+        int64_t ns = 0;
+        if (!ParseNumber(digits, &ns)) return std::nullopt;
+        return rules::FormatTime(ns);
+      });
 }
 
 // The state keeps a few enums as plain numbers (state.proto); the output
 // topics name them. Rewrites them by their names (an unknown number stays).
 std::string WithEnumNames(const std::string& json) {
-  static const std::regex kEnum(
-      R"re("(direction|end_reason|reminder_status|follow_up_status)": ([0-9]+))re");
-  return Rewrite(json, kEnum,
-                 [](const std::string& field, const std::string& number) {
-                   const int value = std::stoi(number);
-                   std::string name;
-                   if (field == "direction") {
-                     name = v1::CallEvent::Direction_Name(value);
-                   } else if (field == "end_reason") {
-                     name = v1::CallEnded::EndReason_Name(value);
-                   } else {
-                     name = v1::Task::Status_Name(value);
-                   }
-                   return name.empty() ? number : name;
-                 });
+  return RewriteFields(
+      json,
+      [](std::string_view field,
+         std::string_view number) -> std::optional<std::string> {
+        int value = 0;
+        if (!AllDigits(number) || !ParseNumber(number, &value)) {
+          return std::nullopt;
+        }
+        std::string name;
+        if (field == "direction") {
+          name = v1::CallEvent::Direction_Name(value);
+        } else if (field == "end_reason") {
+          name = v1::CallEnded::EndReason_Name(value);
+        } else if (field == "reminder_status" || field == "follow_up_status") {
+          name = v1::Task::Status_Name(value);
+        } else {
+          return std::nullopt;
+        }
+        return name.empty() ? std::string(number) : name;
+      });
 }
 
 struct InspectFlags {

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 
+#include "state/partition_store.h"
+#include "state/state_env.h"
 #include "tests/processor/pipeline/pipeline_test_util.h"
 
 namespace callflow::app {
@@ -45,6 +47,30 @@ TEST_F(InspectCommandTest, PrintsTheRecordWithTimesAndEnumsByName) {
   EXPECT_TRUE(Contains(r.out, R"("direction": "INBOUND")")) << r.out;
   EXPECT_TRUE(Contains(r.out, R"("end_reason": "ABANDONED")")) << r.out;
   EXPECT_FALSE(Contains(r.out, "[info]")) << "a log line in the JSON";
+}
+
+// A store written before titles were capped can hold a string of hundreds
+// of kilobytes: inspect prints it (std::regex over it overflowed the stack).
+TEST_F(InspectCommandTest, PrintsARecordWithAVeryLongString) {
+  {
+    auto env = state::StateEnv::Create(pipeline::testing::StateAt(state));
+    ASSERT_TRUE(env.ok()) << env.status();
+    auto store = state::PartitionStore::Open(**env, 0);
+    ASSERT_TRUE(store.ok()) << store.status();
+    v1::CallerState& caller = (*store)->MutableCaller("+74951230001");
+    ASSERT_EQ(caller.caller(), "+74951230001");
+    v1::CustomerEventState* ce = caller.add_customer_events();
+    ce->set_customer_event_id("ce1");
+    ce->set_title(std::string(200000, 'a'));
+    ce->set_starts_at(1714982400000000000);  // 2024-05-06T08:00:00Z
+    ASSERT_TRUE((*store)->Commit(std::nullopt).ok());
+  }
+  auto r =
+      RunCallflow({"inspect", "--state", state, "--caller", "+74951230001"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(Contains(r.out, std::string(200000, 'a')));
+  EXPECT_TRUE(Contains(r.out, R"("starts_at": "2024-05-06T08:00:00)"))
+      << r.out.substr(0, 2000);
 }
 
 TEST_F(InspectCommandTest, MistakesSayWhatIsWrong) {
