@@ -140,9 +140,9 @@ struct CallCenterMetrics::Families {
             "Callback attempts for unknown or closed tasks (ignored).")),
         state_trimmed(CounterFamily(
             r, "callflow_state_trimmed_total",
-            "Entries a caller record's bounded lists forgot to make room, "
-            "by list (open_cases, converted_cases, customer_events, "
-            "open_legs, line_windows).")),
+            "Entries the bounded lists of caller and partition records "
+            "forgot or did not take, by list (open_cases, converted_cases, "
+            "customer_events, open_legs, line_windows).")),
         dead_letters(CounterFamily(r, "callflow_dead_letters_total",
                                    "Events sent to the dead-letter queue, by "
                                    "reason.")) {}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "processor/rules/task_builder.h"
@@ -112,16 +113,15 @@ void MakeRoom(RuleContext& ctx, v1::CallerState& caller, TimeNs now) {
   auto* events = caller.mutable_customer_events();
   if (events->size() < kMaxCustomerEvents) return;
   const TimeNs watermark = ctx.state.MutablePartition().watermark();
-  int victim = 0;
-  for (int i = 1; i < events->size(); ++i) {
-    const CustomerEventState& a = events->Get(i);
-    const CustomerEventState& b = events->Get(victim);
-    const bool a_over = IsOver(ctx, a, watermark);
-    const bool b_over = IsOver(ctx, b, watermark);
-    if (a_over != b_over ? a_over : a.starts_at() < b.starts_at()) victim = i;
-  }
-  ctx.RecordTrim(TrimmedList::kCustomerEvents, events->Get(victim).line(), now);
-  events->DeleteSubrange(victim, 1);
+  // Over ones first, then by start: the smallest (not over, starts_at).
+  const auto rank = [&](const CustomerEventState& ce) {
+    return std::pair(!IsOver(ctx, ce, watermark), ce.starts_at());
+  };
+  const auto victim = std::min_element(
+      events->begin(), events->end(),
+      [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+  ctx.RecordTrim(TrimmedList::kCustomerEvents, victim->line(), now);
+  events->erase(victim);
 }
 
 CustomerEventState* Find(v1::CallerState& caller, std::string_view id) {

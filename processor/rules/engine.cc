@@ -79,6 +79,19 @@ void EmitScreenPop(RuleContext& ctx, const v1::CallerState& caller,
   ctx.sink.EmitContact(c);
 }
 
+// Appends `id` to a list of case ids holding at most `max`, forgetting (and
+// counting) the oldest when it is full.
+void AddBounded(RuleContext& ctx,
+                google::protobuf::RepeatedPtrField<std::string>& ids,
+                const std::string& id, int max, TrimmedList list,
+                std::string_view line, TimeNs now) {
+  if (ids.size() >= max) {
+    ids.erase(ids.begin());
+    ctx.RecordTrim(list, line, now);
+  }
+  ids.Add()->assign(id);
+}
+
 void ApplyDisposition(RuleContext& ctx, v1::CallerState& caller,
                       const v1::Disposition& d, std::string_view event_line,
                       TimeNs now) {
@@ -91,11 +104,8 @@ void ApplyDisposition(RuleContext& ctx, v1::CallerState& caller,
     case v1::Disposition::NEW_CASE:
       if (!case_id.empty() &&
           std::find(open->begin(), open->end(), case_id) == open->end()) {
-        if (open->size() >= kMaxOpenCases) {
-          open->erase(open->begin());
-          ctx.RecordTrim(TrimmedList::kOpenCases, line, now);
-        }
-        open->Add()->assign(case_id);
+        AddBounded(ctx, *open, case_id, kMaxOpenCases, TrimmedList::kOpenCases,
+                   line, now);
       }
       break;
     case v1::Disposition::CASE_RESOLVED:
@@ -109,11 +119,8 @@ void ApplyDisposition(RuleContext& ctx, v1::CallerState& caller,
         break;  // one conversion per case
       }
       if (!case_id.empty()) {
-        if (converted->size() >= kMaxConvertedCases) {
-          converted->erase(converted->begin());
-          ctx.RecordTrim(TrimmedList::kConvertedCases, line, now);
-        }
-        converted->Add()->assign(case_id);
+        AddBounded(ctx, *converted, case_id, kMaxConvertedCases,
+                   TrimmedList::kConvertedCases, line, now);
       }
       caller.set_conversions(caller.conversions() + 1);
       ctx.Record(FactKind::kConversion, line, 1, 0, now);

@@ -236,7 +236,7 @@ absl::StatusOr<int64_t> PartitionLoader::StartOffset(
   if (std::optional<int64_t> next = store.next_offset()) return *next;
   auto group = GroupOffset(store.partition(), cancel);
   if (!group.ok()) return group.status();
-  if (*group >= 0) return *group;
+  if (*group >= 0) return StateLost(store.partition(), *group);
   auto reset = ctx_.kafka.find("auto.offset.reset");
   const bool latest = reset != ctx_.kafka.end() &&
                       (reset->second == "latest" || reset->second == "end" ||
@@ -244,17 +244,11 @@ absl::StatusOr<int64_t> PartitionLoader::StartOffset(
   return latest ? RdKafka::Topic::OFFSET_END : RdKafka::Topic::OFFSET_BEGINNING;
 }
 
-absl::Status PartitionLoader::CheckStateNotLost(
-    const state::PartitionStore& store, const std::atomic<bool>& cancel) {
-  if (store.next_offset().has_value()) return absl::OkStatus();
-  auto group = GroupOffset(store.partition(), cancel);
-  if (!group.ok()) return group.status();
-  if (*group < 0) return absl::OkStatus();
-  const int32_t p = store.partition();
+absl::Status PartitionLoader::StateLost(int32_t p, int64_t group) const {
   const std::string lost = absl::StrCat(
       "partition ", p, " of ", ctx_.topics.events, " has no local state in ",
       ctx_.env.options().dir, "/p-", p,
-      " but the group has already consumed it up to offset ", *group);
+      " but the group has already consumed it up to offset ", group);
   if (!ctx_.options.changelog) {
     return absl::FailedPreconditionError(absl::StrCat(
         lost,
@@ -288,23 +282,25 @@ absl::StatusOr<int64_t> PartitionLoader::WriteMarker(
   marker.set_instance(InstanceName());
   marker.set_taken_at(WallNs());
   const std::string value = marker.SerializeAsString();
-  absl::Status s =
-      ctx_.producer.ProduceTo(ctx_.topics.changelog, partition, OwnerKey(owner),
-                              &value, owner, tracker.get());
-  if (!s.ok()) {
-    KeepUntilReported(std::move(tracker));
-    return s;
-  }
-  if (s = AwaitReported(tracker, partition, "the owner marker", cancel);
+  if (absl::Status s =
+          Acknowledged(ctx_.producer.ProduceTo(ctx_.topics.changelog, partition,
+                                               OwnerKey(owner), &value, owner,
+                                               tracker.get()),
+                       tracker, partition, "the owner marker", cancel);
       !s.ok()) {
     return s;
   }
   return tracker->MaxOffset(partition);
 }
 
-absl::Status PartitionLoader::AwaitReported(
-    std::unique_ptr<DeliveryTracker>& tracker, int32_t partition,
-    absl::string_view what, const std::atomic<bool>& cancel) {
+absl::Status PartitionLoader::Acknowledged(
+    absl::Status produced, std::unique_ptr<DeliveryTracker>& tracker,
+    int32_t partition, absl::string_view what,
+    const std::atomic<bool>& cancel) {
+  if (!produced.ok()) {
+    KeepUntilReported(std::move(tracker));
+    return produced;
+  }
   // Short waits, so a stop or a revoke meanwhile ends the load at once.
   auto next_warning = std::chrono::steady_clock::now() + kWaitWarnEvery;
   while (!tracker->WaitAll(kCancelCheckEvery)) {
@@ -342,22 +338,16 @@ absl::Status PartitionLoader::SeedChangelog(int32_t partition, uint64_t owner,
       &ctx_.stats.marker_delivery_errors, /*record_offsets=*/true);
   auto records = ProduceWholeStore(ctx_.producer, ctx_.topics.changelog,
                                    partition, owner, store, tracker.get());
-  absl::Status s = records.status();
-  if (s.ok()) {
-    s = AwaitReported(tracker, partition, "the local state", cancel);
-    if (!s.ok()) return s;
-    std::string buffer;
-    s = ProduceCycleEnd(ctx_.producer, ctx_.topics.changelog, partition, owner,
-                        *records, tracker.get(), &buffer);
-  }
-  if (!s.ok()) {
-    KeepUntilReported(std::move(tracker));
-    return s;
-  }
-  if (s = AwaitReported(tracker, partition, "the local state", cancel);
-      !s.ok()) {
-    return s;
-  }
+  absl::Status s = Acknowledged(records.status(), tracker, partition,
+                                "the local state", cancel);
+  if (!s.ok()) return s;
+  // Its cycle end only once every record of the cycle is in the log.
+  std::string buffer;
+  s = Acknowledged(
+      ProduceCycleEnd(ctx_.producer, ctx_.topics.changelog, partition, owner,
+                      *records, tracker.get(), &buffer),
+      tracker, partition, "the local state", cancel);
+  if (!s.ok()) return s;
   v1::ChangelogPosition position;
   position.set_owner(owner);
   position.set_next(tracker->MaxOffset(partition) + 1);
@@ -377,10 +367,7 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {
     return out;
   }
   if (!ctx_.options.changelog) {
-    out.status = CheckStateNotLost(**store, worker.cancel);
-    if (out.status.ok()) {
-      out.status = SetStart(out, std::move(*store), worker.cancel);
-    }
+    out.status = SetStart(out, std::move(*store), worker.cancel);
     return out;
   }
   out.owner = NewOwnerToken();
@@ -437,10 +424,7 @@ LoadedPartition PartitionLoader::LoadOne(int32_t partition, Worker& worker) {
         result->changes_applied,
         result->started_over ? ", local state rebuilt" : "", seconds);
   }
-  out.status = CheckStateNotLost(**store, worker.cancel);
-  if (out.status.ok()) {
-    out.status = SetStart(out, std::move(*store), worker.cancel);
-  }
+  out.status = SetStart(out, std::move(*store), worker.cancel);
   return out;
 }
 

@@ -105,16 +105,17 @@ class PartitionLoader {
   bool Abandoned(const std::atomic<bool>& cancel) const;
   absl::StatusOr<std::unique_ptr<state::PartitionStore>> Open(
       int32_t partition, const std::atomic<bool>& cancel);
-  // FailedPrecondition when `store` (opened, and restored when the
-  // changelog is on) has no input offset while the group has consumed the
-  // partition already: its state is lost, and carrying on would start the
-  // partition's callers from nothing.
-  absl::Status CheckStateNotLost(const state::PartitionStore& store,
-                                 const std::atomic<bool>& cancel);
+  // The error for partition `p`, whose store (opened, and restored when
+  // the changelog is on) has no input offset while the group has consumed
+  // it up to `group`: its state is lost, and carrying on would start its
+  // callers from nothing. FailedPrecondition, naming the fixes.
+  absl::Status StateLost(int32_t p, int64_t group) const;
   // The group's committed offset of `partition`, or -1 when none; Cancelled
   // once `cancel` or the stop is set.
   absl::StatusOr<int64_t> GroupOffset(int32_t partition,
                                       const std::atomic<bool>& cancel);
+  // The store's input offset; else auto.offset.reset's when the group has
+  // none either; StateLost when only the group has one.
   absl::StatusOr<int64_t> StartOffset(const state::PartitionStore& store,
                                       const std::atomic<bool>& cancel);
   absl::Status SetStart(LoadedPartition& out,
@@ -122,13 +123,14 @@ class PartitionLoader {
                         const std::atomic<bool>& cancel);
   absl::StatusOr<int64_t> WriteMarker(int32_t partition, uint64_t owner,
                                       const std::atomic<bool>& cancel);
-  // Waits for every report of `tracker` (records of `what`, for the
-  // messages), in short waits: Cancelled on a cancel or stop, the tracker
-  // then kept until reported (KeepUntilReported); Unavailable when a
-  // record failed.
-  absl::Status AwaitReported(std::unique_ptr<DeliveryTracker>& tracker,
-                             int32_t partition, absl::string_view what,
-                             const std::atomic<bool>& cancel);
+  // `produced` (queuing records of `what` into `tracker`) if it failed,
+  // else waits for every report of `tracker`, in short waits: Cancelled on
+  // a cancel or stop, Unavailable when a record failed. A tracker that may
+  // still get reports is kept until it does (KeepUntilReported).
+  absl::Status Acknowledged(absl::Status produced,
+                            std::unique_ptr<DeliveryTracker>& tracker,
+                            int32_t partition, absl::string_view what,
+                            const std::atomic<bool>& cancel);
   // Writes the whole of `store` to the changelog as one cycle of `owner`
   // (RestoreResult::log_lacks_local_state) and moves its changelog
   // position past it.
